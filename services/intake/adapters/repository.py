@@ -1,0 +1,79 @@
+"""Intake's repository: submissions with their idempotent answers and outbox rows, written
+in one transaction, and status updates from the ledger's recorded events."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shared.clock import format_instant
+from shared.envelope import RecordedEvent
+from shared.outbox import Outbox
+
+from ..domain.submissions import LEDGER_REJECTED, PENDING, RECORDED, REJECTED, Submission
+from .tables import idempotency_keys, submissions
+
+
+_POSITION = {name: sa.bindparam(f"b_{name}") for name in ("decided_at", "seq", "hash", "stream")}
+
+
+def _outcome(submission_id: str, event: RecordedEvent, **extra) -> dict:
+    return {"sid": submission_id, "b_decided_at": event.recorded_at, "b_seq": event.seq, "b_hash": event.hash,
+            "b_stream": event.stream, **extra}
+
+
+class SubmissionRepository:
+    def __init__(self, engine: Engine, outbox: Outbox):
+        self.engine = engine
+        self.outbox = outbox
+
+    def stored_answer(self, conn: Connection, key_id: str, idempotency_key: str):
+        return conn.execute(sa.select(idempotency_keys).where(
+            idempotency_keys.c.key_id == key_id, idempotency_keys.c.idempotency_key == idempotency_key)).first()
+
+    def add(self, conn: Connection, submission: Submission) -> None:
+        conn.execute(submissions.insert().values(
+            submission_id=submission.submission_id, kind=submission.kind, region=submission.region,
+            year=submission.year, actor=submission.actor, key_id=submission.key_id, status=PENDING,
+            submitted_at=format_instant(submission.submitted_at),
+        ))
+        self.outbox.add(conn, [submission.message])
+
+    def remember_answer(self, conn: Connection, key_id: str, idempotency_key: str, fingerprint: str,
+                        status_code: int, body: str, now: str) -> None:
+        conn.execute(idempotency_keys.insert().values(
+            key_id=key_id, idempotency_key=idempotency_key, fingerprint=fingerprint, status_code=status_code,
+            body=body, created_at=now))
+
+    def get(self, submission_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
+        return dict(row) if row else None
+
+    def apply_ledger_events(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
+        """Settle submissions from what the ledger recorded: the fact itself, or its rejection."""
+        recorded, rejected = [], []
+        for event in events:
+            if event.type == LEDGER_REJECTED and event.causation_id:
+                rejected.append(_outcome(event.causation_id, event, b_reasons=event.payload.get("reasons", [])))
+            else:
+                recorded.append(_outcome(event.id, event))
+        pending = submissions.c.status == PENDING
+        match = submissions.c.submission_id == sa.bindparam("sid")
+        if recorded:
+            ids = self._known(conn, [r["sid"] for r in recorded])
+            rows = [r for r in recorded if r["sid"] in ids]
+            if rows:
+                conn.execute(submissions.update().where(match, pending).values(status=RECORDED, **_POSITION), rows)
+        if rejected:
+            conn.execute(submissions.update().where(match, pending).values(
+                status=REJECTED, reasons=sa.bindparam("b_reasons"), **_POSITION), rejected)
+        self.outbox.settle(conn, [r["sid"] for r in recorded] + [r["sid"] for r in rejected])
+
+    def _known(self, conn: Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found.update(conn.execute(sa.select(submissions.c.submission_id).where(
+                submissions.c.submission_id.in_(ids[start:start + 500]))).scalars())
+        return found

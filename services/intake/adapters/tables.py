@@ -1,0 +1,37 @@
+"""Intake's tables: submissions and their status, idempotent answers, the outbox, the ledger position."""
+import sqlalchemy as sa
+
+from shared.feed import position_table
+from shared.outbox import outbox_table
+
+metadata = sa.MetaData()
+
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("submission_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("region", sa.String(6)),
+    sa.Column("year", sa.Integer),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("submitted_at", sa.String(27), nullable=False),
+    sa.Column("decided_at", sa.String(27)),
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("hash", sa.String(64)),
+    sa.Column("stream", sa.String(120)),
+    sa.Column("reasons", sa.JSON),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(27), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+ledger_position = position_table(metadata)

@@ -1,0 +1,63 @@
+"""Intake's composition root: settings → adapters → handlers. Nothing connects at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.broker import Broker
+from shared.clock import Clock, SystemClock
+from shared.config import Settings
+from shared.db import make_engine, migrate
+from shared.feed import FeedClient, LedgerFollower
+from shared.keys import KeyStore, migrate_keys
+from shared.outbox import Outbox, OutboxRelay
+from shared.reference import Reference, default_reference
+from shared.topology import Topology
+
+from .adapters.repository import SubmissionRepository
+from .adapters.tables import ledger_position, outbox
+from .handlers import IntakeHandlers
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version_intake"
+
+
+@dataclass
+class IntakeService:
+    settings: Settings
+    repo: SubmissionRepository
+    handlers: IntakeHandlers
+    relay: OutboxRelay
+    follower: LedgerFollower
+    broker: Broker
+    keys: KeyStore
+    reference: Reference
+    clock: Clock
+
+    def close(self) -> None:
+        self.repo.engine.dispose()
+
+
+def migrate_intake(settings: Settings) -> None:
+    migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
+              keys: KeyStore | None = None, broker: Broker | None = None, run_migrations: bool = True) -> IntakeService:
+    settings = settings or Settings.from_env("intake")
+    if run_migrations:
+        migrate_intake(settings)
+        if keys is None:
+            migrate_keys(settings.auth_database_url)
+    engine = make_engine(settings.database_url, pool_size=max(settings.workers, 5))
+    box = Outbox(outbox)
+    repo = SubmissionRepository(engine, box)
+    broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
+    relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size)
+    clock = clock or SystemClock()
+    handlers = IntakeHandlers(repo, clock, on_commit=relay.notify)
+    follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
+                              FeedClient(settings.ledger_url, settings.service_key), broker=broker,
+                              subscriber="intake", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
+    return IntakeService(settings, repo, handlers, relay, follower, broker,
+                         keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock)

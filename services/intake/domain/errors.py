@@ -1,0 +1,9 @@
+"""What intake refuses for reasons other than a malformed field."""
+
+
+class NotAllowed(Exception):
+    """The key may not do this (e.g. a region filing for another region)."""
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key reused for a different request."""

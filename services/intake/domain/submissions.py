@@ -1,0 +1,95 @@
+"""Submissions and the messages they propose to the ledger."""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+from shared import canonical
+from shared.envelope import Envelope, new_envelope
+
+REPORT_FILED = "intake.report_filed.v1"
+#: The ledger's answer when it refuses a proposal (its wire contract, see the contract tests).
+LEDGER_REJECTED = "ledger.submission_rejected.v1"
+PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
+
+
+@dataclass(frozen=True)
+class Submission:
+    submission_id: str
+    kind: str
+    region: str | None
+    year: int | None
+    actor: str
+    key_id: str
+    submitted_at: datetime
+    message: Envelope
+
+
+def normalise_text(value: str) -> str:
+    """NFKC folds full-width digits, letters and spaces (common in Chinese office software)."""
+    return " ".join(unicodedata.normalize("NFKC", value).split())
+
+
+def decimal_text(value: Decimal) -> str:
+    """The one textual form of a quantity: plain notation, no trailing zeros."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def report_payload(submission_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``intake.report_filed.v1`` payload from a validated report body."""
+    return {
+        "submission_id": submission_id,
+        "region": data["region"],
+        "year": data["year"],
+        "document_no": data["document_no"],
+        "signed_by": data["signed_by"],
+        "zero_report": data["zero_report"],
+        "entries": [_entry(e) for e in data["entries"]],
+    }
+
+
+def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "enterprise": entry["enterprise"],
+        "uscc": entry["uscc"],
+        "county": entry["county"],
+        "industry": entry["industry"],
+        "equipment": entry["equipment"],
+        "equipment_count": entry["equipment_count"],
+        "capacity": decimal_text(entry["capacity"]),
+        "unit": entry["unit"],
+        "target_source": entry["target_source"],
+        "planned_date": entry["planned_date"].isoformat() if isinstance(entry["planned_date"], date) else entry["planned_date"],
+        "method": entry["method"],
+        "workers_affected": entry["workers_affected"],
+        "remarks": entry.get("remarks", ""),
+    }
+
+
+def report_submission(submission_id: str, data: Mapping[str, Any], *, actor: str, key_id: str,
+                      now: datetime) -> Submission:
+    message = new_envelope(REPORT_FILED, report_payload(submission_id, data), actor=actor, occurred_at=now,
+                           id=submission_id)
+    return Submission(submission_id, "report", data["region"], data["year"], actor, key_id, now, message)
+
+
+def request_fingerprint(path: str, body: Any) -> str:
+    """Identifies a request for idempotency: same path and same validated body."""
+    return hashlib.sha256(path.encode() + b"\n" + canonical.dumps(_jsonable(body))).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,86 @@
+"""Intake's HTTP API: file reports, follow a submission's status."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, problem_response, require
+
+from ..bootstrap import IntakeService
+from ..domain.errors import IdempotencyConflict, NotAllowed
+from . import schemas
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def create_app(service: IntakeService) -> Flask:
+    def ready() -> dict:
+        try:
+            service.repo.get("-")
+            return {"database": "ok"}
+        except Exception as exc:
+            return {"database": f"unavailable: {exc.__class__.__name__}"}
+
+    app, api = create_base_app("zeroclear.intake", title="zeroclear intake", ready=ready,
+                               max_body_bytes=service.settings.max_body_bytes)
+    app.extensions["zeroclear.keys"] = service.keys
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(error):
+        return problem_response(403, "Not allowed", str(error), kind="forbidden")
+
+    @app.errorhandler(IdempotencyConflict)
+    def conflict(error):
+        return problem_response(422, "Idempotency-Key reused", str(error), kind="idempotency-conflict")
+
+    api.register_blueprint(_blueprint(service))
+    return app
+
+
+def idempotency_key() -> str | None:
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    if not schemas.IDEMPOTENCY_KEY.match(value):
+        raise Problem(400, "Bad Idempotency-Key", "1 to 200 visible ASCII characters", kind="validation",
+                      errors=[{"field": f"header:{IDEMPOTENCY_HEADER}", "message": "1 to 200 visible ASCII characters"}])
+    return value
+
+
+def _blueprint(service: IntakeService) -> ApiBlueprint:
+    blp = ApiBlueprint("intake", __name__, url_prefix="/v1", description="Submissions to the ledger")
+    report_schema = schemas.report_schema(service.reference, service.clock)
+
+    @blp.route("/reports", methods=["POST"])
+    @require("region", "office")
+    @blp.arguments(report_schema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def file_report(data):
+        """File a region's annual registration form (排查登记表) or zero report (零报告) for a year.
+
+        Answers 202 at once; the ledger then records it (or a rejection with reasons): follow
+        ``status_url``. Send an ``Idempotency-Key`` header to retry safely.
+        """
+        key = idempotency_key()
+        status, answer = service.handlers.file_report(current_principal(), data, path=request.path, idempotency_key=key)
+        return answer, status, {"Location": answer["status_url"]}
+
+    @blp.route("/submissions/<submission_id>")
+    @require("region", "department", "office", "auditor", "service")
+    @blp.response(200, schemas.SubmissionSchema)
+    def submission(submission_id):
+        """A submission's status: pending, recorded (with its ledger seq and hash) or rejected."""
+        row = service.repo.get(submission_id)
+        principal = current_principal()
+        if row is None or not _may_read(principal, row):
+            raise Problem(404, "Not found", "no such submission", kind="not-found")
+        return row
+
+    return blp
+
+
+def _may_read(principal, row) -> bool:
+    if principal.role in ("office", "auditor", "service"):
+        return True
+    if principal.role == "region":
+        return row["region"] == principal.region
+    return row["key_id"] == principal.key_id

@@ -1,0 +1,1 @@
+"""The ledger's database: the event table and its head, the inbox record, the projections."""

@@ -1,0 +1,182 @@
+"""The ledger's repository on SQLAlchemy (SQLite embedded, PostgreSQL in production).
+
+Appends happen inside ``transaction()``: the head row is locked first (``FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the only write lock), so concurrent
+writers queue, numbers stay gap-free and commit order equals ``seq`` order.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+from typing import Iterable, Iterator
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shared.db import read_tx, write_tx
+from shared.envelope import RecordedEvent
+
+from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
+from ..domain.sealing import Sealed
+from ..domain.state import CapacityItem, LedgerState, ReportRecord, Touched, YearRecord
+from .tables import events, inbox_messages, items, log_head, publication, reports, years
+
+_EVENT_COLUMNS = [events.c[name] for name in HEADER_FIELDS] + [events.c.hash, events.c.payload]
+_EVENT_NAMES = [c.name for c in _EVENT_COLUMNS]
+
+
+def row_to_event(row) -> RecordedEvent:
+    data = dict(zip(_EVENT_NAMES, row))
+    data["payload"] = orjson.loads(data["payload"])
+    return RecordedEvent(**data)
+
+
+class LedgerTransaction:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def lock_head(self) -> int:
+        """Take the append lock; returns the last ``seq`` on the log."""
+        query = sa.select(log_head.c.seq).where(log_head.c.id == 1)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return int(self.conn.execute(query).scalar_one())
+
+    def events_after(self, seq: int) -> Iterator[RecordedEvent]:
+        rows = self.conn.execute(sa.select(*_EVENT_COLUMNS).where(events.c.seq > seq).order_by(events.c.seq))
+        for row in rows:
+            yield row_to_event(row)
+
+    def processed(self, message_ids: Iterable[str]) -> set[str]:
+        ids = list(message_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(self.conn.execute(
+                sa.select(inbox_messages.c.message_id).where(inbox_messages.c.message_id.in_(chunk))).scalars())
+        return found
+
+    def append(self, sealed: list[Sealed], processed: list[tuple[str, int]]) -> None:
+        if sealed:
+            self.conn.execute(events.insert(), [_event_row(s) for s in sealed])
+        if processed:
+            self.conn.execute(inbox_messages.insert(), [{"message_id": m, "seq": s} for m, s in processed])
+
+    def set_head(self, state: LedgerState) -> None:
+        self.conn.execute(log_head.update().where(log_head.c.id == 1)
+                          .values(seq=state.seq, hash=state.head, recorded_at=state.recorded_at))
+
+    def save(self, state: LedgerState, touched: Touched) -> None:
+        """Write the projection rows ``touched`` by the events just folded into ``state``."""
+        _replace(self.conn, years, years.c.year, touched.years, [asdict(state.years[y]) for y in touched.years])
+        keys = list(touched.reports)
+        for region, year in keys:
+            self.conn.execute(reports.delete().where(reports.c.region == region, reports.c.year == year))
+        if keys:
+            self.conn.execute(reports.insert(), [asdict(state.reports[k]) for k in keys])
+        _replace(self.conn, items, items.c.item_id, touched.items, [asdict(state.items[i]) for i in touched.items])
+
+
+def _replace(conn: Connection, table: sa.Table, key: sa.Column, keys: set, rows: list[dict]) -> None:
+    keys = list(keys)
+    for start in range(0, len(keys), 500):
+        conn.execute(table.delete().where(key.in_(keys[start:start + 500])))
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
+def _event_row(sealed: Sealed) -> dict:
+    data = sealed.event.to_dict()
+    data["payload"] = sealed.payload_bytes.decode("utf-8")
+    return data
+
+
+class LedgerRepository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[LedgerTransaction]:
+        with write_tx(self.engine) as conn:
+            yield LedgerTransaction(conn)
+
+    # -- state -------------------------------------------------------------------------------
+    def load_state(self, *, with_items: bool = True) -> LedgerState:
+        with read_tx(self.engine) as conn:
+            return load_state(conn, with_items=with_items)
+
+    # -- reading the log ---------------------------------------------------------------------
+    def head(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1)).first()
+        return (int(row.seq), row.hash) if row else (0, GENESIS)
+
+    def read(self, after: int, limit: int, region: str | None = None) -> list[RecordedEvent]:
+        query = sa.select(*_EVENT_COLUMNS).where(events.c.seq > after)
+        if region is not None:
+            query = query.where(events.c.region == region)
+        with self.engine.connect() as conn:
+            return [row_to_event(r) for r in conn.execute(query.order_by(events.c.seq).limit(limit))]
+
+    def iter_events(self, upto_seq: int | None = None, upto_recorded_at: str | None = None,
+                    chunk: int = 5000) -> Iterator[RecordedEvent]:
+        """Every event in ``seq`` order, up to a position or a recording time (inclusive)."""
+        for record, payload in self.iter_records(upto_seq, upto_recorded_at, chunk):
+            record["payload"] = orjson.loads(payload)
+            yield RecordedEvent(**record)
+
+    def iter_records(self, upto_seq: int | None = None, upto_recorded_at: str | None = None,
+                     chunk: int = 5000) -> Iterator[tuple[dict, bytes]]:
+        """Raw stored records as (fields, payload bytes), streamed in ``seq`` order."""
+        query = sa.select(*_EVENT_COLUMNS).order_by(events.c.seq)
+        if upto_seq is not None:
+            query = query.where(events.c.seq <= upto_seq)
+        if upto_recorded_at is not None:
+            query = query.where(events.c.recorded_at <= upto_recorded_at)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+            for row in result:
+                record = dict(zip(_EVENT_NAMES, row))
+                yield record, record.pop("payload").encode("utf-8")
+
+    def verify(self) -> Verdict:
+        """Recompute the whole chain from the stored rows and check it against the head row."""
+        head_seq, head_hash = self.head()
+        return verify(self.iter_records(), expected_count=head_seq, expected_head=head_hash)
+
+    def history(self, stream: str) -> list[RecordedEvent]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*_EVENT_COLUMNS).where(events.c.stream == stream).order_by(events.c.seq))
+            return [row_to_event(r) for r in rows]
+
+    # -- publication -------------------------------------------------------------------------
+    def published_seq(self, conn: Connection, lock: bool = False) -> int:
+        query = sa.select(publication.c.published_seq).where(publication.c.id == 1)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        value = conn.execute(query).scalar()
+        if value is None:
+            conn.execute(publication.insert().values(id=1, published_seq=0))
+            return 0
+        return int(value)
+
+    def set_published(self, conn: Connection, seq: int) -> None:
+        conn.execute(publication.update().where(publication.c.id == 1).values(published_seq=seq))
+
+
+def load_state(conn: Connection, *, with_items: bool = True) -> LedgerState:
+    state = LedgerState()
+    row = conn.execute(sa.select(log_head).where(log_head.c.id == 1)).first()
+    if row is not None:
+        state.seq, state.head, state.recorded_at = int(row.seq), row.hash, row.recorded_at
+    for r in conn.execute(sa.select(years)).mappings():
+        state.years[r["year"]] = YearRecord(**{**r, "regions": list(r["regions"])})
+    for r in conn.execute(sa.select(reports)).mappings():
+        state.reports[(r["region"], r["year"])] = ReportRecord(**{**r, "item_ids": list(r["item_ids"])})
+    if with_items:
+        for r in conn.execute(sa.select(items)).mappings():
+            state.items[r["item_id"]] = CapacityItem(**r)
+        streams = sa.select(events.c.stream, sa.func.max(events.c.stream_version)).group_by(events.c.stream)
+        state.streams = {stream: int(version) for stream, version in conn.execute(streams)}
+    return state

@@ -1,0 +1,61 @@
+"""The ledger's composition root: settings → adapters → handlers. Nothing connects at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.broker import Broker
+from shared.clock import Clock, SystemClock
+from shared.config import Settings
+from shared.db import make_engine, migrate
+from shared.keys import KeyStore, migrate_keys
+from shared.reference import Reference, default_reference
+from shared.topology import Topology
+
+from .adapters.publisher import EventPublisher
+from .adapters.repository import LedgerRepository
+from .handlers import LedgerWriter
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version_ledger"
+
+
+@dataclass
+class LedgerService:
+    settings: Settings
+    repo: LedgerRepository
+    writer: LedgerWriter
+    publisher: EventPublisher
+    broker: Broker
+    keys: KeyStore
+    reference: Reference
+    clock: Clock
+
+    def open_current_year(self) -> None:
+        year = self.reference.calendar.business_date(self.clock.now()).year
+        if year >= self.reference.calendar.first_year:
+            self.writer.open_year(year)
+
+    def close(self) -> None:
+        self.repo.engine.dispose()
+
+
+def migrate_ledger(settings: Settings) -> None:
+    migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
+              keys: KeyStore | None = None, broker: Broker | None = None, run_migrations: bool = True) -> LedgerService:
+    settings = settings or Settings.from_env("ledger")
+    if run_migrations:
+        migrate_ledger(settings)
+        if keys is None:
+            migrate_keys(settings.auth_database_url)
+    repo = LedgerRepository(make_engine(settings.database_url, pool_size=max(settings.workers, 5)))
+    broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
+    publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
+    reference = reference or default_reference()
+    clock = clock or SystemClock()
+    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.notify)
+    return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
+                         reference, clock)

@@ -1,0 +1,86 @@
+"""Request and response schemas of the ledger's HTTP API (they also make its OpenAPI document)."""
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.clock import parse_instant
+
+
+def _instant(value: str) -> None:
+    try:
+        parse_instant(value)
+    except ValueError:
+        raise ValidationError("not an ISO 8601 time with a UTC offset, e.g. 2016-11-15T23:59:59+08:00") from None
+
+
+class EventsQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "return events with seq > after"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class RecordedEventSchema(Schema):
+    seq = fields.Integer(required=True)
+    id = fields.String(required=True)
+    type = fields.String(required=True, metadata={"example": "intake.report_filed.v1"})
+    schema_version = fields.Integer(required=True)
+    stream = fields.String(required=True)
+    stream_version = fields.Integer(required=True)
+    occurred_at = fields.String(required=True)
+    recorded_at = fields.String(required=True)
+    actor = fields.String(required=True)
+    causation_id = fields.String(allow_none=True)
+    correlation_id = fields.String(required=True)
+    region = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+    payload_hash = fields.String(required=True)
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class EventsPage(Schema):
+    events = fields.List(fields.Nested(RecordedEventSchema), required=True)
+    next_after = fields.Integer(required=True, metadata={"description": "pass as ?after= to read on"})
+    head_seq = fields.Integer(required=True)
+
+
+class VerdictSchema(Schema):
+    ok = fields.Boolean(required=True)
+    count = fields.Integer(required=True)
+    head = fields.String(required=True)
+    first_bad_seq = fields.Integer()
+    reason = fields.String()
+
+
+class StateSchema(Schema):
+    seq = fields.Integer(required=True)
+    head = fields.String(required=True)
+    digest = fields.String(required=True, metadata={"description": "SHA-256 of the canonical projection"})
+
+
+class RegistryQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2999))
+    as_of = fields.String(validate=_instant, metadata={"description": "judge 'missing' as of this time (default: now)"})
+
+
+class RegistryRow(Schema):
+    region = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"enum": ["on_time", "late", "missing", "awaiting"]})
+    zero_report = fields.Boolean()
+    filed_at = fields.String()
+    seq = fields.Integer()
+    submission_id = fields.String()
+    document_no = fields.String()
+    signed_by = fields.String()
+    item_count = fields.Integer()
+
+
+class RegistrySchema(Schema):
+    year = fields.Integer(required=True)
+    opened = fields.Boolean(required=True)
+    report_due = fields.String(required=True)
+    deadline = fields.String(required=True)
+    as_of = fields.String(required=True)
+    expected = fields.Integer(required=True)
+    filed = fields.Integer(required=True)
+    completeness = fields.Float(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    regions = fields.List(fields.Nested(RegistryRow), required=True)

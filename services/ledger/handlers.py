@@ -1,0 +1,125 @@
+"""The ledger's command handlers: record proposed facts, open years.
+
+``LedgerWriter`` is the one writer of the log in a process. It keeps the folded state in memory
+to judge each fact, appends a whole batch in one transaction (group commit), and only then lets
+the caller acknowledge the messages. A redelivered message id is skipped; a failed transaction
+drops the in-memory state so it is reloaded from the database before the next batch.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Iterable, Protocol
+
+from shared.clock import Clock, format_instant
+from shared.envelope import Envelope, EnvelopeError, RecordedEvent
+from shared.reference import Reference
+
+from .domain.rules import NewEvent, decide, open_year
+from .domain.sealing import Sealed, seal
+from .domain.state import LedgerState, Touched
+
+log = logging.getLogger(__name__)
+MAX_ID_LENGTH = 64
+
+
+class LedgerTx(Protocol):
+    def lock_head(self) -> int: ...
+    def events_after(self, seq: int) -> Iterable[RecordedEvent]: ...
+    def processed(self, message_ids: Iterable[str]) -> set[str]: ...
+    def append(self, sealed: list[Sealed], processed: list[tuple[str, int]]) -> None: ...
+    def save(self, state: LedgerState, touched: Touched) -> None: ...
+    def set_head(self, state: LedgerState) -> None: ...
+
+
+class LedgerStore(Protocol):
+    def transaction(self): ...
+    def load_state(self) -> LedgerState: ...
+
+
+class LedgerWriter:
+    def __init__(self, store: LedgerStore, reference: Reference, clock: Clock,
+                 on_commit: Callable[[list[RecordedEvent]], None] | None = None):
+        self.store = store
+        self.reference = reference
+        self.clock = clock
+        self.on_commit = on_commit
+        self._lock = threading.Lock()
+        self._state: LedgerState | None = None
+
+    def record(self, messages: list[Envelope]) -> list[RecordedEvent]:
+        """Judge and append ``messages`` in one transaction; returns the events recorded."""
+        return self._append(lambda state, tx: self._decide_all(state, tx, messages))
+
+    def open_year(self, year: int) -> list[RecordedEvent]:
+        """Open ``year`` now if it is not open yet (fixing its expected regions and deadline)."""
+        def plan(state: LedgerState, tx: LedgerTx):
+            if year in state.years:
+                return []
+            return [(None, [open_year(year, self.reference, self.clock.now())])]
+        return self._append(plan)
+
+    def handle_deliveries(self, deliveries) -> set[int]:
+        """Broker entry point: returns the indexes of deliveries that can never be processed."""
+        messages, dead = [], set()
+        for index, delivery in enumerate(deliveries):
+            try:
+                message = Envelope.from_bytes(delivery.body)
+                if not isinstance(message.id, str) or not 0 < len(message.id) <= MAX_ID_LENGTH:
+                    raise EnvelopeError("message id must be a string of at most 64 characters")
+                if not isinstance(message.actor, str) or not isinstance(message.correlation_id, str):
+                    raise EnvelopeError("actor and correlation_id must be strings")
+                messages.append(message)
+            except (EnvelopeError, TypeError) as exc:
+                log.error("ledger inbox: unreadable message %s (%s); dead-lettering it", delivery.message_id, exc)
+                dead.add(index)
+        if messages:
+            self.record(messages)
+        return dead
+
+    # -- internals ---------------------------------------------------------------------------
+    def _decide_all(self, state: LedgerState, tx: LedgerTx, messages: list[Envelope]):
+        seen = tx.processed({m.id for m in messages})
+        now = self.clock.now()
+        for message in messages:
+            if message.id in seen:
+                continue
+            seen.add(message.id)
+            yield message.id, decide(state, message, self.reference, now)
+
+    def _append(self, plan) -> list[RecordedEvent]:
+        with self._lock:
+            state = self._state if self._state is not None else self.store.load_state()
+            self._state = None  # until this batch is committed, the in-memory state is suspect
+            with self.store.transaction() as tx:
+                self._catch_up(state, tx)
+                sealed, processed, touched = [], [], Touched()
+                for message_id, new_events in plan(state, tx):
+                    for new in new_events:
+                        sealed.append(self._seal(new, state, touched))
+                    if message_id is not None:
+                        processed.append((message_id, state.seq))
+                if sealed or processed:
+                    tx.append(sealed, processed)
+                    tx.save(state, touched)
+                    tx.set_head(state)
+            self._state = state
+        recorded = [s.event for s in sealed]
+        if recorded and self.on_commit is not None:
+            self.on_commit(recorded)
+        return recorded
+
+    def _catch_up(self, state: LedgerState, tx: LedgerTx) -> None:
+        """Another writer may have appended since our state was loaded: fold its events in."""
+        head = tx.lock_head()
+        if head != state.seq:
+            for event in tx.events_after(state.seq):
+                state.apply(event)
+        if head != state.seq:
+            raise RuntimeError(f"log head {head} but state folded to {state.seq}")
+
+    def _seal(self, new: NewEvent, state: LedgerState, touched: Touched) -> Sealed:
+        recorded_at = max(format_instant(self.clock.now()), state.recorded_at)
+        sealed = seal(new, state, recorded_at)
+        touched.update(state.apply(sealed.event))
+        return sealed

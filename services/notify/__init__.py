@@ -1,0 +1,1 @@
+"""Notify: circulars, overdue alerts and the public announcement (issue 5)."""

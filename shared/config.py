@@ -1,0 +1,111 @@
+"""Settings from the environment, read once per process into a frozen object.
+
+Each key is looked up as ``ZEROCLEAR_<SERVICE>_<KEY>`` first, then ``ZEROCLEAR_<KEY>``; the
+defaults run the embedded mode (SQLite files in one data folder, in-process broker).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+SERVICES = ("intake", "ledger", "assessment", "notify")
+DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "assessment": 8003, "notify": 8004}
+MEMORY_BROKER = "memory://"
+
+
+class SettingsError(ValueError):
+    """A setting is present but unusable; the message names the variable."""
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "zeroclear"
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    data_dir: Path
+    database_url: str
+    auth_database_url: str
+    broker_url: str
+    host: str
+    port: int
+    ledger_url: str
+    service_key: str | None
+    topology_prefix: str
+    mode: str
+    batch_size: int
+    batch_wait_ms: int
+    max_body_bytes: int
+    workers: int
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("memory://")
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        if service not in SERVICES and service != "cli":
+            raise SettingsError(f"unknown service {service!r}")
+        lookup = _Lookup(service, env)
+        data_dir = Path(lookup.text("DATA_DIR", str(default_data_dir(env)))).expanduser()
+        ledger_port = _int("ZEROCLEAR_LEDGER_PORT", env.get("ZEROCLEAR_LEDGER_PORT", DEFAULT_PORTS["ledger"]))
+        values = dict(
+            service=service,
+            data_dir=data_dir,
+            database_url=lookup.text("DATABASE_URL", f"sqlite:///{data_dir / (service + '.db')}"),
+            auth_database_url=lookup.text("AUTH_DATABASE_URL", f"sqlite:///{data_dir / 'keys.db'}"),
+            broker_url=lookup.text("BROKER_URL", MEMORY_BROKER),
+            host=lookup.text("HOST", "127.0.0.1"),
+            port=lookup.integer("PORT", DEFAULT_PORTS.get(service, 0)),
+            ledger_url=lookup.text("LEDGER_URL", f"http://127.0.0.1:{ledger_port}").rstrip("/"),
+            service_key=lookup.text("SERVICE_KEY", "") or None,
+            topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
+            mode=lookup.choice("MODE", "embedded", ("embedded", "production")),
+            batch_size=lookup.integer("BATCH_SIZE", 500),
+            batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 20),
+            max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
+            workers=lookup.integer("WORKERS", 2),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+class _Lookup:
+    def __init__(self, service: str, env: Mapping[str, str]):
+        self.service = service.upper()
+        self.env = env
+
+    def _raw(self, key: str) -> tuple[str, str] | None:
+        for name in (f"ZEROCLEAR_{self.service}_{key}", f"ZEROCLEAR_{key}"):
+            if name in self.env:
+                return name, self.env[name]
+        return None
+
+    def text(self, key: str, default: str) -> str:
+        found = self._raw(key)
+        return default if found is None else found[1]
+
+    def integer(self, key: str, default: int) -> int:
+        found = self._raw(key)
+        return default if found is None else _int(*found)
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        found = self._raw(key)
+        if found is None:
+            return default
+        if found[1] not in allowed:
+            raise SettingsError(f"{found[0]} must be one of {', '.join(allowed)}, not {found[1]!r}")
+        return found[1]
+
+
+def _int(name: str, value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None

@@ -1,0 +1,121 @@
+"""Database plumbing shared by the services: engines, write transactions, migrations.
+
+SQLite (embedded) runs in WAL mode with full fsync; a write transaction starts with
+``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing on upgrade.
+PostgreSQL gets a psycopg 3 engine. Timestamps are stored as UTC text or aware datetimes and
+normalised on read by the repositories.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import BigInteger, Integer, create_engine, event, exc
+from sqlalchemy.engine import Connection, Engine, make_url
+
+#: A 64-bit key that still autoincrements on SQLite.
+BigKey = BigInteger().with_variant(Integer, "sqlite")
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    if parsed.drivername in ("postgresql", "postgres"):
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, future=True)
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextlib.contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: takes SQLite's write lock up front."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(write=True)
+        with conn.begin():
+            yield conn
+
+
+@contextlib.contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """A read-only snapshot (one transaction, so several queries agree)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
+
+
+def is_transient_db_error(error: BaseException) -> bool:
+    """Errors worth retrying later: the database is unreachable, locked or restarting."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError))
+
+
+def migrate(url: str, migrations_dir: Path | str, version_table: str, revision: str = "head") -> None:
+    """Bring one service's schema to ``revision`` with its own Alembic environment."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["version_table"] = version_table
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def run_migrations(context, target_metadata) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    conn = context.config.attributes.get("connection")
+    version_table = context.config.attributes.get("version_table", "alembic_version")
+    if conn is None:  # plain `alembic` command line: connect from the URL
+        engine = make_engine(context.config.get_main_option("sqlalchemy.url") or os.environ["DATABASE_URL"], pool_size=1)
+        with engine.begin() as conn:
+            _configure(context, conn, target_metadata, version_table)
+        engine.dispose()
+    else:
+        _configure(context, conn, target_metadata, version_table)
+
+
+def _configure(context, conn, target_metadata, version_table) -> None:
+    context.configure(
+        connection=conn,
+        target_metadata=target_metadata,
+        version_table=version_table,
+        render_as_batch=conn.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

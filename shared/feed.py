@@ -1,0 +1,180 @@
+"""Following the ledger: apply its recorded events exactly once, in ``seq`` order.
+
+Push for speed, pull for completeness: events arrive on the service's own queue bound to the
+ledger exchange; a gap (``seq > last + 1``), a fresh start or a quiet spell is filled from the
+ledger's HTTP feed, so a lost message can never become a lost fact. The last applied ``seq`` is
+stored in the same transaction as the effects, which makes redelivery a no-op.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Sequence
+
+import requests
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .broker import Broker, Delivery
+from .db import is_transient_db_error, write_tx
+from .envelope import EnvelopeError, RecordedEvent
+
+log = logging.getLogger(__name__)
+ApplyBatch = Callable[[Connection, list[RecordedEvent]], None]
+
+
+class FeedUnavailable(RuntimeError):
+    """The ledger's feed could not be read; try again later."""
+
+
+def position_columns() -> list[sa.Column]:
+    """The follower's position row, for a service's table definition and its migration alike."""
+    return [sa.Column("id", sa.Integer, primary_key=True), sa.Column("last_seq", sa.BigInteger, nullable=False)]
+
+
+def position_table(metadata: sa.MetaData, name: str = "ledger_position") -> sa.Table:
+    return sa.Table(name, metadata, *position_columns())
+
+
+class FeedClient:
+    """Reads ``GET /v1/events?after=N`` from the ledger with a service key."""
+
+    def __init__(self, base_url: str, key: str | None, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.key = key
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def read(self, after: int, limit: int = 1000) -> list[RecordedEvent]:
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        try:
+            response = self._session.get(
+                f"{self.base_url}/v1/events", params={"after": after, "limit": limit}, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise FeedUnavailable(f"ledger feed unreachable: {exc}") from exc
+        if response.status_code != 200:
+            raise FeedUnavailable(f"ledger feed answered {response.status_code}: {response.text[:200]}")
+        return [RecordedEvent.from_dict(item) for item in response.json()["events"]]
+
+
+class LedgerFollower:
+    def __init__(self, engine: Engine, positions: sa.Table, apply: ApplyBatch, feed: FeedClient, *,
+                 broker: Broker | None = None, subscriber: str = "", batch_size: int = 500, wait_ms: int = 20,
+                 pull_seconds: float = 2.0):
+        self.engine = engine
+        self.positions = positions
+        self.apply = apply
+        self.feed = feed
+        self.broker = broker
+        self.subscriber = subscriber
+        self.batch_size = batch_size
+        self.wait_ms = wait_ms
+        self.pull_seconds = pull_seconds
+        self._stop = threading.Event()
+        self._threads: list = []
+        self._consumer = None
+
+    # -- the position ---------------------------------------------------------------------
+    def last_seq(self, conn: Connection) -> int:
+        value = conn.execute(sa.select(self.positions.c.last_seq).where(self.positions.c.id == 1)).scalar()
+        return int(value or 0)
+
+    def _store(self, conn: Connection, seq: int, existed: bool) -> None:
+        if existed:
+            conn.execute(self.positions.update().where(self.positions.c.id == 1).values(last_seq=seq))
+        else:
+            conn.execute(self.positions.insert().values(id=1, last_seq=seq))
+
+    # -- applying -------------------------------------------------------------------------
+    def accept(self, events: Sequence[RecordedEvent]) -> int:
+        """Apply what is new among ``events``, filling any gap before them from the feed.
+
+        Returns the position reached. Raises ``FeedUnavailable`` when a gap cannot be filled yet.
+        """
+        events = sorted(events, key=lambda e: e.seq)
+        with self.engine.connect() as conn:
+            last = self.last_seq(conn)
+        fresh = [e for e in events if e.seq > last]
+        if fresh and fresh[0].seq != last + 1:
+            fresh = self._fill(last, fresh)  # outside the write transaction: no lock held over HTTP
+        with write_tx(self.engine) as conn:
+            existed = conn.execute(sa.select(self.positions.c.id).where(self.positions.c.id == 1)).first() is not None
+            last = self.last_seq(conn)
+            run = _contiguous(last, [e for e in fresh if e.seq > last])
+            if run:
+                self.apply(conn, run)
+                last = run[-1].seq
+                self._store(conn, last, existed)
+            return last
+
+    def _fill(self, last: int, fresh: list[RecordedEvent]) -> list[RecordedEvent]:
+        missing = self.feed.read(after=last, limit=fresh[0].seq - last - 1)
+        merged = {e.seq: e for e in missing}
+        merged.update({e.seq: e for e in fresh})
+        return [merged[s] for s in sorted(merged)]
+
+    def pull(self) -> int:
+        """Catch up from the feed until it has nothing newer; returns the position reached."""
+        while True:
+            with self.engine.connect() as conn:
+                last = self.last_seq(conn)
+            events = self.feed.read(after=last, limit=self.batch_size)
+            if not events:
+                return last
+            self.accept(events)
+
+    # -- running --------------------------------------------------------------------------
+    def handle_deliveries(self, deliveries: list[Delivery]) -> set[int]:
+        events, dead = [], set()
+        for index, delivery in enumerate(deliveries):
+            try:
+                events.append(RecordedEvent.from_bytes(delivery.body))
+            except EnvelopeError:
+                log.error("follower %s: unreadable message %s", self.subscriber, delivery.message_id)
+                dead.add(index)
+        if events:
+            self.accept(events)
+        return dead
+
+    def start(self) -> "LedgerFollower":
+        if self.broker is not None:
+            queue = self.broker.topology.subscriber_queue(self.subscriber)
+            self._consumer = self.broker.consumer(
+                queue, self.handle_deliveries, batch_size=self.batch_size, wait_ms=self.wait_ms,
+                is_transient=_transient, name=f"{self.subscriber}-follower",
+            ).start()
+        puller = threading.Thread(target=self._pull_loop, name=f"{self.subscriber}-puller", daemon=True)
+        puller.start()
+        self._threads.append(puller)
+        return self
+
+    def _pull_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.pull()
+            except Exception as exc:
+                if not _transient(exc):
+                    log.exception("follower %s: pull failed", self.subscriber)
+            self._stop.wait(self.pull_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._consumer is not None:
+            self._consumer.stop()
+        for thread in self._threads:
+            thread.join(10)
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, FeedUnavailable) or is_transient_db_error(exc)
+
+
+def _contiguous(last: int, events: list[RecordedEvent]) -> list[RecordedEvent]:
+    run = []
+    for event in events:
+        if event.seq != last + 1:
+            break
+        run.append(event)
+        last = event.seq
+    return run

@@ -1,0 +1,223 @@
+"""HTTP plumbing every service's app uses: strict JSON, problem+json errors, keys, health.
+
+- JSON bodies are parsed strictly: decimals stay exact, NaN/Infinity and duplicate keys are
+  refused, and Chinese comes back readable.
+- Every error, from a bad field to a 413 or a 405, is ``application/problem+json`` (RFC 9457);
+  validation errors list each bad field as a path such as ``entries[2].uscc``.
+- ``require(*roles)`` authenticates ``Authorization: Bearer <key>`` against the key store.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api, Blueprint
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+from .keys import KeyStore, Principal
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """A domain answer that is not a success: raised by views, rendered as problem+json."""
+
+    def __init__(self, status: int, title: str, detail: str = "", *, kind: str = "error",
+                 errors: list[dict] | None = None, headers: dict | None = None, **extra: Any):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.kind = status, title, detail, kind
+        self.errors, self.headers, self.extra = errors, headers or {}, extra
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _no_duplicates(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def strict_loads(data: str | bytes) -> Any:
+    """JSON with exact decimals, without NaN/Infinity and without duplicate keys."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    ensure_ascii = False
+    sort_keys = False
+
+    def loads(self, s, **kwargs):
+        return strict_loads(s)
+
+    @staticmethod
+    def default(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        return DefaultJSONProvider.default(value)
+
+
+class StrictParser(FlaskParser):
+    """webargs parser that reads bodies with ``strict_loads`` and insists on a JSON body."""
+
+    def _raw_load_json(self, req):
+        if not webargs_core.is_json(req.mimetype):
+            if req.method in ("POST", "PUT", "PATCH"):
+                raise Problem(415, "Unsupported media type", "send the body as application/json", kind="media-type")
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        try:
+            return strict_loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}", kind="malformed-json") from None
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
+               ready: Callable[[], dict] | None = None) -> tuple[Flask, Api]:
+    app = Flask(name)
+    app.json_provider_class = StrictJSONProvider
+    app.json = StrictJSONProvider(app)
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json", MAX_CONTENT_LENGTH=max_body_bytes,
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}}},
+    )
+    api = Api(app)
+    _register_errors(app)
+    _register_health(app, ready)
+    return app, api
+
+
+def _register_health(app: Flask, ready: Callable[[], dict] | None) -> None:
+    @app.get("/health/live")
+    def live():
+        return jsonify(status="ok")
+
+    @app.get("/health/ready")
+    def readiness():
+        checks = ready() if ready else {}
+        ok = all(v == "ok" for v in checks.values())
+        return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+
+
+def problem_response(status: int, title: str, detail: str = "", *, kind: str = "error",
+                     errors: list[dict] | None = None, headers: dict | None = None, **extra: Any) -> Response:
+    body = {"type": f"urn:zeroclear:problem:{kind}", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype=PROBLEM)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def on_problem(error: Problem):
+        return problem_response(error.status, error.title, error.detail, kind=error.kind, errors=error.errors,
+                                headers=error.headers, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def on_http(error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        if error.code == 422 and "messages" in data:
+            fields = list(flatten_messages(data["messages"]))
+            return problem_response(422, "Invalid request", f"{len(fields)} field(s) are not acceptable",
+                                    kind="validation", errors=fields, headers=headers)
+        if error.code == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            return problem_response(413, "Request body too large", f"the body may be at most {limit} bytes",
+                                    kind="too-large", headers=headers)
+        return problem_response(error.code or 500, error.name, error.description or "", kind=f"http-{error.code}",
+                                headers=headers)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception):
+        log.exception("unhandled error")
+        return problem_response(500, "Internal error", "the error was logged", kind="internal")
+
+
+def flatten_messages(messages: Any, path: str = "") -> Iterable[dict]:
+    """webargs/marshmallow nested messages → [{field, message}] with paths like entries[2].uscc."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if path == "" and key in ("json", "query", "form", "files", "headers", "path"):
+                yield from flatten_messages(value, "" if key == "json" else key)
+                continue
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                child = f"{path}[{key}]"
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            yield from flatten_messages(value, child)
+    elif isinstance(messages, (list, tuple)) and messages and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            yield {"field": path or "$", "message": message}
+    elif isinstance(messages, (list, tuple)):
+        for item in messages:
+            yield from flatten_messages(item, path)
+    else:
+        yield {"field": path or "$", "message": str(messages)}
+
+
+def bearer_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def authenticate(optional: bool = False) -> Principal | None:
+    key = bearer_key()
+    if key is None:
+        if optional:
+            return None
+        raise Problem(401, "Authentication required", "send Authorization: Bearer <key>", kind="unauthenticated",
+                      headers={"WWW-Authenticate": 'Bearer realm="zeroclear"'})
+    store: KeyStore = current_app.extensions["zeroclear.keys"]
+    principal = store.authenticate(key)
+    if principal is None:
+        raise Problem(401, "Invalid key", "the key is unknown or revoked", kind="unauthenticated",
+                      headers={"WWW-Authenticate": 'Bearer realm="zeroclear", error="invalid_token"'})
+    return principal
+
+
+def require(*roles: str):
+    """View decorator: a valid key of one of ``roles``; the principal lands in ``g.principal``."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = authenticate()
+            if principal.role not in roles:
+                raise Problem(403, "Not allowed", f"a {principal.role} key cannot do this", kind="forbidden")
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def current_principal() -> Principal:
+    return g.principal

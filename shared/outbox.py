@@ -1,0 +1,160 @@
+"""The transactional outbox: a producer writes its message in the same transaction as its own
+state, and a relay publishes it afterwards with broker confirms.
+
+A row is *published* once the broker confirmed it, and *settled* once the ledger's recorded
+event (or rejection) for it has come back. A published but unsettled row is published again
+after ``redeliver_after``: the in-process broker of the embedded mode keeps nothing across a
+crash, and the ledger ignores a message id it has already taken, so re-sending is always safe.
+The relay polls ``published_at IS NULL``, never an id watermark (ids are taken before commit).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .broker import Broker, Outgoing, PublishError
+from .clock import Clock, SystemClock, format_instant
+from .db import BigKey, is_transient_db_error, write_tx
+from .envelope import Envelope
+from .topology import INBOX_ROUTING_KEY
+
+log = logging.getLogger(__name__)
+
+
+def outbox_columns() -> list[sa.Column]:
+    """The outbox's columns, for a service's table definition and its migration alike."""
+    return [
+        sa.Column("id", BigKey, primary_key=True, autoincrement=True),
+        sa.Column("message_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("type", sa.String(80), nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("published_at", sa.String(32)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("settled_at", sa.String(32)),
+    ]
+
+
+def outbox_indexes(table_name: str) -> list[tuple[str, list[str]]]:
+    return [(f"ix_{table_name}_unpublished", ["published_at", "id"]), (f"ix_{table_name}_unsettled", ["settled_at", "published_at"])]
+
+
+def outbox_table(metadata: sa.MetaData, name: str = "outbox") -> sa.Table:
+    table = sa.Table(name, metadata, *outbox_columns())
+    for index_name, columns in outbox_indexes(name):
+        sa.Index(index_name, *(table.c[c] for c in columns))
+    return table
+
+
+class Outbox:
+    """Operational timestamps come from the wall clock, never the (movable) business clock."""
+
+    def __init__(self, table: sa.Table, clock: Clock | None = None):
+        self.table = table
+        self.clock = clock or SystemClock()
+
+    def add(self, conn: Connection, envelopes: Iterable[Envelope]) -> None:
+        """Stage messages for the ledger inside the caller's transaction."""
+        now = format_instant(self.clock.now())
+        rows = [dict(message_id=e.id, type=e.type, body=e.to_bytes(), created_at=now) for e in envelopes]
+        if rows:
+            conn.execute(self.table.insert(), rows)
+
+    def settle(self, conn: Connection, message_ids: Iterable[str]) -> None:
+        ids = list(message_ids)
+        t = self.table
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                t.update().where(t.c.message_id.in_(ids[start:start + 500]), t.c.settled_at.is_(None))
+                .values(settled_at=format_instant(self.clock.now()))
+            )
+
+    def counts(self, conn: Connection) -> dict[str, int]:
+        t = self.table
+        unpublished = conn.execute(sa.select(sa.func.count()).where(t.c.published_at.is_(None))).scalar_one()
+        unsettled = conn.execute(sa.select(sa.func.count()).where(t.c.settled_at.is_(None))).scalar_one()
+        return {"unpublished": unpublished, "unsettled": unsettled}
+
+
+class OutboxRelay:
+    """Publishes outbox rows to the ledger's inbox; one relay thread per producing process."""
+
+    def __init__(self, engine: Engine, outbox: Outbox, broker: Broker, *, batch_size: int = 500,
+                 poll_seconds: float = 0.05, redeliver_after: timedelta = timedelta(seconds=30)):
+        self.engine = engine
+        self.outbox = outbox
+        self.broker = broker
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.redeliver_after = redeliver_after
+        self._doorbell = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def notify(self) -> None:
+        """Wake the relay now (a request just committed a message)."""
+        self._doorbell.set()
+
+    def start(self) -> "OutboxRelay":
+        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._doorbell.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        publisher = self.broker.publisher()
+        backoff = self.poll_seconds
+        sweeps = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    sent = self.relay_once(publisher, redeliver=sweeps % 100 == 0)
+                    sweeps += 1
+                    backoff = self.poll_seconds
+                except PublishError as exc:
+                    log.warning("outbox relay: broker unavailable (%s); retrying", exc)
+                    sent, backoff = 0, min(max(backoff * 2, 0.2), 5.0)
+                except Exception as exc:
+                    if not is_transient_db_error(exc):
+                        log.exception("outbox relay failed")
+                    sent, backoff = 0, min(max(backoff * 2, 0.2), 5.0)
+                if sent < self.batch_size:
+                    self._doorbell.wait(backoff)
+                    self._doorbell.clear()
+        finally:
+            publisher.close()
+
+    def relay_once(self, publisher, *, redeliver: bool = False) -> int:
+        """Publish one batch of unpublished rows (and, if asked, stale unsettled ones)."""
+        t = self.outbox.table
+        query = sa.select(t.c.id, t.c.message_id, t.c.type, t.c.body).where(t.c.published_at.is_(None))
+        if redeliver:
+            stale = format_instant(self.outbox.clock.now() - self.redeliver_after)
+            query = sa.select(t.c.id, t.c.message_id, t.c.type, t.c.body).where(
+                t.c.published_at.is_(None) | (t.c.settled_at.is_(None) & (t.c.published_at < stale))
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(t.c.id).limit(self.batch_size)).all()
+        if not rows:
+            return 0
+        exchange = self.broker.topology.inbox_exchange
+        publisher.publish([
+            Outgoing(exchange, INBOX_ROUTING_KEY, bytes(row.body), row.message_id, row.type, mandatory=True)
+            for row in rows
+        ])
+        with write_tx(self.engine) as conn:
+            conn.execute(
+                t.update().where(t.c.id.in_([row.id for row in rows]))
+                .values(published_at=format_instant(self.outbox.clock.now()), attempts=t.c.attempts + 1)
+            )
+        return len(rows)

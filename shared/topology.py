@@ -1,0 +1,86 @@
+"""The published broker topology: every exchange, queue and routing key, in one place.
+
+- ``zeroclear.inbox`` (direct): facts proposed to the ledger, routing key ``ledger.inbox``,
+  consumed from the quorum queue ``ledger.inbox`` by the ledger alone.
+- ``zeroclear.ledger`` (topic): every recorded event after commit, routing key = event type
+  (``intake.report_filed.v1``, ``ledger.submission_rejected.v1``, ...). Each service — and any
+  agency with an AMQP client — binds its own queue ``<subscriber>.ledger-events`` to it.
+- ``zeroclear.dlx`` (direct): messages that can never be processed, or that exhausted their
+  delivery limit, land in ``<queue>.dead`` for an operator to inspect and re-drive.
+
+Names take an optional prefix so test runs sharing one broker never see each other's messages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INBOX_ROUTING_KEY = "ledger.inbox"
+DELIVERY_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    exchange: str
+    routing_keys: tuple[str, ...]
+    dead_letter_key: str
+
+    def arguments(self, dlx: str) -> dict:
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": dlx,
+            "x-dead-letter-routing-key": self.dead_letter_key,
+        }
+
+
+@dataclass(frozen=True)
+class Topology:
+    prefix: str = ""
+
+    def _name(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    @property
+    def inbox_exchange(self) -> str:
+        return self._name("zeroclear.inbox")
+
+    @property
+    def ledger_exchange(self) -> str:
+        return self._name("zeroclear.ledger")
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return self._name("zeroclear.dlx")
+
+    @property
+    def inbox_queue(self) -> QueueSpec:
+        name = self._name("ledger.inbox")
+        return QueueSpec(name, self.inbox_exchange, (INBOX_ROUTING_KEY,), name + ".dead")
+
+    def subscriber_queue(self, subscriber: str, routing_keys: tuple[str, ...] = ("#",)) -> QueueSpec:
+        name = self._name(f"{subscriber}.ledger-events")
+        return QueueSpec(name, self.ledger_exchange, routing_keys, name + ".dead")
+
+    def describe(self) -> dict:
+        """The topology as a document an agency can read to subscribe with any AMQP client."""
+        return {
+            "exchanges": {
+                self.inbox_exchange: {"type": "direct", "durable": True, "purpose": "facts proposed to the ledger"},
+                self.ledger_exchange: {
+                    "type": "topic",
+                    "durable": True,
+                    "purpose": "every recorded event after commit; routing key = event type",
+                },
+                self.dead_letter_exchange: {"type": "direct", "durable": True, "purpose": "dead letters"},
+            },
+            "queues": {
+                self.inbox_queue.name: {"bound_to": self.inbox_exchange, "routing_keys": [INBOX_ROUTING_KEY]},
+            },
+            "subscribe": (
+                f"declare your own durable queue, bind it to {self.ledger_exchange} with routing key '#'"
+                " (or an event type pattern such as 'intake.#'), and apply events in 'seq' order;"
+                " fill gaps from the ledger feed GET /v1/events?after=N"
+            ),
+            "queue_arguments": {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT},
+        }

@@ -1,0 +1,117 @@
+"""The embedded mode: all four services in one process, one HTTP server each, their workers in
+threads, SQLite files in one data folder and kombu's in-process broker — nothing to install.
+
+The same composition runs on RabbitMQ and PostgreSQL when the settings say so (tests use that);
+production runs each service as its own processes (``zeroclear serve`` / ``zeroclear worker``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Mapping
+
+from waitress.server import create_server
+
+from shared.broker import Broker
+from shared.clock import Clock, SystemClock
+from shared.config import Settings
+from shared.keys import KeyStore, migrate_keys
+from shared.reference import Reference, default_reference
+from shared.topology import Topology
+
+from .services import parts
+
+log = logging.getLogger(__name__)
+SERVICE_KEY_FILE = "service.key"
+
+
+def ensure_service_key(keys: KeyStore, data_dir: Path) -> str:
+    """The key the services use to read each other's feeds in embedded mode, kept in the data folder."""
+    path = data_dir / SERVICE_KEY_FILE
+    if path.exists():
+        key = path.read_text().strip()
+        if keys.authenticate(key) is not None:
+            return key
+    key, _ = keys.create("service", label="embedded services")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+class EmbeddedSystem:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None,
+                 reference: Reference | None = None, ports: Mapping[str, int] | None = None,
+                 topology_prefix: str | None = None, threads: int = 8):
+        self.env = dict(os.environ if env is None else env)
+        self.clock = clock or SystemClock()
+        self.reference = reference or default_reference()
+        self.ports = dict(ports or {})
+        self.threads = threads
+        base = Settings.from_env("ledger", self.env)
+        self.data_dir = base.data_dir
+        prefix = base.topology_prefix if topology_prefix is None else topology_prefix
+        if base.embedded_broker and not prefix:
+            prefix = f"embedded-{secrets.token_hex(4)}"  # the in-process broker is shared by the whole process
+        self.topology = Topology(prefix)
+        self.services: dict[str, object] = {}
+        self.workers: dict[str, object] = {}
+        self.servers: dict[str, object] = {}
+        self.urls: dict[str, str] = {}
+        self._threads: list[threading.Thread] = []
+        self.keys: KeyStore | None = None
+
+    def settings(self, name: str, **overrides) -> Settings:
+        values = {"topology_prefix": self.topology.prefix, **overrides}
+        if name in self.ports:
+            values["port"] = self.ports[name]
+        return Settings.from_env(name, self.env, **values)
+
+    def start(self) -> "EmbeddedSystem":
+        auth_url = self.settings("ledger").auth_database_url
+        migrate_keys(auth_url)
+        self.keys = KeyStore.from_url(auth_url, clock=self.clock)
+        service_key = self.settings("ledger").service_key or ensure_service_key(self.keys, self.data_dir)
+        for name in ("ledger", "intake", "assessment", "notify"):  # the ledger first: the others read its feed
+            overrides = {"service_key": service_key}
+            if name != "ledger":
+                overrides["ledger_url"] = self.urls["ledger"]
+            self._start_service(name, self.settings(name, **overrides))
+        return self
+
+    def _start_service(self, name: str, settings: Settings) -> None:
+        p = parts(name)
+        broker = Broker(settings.broker_url, self.topology)
+        service = p.bootstrap(settings, clock=self.clock, reference=self.reference, keys=self.keys, broker=broker)
+        self.services[name] = service
+        server = create_server(p.create_app(service), host=settings.host, port=settings.port, threads=self.threads,
+                               ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=True)
+        self.servers[name] = server
+        self.urls[name] = f"http://{settings.host}:{server.effective_port}"
+        thread = threading.Thread(target=server.run, name=f"http:{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        if p.worker is not None:
+            self.workers[name] = p.worker(service).start()
+        log.info("%s listening on %s", name, self.urls[name])
+
+    def stop(self) -> None:
+        for worker in reversed(list(self.workers.values())):
+            worker.stop()
+        for server in self.servers.values():
+            server.close()
+        for service in self.services.values():
+            service.close()
+        if self.keys is not None:
+            self.keys.engine.dispose()
+
+    def __enter__(self) -> "EmbeddedSystem":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
