@@ -90,6 +90,8 @@ def migrate(url: str, migrations_dir: Path | str, version_table: str, revision: 
     engine = make_engine(url, pool_size=1)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # processes starting together migrate one at a time
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{version_table}'))")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     finally:

@@ -110,6 +110,17 @@ class KeyStore:
         elif department:
             raise KeyRequestError("only a department key takes --department")
 
+    def import_key(self, key: str, role: str, *, label: str = "") -> bool:
+        """Register a key generated elsewhere (a deployment secret); False if it is known already."""
+        self._check(role, None, None, None)
+        if self.authenticate(key) is not None:
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(api_keys.insert().values(
+                key_id="k" + secrets.token_hex(6), key_hash=hash_key(key), role=role, label=label,
+                created_at=format_instant(self.clock.now())))
+        return True
+
     def revoke(self, key_id: str) -> bool:
         with self.engine.begin() as conn:
             done = conn.execute(

@@ -1,2 +1,254 @@
-def main():
-    raise SystemExit("not yet")
+"""``zeroclear``: run the system, manage keys, and audit the ledger from the command line."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from shared.config import SERVICES, Settings
+
+log = logging.getLogger("zeroclear")
+
+
+def _echo_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="ZEROCLEAR_DATA_DIR",
+              help="Folder of the embedded mode's SQLite files and keys (default ~/.local/share/zeroclear).")
+@click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+def main(data_dir, log_level):
+    """zeroclear: the verifiable ledger of the zero-clearance campaign (清零行动)."""
+    if data_dir:
+        os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    _logging(log_level)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+
+
+@main.command()
+def run():
+    """Run all four services in this process (SQLite, in-process broker unless configured)."""
+    from .embedded import EmbeddedSystem
+
+    system = EmbeddedSystem().start()
+    click.echo(f"zeroclear is running; data in {system.data_dir}")
+    for name, url in system.urls.items():
+        click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
+    click.echo("Create a key in another terminal:  zeroclear keys add --role office     (Ctrl-C stops)")
+    try:
+        _wait_for_signal()
+    finally:
+        system.stop()
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--workers", type=int, help="HTTP worker processes (default ZEROCLEAR_WORKERS or 2).")
+def serve(service, workers):
+    """Serve one service's HTTP API with gunicorn (production: one process group per service)."""
+    from .gunicorn_app import serve as gunicorn_serve
+
+    settings = Settings.from_env(service)
+    _migrate_one(service, settings)
+    gunicorn_serve(service, settings, workers or settings.workers)
+
+
+@main.command()
+@click.argument("service", type=click.Choice([s for s in SERVICES if s in ("intake", "ledger")]))
+def worker(service):
+    """Run one service's background work: the ledger's inbox consumer and publisher, intake's relay."""
+    from .services import parts
+
+    settings = Settings.from_env(service)
+    _migrate_one(service, settings)
+    p = parts(service)
+    svc = p.bootstrap(settings, run_migrations=False)
+    running = p.worker(svc).start()
+    click.echo(f"{service} worker running (broker {settings.broker_url.split('@')[-1]})")
+    try:
+        _wait_for_signal()
+    finally:
+        running.stop()
+        svc.close()
+
+
+def _migrate_one(service: str, settings: Settings) -> None:
+    from shared.keys import migrate_keys
+
+    from .services import parts
+
+    migrate_keys(settings.auth_database_url)
+    migration = parts(service).migrate
+    if migration is not None:
+        migration(settings)
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def migrate(services):
+    """Bring the databases to the current schema (all services by default); register
+    ZEROCLEAR_SERVICE_KEY, if set, as the services' key for reading the ledger feed."""
+    from shared.keys import KeyStore
+
+    for name in services or SERVICES:
+        _migrate_one(name, Settings.from_env(name))
+        click.echo(f"{name}: schema up to date")
+    settings = Settings.from_env("ledger")
+    if settings.service_key:
+        store = KeyStore.from_url(settings.auth_database_url)
+        if store.import_key(settings.service_key, "service", label="from ZEROCLEAR_SERVICE_KEY"):
+            click.echo("service key registered")
+
+
+@main.group()
+def keys():
+    """API keys: shown once, stored hashed."""
+
+
+def _key_store():
+    from shared.keys import KeyStore, migrate_keys
+
+    settings = Settings.from_env("ledger")
+    migrate_keys(settings.auth_database_url)
+    return KeyStore.from_url(settings.auth_database_url)
+
+
+@keys.command("add")
+@click.option("--role", required=True, type=click.Choice(["region", "department", "office", "auditor"]))
+@click.option("--region", help="GB/T 2260 code, for a region key.")
+@click.option("--department", type=click.Choice(["industry", "environment", "development", "quality", "safety"]),
+              help="For a department key.")
+@click.option("--label", default="", help="Who holds it, for the operator's records.")
+def keys_add(role, region, department, label):
+    """Create a key and print it once."""
+    from shared.keys import KeyRequestError
+    from shared.reference import default_reference
+
+    try:
+        key, principal = _key_store().create(role, region=region, department=department, label=label,
+                                             valid_regions=set(default_reference().regions))
+    except KeyRequestError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(key)
+    click.echo(f"key id {principal.key_id}, acting as {principal.actor}. It is shown only this once.", err=True)
+
+
+@keys.command("list")
+def keys_list():
+    """List keys (never the keys themselves)."""
+    _echo_json(_key_store().list())
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id):
+    """Revoke a key by its id."""
+    if not _key_store().revoke(key_id):
+        raise click.ClickException(f"no active key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def ledger():
+    """Audit the ledger: verify, replay, export."""
+
+
+def _ledger_repo():
+    from shared.db import make_engine
+
+    from services.ledger.adapters.repository import LedgerRepository
+    from services.ledger.bootstrap import migrate_ledger
+
+    settings = Settings.from_env("ledger")
+    migrate_ledger(settings)
+    return LedgerRepository(make_engine(settings.database_url, pool_size=1))
+
+
+@ledger.command("verify")
+def ledger_verify():
+    """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken."""
+    verdict = _ledger_repo().verify()
+    _echo_json(verdict.to_dict())
+    if not verdict.ok:
+        click.echo(f"ledger verification FAILED at seq {verdict.first_bad_seq}: {verdict.reason}", err=True)
+        sys.exit(1)
+
+
+@ledger.command("replay")
+@click.option("--as-of", "as_of", help="A sequence number or an ISO time (recording time); default: the head.")
+@click.option("--from-export", "export_file", type=click.Path(exists=True, dir_okay=False),
+              help="Replay an export file instead of the database.")
+@click.option("--digest-only", is_flag=True, help="Print the position and digest, not the projection.")
+def ledger_replay(as_of, export_file, digest_only):
+    """Rebuild the projections from the log as of a moment and print them with their digest."""
+    from services.ledger.audit import AsOf, AsOfError, export_records, replay_database, replay_records
+
+    try:
+        point = AsOf.parse(as_of)
+    except AsOfError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    if export_file:
+        with open(export_file, "rb") as handle:
+            result = replay_records(export_records(handle), point)
+    else:
+        result = replay_database(_ledger_repo(), point)
+    output = result.summary()
+    if not digest_only:
+        output["projection"] = result.state.snapshot()
+    _echo_json(output)
+    if not result.verdict.ok:
+        sys.exit(1)
+
+
+@ledger.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def ledger_export(file):
+    """Write the log as JSON Lines with a checkpoint line (count, head hash)."""
+    from shared.clock import SystemClock
+
+    from services.ledger.export import export
+
+    with open(file, "wb") as out:
+        checkpoint = export(_ledger_repo(), out, SystemClock())
+    _echo_json(checkpoint)
+    click.echo(f"check it with:  python3 {_verifier_path()} {file}", err=True)
+
+
+def _verifier_path() -> Path:
+    import services.ledger
+
+    return Path(services.ledger.__file__).with_name("verify_export.py")
+
+
+@ledger.command("verifier")
+def ledger_verifier():
+    """Print the standalone export verifier (standard library only) to hand to an auditor."""
+    click.echo(_verifier_path().read_text(encoding="utf-8"), nl=False)
+
+
+@main.command()
+def topology():
+    """Print the broker topology an agency needs to subscribe to recorded events."""
+    from shared.topology import Topology
+
+    _echo_json(Topology(Settings.from_env("ledger").topology_prefix).describe())

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Set-up and the two everyday commands, with nothing but Python 3.11 and pip:
+
+    python3 dev.py run     # install into .venv if needed, then run the whole system (embedded)
+    python3 dev.py test    # install into .venv if needed, then run the test suite
+    python3 dev.py bench   # install the benchmark extras too, then list the benchmarks
+
+Anything after the command is passed on (``python3 dev.py test -k ledger``, ``python3 dev.py
+run --data-dir /tmp/zc``). Dependencies are pinned in pyproject.toml, the one place they live.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+EXTRAS = {"run": "test", "test": "test", "bench": "test,bench"}
+
+
+def ensure_environment(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"zeroclear needs Python 3.11 or newer, this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print(f"creating {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / ".install-stamp"
+    if stamp.exists() and stamp.read_text().strip() == wanted:
+        return
+    print(f"installing zeroclear and its pinned dependencies [{extras}] into {VENV} ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "-e", f".[{extras}]"], cwd=ROOT, check=True)
+    stamp.write_text(wanted + "\n")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    ensure_environment(EXTRAS[command])
+    if command == "run":
+        options = [a for a in rest if a.startswith("--data-dir")]
+        others = [a for a in rest if a not in options]
+        args = [str(BIN / "zeroclear"), *options, "run", *others]
+    elif command == "test":
+        args = [str(BIN / "python"), "-m", "pytest", *rest]
+    else:
+        print("benchmarks (each prints its figures):")
+        for path in sorted((ROOT / "bench").glob("*.py")):
+            print(f"  {BIN / 'python'} bench/{path.name}")
+        return 0
+    return subprocess.call(args, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Test fixtures and helpers shipped beside the code they exercise (a pytest plugin)."""
