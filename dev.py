@@ -46,9 +46,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_environment(EXTRAS[command])
     if command == "run":
-        options = [a for a in rest if a.startswith("--data-dir")]
-        others = [a for a in rest if a not in options]
-        args = [str(BIN / "zeroclear"), *options, "run", *others]
+        args = [str(BIN / "zeroclear"), "run", *rest]
     elif command == "test":
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     else:

@@ -46,10 +46,13 @@ def _wait_for_signal() -> None:
 
 
 @main.command()
-def run():
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Same as the global --data-dir.")
+def run(data_dir):
     """Run all four services in this process (SQLite, in-process broker unless configured)."""
     from .embedded import EmbeddedSystem
 
+    if data_dir:
+        os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
     system = EmbeddedSystem().start()
     click.echo(f"zeroclear is running; data in {system.data_dir}")
     for name, url in system.urls.items():

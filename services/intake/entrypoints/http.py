@@ -1,12 +1,15 @@
 """Intake's HTTP API: file reports, follow a submission's status."""
 from __future__ import annotations
 
+import time
+
 from flask import Flask, request
 
 from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, problem_response, require
 
 from ..bootstrap import IntakeService
 from ..domain.errors import IdempotencyConflict, NotAllowed
+from ..domain.submissions import PENDING
 from . import schemas
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -66,13 +69,21 @@ def _blueprint(service: IntakeService) -> ApiBlueprint:
 
     @blp.route("/submissions/<submission_id>")
     @require("region", "department", "office", "auditor", "service")
+    @blp.arguments(schemas.StatusQuery, location="query")
     @blp.response(200, schemas.SubmissionSchema)
-    def submission(submission_id):
-        """A submission's status: pending, recorded (with its ledger seq and hash) or rejected."""
+    def submission(args, submission_id):
+        """A submission's status: pending, recorded (with its ledger seq and hash) or rejected.
+
+        ``?wait=N`` holds the answer up to N seconds while the submission is still pending.
+        """
         row = service.repo.get(submission_id)
         principal = current_principal()
         if row is None or not _may_read(principal, row):
             raise Problem(404, "Not found", "no such submission", kind="not-found")
+        deadline = time.monotonic() + args["wait"]
+        while row["status"] == PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+            row = service.repo.get(submission_id)
         return row
 
     return blp

@@ -136,6 +136,11 @@ class AcceptedSchema(Schema):
     status_url = fields.String(required=True)
 
 
+class StatusQuery(Schema):
+    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30),
+                        metadata={"description": "seconds to wait for the ledger's answer while pending"})
+
+
 class ReasonSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)

@@ -1,0 +1,94 @@
+"""At-least-once delivery made exactly-once in effect, seen from outside the ledger: the same
+proposal delivered twice is recorded once, and a message that can never be processed is
+dead-lettered without stopping the queue — on the in-process broker and on RabbitMQ."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared.broker import Broker, Outgoing
+from shared.clock import format_instant
+from shared.envelope import new_envelope
+from shared.testing import data
+from shared.topology import INBOX_ROUTING_KEY
+
+pytestmark = pytest.mark.e2e
+
+
+def _publish(system, *messages: Outgoing) -> None:
+    publisher = Broker(system.services["ledger"].settings.broker_url, system.topology).publisher()
+    try:
+        publisher.publish(list(messages))
+    finally:
+        publisher.close()
+
+
+def _proposal(system, region: str) -> Outgoing:
+    from services.intake.domain.submissions import report_submission
+    from services.intake.entrypoints.schemas import report_schema
+
+    valid = report_schema(system.reference, system.clock)().load(data.report(region))
+    submission = report_submission("f" * 8 + "-0000-4000-8000-" + region.ljust(12, "0"), valid,
+                                   actor=f"region/{region}/ktest", key_id="ktest", now=system.clock.now())
+    body = submission.message.to_bytes()
+    return Outgoing(system.topology.inbox_exchange, INBOX_ROUTING_KEY, body, submission.message.id,
+                    submission.message.type, mandatory=True)
+
+
+def _events(api, keys) -> list[dict]:
+    return api.as_key(keys("auditor")).get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+
+
+def _wait_for(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def test_the_same_proposal_delivered_twice_is_recorded_once(system, api, keys):
+    proposal = _proposal(system, "410500")
+    _publish(system, proposal, proposal)
+    _publish(system, proposal)
+    _wait_for(lambda: any(e["id"] == proposal.message_id for e in _events(api, keys)))
+    marker = _proposal(system, "410600")  # sent after the duplicates: once it is in, they have been seen
+    _publish(system, marker)
+    _wait_for(lambda: any(e["id"] == marker.message_id for e in _events(api, keys)))
+    events = _events(api, keys)
+    assert [e["id"] for e in events].count(proposal.message_id) == 1
+    assert not [e for e in events if e["type"] == "ledger.submission_rejected.v1"]
+    assert api.get("ledger", "/v1/verify").json()["ok"] is True
+
+
+def test_a_message_that_can_never_be_processed_is_dead_lettered_and_the_queue_moves_on(system, api, keys):
+    garbage = Outgoing(system.topology.inbox_exchange, INBOX_ROUTING_KEY, b"\x00 not json", "garbage-1",
+                       "intake.report_filed.v1", mandatory=True)
+    good = _proposal(system, "410700")
+    _publish(system, garbage, good)
+    _wait_for(lambda: any(e["id"] == good.message_id for e in _events(api, keys)))
+
+    broker = Broker(system.services["ledger"].settings.broker_url, system.topology)
+    conn = broker.connect()
+    try:
+        channel = conn.channel()
+        dead = _wait_for(lambda: channel.basic_get(system.topology.inbox_queue.dead_letter_key, no_ack=True))
+        assert bytes(dead.body) == b"\x00 not json"
+    finally:
+        conn.release()
+    assert api.get("ledger", "/v1/verify").json() == {"ok": True, "count": len(_events(api, keys)),
+                                                       "head": _events(api, keys)[-1]["hash"]}
+
+
+def test_a_proposal_whose_envelope_is_sound_but_payload_is_not_is_recorded_as_a_rejection(system, api, keys):
+    message = new_envelope("intake.report_filed.v1", {"submission_id": "x", "region": "410800", "year": "2016"},
+                           actor="region/410800/ktest", occurred_at=system.clock.now())
+    _publish(system, Outgoing(system.topology.inbox_exchange, INBOX_ROUTING_KEY, message.to_bytes(), message.id,
+                              message.type, mandatory=True))
+    rejection = _wait_for(lambda: [e for e in _events(api, keys) if e["causation_id"] == message.id])
+    assert rejection[0]["type"] == "ledger.submission_rejected.v1"
+    assert {r["code"] for r in rejection[0]["payload"]["reasons"]} == {"malformed"}
+    assert rejection[0]["recorded_at"] >= format_instant(system.clock.now())
