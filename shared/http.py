@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -90,6 +91,25 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
 
+class FieldErrorSchema(Schema):
+    field = fields.String(required=True, metadata={"example": "entries[2].uscc"})
+    message = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error is answered (``application/problem+json``)."""
+
+    type = fields.String(required=True, metadata={"example": "urn:zeroclear:problem:validation"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+
+
+class ProblemApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+
 def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
                ready: Callable[[], dict] | None = None) -> tuple[Flask, Api]:
     app = Flask(name)
@@ -100,7 +120,7 @@ def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
         OPENAPI_JSON_PATH="openapi.json", MAX_CONTENT_LENGTH=max_body_bytes,
         API_SPEC_OPTIONS={"components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}}},
     )
-    api = Api(app)
+    api = ProblemApi(app)
     _register_errors(app)
     _register_health(app, ready)
     return app, api

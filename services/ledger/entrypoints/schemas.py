@@ -12,7 +12,7 @@ def _instant(value: str) -> None:
 
 
 class EventsQuery(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "return events with seq > after"})
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**53 - 1), metadata={"description": "return events with seq > after"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
