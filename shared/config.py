@@ -41,6 +41,7 @@ class Settings:
     batch_wait_ms: int
     max_body_bytes: int
     workers: int
+    threads: int
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -71,6 +72,7 @@ class Settings:
             batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 20),
             max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
             workers=lookup.integer("WORKERS", 2),
+            threads=lookup.integer("THREADS", 32),
         )
         values.update(overrides)
         return cls(**values)

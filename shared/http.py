@@ -22,6 +22,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from .db import is_transient_db_error
 from .keys import KeyStore, Principal
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception):
+        if is_transient_db_error(error):
+            log.warning("database unavailable: %r", error)
+            return problem_response(503, "Service unavailable", "the database is unavailable; retry shortly",
+                                    kind="unavailable", headers={"Retry-After": "5"})
         log.exception("unhandled error")
         return problem_response(500, "Internal error", "the error was logged", kind="internal")
 

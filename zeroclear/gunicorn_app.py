@@ -20,7 +20,7 @@ class ServiceApplication(BaseApplication):
         self.cfg.set("bind", f"{self.settings.host}:{self.settings.port}")
         self.cfg.set("workers", self.workers)
         self.cfg.set("worker_class", "gthread")
-        self.cfg.set("threads", 4)
+        self.cfg.set("threads", self.settings.threads)  # requests wait on the group commit: many threads
         self.cfg.set("keepalive", 30)
         self.cfg.set("proc_name", f"zeroclear-{self.service}")
         self.cfg.set("accesslog", None)

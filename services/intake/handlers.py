@@ -1,63 +1,79 @@
-"""Intake's command handlers: accept a submission (idempotently) and settle it from the ledger."""
+"""Intake's command handlers: accept a submission (idempotently) and settle it from the ledger.
+
+Accepting is group-committed: each request thread hands its submission to the committer, which
+stores the submissions, their idempotent answers and their outbox rows of every waiting request
+in one transaction, then wakes the outbox relay.
+"""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 
 from shared.clock import Clock, format_instant
-from shared.db import write_tx
 from shared.envelope import new_id
+from shared.group_commit import GroupCommitter
 from shared.keys import Principal
 
 from .adapters.repository import SubmissionRepository
 from .domain.errors import IdempotencyConflict, NotAllowed
-from .domain.submissions import PENDING, report_submission, request_fingerprint
+from .domain.submissions import PENDING, Submission, report_submission, request_fingerprint
 
-FILERS = ("region", "office")
+Answer = tuple[int, dict]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One request's wish to submit, before it has an id or a time."""
+
+    key_id: str
+    idempotency_key: str | None
+    fingerprint: str
+    build: Callable[[str, datetime], Submission]
 
 
 class IntakeHandlers:
     def __init__(self, repo: SubmissionRepository, clock: Clock, on_commit: Callable[[], None] = lambda: None):
         self.repo = repo
         self.clock = clock
-        self.on_commit = on_commit
+        self.committer: GroupCommitter[Intent, Answer] = GroupCommitter(
+            repo.engine, self._accept_batch, on_commit=on_commit, name="intake-commit")
 
     def file_report(self, principal: Principal, data: Mapping[str, Any], *, path: str,
-                    idempotency_key: str | None) -> tuple[int, dict]:
+                    idempotency_key: str | None) -> Answer:
         """Accept a registration form or zero report; returns (status code, answer)."""
         if principal.role == "region" and data["region"] != principal.region:
             raise NotAllowed(f"a key of region {principal.region} may not file for region {data['region']}")
 
-        def build(submission_id, now):
+        def build(submission_id: str, now: datetime) -> Submission:
             return report_submission(submission_id, data, actor=principal.actor, key_id=principal.key_id, now=now)
 
-        return self._accept(principal, build, fingerprint=request_fingerprint(path, data), idempotency_key=idempotency_key)
+        return self.committer.submit(Intent(principal.key_id, idempotency_key, request_fingerprint(path, data), build))
 
-    def _accept(self, principal: Principal, build, *, fingerprint: str, idempotency_key: str | None) -> tuple[int, dict]:
-        try:
-            return self._accept_once(principal, build, fingerprint, idempotency_key)
-        except sa_exc.IntegrityError:
-            if idempotency_key is None:
-                raise
-            return self._accept_once(principal, build, fingerprint, idempotency_key)  # lost a race: replay the winner
-
-    def _accept_once(self, principal, build, fingerprint, idempotency_key) -> tuple[int, dict]:
-        with write_tx(self.repo.engine) as conn:
-            if idempotency_key is not None:
-                stored = self.repo.stored_answer(conn, principal.key_id, idempotency_key)
-                if stored is not None:
-                    if stored.fingerprint != fingerprint:
-                        raise IdempotencyConflict("this Idempotency-Key was used for a different request")
-                    return stored.status_code, json.loads(stored.body)
-            now = self.clock.now()
-            submission = build(new_id(), now)
-            self.repo.add(conn, submission)
+    def _accept_batch(self, conn: Connection, intents: Sequence[Intent]) -> list:
+        keys = [(i.key_id, i.idempotency_key) for i in intents if i.idempotency_key is not None]
+        known = self.repo.stored_answers(conn, keys)  # (key_id, idempotency key) -> (fingerprint, status, answer)
+        now = self.clock.now()
+        submissions, remembered, results = [], [], []
+        for intent in intents:
+            slot = (intent.key_id, intent.idempotency_key)
+            if intent.idempotency_key is not None and slot in known:
+                fingerprint, status, answer = known[slot]
+                results.append((status, answer) if fingerprint == intent.fingerprint else
+                               IdempotencyConflict("this Idempotency-Key was used for a different request"))
+                continue
+            submission = intent.build(new_id(), now)
             answer = {"submission_id": submission.submission_id, "status": PENDING,
                       "status_url": f"/v1/submissions/{submission.submission_id}"}
-            if idempotency_key is not None:
-                self.repo.remember_answer(conn, principal.key_id, idempotency_key, fingerprint, 202,
-                                          json.dumps(answer), format_instant(now))
-        self.on_commit()
-        return 202, answer
+            submissions.append(submission)
+            if intent.idempotency_key is not None:
+                known[slot] = (intent.fingerprint, 202, answer)
+                remembered.append({"key_id": intent.key_id, "idempotency_key": intent.idempotency_key,
+                                   "fingerprint": intent.fingerprint, "status_code": 202,
+                                   "body": json.dumps(answer), "created_at": format_instant(now)})
+            results.append((202, answer))
+        self.repo.add(conn, submissions, remembered)
+        return results

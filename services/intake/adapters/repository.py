@@ -2,6 +2,7 @@
 in one transaction, and status updates from the ledger's recorded events."""
 from __future__ import annotations
 
+import json
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -28,23 +29,28 @@ class SubmissionRepository:
         self.engine = engine
         self.outbox = outbox
 
-    def stored_answer(self, conn: Connection, key_id: str, idempotency_key: str):
-        return conn.execute(sa.select(idempotency_keys).where(
-            idempotency_keys.c.key_id == key_id, idempotency_keys.c.idempotency_key == idempotency_key)).first()
+    def stored_answers(self, conn: Connection, slots: list[tuple[str, str]]) -> dict:
+        """Answers already given, by (key id, idempotency key): (fingerprint, status, answer)."""
+        found: dict = {}
+        t = idempotency_keys
+        for start in range(0, len(slots), 200):
+            chunk = slots[start:start + 200]
+            rows = conn.execute(sa.select(t.c.key_id, t.c.idempotency_key, t.c.fingerprint, t.c.status_code, t.c.body)
+                                .where(sa.tuple_(t.c.key_id, t.c.idempotency_key).in_(chunk)))
+            for row in rows:
+                found[(row.key_id, row.idempotency_key)] = (row.fingerprint, row.status_code, json.loads(row.body))
+        return found
 
-    def add(self, conn: Connection, submission: Submission) -> None:
-        conn.execute(submissions.insert().values(
-            submission_id=submission.submission_id, kind=submission.kind, region=submission.region,
-            year=submission.year, actor=submission.actor, key_id=submission.key_id, status=PENDING,
-            submitted_at=format_instant(submission.submitted_at),
-        ))
-        self.outbox.add(conn, [submission.message])
-
-    def remember_answer(self, conn: Connection, key_id: str, idempotency_key: str, fingerprint: str,
-                        status_code: int, body: str, now: str) -> None:
-        conn.execute(idempotency_keys.insert().values(
-            key_id=key_id, idempotency_key=idempotency_key, fingerprint=fingerprint, status_code=status_code,
-            body=body, created_at=now))
+    def add(self, conn: Connection, batch: list[Submission], answers: list[dict]) -> None:
+        """Store submissions, their outbox messages and their idempotent answers (one transaction)."""
+        if batch:
+            conn.execute(submissions.insert(), [{
+                "submission_id": s.submission_id, "kind": s.kind, "region": s.region, "year": s.year,
+                "actor": s.actor, "key_id": s.key_id, "status": PENDING, "submitted_at": format_instant(s.submitted_at),
+            } for s in batch])
+            self.outbox.add(conn, [s.message for s in batch])
+        if answers:
+            conn.execute(idempotency_keys.insert(), answers)
 
     def get(self, submission_id: str) -> dict | None:
         with self.engine.connect() as conn:
