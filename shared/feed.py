@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import requests
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
 from .broker import Broker, Delivery
@@ -80,12 +81,6 @@ class LedgerFollower:
         value = conn.execute(sa.select(self.positions.c.last_seq).where(self.positions.c.id == 1)).scalar()
         return int(value or 0)
 
-    def _store(self, conn: Connection, seq: int, existed: bool) -> None:
-        if existed:
-            conn.execute(self.positions.update().where(self.positions.c.id == 1).values(last_seq=seq))
-        else:
-            conn.execute(self.positions.insert().values(id=1, last_seq=seq))
-
     # -- applying -------------------------------------------------------------------------
     def accept(self, events: Sequence[RecordedEvent]) -> int:
         """Apply what is new among ``events``, filling any gap before them from the feed.
@@ -99,14 +94,22 @@ class LedgerFollower:
         if fresh and fresh[0].seq != last + 1:
             fresh = self._fill(last, fresh)  # outside the write transaction: no lock held over HTTP
         with write_tx(self.engine) as conn:
-            existed = conn.execute(sa.select(self.positions.c.id).where(self.positions.c.id == 1)).first() is not None
-            last = self.last_seq(conn)
+            last = self._lock_position(conn)
             run = _contiguous(last, [e for e in fresh if e.seq > last])
             if run:
                 self.apply(conn, run)
                 last = run[-1].seq
-                self._store(conn, last, existed)
+                conn.execute(self.positions.update().where(self.positions.c.id == 1).values(last_seq=last))
             return last
+
+    def _lock_position(self, conn: Connection) -> int:
+        """Competing followers (scaled workers) take turns: the position row stays locked until commit."""
+        p = self.positions
+        if conn.dialect.name == "postgresql":
+            conn.execute(pg_insert(p).values(id=1, last_seq=0).on_conflict_do_nothing(index_elements=[p.c.id]))
+            return int(conn.execute(sa.select(p.c.last_seq).where(p.c.id == 1).with_for_update()).scalar_one())
+        conn.execute(sa.insert(p).prefix_with("OR IGNORE").values(id=1, last_seq=0))  # BEGIN IMMEDIATE serialises
+        return self.last_seq(conn)
 
     def _fill(self, last: int, fresh: list[RecordedEvent]) -> list[RecordedEvent]:
         missing = self.feed.read(after=last, limit=fresh[0].seq - last - 1)

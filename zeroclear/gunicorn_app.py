@@ -24,6 +24,7 @@ class ServiceApplication(BaseApplication):
         self.cfg.set("keepalive", 30)
         self.cfg.set("proc_name", f"zeroclear-{self.service}")
         self.cfg.set("accesslog", None)
+        self.cfg.set("control_socket_disable", True)  # one per user by default: several services would share it
 
     def load(self):
         p = parts(self.service)
