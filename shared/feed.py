@@ -21,6 +21,7 @@ from .db import is_transient_db_error, write_tx
 from .envelope import EnvelopeError, RecordedEvent
 
 log = logging.getLogger(__name__)
+FEED_PAGE = 1000  # the ledger's largest page (GET /v1/events?limit=)
 ApplyBatch = Callable[[Connection, list[RecordedEvent]], None]
 
 
@@ -112,8 +113,14 @@ class LedgerFollower:
         return self.last_seq(conn)
 
     def _fill(self, last: int, fresh: list[RecordedEvent]) -> list[RecordedEvent]:
-        missing = self.feed.read(after=last, limit=fresh[0].seq - last - 1)
-        merged = {e.seq: e for e in missing}
+        merged: dict[int, RecordedEvent] = {}
+        after, first = last, fresh[0].seq
+        while after < first - 1:  # page by page: the feed serves at most FEED_PAGE events a read
+            page = self.feed.read(after=after, limit=min(FEED_PAGE, first - after - 1))
+            if not page:
+                break  # the feed is behind; apply what is contiguous, the rest comes later
+            merged.update({e.seq: e for e in page})
+            after = page[-1].seq
         merged.update({e.seq: e for e in fresh})
         return [merged[s] for s in sorted(merged)]
 

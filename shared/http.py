@@ -56,7 +56,10 @@ def strict_loads(data: str | bytes) -> Any:
     """JSON with exact decimals, without NaN/Infinity and without duplicate keys."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
-    return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
+    try:
+        return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -190,6 +193,9 @@ def flatten_messages(messages: Any, path: str = "") -> Iterable[dict]:
         for key, value in messages.items():
             if path == "" and key in ("json", "query", "form", "files", "headers", "path"):
                 yield from flatten_messages(value, "" if key == "json" else key)
+                continue
+            if key == "_schema":  # marshmallow's name for "the object itself"
+                yield from flatten_messages(value, path)
                 continue
             if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
                 child = f"{path}[{key}]"

@@ -65,7 +65,7 @@ def _positive_capacity(value: Decimal) -> None:
         raise ValidationError("Must be greater than 0.")
     if value >= MAX_CAPACITY:
         raise ValidationError(f"Must be less than {MAX_CAPACITY}.")
-    if value.as_tuple().exponent < -4:
+    if value.normalize().as_tuple().exponent < -4:
         raise ValidationError("At most 4 decimal places.")
 
 
@@ -75,7 +75,7 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
 
     class EntrySchema(Schema):
         enterprise = Text(required=True)
-        uscc = UsccField(required=True, max_length=18, metadata={"description": "统一社会信用代码, 18 characters, check digit verified"})
+        uscc = UsccField(required=True, max_length=30, metadata={"description": "统一社会信用代码, 18 characters, check digit verified"})
         county = Text(required=True, max_length=100)
         industry = Text(required=True, validate=validate.OneOf(sorted(industries)), max_length=32)
         equipment = Text(required=True, metadata={"description": "outdated process or equipment"})
@@ -97,7 +97,7 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
                 raise ValidationError(f"{industry.name} capacity is registered in {industry.unit}, not {data['unit']}.", "unit")
 
     class ReportSchema(Schema):
-        region = fields.String(required=True, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."),
+        region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."),
                                metadata={"description": "GB/T 2260 code of the reporting region", "example": "410100"})
         year = fields.Integer(required=True, strict=True)
         document_no = Text(required=True, max_length=100, metadata={"description": "文号 of the government document"})

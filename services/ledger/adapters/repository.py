@@ -135,15 +135,17 @@ class LedgerRepository:
         if upto_recorded_at is not None:
             query = query.where(events.c.recorded_at <= upto_recorded_at)
         with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
-            for row in result:
-                record = dict(zip(_EVENT_NAMES, row))
-                yield record, record.pop("payload").encode("utf-8")
+            yield from _records(conn.execution_options(stream_results=True, yield_per=chunk).execute(query))
 
     def verify(self) -> Verdict:
-        """Recompute the whole chain from the stored rows and check it against the head row."""
-        head_seq, head_hash = self.head()
-        return verify(self.iter_records(), expected_count=head_seq, expected_head=head_hash)
+        """Recompute the whole chain from the stored rows and check it against the head row,
+        both read in one snapshot, so events committed meanwhile cannot make it look broken."""
+        with read_tx(self.engine) as conn:
+            row = conn.execute(sa.select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1)).first()
+            head_seq, head_hash = (int(row.seq), row.hash) if row else (0, GENESIS)
+            query = sa.select(*_EVENT_COLUMNS).order_by(events.c.seq)
+            rows = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
+            return verify(_records(rows), expected_count=head_seq, expected_head=head_hash)
 
     def history(self, stream: str) -> list[RecordedEvent]:
         with self.engine.connect() as conn:
@@ -163,6 +165,12 @@ class LedgerRepository:
 
     def set_published(self, conn: Connection, seq: int) -> None:
         conn.execute(publication.update().where(publication.c.id == 1).values(published_seq=seq))
+
+
+def _records(rows) -> Iterator[tuple[dict, bytes]]:
+    for row in rows:
+        record = dict(zip(_EVENT_NAMES, row))
+        yield record, record.pop("payload").encode("utf-8")
 
 
 def load_state(conn: Connection, *, with_items: bool = True) -> LedgerState:

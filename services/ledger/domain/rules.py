@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from shared.clock import format_instant
+from shared.clock import format_instant, parse_instant
 from shared.envelope import Envelope, new_id
 from shared.reference import Reference
 
@@ -17,6 +17,7 @@ from .state import LedgerState
 
 SYSTEM_ACTOR = "system/ledger"
 REGION_CODE = re.compile(r"^[0-9]{6}$")
+LAST_YEAR = 2999  # as far as the registry's query and a rejection's stream accept
 
 
 @dataclass(frozen=True)
@@ -56,17 +57,27 @@ def decide(state: LedgerState, message: Envelope, reference: Reference, now: dat
 
 def _judge_report(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
     report = parse_report_filed(message.payload)
+    occurred_at = _instant(message.occurred_at)
     _check_actor(message.actor, report.region)
-    _check_report(state, report, reference)
+    _check_report(state, report, reference, now)
     events = []
     if report.year not in state.years:
         events.append(open_year(report.year, reference, now, causation_id=message.id))
     events.append(NewEvent(
         id=message.id, type=message.type, stream=report_stream(report.region, report.year),
-        occurred_at=message.occurred_at, actor=message.actor, causation_id=message.causation_id,
+        occurred_at=occurred_at, actor=message.actor, causation_id=message.causation_id,
         correlation_id=message.correlation_id, region=report.region, payload=dict(message.payload),
     ))
     return events
+
+
+def _instant(text) -> str:
+    """The envelope's business time in the one form that is hashed and compared (format_instant)."""
+    try:
+        return format_instant(parse_instant(text))
+    except (AttributeError, TypeError, ValueError):
+        raise Malformed([Reason("malformed", "occurred_at must be an ISO 8601 time with a UTC offset",
+                                "occurred_at 时间格式错误")]) from None
 
 
 def _check_actor(actor: str, region: str) -> None:
@@ -80,12 +91,15 @@ def _check_actor(actor: str, region: str) -> None:
                               "地区只能报送本地区报告"))
 
 
-def _check_report(state: LedgerState, report: ReportFiled, reference: Reference) -> None:
+def _check_report(state: LedgerState, report: ReportFiled, reference: Reference, now: datetime) -> None:
     reasons = []
     if report.region not in reference.regions:
         reasons.append(Reason("unknown_region", f"{report.region} is not a region on the register", "地区代码不在名录中"))
     if report.year < reference.calendar.first_year:
         reasons.append(Reason("year_out_of_range", f"the campaign starts in {reference.calendar.first_year}", "年度早于清零行动"))
+    elif report.year > min(LAST_YEAR, reference.calendar.business_date(now).year):
+        reasons.append(Reason("year_out_of_range", f"{report.year} has not begun: a report is filed for a past or the current year",
+                              "不得报送未来年度的报告"))
     if report.zero_report != (not report.entries):
         reasons.append(Reason("zero_report_mismatch", "a zero report has no entries and a form has at least one",
                               "零报告不得填写条目，登记表至少一条"))

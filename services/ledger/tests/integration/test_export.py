@@ -1,0 +1,143 @@
+"""Export for auditors: ``zeroclear ledger export`` writes JSON Lines and a checkpoint; the
+standalone verifier (``python -I -S verify_export.py``, standard library only) accepts it
+intact and names the first bad seq of an edited, shortened, reordered or extended file."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.clock import SettableClock
+from shared.db import make_engine
+from shared.testing.plugin import CAMPAIGN_START
+
+from services.ledger.adapters.repository import LedgerRepository
+from services.ledger.export import export
+from services.ledger.handlers import LedgerWriter
+
+from .support import VERIFIER, cli, cli_in_process, migrate, record_standard_log, standalone_verify
+
+
+def test_an_export_verifies_offline_and_replays_to_the_live_digest(writer, repo, clock, cli_env, tmp_path):
+    recorded = record_standard_log(writer, clock)
+    export_file = tmp_path / "ledger.jsonl"
+
+    made = cli(cli_env, "ledger", "export", str(export_file))
+    assert made.returncode == 0, made.stderr
+    checkpoint = json.loads(made.stdout)
+    assert (checkpoint["count"], checkpoint["head"], checkpoint["format"]) == (8, recorded[-1].hash, "zeroclear-ledger-export/1")
+    assert "verify_export.py" in made.stderr
+
+    lines = export_file.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 9 and json.loads(lines[-1]) == {"checkpoint": checkpoint}
+    assert [json.loads(line) for line in lines[:-1]] == [e.to_dict() for e in recorded]
+    assert "河南省" in lines[1]  # Chinese kept readable
+
+    assert standalone_verify(export_file) == (0, {"ok": True, "count": 8, "head": recorded[-1].hash})
+    replayed = cli_in_process(cli_env, "ledger", "replay", "--from-export", str(export_file), "--digest-only")
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)["digest"] == repo.load_state().digest()
+
+
+def test_the_verifier_printed_by_the_command_line_is_the_standalone_one(cli_env, tmp_path):
+    printed = cli_in_process(cli_env, "ledger", "verifier")
+    assert printed.exit_code == 0
+    assert printed.stdout == VERIFIER.read_text(encoding="utf-8")
+    assert not [line for line in printed.stdout.splitlines()
+                if line.startswith(("import ", "from ")) and line.split()[1] not in ("hashlib", "json", "sys")]
+
+
+@pytest.fixture
+def exported(tmp_path, reference):
+    """The standard log on SQLite, exported: (event lines, checkpoint line). The file's contents do
+    not depend on the database it came from, so the tampered copies are made from this one."""
+    url = f"sqlite:///{tmp_path / 'exported.db'}"
+    migrate(url, tmp_path / "data")
+    engine = make_engine(url)
+    try:
+        clock = SettableClock(CAMPAIGN_START)
+        repo = LedgerRepository(engine)
+        record_standard_log(LedgerWriter(repo, reference, clock), clock)
+        path = tmp_path / "ledger.jsonl"
+        with open(path, "wb") as out:
+            export(repo, out, clock)
+    finally:
+        engine.dispose()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines[:-1], lines[-1]
+
+
+def edit_payload(events, checkpoint):
+    record = json.loads(events[3])
+    record["payload"]["signed_by"] = "李四"
+    events[3] = json.dumps(record, ensure_ascii=False)
+    return events + [checkpoint]
+
+
+def edit_field(events, checkpoint):
+    record = json.loads(events[5])
+    record["recorded_at"] = "2016-11-01T00:00:00.000000Z"
+    events[5] = json.dumps(record, ensure_ascii=False)
+    return events + [checkpoint]
+
+
+def delete_line(events, checkpoint):
+    del events[2]
+    return events + [checkpoint]
+
+
+def delete_last_event(events, checkpoint):
+    return events[:-1] + [checkpoint]
+
+
+def swap_lines(events, checkpoint):
+    events[4], events[5] = events[5], events[4]
+    return events + [checkpoint]
+
+
+def remove_checkpoint(events, checkpoint):
+    return events
+
+
+def data_after_checkpoint(events, checkpoint):
+    return events + [checkpoint, events[0]]
+
+
+def another_head(events, checkpoint):
+    record = json.loads(checkpoint)
+    record["checkpoint"]["head"] = "0" * 64
+    return events + [json.dumps(record)]
+
+
+@pytest.mark.parametrize("tamper, first_bad_seq, reason", [
+    (edit_payload, 4, "line 4: payload does not match its payload_hash"),
+    (edit_field, 6, "line 6: event fields do not match its hash"),
+    (delete_line, 3, "line 3: expected seq 3, found 4 (an event is missing or out of order)"),
+    (delete_last_event, 8, "checkpoint says 8 events, the file holds 7"),
+    (swap_lines, 5, "line 5: expected seq 5, found 6 (an event is missing or out of order)"),
+    (remove_checkpoint, 9, "no checkpoint line: the export is truncated"),
+    (data_after_checkpoint, 9, "line 10: data after the checkpoint"),
+    (another_head, 8, "the chain does not end at the checkpoint's head hash"),
+], ids=["edited payload", "edited field", "deleted line", "deleted last event", "swapped lines", "removed checkpoint",
+        "data after the checkpoint", "checkpoint with another head"])
+def test_the_standalone_verifier_names_the_first_bad_seq_of_a_tampered_export(exported, tmp_path, tamper, first_bad_seq, reason):
+    events, checkpoint = exported
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text("\n".join(tamper(list(events), checkpoint)) + "\n", encoding="utf-8")
+
+    status, verdict = standalone_verify(tampered)
+    assert status == 1
+    assert (verdict["ok"], verdict["first_bad_seq"], verdict["reason"]) == (False, first_bad_seq, reason)
+
+
+def test_the_standalone_verifier_accepts_the_untouched_export(exported, tmp_path):
+    events, checkpoint = exported
+    intact = tmp_path / "intact.jsonl"
+    intact.write_text("\n".join(events + [checkpoint]) + "\n", encoding="utf-8")
+    status, verdict = standalone_verify(intact)
+    assert (status, verdict["ok"], verdict["count"]) == (0, True, 8)
+
+
+def test_the_standalone_verifier_exits_2_when_the_file_cannot_be_read(tmp_path):
+    status, answer = standalone_verify(tmp_path / "missing.jsonl")
+    assert status == 2 and answer["ok"] is False and "missing.jsonl" in answer["error"]
