@@ -8,7 +8,6 @@ stored in the same transaction as the effects, which makes redelivery a no-op.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Callable, Sequence
 
 import requests
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
+from .background import BackgroundLoop
 from .broker import Broker, Delivery
 from .db import is_transient_db_error, write_tx
 from .envelope import EnvelopeError, RecordedEvent
@@ -72,10 +72,9 @@ class LedgerFollower:
         self.subscriber = subscriber
         self.batch_size = batch_size
         self.wait_ms = wait_ms
-        self.pull_seconds = pull_seconds
-        self._stop = threading.Event()
-        self._threads: list = []
         self._consumer = None
+        self._puller = BackgroundLoop(f"{subscriber}-puller", step=self.pull, poll_seconds=pull_seconds,
+                                      is_expected=lambda exc: isinstance(exc, FeedUnavailable))
 
     # -- the position ---------------------------------------------------------------------
     def last_seq(self, conn: Connection) -> int:
@@ -154,26 +153,13 @@ class LedgerFollower:
                 queue, self.handle_deliveries, batch_size=self.batch_size, wait_ms=self.wait_ms,
                 is_transient=_transient, name=f"{self.subscriber}-follower",
             ).start()
-        puller = threading.Thread(target=self._pull_loop, name=f"{self.subscriber}-puller", daemon=True)
-        puller.start()
-        self._threads.append(puller)
+        self._puller.start()
         return self
 
-    def _pull_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.pull()
-            except Exception as exc:
-                if not _transient(exc):
-                    log.exception("follower %s: pull failed", self.subscriber)
-            self._stop.wait(self.pull_seconds)
-
     def stop(self) -> None:
-        self._stop.set()
         if self._consumer is not None:
             self._consumer.stop()
-        for thread in self._threads:
-            thread.join(10)
+        self._puller.stop()
 
 
 def _transient(exc: BaseException) -> bool:

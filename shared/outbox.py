@@ -9,21 +9,19 @@ The relay polls ``published_at IS NULL``, never an id watermark (ids are taken b
 """
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import timedelta
 from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .broker import Broker, Outgoing, PublishError
+from .background import BackgroundLoop
+from .broker import Broker, Outgoing
 from .clock import Clock, SystemClock, format_instant
-from .db import BigKey, is_transient_db_error, write_tx
+from .db import BigKey, write_tx
 from .envelope import Envelope
 from .topology import INBOX_ROUTING_KEY
 
-log = logging.getLogger(__name__)
 
 
 def outbox_columns() -> list[sa.Column]:
@@ -81,7 +79,7 @@ class Outbox:
         return {"unpublished": unpublished, "unsettled": unsettled}
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundLoop):
     """Publishes outbox rows to the ledger's inbox; one relay thread per producing process."""
 
     def __init__(self, engine: Engine, outbox: Outbox, broker: Broker, *, batch_size: int = 500,
@@ -92,47 +90,13 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.redeliver_after = redeliver_after
-        self._doorbell = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._publisher = broker.publisher()
+        self._sweeps = 0
+        super().__init__("outbox-relay", poll_seconds=poll_seconds, full=batch_size, on_exit=self._publisher.close)
 
-    def notify(self) -> None:
-        """Wake the relay now (a request just committed a message)."""
-        self._doorbell.set()
-
-    def start(self) -> "OutboxRelay":
-        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._doorbell.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def run(self) -> None:
-        publisher = self.broker.publisher()
-        backoff = self.poll_seconds
-        sweeps = 0
-        try:
-            while not self._stop.is_set():
-                try:
-                    sent = self.relay_once(publisher, redeliver=sweeps % 100 == 0)
-                    sweeps += 1
-                    backoff = self.poll_seconds
-                except PublishError as exc:
-                    log.warning("outbox relay: broker unavailable (%s); retrying", exc)
-                    sent, backoff = 0, min(max(backoff * 2, 0.2), 5.0)
-                except Exception as exc:
-                    if not is_transient_db_error(exc):
-                        log.exception("outbox relay failed")
-                    sent, backoff = 0, min(max(backoff * 2, 0.2), 5.0)
-                if sent < self.batch_size:
-                    self._doorbell.wait(backoff)
-                    self._doorbell.clear()
-        finally:
-            publisher.close()
+    def step(self) -> int:
+        self._sweeps += 1
+        return self.relay_once(self._publisher, redeliver=self._sweeps % 100 == 1)
 
     def relay_once(self, publisher, *, redeliver: bool = False) -> int:
         """Publish one batch of unpublished rows (and, if asked, stale unsettled ones)."""

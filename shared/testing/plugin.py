@@ -7,8 +7,9 @@ under ``ZEROCLEAR_REQUIRE_SERVICES=1`` (CI), where they fail.
 from __future__ import annotations
 
 import secrets
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
+from typing import Iterator, Mapping
 
 import pytest
 
@@ -18,6 +19,7 @@ from shared.reference import default_reference
 from .client import Api
 from .services import AMQP_URL, fresh_postgres_database, need
 
+SERVICES = ("intake", "ledger", "assessment", "notify")
 #: 2016-11-01 08:00 in Henan: the 2016 inspection stage, before the report is due.
 CAMPAIGN_START = datetime(2016, 11, 1, 0, 0, tzinfo=timezone.utc)
 
@@ -51,7 +53,7 @@ def backend_env(backend: str, tmp_path, stack: ExitStack) -> dict[str, str]:
         need("postgres")
         need("rabbitmq")
         env["ZEROCLEAR_BROKER_URL"] = AMQP_URL
-        for name in ("ledger", "intake", "assessment", "notify"):
+        for name in SERVICES:
             env[f"ZEROCLEAR_{name.upper()}_DATABASE_URL"] = stack.enter_context(fresh_postgres_database(f"zc_{name}"))
         env["ZEROCLEAR_AUTH_DATABASE_URL"] = stack.enter_context(fresh_postgres_database("zc_keys"))
     return env
@@ -62,16 +64,16 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def system(backend, tmp_path, clock, reference):
-    """The four services running in this process on ``backend``, on free loopback ports."""
+@contextmanager
+def system_on(backend: str, folder, *, clock, reference, env: Mapping[str, str] | None = None) -> Iterator:
+    """The four services in this process on ``backend``, on free loopback ports, with their own
+    broker names; ``env`` changes a setting (e.g. intake's broker URL through a ``TcpProxy``)."""
     from zeroclear.embedded import EmbeddedSystem
 
     with ExitStack() as stack:
-        env = backend_env(backend, tmp_path, stack)
-        prefix = f"test-{secrets.token_hex(4)}"
-        running = EmbeddedSystem(env, clock=clock, reference=reference, topology_prefix=prefix,
-                                 ports={s: 0 for s in ("intake", "ledger", "assessment", "notify")})
+        full_env = {**backend_env(backend, folder, stack), **(env or {})}
+        running = EmbeddedSystem(full_env, clock=clock, reference=reference, topology_prefix=f"test-{secrets.token_hex(4)}",
+                                 ports={s: 0 for s in SERVICES})
         running.start()
         try:
             yield running
@@ -81,13 +83,20 @@ def system(backend, tmp_path, clock, reference):
                 _delete_topology(running)
 
 
+@pytest.fixture
+def system(backend, tmp_path, clock, reference):
+    """The running system of a test (a module can share one with ``system_on``)."""
+    with system_on(backend, tmp_path, clock=clock, reference=reference) as running:
+        yield running
+
+
 def _delete_topology(running) -> None:
     from shared.broker import Broker
 
     broker = Broker(AMQP_URL, running.topology)
     conn = broker.connect()
     try:
-        broker.delete(conn, [running.topology.inbox_queue] + [running.topology.subscriber_queue(s) for s in ("intake",)])
+        broker.delete(conn, [running.topology.inbox_queue, running.topology.subscriber_queue("intake")])
     finally:
         conn.release()
 

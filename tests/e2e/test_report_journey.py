@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from shared.testing import data
-from shared.testing.client import Api
 
-from .helpers import cli, cli_json, standalone_verify
+from .helpers import cli_json, standalone_verify
 
 pytestmark = pytest.mark.e2e
 

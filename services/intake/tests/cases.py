@@ -6,7 +6,6 @@ The bad entry is always the second one, so an error naming the first would be ca
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 

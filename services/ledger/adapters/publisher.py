@@ -6,61 +6,23 @@ mark is locked while a batch is in flight, so competing publishers never send a 
 """
 from __future__ import annotations
 
-import logging
-import threading
-
-from shared.broker import Broker, Outgoing, PublishError
-from shared.db import is_sqlite, is_transient_db_error, write_tx
+from shared.background import BackgroundLoop
+from shared.broker import Broker, Outgoing
+from shared.db import is_sqlite, write_tx
 
 from .repository import LedgerRepository
 
-log = logging.getLogger(__name__)
 
-
-class EventPublisher:
+class EventPublisher(BackgroundLoop):
     def __init__(self, repo: LedgerRepository, broker: Broker, *, batch_size: int = 500, poll_seconds: float = 0.5):
         self.repo = repo
         self.broker = broker
         self.batch_size = batch_size
-        self.poll_seconds = poll_seconds
-        self._doorbell = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._publisher = broker.publisher()
+        super().__init__("ledger-publisher", poll_seconds=poll_seconds, full=batch_size, on_exit=self._publisher.close)
 
-    def notify(self, *_args) -> None:
-        self._doorbell.set()
-
-    def start(self) -> "EventPublisher":
-        self._thread = threading.Thread(target=self.run, name="ledger-publisher", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._doorbell.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def run(self) -> None:
-        publisher = self.broker.publisher()
-        backoff = self.poll_seconds
-        try:
-            while not self._stop.is_set():
-                try:
-                    sent = self.publish_once(publisher)
-                    backoff = self.poll_seconds
-                except PublishError as exc:
-                    log.warning("ledger publisher: broker unavailable (%s); retrying", exc)
-                    sent, backoff = 0, min(backoff * 2, 5.0)
-                except Exception as exc:
-                    if not is_transient_db_error(exc):
-                        log.exception("ledger publisher failed")
-                    sent, backoff = 0, min(backoff * 2, 5.0)
-                if sent < self.batch_size:
-                    self._doorbell.wait(backoff)
-                    self._doorbell.clear()
-        finally:
-            publisher.close()
+    def step(self) -> int:
+        return self.publish_once(self._publisher)
 
     def publish_once(self, publisher) -> int:
         if is_sqlite(self.repo.engine):  # one process: read, send, then move the mark

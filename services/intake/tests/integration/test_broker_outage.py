@@ -15,7 +15,7 @@ from shared.testing.plugin import CAMPAIGN_START
 from shared.testing.proxy import TcpProxy
 from shared.testing.services import AMQP_URL, need
 
-from ..conftest import system_on
+from shared.testing.plugin import system_on
 
 pytestmark = pytest.mark.e2e
 REGIONS = ("410500", "410600", "411481")

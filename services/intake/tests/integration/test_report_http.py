@@ -18,7 +18,7 @@ from shared.testing.client import Api
 from shared.testing.plugin import CAMPAIGN_START
 
 from ..cases import BAD, BAD_IDS, REGION, by_field
-from ..conftest import system_on
+from shared.testing.plugin import system_on
 
 PROBLEM = "application/problem+json"
 REPORTS = "/v1/reports"

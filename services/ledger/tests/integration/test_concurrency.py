@@ -8,7 +8,6 @@ import multiprocessing
 import threading
 from collections import Counter
 
-import pytest
 import sqlalchemy as sa
 
 from shared.db import make_engine

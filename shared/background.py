@@ -1,0 +1,72 @@
+"""A background loop: one thread doing one step of work at a time.
+
+It steps again at once while a step came back full (there is more to do), otherwise waits for
+its doorbell or its poll interval; while a dependency (broker, database, another service) is
+down it backs off, up to five seconds, and logs only what is not an expected outage.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from .broker import PublishError
+from .db import is_transient_db_error
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 5.0
+
+
+class BackgroundLoop:
+    """Subclass it and define ``step()`` (returning how much it did), or pass ``step=``."""
+
+    def __init__(self, name: str, *, poll_seconds: float, full: int = 0, step: Callable[[], int] | None = None,
+                 is_expected: Callable[[BaseException], bool] = lambda exc: False,
+                 on_exit: Callable[[], None] = lambda: None):
+        self.name = name
+        if step is not None:
+            self.step = step
+        self.poll_seconds = poll_seconds
+        self.full = full
+        self.is_expected = is_expected
+        self.on_exit = on_exit
+        self._doorbell = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> int:
+        raise NotImplementedError
+
+    def notify(self, *_args) -> None:
+        """Wake the loop now (something was just committed for it)."""
+        self._doorbell.set()
+
+    def start(self) -> "BackgroundLoop":
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._doorbell.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        wait = self.poll_seconds
+        try:
+            while not self._stop.is_set():
+                try:
+                    done = self.step()
+                    wait = self.poll_seconds
+                except Exception as exc:
+                    done, wait = 0, min(max(wait * 2, 0.2), MAX_BACKOFF)
+                    if isinstance(exc, PublishError) or is_transient_db_error(exc) or self.is_expected(exc):
+                        log.warning("%s: waiting for a dependency (%s)", self.name, exc)
+                    else:
+                        log.exception("%s failed", self.name)
+                if not self.full or done < self.full:
+                    self._doorbell.wait(wait)
+                    self._doorbell.clear()
+        finally:
+            self.on_exit()
