@@ -5,6 +5,8 @@ A row is *published* once the broker confirmed it, and *settled* once the ledger
 event (or rejection) for it has come back. A published but unsettled row is published again
 after ``redeliver_after``: the in-process broker of the embedded mode keeps nothing across a
 crash, and the ledger ignores a message id it has already taken, so re-sending is always safe.
+After ``max_attempts`` sends a row is left alone (a message the ledger dead-letters would
+otherwise circle for ever); it stays unsettled, counted by ``Outbox.counts``, for an operator.
 The relay polls ``published_at IS NULL``, never an id watermark (ids are taken before commit).
 """
 from __future__ import annotations
@@ -83,13 +85,15 @@ class OutboxRelay(BackgroundLoop):
     """Publishes outbox rows to the ledger's inbox; one relay thread per producing process."""
 
     def __init__(self, engine: Engine, outbox: Outbox, broker: Broker, *, batch_size: int = 500,
-                 poll_seconds: float = 0.05, redeliver_after: timedelta = timedelta(seconds=30)):
+                 poll_seconds: float = 0.05, redeliver_after: timedelta = timedelta(seconds=30),
+                 max_attempts: int = 10):
         self.engine = engine
         self.outbox = outbox
         self.broker = broker
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.redeliver_after = redeliver_after
+        self.max_attempts = max_attempts
         self._publisher = broker.publisher()
         self._sweeps = 0
         super().__init__("outbox-relay", poll_seconds=poll_seconds, full=batch_size, on_exit=self._publisher.close)
@@ -105,7 +109,8 @@ class OutboxRelay(BackgroundLoop):
         if redeliver:
             stale = format_instant(self.outbox.clock.now() - self.redeliver_after)
             query = sa.select(t.c.id, t.c.message_id, t.c.type, t.c.body).where(
-                t.c.published_at.is_(None) | (t.c.settled_at.is_(None) & (t.c.published_at < stale))
+                t.c.published_at.is_(None)
+                | (t.c.settled_at.is_(None) & (t.c.published_at < stale) & (t.c.attempts < self.max_attempts))
             )
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(t.c.id).limit(self.batch_size)).all()

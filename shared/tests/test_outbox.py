@@ -163,3 +163,22 @@ def test_while_the_broker_is_unreachable_rows_stay_unpublished_and_are_published
         finally:
             conn.release()
     assert received == Counter({mid: 1 for mid in first + second})
+
+
+def test_a_row_the_ledger_never_answers_is_sent_at_most_max_attempts_times_and_stays_unsettled(box, broker):
+    engine, outbox = box
+    declare_inbox(broker)
+    relay = _relay(engine, outbox, broker, redeliver_after=timedelta(seconds=30), max_attempts=3)
+    publisher = broker.publisher()
+    try:
+        ids = _stage(engine, outbox, 1)
+        sends = [relay.relay_once(publisher, redeliver=True)]
+        for _ in range(4):
+            outbox.clock.advance(timedelta(seconds=31))
+            sends.append(relay.relay_once(publisher, redeliver=True))
+    finally:
+        publisher.close()
+    assert sends == [1, 1, 1, 0, 0]
+    assert _rows(engine, outbox)[ids[0]]["attempts"] == 3
+    with engine.connect() as conn:
+        assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 1}
