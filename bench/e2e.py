@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+"""End to end on RabbitMQ + PostgreSQL: HTTP intake -> outbox -> broker -> ledger commit.
+
+The services run as production runs them, each its own process group started from the command
+line with environment variables: ``zeroclear serve intake`` (gunicorn, ``ZEROCLEAR_WORKERS``),
+``zeroclear worker intake`` (outbox relay, ledger follower), ``zeroclear serve ledger`` and
+``zeroclear worker ledger`` (inbox consumer, group commit, publisher), on scratch PostgreSQL
+databases and a unique ``ZEROCLEAR_TOPOLOGY_PREFIX``; all are removed afterwards.
+
+A cheap load generator (a few processes, asyncio, raw HTTP/1.1 keep-alive connections) files
+realistic reports with one region key per region, cycling through the 28 regions and the years
+2016..now; the first report of a (region, year) is recorded, every later one is recorded as a
+rejection (duplicate report) - either way exactly one ledger event per accepted submission.
+
+After a warm-up, the load runs for ``--duration`` seconds; then the ledger is drained and read:
+
+* throughput: 202-accepted submissions per second over the measured window (target >= 1,500/s),
+  and the ledger's own commit rate over the same window;
+* latency per submission: the 202 at the client -> the ledger event's ``recorded_at`` (stamped in
+  the committing transaction; target p99 < 1 s), plus request sent -> recorded and the HTTP time;
+* lost (a 202'd submission_id with no ledger event) and duplicated (more than one): both must be 0;
+  the hash chain is verified through ``GET /v1/verify``.
+* CPU seconds used by each process group during the measured window (2 cores are shared).
+
+    .venv/bin/python bench/e2e.py                      # 20 s, closed loop, 64 connections
+    .venv/bin/python bench/e2e.py --rate 1600          # paced (open loop) at 1,600 requests/s
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+
+import _common as c
+
+REPORT_FILED = "intake.report_filed.v1"
+REJECTED = "ledger.submission_rejected.v1"
+PROCESSES = (("ledger-http", "serve", "ledger"), ("ledger-worker", "worker", "ledger"),
+             ("intake-http", "serve", "intake"), ("intake-worker", "worker", "intake"))
+
+
+# -- the system under test ---------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def system_env(args, urls: dict, tmp: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCLEAR_")}
+    env.update({
+        "ZEROCLEAR_MODE": "production",
+        "ZEROCLEAR_DATA_DIR": os.path.join(tmp, "data"),
+        "ZEROCLEAR_BROKER_URL": args.amqp,
+        "ZEROCLEAR_TOPOLOGY_PREFIX": args.prefix,
+        "ZEROCLEAR_AUTH_DATABASE_URL": urls["keys"],
+        "ZEROCLEAR_INTAKE_DATABASE_URL": urls["intake"],
+        "ZEROCLEAR_LEDGER_DATABASE_URL": urls["ledger"],
+        "ZEROCLEAR_SERVICE_KEY": secrets.token_urlsafe(32),
+        "ZEROCLEAR_INTAKE_PORT": str(args.intake_port),
+        "ZEROCLEAR_LEDGER_PORT": str(args.ledger_port),
+        "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{args.ledger_port}",
+        "ZEROCLEAR_INTAKE_WORKERS": str(args.intake_workers),
+        "ZEROCLEAR_LEDGER_WORKERS": str(args.ledger_workers),
+    })
+    if args.threads:
+        env["ZEROCLEAR_THREADS"] = str(args.threads)
+    if args.batch_size:
+        env["ZEROCLEAR_BATCH_SIZE"] = str(args.batch_size)
+    if args.batch_wait_ms is not None:
+        env["ZEROCLEAR_BATCH_WAIT_MS"] = str(args.batch_wait_ms)
+    return env
+
+
+def zeroclear(env: dict, *argv: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "zeroclear", "--log-level", "warning", *argv], env=env, cwd=c.ROOT,
+                          capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        raise SystemExit(f"zeroclear {' '.join(argv)} failed: {done.stderr}")
+    return done.stdout
+
+
+class System:
+    """The four service processes, each in its own process group (gunicorn forks workers)."""
+
+    def __init__(self, env: dict, log_dir: str):
+        self.env, self.log_dir = env, log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self) -> None:
+        for name, verb, service in PROCESSES:
+            log = open(os.path.join(self.log_dir, f"{name}.log"), "wb")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "zeroclear", "--log-level", "warning", verb, service], env=self.env, cwd=c.ROOT,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            log.close()
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise SystemExit(f"{name} exited with {proc.returncode}; see {self.log_dir}/{name}.log")
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)  # the group we created: the service and its forks
+        deadline = time.monotonic() + 20
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+
+def wait_ready(system: System, args, timeout: float = 90) -> None:
+    from shared.broker import Broker
+    from shared.topology import Topology
+
+    deadline = time.monotonic() + timeout
+    topology = Topology(args.prefix)
+    queues = [topology.inbox_queue.name, topology.subscriber_queue("intake").name]
+    for port in (args.ledger_port, args.intake_port):
+        while True:
+            system.check_alive()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"service on port {port} not ready after {timeout}s; logs in {system.log_dir}")
+            time.sleep(0.3)
+    conn = Broker(args.amqp).connect()
+    try:
+        for queue in queues:  # the workers declare their queues when their consumers start
+            while True:
+                system.check_alive()
+                try:
+                    conn.channel().queue_declare(queue, passive=True)
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"queue {queue} not declared after {timeout}s; logs in {system.log_dir}")
+                    time.sleep(0.3)
+    finally:
+        conn.release()
+
+
+def delete_topology(args) -> None:
+    from shared.broker import Broker
+    from shared.topology import Topology
+
+    topology = Topology(args.prefix)
+    broker = Broker(args.amqp, topology)
+    conn = broker.connect()
+    try:
+        broker.delete(conn, [topology.inbox_queue, topology.subscriber_queue("intake")])
+    finally:
+        conn.release()
+
+
+def make_region_keys(auth_url: str) -> dict[str, str]:
+    from shared.keys import KeyStore
+    from shared.reference import default_reference
+
+    store = KeyStore.from_url(auth_url)
+    try:
+        regions = default_reference().region_codes()
+        return {r: store.create("region", region=r, label="bench", valid_regions=set(regions))[0] for r in regions}
+    finally:
+        store.engine.dispose()
+
+
+def request_templates(keys: dict[str, str], port: int, entries: int) -> list[bytes]:
+    """Raw HTTP/1.1 requests, one per (region, year), bodies as a region would send them."""
+    import orjson
+
+    from shared.clock import SystemClock
+    from shared.reference import default_reference
+    from shared.testing.data import report
+
+    reference = default_reference()
+    current = reference.calendar.business_date(SystemClock().now()).year
+    templates = []
+    for year in range(reference.calendar.first_year, current + 1):
+        for region, key in keys.items():
+            body = orjson.dumps(report(region, year, entries=entries, zero=entries == 0))
+            head = (f"POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            templates.append(head + body)
+    return templates
+
+
+# -- the load generator (runs in its own processes) --------------------------------------------
+def load_process(index: int, port: int, templates: list[bytes], connections: int, rate: float, start_at: float,
+                 end_at: float, out_path: str) -> None:
+    """Until ``end_at`` (wall clock), file reports over ``connections`` keep-alive connections,
+    paced at ``rate`` requests/s if > 0; writes one line per request: sid t_send t_recv status."""
+    asyncio.run(_load(index, port, templates, connections, rate, start_at, end_at, out_path))
+
+
+async def _load(index, port, templates, connections, rate, start_at, end_at, out_path):
+    results: list[tuple] = []
+    counter = [index * 7919]
+    slot = [0]
+
+    async def one_connection() -> None:
+        reader = writer = None
+        while True:
+            if rate > 0:
+                due = start_at + slot[0] / rate
+                slot[0] += 1
+                delay = due - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            if time.time() >= end_at:
+                break
+            request = templates[counter[0] % len(templates)]
+            counter[0] += 1
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                sent = time.time()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length)
+                received = time.time()
+                sid = "-"
+                if status == 202:
+                    start = body.index(b'"submission_id"')
+                    sid = body[body.index(b'"', start + 16) + 1:].split(b'"', 1)[0].decode()
+                results.append((sid, sent, received, status))
+                if b"connection: close" in head.lower():
+                    writer.close()
+                    reader = writer = None
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                results.append(("-", time.time(), time.time(), 0))
+                if writer is not None:
+                    writer.close()
+                reader = writer = None
+                await asyncio.sleep(0.05)
+        if writer is not None:
+            writer.close()
+
+    delay = start_at - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
+    with open(out_path, "w") as out:
+        for sid, sent, received, status in results:
+            out.write(f"{sid} {sent:.6f} {received:.6f} {status}\n")
+
+
+# -- measuring ---------------------------------------------------------------------------------
+def cpu_by_group(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of our process groups, PostgreSQL, RabbitMQ and everything else."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    by_pgid = {pgid: name for name, pgid in groups.items()}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        comm = data[data.index("(") + 1:data.rindex(")")]
+        fields = data[data.rindex(")") + 2:].split()
+        pgid, used = int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks
+        if pgid in by_pgid:
+            name = by_pgid[pgid]
+        elif comm.startswith("postgres"):
+            name = "postgresql"
+        elif comm in ("beam.smp", "erl_child_setup", "epmd", "inet_gethost"):
+            name = "rabbitmq"
+        else:
+            name = "other processes (tests of other engineers, ...)"
+        totals[name] = totals.get(name, 0.0) + used
+    return totals
+
+
+def read_ledger(url: str) -> dict[str, list[float]]:
+    """submission_id -> recorded_at (epoch seconds) of every ledger event about it."""
+    import psycopg
+
+    found: dict[str, list[float]] = {}
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT type, id, causation_id, recorded_at FROM events WHERE type IN (%s, %s)",
+                            (REPORT_FILED, REJECTED))
+        for kind, event_id, causation_id, recorded_at in rows:
+            sid = event_id if kind == REPORT_FILED else causation_id
+            found.setdefault(sid, []).append(datetime.fromisoformat(recorded_at).timestamp())
+    return found
+
+
+def ledger_count(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        query = "SELECT count(*) FROM events WHERE type IN (%s, %s)"
+        return conn.execute(query, (REPORT_FILED, REJECTED)).fetchone()[0]
+
+
+def intake_status(url: str) -> dict:
+    """From intake's database: pending submissions, submitted_at -> decided_at of the decided ones,
+    and per submission the outbox row's created_at / published_at (confirmed by the broker)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT status, submitted_at, decided_at FROM submissions").fetchall()
+        outbox = conn.execute("SELECT message_id, created_at, published_at, attempts FROM outbox").fetchall()
+    stamp = lambda text: datetime.fromisoformat(text).timestamp() if text else None  # noqa: E731
+    return {
+        "pending": sum(1 for r in rows if r[0] == "pending"),
+        "decided": [stamp(r[2]) - stamp(r[1]) for r in rows if r[2]],
+        "outbox": {m: (stamp(created), stamp(published)) for m, created, published, _ in outbox},
+        "republished": sum(1 for r in outbox if r[3] > 1),
+    }
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float, float]:
+    if not values:
+        return (float("nan"),) * 4
+    values = sorted(values)
+    pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
+    return pick(0.50), pick(0.95), pick(0.99), values[-1]
+
+
+def verify_chain(port: int) -> dict:
+    import json
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/verify", timeout=120) as answer:
+        return json.loads(answer.read())
+
+
+# -- the run -----------------------------------------------------------------------------------
+def run(args, urls: dict, tmp: str) -> int:
+    env = system_env(args, urls, tmp)
+    zeroclear(env, "migrate", "intake", "ledger")  # also registers ZEROCLEAR_SERVICE_KEY
+    keys = make_region_keys(urls["keys"])
+    templates = request_templates(keys, args.intake_port, args.entries)
+    system = System(env, tmp)
+    try:
+        system.start()
+        wait_ready(system, args)
+        print(f"services up (intake :{args.intake_port} x{args.intake_workers} workers, ledger :{args.ledger_port}); "
+              f"{args.clients} load processes x {args.connections // args.clients} connections, "
+              f"{'closed loop' if not args.rate else f'paced at {args.rate:,.0f}/s'}; "
+              f"warm-up {args.warmup:g} s, measured {args.duration:g} s")
+        groups = {name: proc.pid for name, proc in system.procs.items()}
+        ctx = multiprocessing.get_context("spawn")
+        start_at = time.time() + 1.0
+        window = (start_at + args.warmup, start_at + args.warmup + args.duration)
+        outs, loaders = [], []
+        for i in range(args.clients):
+            outs.append(os.path.join(tmp, f"load-{i}.txt"))
+            loaders.append(ctx.Process(target=load_process, args=(
+                i, args.intake_port, templates, args.connections // args.clients, args.rate / args.clients, start_at,
+                window[1], outs[-1])))
+        for p in loaders:
+            p.start()
+        groups["load generator"] = os.getpgrp()
+        time.sleep(max(0.0, window[0] - time.time()))
+        cpu_before, t_before = cpu_by_group(groups), time.time()
+        time.sleep(max(0.0, window[1] - time.time()))
+        cpu_after, t_after = cpu_by_group(groups), time.time()
+        for p in loaders:
+            p.join(60)
+        system.check_alive()
+
+        results = []
+        for path in outs:
+            with open(path) as handle:
+                for line in handle:
+                    sid, sent, received, status = line.split()
+                    results.append((sid, float(sent), float(received), int(status)))
+        accepted = [r for r in results if r[3] == 202]
+        # drain: every accepted submission should reach the ledger
+        drain_start = time.time()
+        while ledger_count(urls["ledger"]) < len(accepted) and time.time() - drain_start < args.drain_timeout:
+            time.sleep(0.25)
+        drain = time.time() - drain_start
+        time.sleep(1.0)  # let any late duplicate show itself
+        ledger = read_ledger(urls["ledger"])
+        intake = intake_status(urls["intake"])
+        chain = verify_chain(args.ledger_port)
+    finally:
+        system.stop()
+
+    return report(args, results, accepted, ledger, window, drain, intake, chain, cpu_before, cpu_after,
+                  t_after - t_before)
+
+
+def report(args, results, accepted, ledger, window, drain, intake, chain, cpu_before, cpu_after, cpu_seconds) -> int:
+    in_window = [r for r in accepted if window[0] <= r[1] < window[1]]
+    errors = [r for r in results if r[3] != 202]
+    sids = [r[0] for r in accepted]
+    lost = [s for s in sids if s not in ledger]
+    duplicated = [s for s in sids if len(ledger.get(s, ())) > 1]
+    unknown = set(ledger) - set(sids)
+    resubmitted = len(sids) - len(set(sids))
+    to_ledger = [ledger[r[0]][0] - r[2] for r in in_window if r[0] in ledger]
+    end_to_end = [ledger[r[0]][0] - r[1] for r in in_window if r[0] in ledger]
+    http = [r[2] - r[1] for r in in_window]
+    outbox = intake["outbox"]
+    staged = [(r[2], outbox[r[0]], ledger[r[0]][0]) for r in in_window if r[0] in ledger and r[0] in outbox]
+    to_outbox = [o[0] - t for t, o, _ in staged]
+    relayed = [o[1] - o[0] for _, o, _ in staged if o[1]]
+    consumed = [recorded - o[1] for _, o, recorded in staged if o[1]]
+    committed = sum(1 for times in ledger.values() for t in times if window[0] <= t < window[1])
+    throughput = len(in_window) / args.duration
+    statuses = {}
+    for r in errors:
+        statuses[r[3]] = statuses.get(r[3], 0) + 1
+
+    print(f"\n{c.machine_line()}")
+    print(f"requests sent {len(results):,} (warm-up included): 202 accepted {len(accepted):,}, "
+          f"other answers {len(errors):,} {statuses or ''}")
+    print(f"measured window {args.duration:g} s: {len(in_window):,} accepted -> {throughput:,.0f} submissions/s; "
+          f"ledger committed {committed:,} in the window -> {committed / args.duration:,.0f}/s; "
+          f"drained the rest in {drain:.1f} s after the load stopped")
+    rows = []
+    for label, values in (("202 at the client -> ledger recorded_at (intake-to-ledger)", to_ledger),
+                          ("request sent -> ledger recorded_at (end to end)", end_to_end),
+                          ("HTTP: request sent -> 202 received", http),
+                          ("  stage: 202 -> outbox row created_at (negative: stamped before the 202)", to_outbox),
+                          ("  stage: outbox created_at -> published_at (relay, broker confirm)", relayed),
+                          ("  stage: outbox published_at -> ledger recorded_at (broker, inbox consumer)", consumed),
+                          ("intake submitted_at -> decided_at (status visible at intake; all)", intake["decided"])):
+        p50, p95, p99, worst = percentiles(values)
+        rows.append([label, len(values), f"{p50 * 1000:.0f}", f"{p95 * 1000:.0f}", f"{p99 * 1000:.0f}",
+                     f"{worst * 1000:.0f}"])
+    print(c.table(["latency (ms)", "n", "p50", "p95", "p99", "max"], rows))
+    print(f"\nexactly once: accepted {len(sids):,}, lost {len(lost)}, duplicated {len(duplicated)}, "
+          f"ledger events for unknown submissions {len(unknown)}, ids answered twice {resubmitted}; "
+          f"still pending at intake {intake['pending']}; outbox rows published more than once "
+          f"{intake['republished']}; chain {'ok' if chain.get('ok') else 'BROKEN'} "
+          f"({chain.get('count'):,} events)")
+    cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+    rows = [[name, used, 100 * used / cpu_seconds] for name, used in sorted(cpu.items(), key=lambda kv: -kv[1])
+            if used > 0.005]
+    rows.append(["total (of 2 cores = 200%)", sum(cpu.values()), 100 * sum(cpu.values()) / cpu_seconds])
+    print(f"\nCPU during the measured window ({cpu_seconds:.1f} s):")
+    print(c.table(["process group", "cpu seconds", "% of one core"], rows))
+
+    p99 = percentiles(to_ledger)[2]
+    print("\ntargets:")
+    print(c.verdict("sustained >= 1,500 accepted submissions/s for >= 20 s",
+                    throughput >= 1500 and args.duration >= 20, f"{throughput:,.0f}/s for {args.duration:g} s"))
+    print(c.verdict("intake-to-ledger p99 < 1 s", p99 < 1.0 and not lost, f"p99 {p99 * 1000:.0f} ms"))
+    print(c.verdict("0 lost and 0 duplicated", not lost and not duplicated and not unknown,
+                    f"lost {len(lost)}, duplicated {len(duplicated)}"))
+    return 0 if (throughput >= 1500 and p99 < 1.0 and not lost and not duplicated) else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds of load (default 20)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (default 3)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="requests/s to pace the load at (open loop); 0 = closed loop, as fast as answered "
+                             "(default)")
+    parser.add_argument("--connections", type=int, default=64, help="keep-alive connections in all (default 64)")
+    parser.add_argument("--clients", type=int, default=2, help="load generator processes (default 2)")
+    parser.add_argument("--entries", type=int, default=1, help="capacity entries per report (default 1)")
+    parser.add_argument("--intake-workers", type=int, default=2,
+                        help="gunicorn workers of intake (ZEROCLEAR_INTAKE_WORKERS, default 2)")
+    parser.add_argument("--ledger-workers", type=int, default=1, help="gunicorn workers of the ledger API (default 1)")
+    parser.add_argument("--threads", type=int,
+                        help="gunicorn threads per worker (ZEROCLEAR_THREADS; default: the product's)")
+    parser.add_argument("--batch-size", type=int, help="ZEROCLEAR_BATCH_SIZE (default: the product's)")
+    parser.add_argument("--batch-wait-ms", type=int, help="ZEROCLEAR_BATCH_WAIT_MS (default: the product's)")
+    parser.add_argument("--drain-timeout", type=float, default=60.0,
+                        help="seconds to wait for the ledger to catch up (default 60)")
+    parser.add_argument("--postgres", default=c.DEFAULT_POSTGRES,
+                        help="admin URL of PostgreSQL; scratch databases are made there")
+    parser.add_argument("--amqp", default=c.DEFAULT_AMQP, help="RabbitMQ URL")
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy the services' logs and the load results to DIR")
+    args = parser.parse_args()
+    args.prefix = f"zcbench-{secrets.token_hex(4)}"
+    args.intake_port, args.ledger_port = free_port(), free_port()
+    args.connections = max(args.connections, args.clients)
+
+    print(c.machine_line())
+    print(c.code_line())
+    print(c.postgres_settings(args.postgres))
+    code = 1
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="zcbench-e2e-"))
+        urls = {name: stack.enter_context(c.scratch_database(args.postgres, f"zcbench_{name}"))
+                for name in ("keys", "intake", "ledger")}
+        stack.callback(delete_topology, args)
+        try:
+            code = run(args, urls, tmp)
+        finally:
+            if args.keep_logs:
+                import shutil
+                shutil.copytree(tmp, args.keep_logs, dirs_exist_ok=True)
+    print(f"cleaned up: databases dropped, queues and exchanges with prefix {args.prefix} deleted")
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
