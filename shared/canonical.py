@@ -42,6 +42,35 @@ def tagged_sha256(tag: bytes, value: Any) -> str:
 
 
 def _check(value: Any, path: str) -> None:
+    if not _plain(value):
+        _explain(value, path)
+
+
+def _plain(value: Any) -> bool:
+    """The fast walk (no recursion, no paths): is ``value`` inside the hashable domain?"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -(2**53 - 1) <= item <= 2**53 - 1:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
+def _explain(value: Any, path: str) -> None:
+    """The slow walk, only once something is wrong: raise naming where."""
     if value is None or isinstance(value, (bool, str)):
         return
     if isinstance(value, int):
@@ -52,12 +81,12 @@ def _check(value: Any, path: str) -> None:
         raise NotCanonicalisable(f"{path}: floats are not allowed; send decimals as strings")
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
+            _explain(item, f"{path}[{index}]")
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise NotCanonicalisable(f"{path}: object keys must be ASCII strings")
-            _check(item, f"{path}.{key}")
+            _explain(item, f"{path}.{key}")
         return
     raise NotCanonicalisable(f"{path}: {type(value).__name__} is not JSON")

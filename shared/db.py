@@ -8,13 +8,14 @@ normalised on read by the repositories.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping, Sequence
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import BigInteger, Integer, create_engine, event, exc
+from sqlalchemy import JSON, BigInteger, Integer, Table, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine, make_url
 
 #: A 64-bit key that still autoincrements on SQLite.
@@ -27,7 +28,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return _sqlite_engine(url, parsed.database)
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, future=True)
+    # No pre-ping (a round trip per transaction): a connection lost with a database restart fails
+    # one transaction, which SQLAlchemy answers by recycling the whole pool.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, future=True)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
@@ -49,6 +52,31 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping]) -> None:
+    """Insert many rows: with COPY on PostgreSQL (about three times cheaper than a multi-row
+    INSERT for the driver and the server), with executemany elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), list(rows))
+        return
+    import psycopg
+
+    names = list(rows[0])
+    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
+    columns = ", ".join('"%s"' % name for name in names)
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    try:
+        with conn.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(row[n], ensure_ascii=False) if n in as_json else row[n] for n in names])
+    except psycopg.Error as error:  # speak SQLAlchemy's errors, as every other statement does
+        if conn.dialect.is_disconnect(error, conn.connection.dbapi_connection, None):
+            conn.invalidate(error)
+        raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def is_sqlite(engine: Engine) -> bool:

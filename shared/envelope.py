@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -38,7 +38,8 @@ class Envelope:
         return schema_version_of(self.type)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A shallow dict (the payload is shared, not copied: nothing mutates a message)."""
+        return {name: getattr(self, name) for name in _ENVELOPE_FIELDS}
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.to_dict())
@@ -121,7 +122,8 @@ class RecordedEvent:
     hash: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A shallow dict (the payload is shared, not copied: a recorded event never changes)."""
+        return {name: getattr(self, name) for name in _RECORDED_FIELDS}
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.to_dict())

@@ -94,9 +94,10 @@ class LedgerWriter:
             with self.store.transaction() as tx:
                 self._catch_up(state, tx)
                 sealed, processed, touched = [], [], Touched()
+                now = format_instant(self.clock.now())
                 for message_id, new_events in plan(state, tx):
                     for new in new_events:
-                        sealed.append(self._seal(new, state, touched))
+                        sealed.append(self._seal(new, state, touched, now))
                     if message_id is not None:
                         processed.append((message_id, state.seq))
                 if sealed or processed:
@@ -118,8 +119,7 @@ class LedgerWriter:
         if head != state.seq:
             raise RuntimeError(f"log head {head} but state folded to {state.seq}")
 
-    def _seal(self, new: NewEvent, state: LedgerState, touched: Touched) -> Sealed:
-        recorded_at = max(format_instant(self.clock.now()), state.recorded_at)
-        sealed = seal(new, state, recorded_at)
+    def _seal(self, new: NewEvent, state: LedgerState, touched: Touched, now: str) -> Sealed:
+        sealed = seal(new, state, max(now, state.recorded_at))  # recording times never go back
         touched.update(state.apply(sealed.event))
         return sealed

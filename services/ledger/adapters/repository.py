@@ -7,14 +7,13 @@ writers queue, numbers stay gap-free and commit order equals ``seq`` order.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict
 from typing import Iterable, Iterator
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shared.db import read_tx, write_tx
+from shared.db import bulk_insert, read_tx, write_tx
 from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
@@ -58,10 +57,8 @@ class LedgerTransaction:
         return found
 
     def append(self, sealed: list[Sealed], processed: list[tuple[str, int]]) -> None:
-        if sealed:
-            self.conn.execute(events.insert(), [_event_row(s) for s in sealed])
-        if processed:
-            self.conn.execute(inbox_messages.insert(), [{"message_id": m, "seq": s} for m, s in processed])
+        bulk_insert(self.conn, events, [_event_row(s) for s in sealed])
+        bulk_insert(self.conn, inbox_messages, [{"message_id": m, "seq": s} for m, s in processed])
 
     def set_head(self, state: LedgerState) -> None:
         self.conn.execute(log_head.update().where(log_head.c.id == 1)
@@ -69,21 +66,19 @@ class LedgerTransaction:
 
     def save(self, state: LedgerState, touched: Touched) -> None:
         """Write the projection rows ``touched`` by the events just folded into ``state``."""
-        _replace(self.conn, years, years.c.year, touched.years, [asdict(state.years[y]) for y in touched.years])
-        keys = list(touched.reports)
-        for region, year in keys:
-            self.conn.execute(reports.delete().where(reports.c.region == region, reports.c.year == year))
-        if keys:
-            self.conn.execute(reports.insert(), [asdict(state.reports[k]) for k in keys])
-        _replace(self.conn, items, items.c.item_id, touched.items, [asdict(state.items[i]) for i in touched.items])
+        c, new = self.conn, touched.created
+        _replace(c, years, touched.years, state.years, years.c.year.in_, new)
+        _replace(c, reports, touched.reports, state.reports, sa.tuple_(reports.c.region, reports.c.year).in_, new)
+        _replace(c, items, touched.items, state.items, items.c.item_id.in_, new)
 
 
-def _replace(conn: Connection, table: sa.Table, key: sa.Column, keys: set, rows: list[dict]) -> None:
-    keys = list(keys)
-    for start in range(0, len(keys), 500):
-        conn.execute(table.delete().where(key.in_(keys[start:start + 500])))
-    if rows:
-        conn.execute(table.insert(), rows)
+def _replace(conn: Connection, table: sa.Table, keys: set, objects: dict, matching, created: set) -> None:
+    """Delete the stored rows of ``keys`` (not those created by this batch) and write them anew
+    from ``objects``, in chunks and in bulk."""
+    stored = [key for key in keys if (table.name, key) not in created]
+    for start in range(0, len(stored), 500):
+        conn.execute(table.delete().where(matching(stored[start:start + 500])))
+    bulk_insert(conn, table, [dict(vars(objects[key])) for key in keys])
 
 
 def _event_row(sealed: Sealed) -> dict:

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 REPORT_FILED = "intake.report_filed.v1"
 SUBMISSION_REJECTED = "ledger.submission_rejected.v1"
@@ -17,6 +18,7 @@ YEAR_OPENED = "ledger.year_opened.v1"
 
 ENTRY_TEXT_FIELDS = ("enterprise", "uscc", "county", "industry", "equipment", "unit", "target_source", "method", "remarks")
 ENTRY_INT_FIELDS = ("equipment_count", "workers_affected")
+ENTRY_FIELDS = ENTRY_TEXT_FIELDS + ENTRY_INT_FIELDS + ("capacity", "planned_date")
 DECIMAL_TEXT = re.compile(r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,4})?$")
 
 
@@ -63,6 +65,12 @@ class ReportFiled:
     zero_report: bool
     entries: tuple[Entry, ...]
 
+    def to_payload(self) -> dict[str, Any]:
+        """The payload as the ledger records it: exactly the known fields, nothing a producer added."""
+        return {"submission_id": self.submission_id, "region": self.region, "year": self.year,
+                "document_no": self.document_no, "signed_by": self.signed_by, "zero_report": self.zero_report,
+                "entries": [dict(vars(entry)) for entry in self.entries]}
+
 
 @dataclass(frozen=True)
 class YearOpened:
@@ -82,37 +90,49 @@ def parse_year_opened(payload: Mapping[str, Any]) -> YearOpened:
                       tuple(payload["regions"]))
 
 
+_REPORT_SPEC = (("submission_id", str), ("region", str), ("year", int), ("document_no", str), ("signed_by", str),
+                ("zero_report", bool))
+_ENTRY_SPEC = tuple((name, str) for name in ENTRY_TEXT_FIELDS) + tuple((name, int) for name in ENTRY_INT_FIELDS)
+
+
 def parse_report_filed(payload: Mapping[str, Any]) -> ReportFiled:
     reasons: list[Reason] = []
-
-    def need(mapping, key, kind, where):
-        value = mapping.get(key) if isinstance(mapping, Mapping) else None
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if not ok:
-            reasons.append(Reason("malformed", f"{where}{key} must be a {kind.__name__}", f"{where}{key} 格式错误"))
-        return value
-
-    fields = {k: need(payload, k, t, "") for k, t in (
-        ("submission_id", str), ("region", str), ("year", int), ("document_no", str), ("signed_by", str), ("zero_report", bool))}
+    fields = _typed(payload, _REPORT_SPEC, "", reasons)
     raw_entries = payload.get("entries")
     entries = []
-    if not isinstance(raw_entries, list):
+    if type(raw_entries) is not list:
         reasons.append(Reason("malformed", "entries must be a list", "entries 格式错误"))
         raw_entries = []
     for index, raw in enumerate(raw_entries):
         where = f"entries[{index}]."
-        values = {k: need(raw, k, str, where) for k in ENTRY_TEXT_FIELDS}
-        values.update({k: need(raw, k, int, where) for k in ENTRY_INT_FIELDS})
-        values["capacity"] = _capacity(raw, where, reasons)
-        values["planned_date"] = _date(raw, where, reasons)
+        values = _typed(raw, _ENTRY_SPEC, where, reasons)
+        if isinstance(raw, Mapping):
+            values["capacity"] = _capacity(raw, where, reasons)
+            values["planned_date"] = _date(raw, where, reasons)
+        else:
+            values["capacity"] = values["planned_date"] = None
         entries.append(Entry(**values))
     if reasons:
         raise Malformed(reasons)
     return ReportFiled(entries=tuple(entries), **fields)
 
 
+def _typed(mapping: Any, spec: tuple[tuple[str, type], ...], where: str, reasons: list[Reason]) -> dict[str, Any]:
+    """The fields of ``spec`` from ``mapping``, each of exactly its type (a bool is no int)."""
+    if not isinstance(mapping, Mapping):
+        name = where.rstrip(".") or "the payload"
+        reasons.append(Reason("malformed", f"{name} must be an object", f"{name} 格式错误"))
+        return {name: None for name, _ in spec}
+    values = {}
+    for name, kind in spec:
+        value = values[name] = mapping.get(name)
+        if type(value) is not kind:
+            reasons.append(Reason("malformed", f"{where}{name} must be a {kind.__name__}", f"{where}{name} 格式错误"))
+    return values
+
+
 def _capacity(raw, where, reasons) -> str | None:
-    value = raw.get("capacity") if isinstance(raw, Mapping) else None
+    value = raw.get("capacity")
     if not isinstance(value, str) or not DECIMAL_TEXT.match(value) or Decimal(value) <= 0:
         reasons.append(Reason("malformed", f"{where}capacity must be a positive decimal string", f"{where}capacity 须为正数"))
         return None
@@ -120,7 +140,7 @@ def _capacity(raw, where, reasons) -> str | None:
 
 
 def _date(raw, where, reasons) -> str | None:
-    value = raw.get("planned_date") if isinstance(raw, Mapping) else None
+    value = raw.get("planned_date")
     try:
         date.fromisoformat(value)
         return value

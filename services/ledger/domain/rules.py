@@ -66,7 +66,7 @@ def _judge_report(state: LedgerState, message: Envelope, reference: Reference, n
     events.append(NewEvent(
         id=message.id, type=message.type, stream=report_stream(report.region, report.year),
         occurred_at=occurred_at, actor=message.actor, causation_id=message.causation_id,
-        correlation_id=message.correlation_id, region=report.region, payload=dict(message.payload),
+        correlation_id=message.correlation_id, region=report.region, payload=report.to_payload(),
     ))
     return events
 
