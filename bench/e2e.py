@@ -2,7 +2,7 @@
 """End to end on RabbitMQ + PostgreSQL: HTTP intake -> outbox -> broker -> ledger commit.
 
 The services run as production runs them, each its own process group started from the command
-line with environment variables: ``zeroclear serve intake`` (gunicorn, ``ZEROCLEAR_WORKERS``),
+line with environment variables: ``zeroclear serve intake`` (granian, ``ZEROCLEAR_WORKERS``),
 ``zeroclear worker intake`` (outbox relay, ledger follower), ``zeroclear serve ledger`` and
 ``zeroclear worker ledger`` (inbox consumer, group commit, publisher), on scratch PostgreSQL
 databases and a unique ``ZEROCLEAR_TOPOLOGY_PREFIX``; all are removed afterwards.
@@ -92,7 +92,7 @@ def zeroclear(env: dict, *argv: str) -> str:
 
 
 class System:
-    """The four service processes, each in its own process group (gunicorn forks workers)."""
+    """The four service processes, each in its own process group (the HTTP server forks workers)."""
 
     def __init__(self, env: dict, log_dir: str):
         self.env, self.log_dir = env, log_dir
@@ -486,10 +486,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="load generator processes (default 2)")
     parser.add_argument("--entries", type=int, default=1, help="capacity entries per report (default 1)")
     parser.add_argument("--intake-workers", type=int, default=2,
-                        help="gunicorn workers of intake (ZEROCLEAR_INTAKE_WORKERS, default 2)")
-    parser.add_argument("--ledger-workers", type=int, default=1, help="gunicorn workers of the ledger API (default 1)")
+                        help="HTTP worker processes of intake (ZEROCLEAR_INTAKE_WORKERS, default 2)")
+    parser.add_argument("--ledger-workers", type=int, default=1, help="HTTP worker processes of the ledger API (default 1)")
     parser.add_argument("--threads", type=int,
-                        help="gunicorn threads per worker (ZEROCLEAR_THREADS; default: the product's)")
+                        help="threads per HTTP worker (ZEROCLEAR_THREADS; default: the product's)")
     parser.add_argument("--batch-size", type=int, help="ZEROCLEAR_BATCH_SIZE (default: the product's)")
     parser.add_argument("--batch-wait-ms", type=int, help="ZEROCLEAR_BATCH_WAIT_MS (default: the product's)")
     parser.add_argument("--drain-timeout", type=float, default=60.0,

@@ -1,7 +1,9 @@
 """A background loop: one thread doing one step of work at a time.
 
-It steps again at once while a step came back full (there is more to do), otherwise waits for
-its doorbell or its poll interval; while a dependency (broker, database, another service) is
+After a step that found work it pauses ``pace_seconds`` (unless the step was a full batch) so
+that the next batch gathers what arrives meanwhile: under load, batches grow and the cost per
+item falls, at the price of a few milliseconds of latency. After an idle step it waits for its
+doorbell or its poll interval; while a dependency (broker, database, another service) is
 down it backs off, up to five seconds, and logs only what is not an expected outage.
 """
 from __future__ import annotations
@@ -20,14 +22,16 @@ MAX_BACKOFF = 5.0
 class BackgroundLoop:
     """Subclass it and define ``step()`` (returning how much it did), or pass ``step=``."""
 
-    def __init__(self, name: str, *, poll_seconds: float, full: int = 0, step: Callable[[], int] | None = None,
+    def __init__(self, name: str, *, poll_seconds: float, step: Callable[[], int] | None = None,
+                 pace_seconds: float = 0.0, batch_size: int = 0,
                  is_expected: Callable[[BaseException], bool] = lambda exc: False,
                  on_exit: Callable[[], None] = lambda: None):
         self.name = name
         if step is not None:
             self.step = step
         self.poll_seconds = poll_seconds
-        self.full = full
+        self.pace_seconds = pace_seconds
+        self.batch_size = batch_size
         self.is_expected = is_expected
         self.on_exit = on_exit
         self._doorbell = threading.Event()
@@ -65,8 +69,10 @@ class BackgroundLoop:
                         log.warning("%s: waiting for a dependency (%s)", self.name, exc)
                     else:
                         log.exception("%s failed", self.name)
-                if not self.full or done < self.full:
+                if not done:
                     self._doorbell.wait(wait)
                     self._doorbell.clear()
+                elif self.pace_seconds and not (self.batch_size and done >= self.batch_size):
+                    self._stop.wait(self.pace_seconds)
         finally:
             self.on_exit()

@@ -34,6 +34,7 @@ class Outgoing:
     message_id: str
     type: str
     mandatory: bool = False
+    persistent: bool = True
 
 
 @dataclass
@@ -149,6 +150,7 @@ class Publisher:
             producer.publish(
                 m.body, exchange=m.exchange, routing_key=m.routing_key, message_id=m.message_id,
                 type=m.type, content_type=CONTENT_TYPE, content_encoding="utf-8",
+                delivery_mode=2 if m.persistent else 1,
             )
 
     def _confirm_channel(self):
@@ -168,7 +170,8 @@ class Publisher:
         state["nacked"], state["returned"] = 0, set()
         for m in messages:
             message = amqp.Message(
-                m.body, content_type=CONTENT_TYPE, message_id=m.message_id, type=m.type, delivery_mode=2
+                m.body, content_type=CONTENT_TYPE, message_id=m.message_id, type=m.type,
+                delivery_mode=2 if m.persistent else 1,
             )
             channel.basic_publish(message, exchange=m.exchange, routing_key=m.routing_key, mandatory=m.mandatory)
             state["tag"] += 1
@@ -204,11 +207,16 @@ def _settle(state: dict, tag: int, multiple: bool, nacked: bool) -> None:
 
 
 BatchHandler = Callable[[list[Delivery]], "set[int] | None"]
+#: How long a consumer waits for one more message before handing over what it has. While a
+#: backlog flows, messages keep coming and batches fill up to ``batch_size``; when it is quiet,
+#: a lone message goes at once.
+LINGER = 0.01
 
 
 class BatchConsumer:
-    """Collects up to ``batch_size`` deliveries (or what arrives within ``wait_ms``), hands them
-    to the handler, then acks them — only after the handler has returned, i.e. committed.
+    """Collects up to ``batch_size`` deliveries (what keeps arriving, for at most ``wait_ms``),
+    hands them to the handler, then acks them — only after the handler has returned, i.e.
+    committed.
 
     The handler returns the indexes of deliveries to dead-letter (they can never be processed).
     A transient failure (``is_transient``: database down, ...) keeps the batch and retries it
@@ -270,13 +278,16 @@ class BatchConsumer:
                 first_at = None
                 while not self._stop.is_set():
                     try:
-                        conn.drain_events(timeout=min(self.wait, 0.05) if pending else 0.2)
+                        conn.drain_events(timeout=LINGER if pending else 0.2)
+                        quiet = False
                     except TimeoutError:
+                        quiet = True
                         if not self.broker.is_memory:
                             conn.heartbeat_check()
-                    if pending and first_at is None:
-                        first_at = time.monotonic()
-                    if pending and (len(pending) >= self.batch_size or time.monotonic() - first_at >= self.wait):
+                    if not pending:
+                        continue
+                    first_at = first_at or time.monotonic()
+                    if quiet or len(pending) >= self.batch_size or time.monotonic() - first_at >= self.wait:
                         batch, pending[:] = list(pending), []
                         first_at = None
                         self._process(batch, conn)

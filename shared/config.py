@@ -69,7 +69,7 @@ class Settings:
             topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
             mode=lookup.choice("MODE", "embedded", ("embedded", "production")),
             batch_size=lookup.integer("BATCH_SIZE", 500),
-            batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 20),
+            batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 50),
             max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
             workers=lookup.integer("WORKERS", 2),
             threads=lookup.integer("THREADS", 32),

@@ -73,7 +73,7 @@ class LedgerFollower:
         self.batch_size = batch_size
         self.wait_ms = wait_ms
         self._consumer = None
-        self._puller = BackgroundLoop(f"{subscriber}-puller", step=self.pull, poll_seconds=pull_seconds,
+        self._puller = BackgroundLoop(f"{subscriber}-puller", step=self._pull_then_rest, poll_seconds=pull_seconds,
                                       is_expected=lambda exc: isinstance(exc, FeedUnavailable))
 
     # -- the position ---------------------------------------------------------------------
@@ -132,6 +132,10 @@ class LedgerFollower:
             if not events:
                 return last
             self.accept(events)
+
+    def _pull_then_rest(self) -> int:
+        self.pull()
+        return 0  # the pull caught up: rest until the next poll
 
     # -- running --------------------------------------------------------------------------
     def handle_deliveries(self, deliveries: list[Delivery]) -> set[int]:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from .background import BackgroundLoop
 from .broker import Broker, Outgoing
 from .clock import Clock, SystemClock, format_instant
-from .db import BigKey, write_tx
+from .db import BigKey, bulk_insert, write_tx
 from .envelope import Envelope
 from .topology import INBOX_ROUTING_KEY
 
@@ -61,9 +61,8 @@ class Outbox:
     def add(self, conn: Connection, envelopes: Iterable[Envelope]) -> None:
         """Stage messages for the ledger inside the caller's transaction."""
         now = format_instant(self.clock.now())
-        rows = [dict(message_id=e.id, type=e.type, body=e.to_bytes(), created_at=now) for e in envelopes]
-        if rows:
-            conn.execute(self.table.insert(), rows)
+        bulk_insert(conn, self.table, [dict(message_id=e.id, type=e.type, body=e.to_bytes(), created_at=now)
+                                       for e in envelopes])
 
     def settle(self, conn: Connection, message_ids: Iterable[str]) -> None:
         ids = list(message_ids)
@@ -96,7 +95,8 @@ class OutboxRelay(BackgroundLoop):
         self.max_attempts = max_attempts
         self._publisher = broker.publisher()
         self._sweeps = 0
-        super().__init__("outbox-relay", poll_seconds=poll_seconds, full=batch_size, on_exit=self._publisher.close)
+        super().__init__("outbox-relay", poll_seconds=poll_seconds, pace_seconds=0.02, batch_size=batch_size,
+                         on_exit=self._publisher.close)
 
     def step(self) -> int:
         self._sweeps += 1

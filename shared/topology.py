@@ -20,18 +20,20 @@ DELIVERY_LIMIT = 5
 
 @dataclass(frozen=True)
 class QueueSpec:
+    """A queue and its bindings. The inbox is a quorum queue: what it holds must survive.
+    A subscriber's queue is a classic one fed transient messages: it is only the fast path, a
+    subscriber fills any gap from the ledger's feed, and it costs the broker far less."""
+
     name: str
     exchange: str
     routing_keys: tuple[str, ...]
     dead_letter_key: str
+    durable_messages: bool = True
 
     def arguments(self, dlx: str) -> dict:
-        return {
-            "x-queue-type": "quorum",
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": dlx,
-            "x-dead-letter-routing-key": self.dead_letter_key,
-        }
+        kind = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT} if self.durable_messages else \
+            {"x-queue-type": "classic"}
+        return {**kind, "x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": self.dead_letter_key}
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Topology:
 
     def subscriber_queue(self, subscriber: str, routing_keys: tuple[str, ...] = ("#",)) -> QueueSpec:
         name = self._name(f"{subscriber}.ledger-events")
-        return QueueSpec(name, self.ledger_exchange, routing_keys, name + ".dead")
+        return QueueSpec(name, self.ledger_exchange, routing_keys, name + ".dead", durable_messages=False)
 
     def describe(self) -> dict:
         """The topology as a document an agency can read to subscribe with any AMQP client."""
@@ -78,9 +80,10 @@ class Topology:
                 self.inbox_queue.name: {"bound_to": self.inbox_exchange, "routing_keys": [INBOX_ROUTING_KEY]},
             },
             "subscribe": (
-                f"declare your own durable queue, bind it to {self.ledger_exchange} with routing key '#'"
+                f"declare your own queue, bind it to {self.ledger_exchange} with routing key '#'"
                 " (or an event type pattern such as 'intake.#'), and apply events in 'seq' order;"
-                " fill gaps from the ledger feed GET /v1/events?after=N"
+                " events are published as transient messages: fill gaps (and catch up after a"
+                " restart) from the ledger feed GET /v1/events?after=N"
             ),
-            "queue_arguments": {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT},
+            "inbox_queue_arguments": {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT},
         }

@@ -68,12 +68,12 @@ def run(data_dir):
 @click.argument("service", type=click.Choice(SERVICES))
 @click.option("--workers", type=int, help="HTTP worker processes (default ZEROCLEAR_WORKERS or 2).")
 def serve(service, workers):
-    """Serve one service's HTTP API with gunicorn (production: one process group per service)."""
-    from .gunicorn_app import serve as gunicorn_serve
+    """Serve one service's HTTP API with granian (production: one process group per service)."""
+    from .http_server import serve as granian_serve
 
     settings = Settings.from_env(service)
     _migrate_one(service, settings)
-    gunicorn_serve(service, settings, workers or settings.workers)
+    granian_serve(service, settings, workers or settings.workers)
 
 
 @main.command()

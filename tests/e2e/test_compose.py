@@ -421,8 +421,7 @@ class LocalCompose:
         command = [sys.executable, "-m", "zeroclear", *self.compose["services"][name]["command"]]
         log = self.workdir / "logs" / f"{name}-{replica}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        # Each container has a home of its own: gunicorn keeps its control socket there (a short
-        # path, as a unix socket's must be).
+        # Each container has a home of its own, as in compose.
         home = Path(self.homes) / f"{name}-{replica}"
         home.mkdir()
         with open(log, "wb") as out:
@@ -503,7 +502,7 @@ class LocalCompose:
     def kill(self) -> None:
         for p in self.processes:
             try:
-                os.killpg(p.popen.pid, signal.SIGKILL)  # its own session: gunicorn's workers too
+                os.killpg(p.popen.pid, signal.SIGKILL)  # its own session: the HTTP server's workers too
             except ProcessLookupError:
                 pass
             p.popen.wait(10)

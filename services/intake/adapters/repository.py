@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.clock import format_instant
+from shared.db import bulk_insert
 from shared.envelope import RecordedEvent
 from shared.outbox import Outbox
 
@@ -43,14 +44,12 @@ class SubmissionRepository:
 
     def add(self, conn: Connection, batch: list[Submission], answers: list[dict]) -> None:
         """Store submissions, their outbox messages and their idempotent answers (one transaction)."""
-        if batch:
-            conn.execute(submissions.insert(), [{
-                "submission_id": s.submission_id, "kind": s.kind, "region": s.region, "year": s.year,
-                "actor": s.actor, "key_id": s.key_id, "status": PENDING, "submitted_at": format_instant(s.submitted_at),
-            } for s in batch])
-            self.outbox.add(conn, [s.message for s in batch])
-        if answers:
-            conn.execute(idempotency_keys.insert(), answers)
+        bulk_insert(conn, submissions, [{
+            "submission_id": s.submission_id, "kind": s.kind, "region": s.region, "year": s.year,
+            "actor": s.actor, "key_id": s.key_id, "status": PENDING, "submitted_at": format_instant(s.submitted_at),
+        } for s in batch])
+        self.outbox.add(conn, [s.message for s in batch])
+        bulk_insert(conn, idempotency_keys, answers)
 
     def get(self, submission_id: str) -> dict | None:
         with self.engine.connect() as conn:

@@ -51,7 +51,7 @@ def idempotency_key() -> str | None:
 
 def _blueprint(service: IntakeService) -> ApiBlueprint:
     blp = ApiBlueprint("intake", __name__, url_prefix="/v1", description="Submissions to the ledger")
-    report_schema = schemas.report_schema(service.reference, service.clock)
+    report_schema = schemas.report_schema(service.reference, service.clock)()  # one instance: built once, not per request
 
     @blp.route("/reports", methods=["POST"])
     @require("region", "office")

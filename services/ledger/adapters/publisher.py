@@ -19,7 +19,8 @@ class EventPublisher(BackgroundLoop):
         self.broker = broker
         self.batch_size = batch_size
         self._publisher = broker.publisher()
-        super().__init__("ledger-publisher", poll_seconds=poll_seconds, full=batch_size, on_exit=self._publisher.close)
+        super().__init__("ledger-publisher", poll_seconds=poll_seconds, pace_seconds=0.02, batch_size=batch_size,
+                         on_exit=self._publisher.close)
 
     def step(self) -> int:
         return self.publish_once(self._publisher)
@@ -46,5 +47,6 @@ class EventPublisher(BackgroundLoop):
         if not events:
             return 0
         exchange = self.broker.topology.ledger_exchange
-        publisher.publish([Outgoing(exchange, e.type, e.to_bytes(), e.id, e.type) for e in events])
+        # Transient: subscribers fill any gap from the feed, so the broker need not fsync these.
+        publisher.publish([Outgoing(exchange, e.type, e.to_bytes(), e.id, e.type, persistent=False) for e in events])
         return len(events)
