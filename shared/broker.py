@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import amqp
@@ -206,7 +206,16 @@ def _settle(state: dict, tag: int, multiple: bool, nacked: bool) -> None:
         state["nacked"] += len(settled)
 
 
-BatchHandler = Callable[[list[Delivery]], "set[int] | None"]
+@dataclass
+class Outcome:
+    """What a handler says of a batch: deliveries to dead-letter whole (by index), and parts of
+    deliveries (an envelope inside a batch message) to dead-letter on their own."""
+
+    dead: set[int] = field(default_factory=set)
+    dead_parts: list[bytes] = field(default_factory=list)
+
+
+BatchHandler = Callable[[list[Delivery]], "Outcome | set[int] | None"]
 #: How long a consumer waits for one more message before handing over what it has. While a
 #: backlog flows, messages keep coming and batches fill up to ``batch_size``; when it is quiet,
 #: a lone message goes at once.
@@ -298,7 +307,10 @@ class BatchConsumer:
                 pass
 
     def _process(self, batch: list[Delivery], conn: kombu.Connection) -> None:
-        dead = self._handle_with_retry(batch)
+        outcome = self._handle_with_retry(batch)
+        dead = outcome.dead
+        for part in outcome.dead_parts:
+            self._publish_dead(part, None, conn)
         for index in sorted(dead):
             self._dead_letter(batch[index], conn)
         keep = [d for i, d in enumerate(batch) if i not in dead]
@@ -310,11 +322,12 @@ class BatchConsumer:
         else:
             keep[-1].message.ack(multiple=True)
 
-    def _handle_with_retry(self, batch: list[Delivery]) -> set[int]:
+    def _handle_with_retry(self, batch: list[Delivery]) -> Outcome:
         backoff = 0.1
         while True:
             try:
-                return set(self.handler(batch) or ())
+                result = self.handler(batch)
+                return result if isinstance(result, Outcome) else Outcome(set(result or ()))
             except Exception as exc:
                 if self.is_transient(exc):
                     if self._stop.is_set():
@@ -325,17 +338,25 @@ class BatchConsumer:
                     continue
                 if len(batch) == 1:
                     log.exception("consumer %s: message %s cannot be processed; dead-lettering it", self.name, batch[0].message_id)
-                    return {0}
+                    return Outcome({0})
                 log.warning("consumer %s: batch failed (%r); isolating the bad message", self.name, exc)
-                return {i for i, d in enumerate(batch) if self._handle_with_retry([d])}
+                outcome = Outcome()
+                for index, delivery in enumerate(batch):
+                    alone = self._handle_with_retry([delivery])
+                    if alone.dead:
+                        outcome.dead.add(index)
+                    outcome.dead_parts.extend(alone.dead_parts)
+                return outcome
 
     def _dead_letter(self, delivery: Delivery, conn: kombu.Connection) -> None:
         if self.broker.is_memory:  # no broker-side dead-lettering in memory: route it ourselves
-            kombu.Producer(conn.default_channel).publish(
-                delivery.body, exchange=self.broker.topology.dead_letter_exchange,
-                routing_key=self.queue.dead_letter_key, message_id=delivery.message_id,
-                content_type=CONTENT_TYPE, content_encoding="utf-8",
-            )
+            self._publish_dead(delivery.body, delivery.message_id, conn)
             delivery.message.ack()
         else:
             delivery.message.reject(requeue=False)
+
+    def _publish_dead(self, body: bytes, message_id: str | None, conn: kombu.Connection) -> None:
+        kombu.Producer(conn.default_channel).publish(
+            body, exchange=self.broker.topology.dead_letter_exchange, routing_key=self.queue.dead_letter_key,
+            message_id=message_id, content_type=CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2,
+        )

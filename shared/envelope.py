@@ -66,6 +66,30 @@ class Envelope:
         return cls(**{k: data.get(k) for k in _ENVELOPE_FIELDS})
 
 
+#: The AMQP type of a message that carries several envelopes: a JSON array of them.
+BATCH_TYPE = "zeroclear.envelopes"
+
+
+def batch_body(bodies: list[bytes]) -> bytes:
+    """One message body carrying several serialised envelopes, as they are (no re-encoding)."""
+    return b"[" + b",".join(bodies) + b"]"
+
+
+def split_body(body: bytes) -> list[bytes]:
+    """The envelope bodies a message carries: one, or each element of a batch (re-serialised).
+
+    Raises ``EnvelopeError`` when the body is not JSON at all.
+    """
+    stripped = body.lstrip()
+    if not stripped.startswith(b"["):
+        return [body]
+    try:
+        items = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        raise EnvelopeError(f"body is not JSON: {exc}") from None
+    return [orjson.dumps(item) for item in items]
+
+
 def schema_version_of(message_type: str) -> int:
     match = TYPE_PATTERN.match(message_type)
     if not match:

@@ -51,7 +51,8 @@ class IntakeHandlers:
         def build(submission_id: str, now: datetime) -> Submission:
             return report_submission(submission_id, data, actor=principal.actor, key_id=principal.key_id, now=now)
 
-        return self.committer.submit(Intent(principal.key_id, idempotency_key, request_fingerprint(path, data), build))
+        fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
+        return self.committer.submit(Intent(principal.key_id, idempotency_key, fingerprint, build))
 
     def _accept_batch(self, conn: Connection, intents: Sequence[Intent]) -> list:
         keys = [(i.key_id, i.idempotency_key) for i in intents if i.idempotency_key is not None]

@@ -56,6 +56,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()
     clock = clock or SystemClock()
-    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.notify)
+    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed)
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
                          reference, clock)

@@ -12,7 +12,8 @@ import threading
 from typing import Callable, Iterable, Protocol
 
 from shared.clock import Clock, format_instant
-from shared.envelope import Envelope, EnvelopeError, RecordedEvent
+from shared.broker import Outcome
+from shared.envelope import Envelope, EnvelopeError, RecordedEvent, split_body
 from shared.reference import Reference
 
 from .domain.rules import NewEvent, decide, open_year
@@ -21,6 +22,15 @@ from .domain.state import LedgerState, Touched
 
 log = logging.getLogger(__name__)
 MAX_ID_LENGTH = 64
+
+
+def _envelope(body: bytes) -> Envelope:
+    message = Envelope.from_bytes(body)
+    if not isinstance(message.id, str) or not 0 < len(message.id) <= MAX_ID_LENGTH:
+        raise EnvelopeError("message id must be a string of at most 64 characters")
+    if not isinstance(message.actor, str) or not isinstance(message.correlation_id, str):
+        raise EnvelopeError("actor and correlation_id must be strings")
+    return message
 
 
 class LedgerTx(Protocol):
@@ -59,23 +69,29 @@ class LedgerWriter:
             return [(None, [open_year(year, self.reference, self.clock.now())])]
         return self._append(plan)
 
-    def handle_deliveries(self, deliveries) -> set[int]:
-        """Broker entry point: returns the indexes of deliveries that can never be processed."""
-        messages, dead = [], set()
+    def handle_deliveries(self, deliveries) -> Outcome:
+        """Broker entry point. A delivery carries one envelope or a batch of them; what can never
+        be processed is dead-lettered: a whole delivery that is not JSON, or one bad envelope."""
+        messages, outcome = [], Outcome()
         for index, delivery in enumerate(deliveries):
             try:
-                message = Envelope.from_bytes(delivery.body)
-                if not isinstance(message.id, str) or not 0 < len(message.id) <= MAX_ID_LENGTH:
-                    raise EnvelopeError("message id must be a string of at most 64 characters")
-                if not isinstance(message.actor, str) or not isinstance(message.correlation_id, str):
-                    raise EnvelopeError("actor and correlation_id must be strings")
-                messages.append(message)
-            except (EnvelopeError, TypeError) as exc:
+                parts = split_body(delivery.body)
+            except EnvelopeError as exc:
                 log.error("ledger inbox: unreadable message %s (%s); dead-lettering it", delivery.message_id, exc)
-                dead.add(index)
+                outcome.dead.add(index)
+                continue
+            for part in parts:
+                try:
+                    messages.append(_envelope(part))
+                except (EnvelopeError, TypeError) as exc:
+                    log.error("ledger inbox: unreadable envelope in %s (%s); dead-lettering it", delivery.message_id, exc)
+                    if len(parts) == 1:
+                        outcome.dead.add(index)
+                    else:
+                        outcome.dead_parts.append(part)
         if messages:
             self.record(messages)
-        return dead
+        return outcome
 
     # -- internals ---------------------------------------------------------------------------
     def _decide_all(self, state: LedgerState, tx: LedgerTx, messages: list[Envelope]):

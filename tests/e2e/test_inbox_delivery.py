@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import orjson
 import pytest
 
 from shared.broker import Broker, Outgoing
@@ -92,3 +93,24 @@ def test_a_proposal_whose_envelope_is_sound_but_payload_is_not_is_recorded_as_a_
     assert rejection[0]["type"] == "ledger.submission_rejected.v1"
     assert {r["code"] for r in rejection[0]["payload"]["reasons"]} == {"malformed"}
     assert rejection[0]["recorded_at"] >= format_instant(system.clock.now())
+
+
+def test_a_batch_message_is_recorded_envelope_by_envelope_and_a_bad_envelope_in_it_is_dead_lettered_alone(system, api, keys):
+    from shared.envelope import BATCH_TYPE, batch_body
+
+    good = [_proposal(system, region) for region in ("411000", "411100")]
+    bad = b'{"id": "no-type-here", "payload": {}}'
+    body = batch_body([good[0].body, bad, good[1].body, good[0].body])  # the last one a duplicate
+    _publish(system, Outgoing(system.topology.inbox_exchange, INBOX_ROUTING_KEY, body, "batch-1", BATCH_TYPE,
+                              mandatory=True))
+    _wait_for(lambda: all(any(e["id"] == g.message_id for e in _events(api, keys)) for g in good))
+    assert [e["id"] for e in _events(api, keys)].count(good[0].message_id) == 1
+
+    broker = Broker(system.services["ledger"].settings.broker_url, system.topology)
+    conn = broker.connect()
+    try:
+        channel = conn.channel()
+        dead = _wait_for(lambda: channel.basic_get(system.topology.inbox_queue.dead_letter_key, no_ack=True))
+        assert orjson.loads(dead.body) == orjson.loads(bad)
+    finally:
+        conn.release()
