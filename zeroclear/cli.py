@@ -57,7 +57,8 @@ def run(data_dir):
     click.echo(f"zeroclear is running; data in {system.data_dir}")
     for name, url in system.urls.items():
         click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
-    click.echo("Create a key in another terminal:  zeroclear keys add --role office     (Ctrl-C stops)")
+    command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
+    click.echo(f"Create a key in another terminal:  {command} keys add --role office     (Ctrl-C stops)")
     try:
         _wait_for_signal()
     finally:
