@@ -96,14 +96,14 @@ def test_unreadable_deliveries_are_dead_lettered_and_the_rest_recorded(writer, s
     long_id = report_message("410200", id="x" * 65)
     batch = [delivery(b"not json"), delivery(good.to_bytes()), delivery(b'{"id": "1"}'),
              delivery(long_id.to_bytes()), delivery(orjson.dumps({**good.to_dict(), "id": "m-2", "actor": 7}))]
-    assert writer.handle_deliveries(batch) == {0, 2, 3, 4}
+    assert writer.handle_deliveries(batch).dead == {0, 2, 3, 4}
     assert [e.type for e in store.read(0, 10)] == [YEAR_OPENED, REPORT_FILED]
 
 
 def test_a_delivery_without_an_occurrence_time_does_not_fail_the_batch(writer, store):
     good = report_message("410100")
     timeless = {**report_message("410200").to_dict(), "occurred_at": None}
-    dead = writer.handle_deliveries([delivery(good.to_bytes()), delivery(orjson.dumps(timeless))])
+    dead = writer.handle_deliveries([delivery(good.to_bytes()), delivery(orjson.dumps(timeless))]).dead
     types = [e.type for e in store.read(0, 10)]
     assert types[:2] == [YEAR_OPENED, REPORT_FILED]
     assert (dead, types[2:]) in (({1}, []), (set(), [SUBMISSION_REJECTED]))  # refused at the door, or rejected
