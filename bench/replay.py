@@ -11,6 +11,10 @@ report envelopes built as intake builds them). Then, timed:
 * ``export()``: write the JSON Lines export with its checkpoint (for information);
 * ``replay_records(export_records(file))``: the same replay from the export (target >= 250,000
   events/s);
+* the same two replays kept to one process (no verifying worker), for information;
+* the fold alone: every payload parsed and folded from memory, nothing read or verified — the
+  floor under any replay, since the fold runs in the one process that keeps the state (for
+  information);
 * the chain check alone from the export, no fold (for information);
 * the standalone verifier ``services/ledger/verify_export.py`` in an isolated interpreter
   (``python -I -S``, standard library only) on the same export (for information);
@@ -38,24 +42,126 @@ def fill_ledger(service, messages: list, batch: int) -> float:
     return watch.seconds
 
 
-def time_replay_database(repo) -> tuple[float, object]:
+def settle(url: str) -> None:
+    """Let PostgreSQL finish what a bulk fill leaves it to do (autovacuum of the new rows, a
+    checkpoint of the dirty pages) before anything is timed, so a replay is measured on a
+    settled database, as an auditor would find it, not racing the server for the two CPUs."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("VACUUM (ANALYZE)"))
+            conn.execute(sa.text("CHECKPOINT"))
+    finally:
+        engine.dispose()
+
+
+def in_fresh_process(timed, *args) -> tuple[float, object]:
+    """Run ``timed(*args)`` in a new interpreter and bring back its time and a summary of its
+    result. A replay is a process of its own in real use (``zeroclear ledger replay``,
+    ``zeroclear assess --from-export``); timed inside this one, it would fold into a heap that
+    already holds the 100,000 filled messages, the writer's state and the previous replays' states,
+    which alone halves the fold's speed (scattered allocations), and measure this script instead."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_timed_summary, timed, *args).result()
+
+
+def _timed_summary(timed, *args) -> tuple[float, object]:
+    sys.path.insert(0, str(c.ROOT))
+    seconds, result = timed(*args)
+    return seconds, summarise(result)
+
+
+def summarise(result) -> object:
+    """What the checks below need of a result, small enough to come back from a process."""
+    from services.ledger.domain.chain import Verdict
+
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Verdict):
+        state, verdict = result
+        return {"ok": verdict.ok, "count": verdict.count, "seq": state.seq, "head": state.head,
+                "digest": state.digest()}
+    if hasattr(result, "state") and hasattr(result, "verdict"):
+        return summarise((result.state, result.verdict))
+    if isinstance(result, Verdict):
+        return {"ok": result.ok, "count": result.count, "head": result.head}
+    return result
+
+
+def _repo(url: str):
+    from services.ledger.adapters.repository import LedgerRepository
+    from shared.db import make_engine
+
+    return LedgerRepository(make_engine(url))
+
+
+def time_replay_database(url: str) -> tuple[float, object]:
     from services.ledger.audit import replay_database
 
+    repo = _repo(url)
     with c.Stopwatch() as watch:
         result = replay_database(repo)
     return watch.seconds, result
 
 
-def time_verify(repo) -> tuple[float, object]:
+def time_replay_database_one_process(url: str) -> tuple[float, object]:
+    from services.ledger.replay_parallel import replay_database_rows
+
+    repo = _repo(url)
+    with c.Stopwatch() as watch:
+        result = replay_database_rows(repo.engine, parallel=False)
+    return watch.seconds, result
+
+
+def time_replay_export_one_process(path: str) -> tuple[float, object]:
+    from services.ledger.replay_parallel import replay_export_file
+
+    with c.Stopwatch() as watch:
+        result = replay_export_file(path, parallel=False)
+    return watch.seconds, result
+
+
+def time_fold_alone(path: str) -> tuple[float, int]:
+    """What the folding process does per event, from memory: parse the payload, fold it."""
+    import orjson
+
+    from services.ledger.domain.state import FOLDS, LedgerState
+    from services.ledger.replay_fast import gc_paused
+
+    events = []
+    with open(path, "rb") as handle:
+        for line in handle:
+            record = orjson.loads(line)
+            if "checkpoint" in record:
+                break
+            events.append((record["type"], record["stream"], record["stream_version"], record["occurred_at"],
+                           orjson.dumps(record["payload"], option=orjson.OPT_SORT_KEYS)))
+    state, loads = LedgerState(), orjson.loads
+    with c.Stopwatch() as watch, gc_paused():
+        streams = state.streams
+        for seq, (type_, stream, version, occurred_at, body) in enumerate(events, start=1):
+            fold = FOLDS.get(type_)
+            if fold is not None:
+                fold(state, seq, occurred_at, loads(body), None)
+            streams[stream] = version
+    return watch.seconds, len(events)
+
+
+def time_verify(url: str) -> tuple[float, object]:
+    repo = _repo(url)
     with c.Stopwatch() as watch:
         verdict = repo.verify()
     return watch.seconds, verdict
 
 
-def time_export(repo, path: str) -> tuple[float, dict]:
+def time_export(url: str, path: str) -> tuple[float, dict]:
     from services.ledger.export import export
     from shared.clock import SystemClock
 
+    repo = _repo(url)
     with open(path, "wb") as out, c.Stopwatch() as watch:
         checkpoint = export(repo, out, SystemClock())
     return watch.seconds, checkpoint
@@ -158,16 +264,23 @@ def main() -> None:
         try:
             fill_seconds = fill_ledger(service, messages, args.batch)
             repo = service.repo
+            settle(url)
             head_seq, head_hash = repo.head()
             live_digest = repo.load_state().digest()  # what GET /v1/state answers
             print(f"filled the log with {head_seq:,} events ({args.events:,} reports + year_opened) in "
                   f"{fill_seconds:.1f} s via LedgerWriter.record() ({args.events / fill_seconds:,.0f} reports/s)\n")
             path = os.path.join(tmp, "ledger-export.jsonl")
-            db_seconds, db_replay = median([time_replay_database(repo) for _ in range(args.repeat)])
-            verify_seconds, verdict = median([time_verify(repo) for _ in range(args.repeat)])
-            export_seconds, checkpoint = median([time_export(repo, path) for _ in range(args.repeat)])
-            file_seconds, file_replay = median([time_replay_export(path) for _ in range(args.repeat)])
-            file_verify_seconds, file_verdict = median([time_verify_export(path) for _ in range(args.repeat)])
+            def timed(fn, *fn_args):
+                return median([in_fresh_process(fn, *fn_args) for _ in range(args.repeat)])
+
+            db_seconds, db_replay = timed(time_replay_database, url)
+            db1_seconds, db1_replay = timed(time_replay_database_one_process, url)
+            verify_seconds, verdict = timed(time_verify, url)
+            export_seconds, checkpoint = timed(time_export, url, path)
+            file_seconds, file_replay = timed(time_replay_export, path)
+            file1_seconds, file1_replay = timed(time_replay_export_one_process, path)
+            fold_seconds, folded = timed(time_fold_alone, path)
+            file_verify_seconds, file_verdict = timed(time_verify_export, path)
             alone_seconds, alone_verdict = median([time_standalone(path) for _ in range(args.repeat)])
             size = os.path.getsize(path)
             if args.keep_export:
@@ -176,21 +289,27 @@ def main() -> None:
         finally:
             service.close()
 
-    for name, replay in (("database", db_replay), ("export", file_replay)):
-        if not replay.verdict.ok or replay.state.seq != head_seq or replay.state.head != head_hash:
-            raise SystemExit(f"replay from the {name} is wrong: {replay.summary()}")
-        if replay.state.digest() != live_digest:
+    replays = (("database", db_replay), ("database, one process", db1_replay), ("export", file_replay),
+               ("export, one process", file1_replay))
+    for name, replay in replays:
+        if not replay["ok"] or replay["seq"] != head_seq or replay["head"] != head_hash:
+            raise SystemExit(f"replay from the {name} is wrong: {replay}")
+        if replay["digest"] != live_digest:
             raise SystemExit(f"replay from the {name}: digest differs from the live state")
-    file_ok = file_verdict.ok and file_verdict.count == head_seq
-    if not verdict.ok or not file_ok or checkpoint["count"] != head_seq or '"ok": true' not in alone_verdict:
-        raise SystemExit(f"verification failed: {verdict.to_dict()} / {alone_verdict}")
+    file_ok = file_verdict["ok"] and file_verdict["count"] == head_seq
+    if not verdict["ok"] or not file_ok or checkpoint["count"] != head_seq or '"ok": true' not in alone_verdict:
+        raise SystemExit(f"verification failed: {verdict} / {file_verdict} / {alone_verdict}")
 
     n = head_seq
     rows.append(["zeroclear replay_database(): verify + fold, from PostgreSQL", n, db_seconds, n / db_seconds])
+    rows.append(["  the same in one process (no verifying worker)", n, db1_seconds, n / db1_seconds])
     rows.append(["zeroclear repo.verify(): chain only, from PostgreSQL", n, verify_seconds, n / verify_seconds])
     rows.append([f"zeroclear export() to JSON Lines ({size / 1e6:.0f} MB)", n, export_seconds, n / export_seconds])
     rows.append(["zeroclear replay_records(export_records()): verify + fold, from the export", n, file_seconds,
                  n / file_seconds])
+    rows.append(["  the same in one process (no verifying worker)", n, file1_seconds, n / file1_seconds])
+    rows.append(["  the fold alone: parse + fold each payload from memory (the floor)", folded, fold_seconds,
+                 folded / fold_seconds])
     rows.append(["zeroclear chain.verify(export_records()): chain only, from the export", n, file_verify_seconds,
                  n / file_verify_seconds])
     rows.append(["standalone verify_export.py (python -I -S, stdlib only)", n, alone_seconds, n / alone_seconds])

@@ -2,6 +2,7 @@
 as of a position or a time, checking every event's hash on the way."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -9,11 +10,12 @@ import orjson
 
 from shared import canonical
 from shared.clock import format_instant, parse_instant
-from shared.envelope import RecordedEvent
 
 from .adapters.repository import LedgerRepository
-from .domain.chain import ChainVerifier, Verdict
+from .domain.chain import Verdict
 from .domain.state import LedgerState
+from .replay_fast import replay_lines, replay_pairs
+from .replay_parallel import replay_database_rows, replay_export_file
 
 
 class AsOfError(ValueError):
@@ -52,24 +54,59 @@ class Replay:
 
 
 def replay_records(records: Iterable[tuple[dict, bytes]], as_of: AsOf = AsOf()) -> Replay:
-    """Fold (record, payload bytes) pairs in order until ``as_of``, verifying the chain as we go."""
-    state, verifier = LedgerState(), ChainVerifier()
-    for record, payload_bytes in records:
-        if not as_of.includes(record):
-            break
-        if not verifier.check(record, payload_bytes):
-            break
-        record["payload"] = orjson.loads(payload_bytes)
-        state.apply(RecordedEvent(**record))
-    return Replay(state, verifier.finish())
+    """Fold (record, payload bytes) pairs in order until ``as_of``, verifying the chain as we go.
+
+    ``export_records(handle)`` of an export file opened in binary mode is replayed from the file
+    itself, verified by a worker process while this one folds (``replay_parallel``)."""
+    if isinstance(records, ExportRecords):
+        source = records.file_range()
+        if source is not None:
+            return Replay(*replay_export_file(*source, as_of))
+        return Replay(*replay_lines(records.lines, as_of))
+    return Replay(*replay_pairs(records, as_of))
 
 
 def replay_database(repo: LedgerRepository, as_of: AsOf = AsOf()) -> Replay:
-    return replay_records(repo.iter_records(upto_seq=as_of.seq, upto_recorded_at=as_of.recorded_at), as_of)
+    """The same from the database; on PostgreSQL a worker process reads and verifies the log
+    through its own connection while this one folds (``replay_parallel``)."""
+    if getattr(repo, "engine", None) is None:  # a store without a database (the in-memory fake)
+        return replay_records(repo.iter_records(upto_seq=as_of.seq, upto_recorded_at=as_of.recorded_at), as_of)
+    return Replay(*replay_database_rows(repo.engine, as_of))
 
 
-def export_records(lines: Iterable[bytes]) -> Iterator[tuple[dict, bytes]]:
+class ExportRecords:
+    """(record, canonical payload bytes) from the event lines of an export: an iterator, like the
+    generator it replaces, that also tells ``replay_records`` where its lines come from."""
+
+    def __init__(self, lines: Iterable[bytes]):
+        self.lines = lines
+        self._pairs: Iterator[tuple[dict, bytes]] | None = None
+
+    def __iter__(self) -> "ExportRecords":
+        return self
+
+    def __next__(self) -> tuple[dict, bytes]:
+        if self._pairs is None:
+            self._pairs = _export_pairs(self.lines)
+        return next(self._pairs)
+
+    def file_range(self) -> tuple[str, int] | None:
+        """(path, offset of the next line) when the lines are an unread-from binary file."""
+        lines = self.lines
+        if self._pairs is not None or not isinstance(lines, io.BufferedReader) or not isinstance(lines.name, str):
+            return None
+        try:
+            return (lines.name, lines.tell()) if lines.seekable() else None
+        except (OSError, ValueError):
+            return None
+
+
+def export_records(lines: Iterable[bytes]) -> ExportRecords:
     """(record, canonical payload bytes) from the event lines of an export."""
+    return ExportRecords(lines)
+
+
+def _export_pairs(lines: Iterable[bytes]) -> Iterator[tuple[dict, bytes]]:
     for line in lines:
         record = orjson.loads(line)
         if "checkpoint" in record:

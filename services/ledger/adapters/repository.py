@@ -18,11 +18,13 @@ from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
 from ..domain.sealing import Sealed
-from ..domain.state import CapacityItem, LedgerState, ReportRecord, Touched, YearRecord
+from ..domain.state import CapacityItem, LedgerState, ReportRecord, Touched, YearRecord, plain_record
+from .log_rows import ROW_FIELDS, stream_rows
 from .tables import events, inbox_messages, items, log_head, publication, reports, years
 
 _EVENT_COLUMNS = [events.c[name] for name in HEADER_FIELDS] + [events.c.hash, events.c.payload]
 _EVENT_NAMES = [c.name for c in _EVENT_COLUMNS]
+_ROW_RECORD_FIELDS = ROW_FIELDS[:-1]  # a stored record's fields, without the payload
 
 
 def row_to_event(row) -> RecordedEvent:
@@ -78,7 +80,7 @@ def _replace(conn: Connection, table: sa.Table, keys: set, objects: dict, matchi
     stored = [key for key in keys if (table.name, key) not in created]
     for start in range(0, len(stored), 500):
         conn.execute(table.delete().where(matching(stored[start:start + 500])))
-    bulk_insert(conn, table, [dict(vars(objects[key])) for key in keys])
+    bulk_insert(conn, table, [plain_record(type(objects[key]))(objects[key]) for key in keys])
 
 
 def _event_row(sealed: Sealed) -> dict:
@@ -124,23 +126,23 @@ class LedgerRepository:
     def iter_records(self, upto_seq: int | None = None, upto_recorded_at: str | None = None,
                      chunk: int = 5000) -> Iterator[tuple[dict, bytes]]:
         """Raw stored records as (fields, payload bytes), streamed in ``seq`` order."""
-        query = sa.select(*_EVENT_COLUMNS).order_by(events.c.seq)
-        if upto_seq is not None:
-            query = query.where(events.c.seq <= upto_seq)
-        if upto_recorded_at is not None:
-            query = query.where(events.c.recorded_at <= upto_recorded_at)
-        with self.engine.connect() as conn:
-            yield from _records(conn.execution_options(stream_results=True, yield_per=chunk).execute(query))
+        from contextlib import closing
+
+        with self.engine.connect() as conn, closing(stream_rows(conn, upto_seq, upto_recorded_at, chunk)) as rows:
+            yield from _records(rows)
 
     def verify(self) -> Verdict:
         """Recompute the whole chain from the stored rows and check it against the head row,
         both read in one snapshot, so events committed meanwhile cannot make it look broken."""
+        from contextlib import closing
+
+        from ..replay_fast import verify_rows
+
         with read_tx(self.engine) as conn:
             row = conn.execute(sa.select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1)).first()
             head_seq, head_hash = (int(row.seq), row.hash) if row else (0, GENESIS)
-            query = sa.select(*_EVENT_COLUMNS).order_by(events.c.seq)
-            rows = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
-            return verify(_records(rows), expected_count=head_seq, expected_head=head_hash)
+            with closing(stream_rows(conn)) as rows:  # ended before the transaction, even when broken off
+                return verify_rows(rows, expected_count=head_seq, expected_head=head_hash)
 
     def history(self, stream: str) -> list[RecordedEvent]:
         with self.engine.connect() as conn:
@@ -162,10 +164,10 @@ class LedgerRepository:
         conn.execute(publication.update().where(publication.c.id == 1).values(published_seq=seq))
 
 
-def _records(rows) -> Iterator[tuple[dict, bytes]]:
+def _records(rows: Iterable[tuple]) -> Iterator[tuple[dict, bytes]]:
+    """(fields, payload bytes) from ``log_rows.ROW_FIELDS`` tuples."""
     for row in rows:
-        record = dict(zip(_EVENT_NAMES, row))
-        yield record, record.pop("payload").encode("utf-8")
+        yield dict(zip(_ROW_RECORD_FIELDS, row)), row[-1]
 
 
 def load_state(conn: Connection, *, with_items: bool = True) -> LedgerState:

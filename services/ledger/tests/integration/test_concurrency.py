@@ -119,10 +119,11 @@ def test_verifying_while_another_writer_appends_is_not_fooled(repo, writer, ledg
     other = LedgerWriter(LedgerRepository(engines(ledger_url)), reference, clock)
     appended = []
 
-    @sa.event.listens_for(repo.engine, "before_cursor_execute")
+    @sa.event.listens_for(repo.engine, "after_cursor_execute")
     def append_meanwhile(conn, cursor, statement, parameters, context, executemany):
-        # The moment verify() starts reading the events, another writer commits a batch.
-        if "FROM events" in statement and not appended:
+        # Once verify() has read the head row and before it reads the events (which it streams
+        # through the driver, past SQLAlchemy's events), another writer commits a batch.
+        if "FROM log_head" in statement and not appended:
             appended.extend(other.record([report_message("410300")]))
 
     verdict = repo.verify()

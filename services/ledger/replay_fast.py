@@ -1,0 +1,187 @@
+"""Replay at speed: verify the chain and fold the projection straight from stored records.
+
+The reference replay — ``ChainVerifier.check`` then ``LedgerState.apply(RecordedEvent(...))``
+for each event — spends most of its time building objects nobody keeps. The loops here run the
+same checks in the same order, so they stop at the same event with the same reason, and call the
+same folds (``state.FOLDS``), but on plain tuples and dicts, parsing each payload once:
+
+* ``replay_pairs``: (record, payload bytes) pairs, from any store;
+* ``replay_rows``: ``log_rows.ROW_FIELDS`` tuples, from the database;
+* ``replay_lines``: the event lines of an export;
+* ``verify_rows``: the chain alone, from the database.
+
+``services/ledger/replay_parallel.py`` splits an export file between processes on top of these.
+The cyclic garbage collector is paused during a replay (``gc_paused``): a replay allocates
+millions of objects that all survive it, and every collection would walk the whole growing state
+for nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+from hashlib import sha256
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import orjson
+
+from .domain.chain import (
+    CANONICAL_HEADER_FIELDS, EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM,
+    ChainVerifier, Verdict, header_text, seq_problem,
+)
+from .domain.state import FOLDS, LedgerState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .audit import AsOf
+
+_loads, _dumps, _SORTED = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
+
+# ROW_FIELDS positions (adapters/log_rows.py), spelt out so the loops index tuples directly.
+_OCCURRED_AT, _PAYLOAD_HASH, _PREV_HASH, _RECORDED_AT = 4, 5, 6, 7
+_SEQ, _STREAM, _STREAM_VERSION, _TYPE, _HASH, _PAYLOAD = 10, 11, 12, 13, 14, 15
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile; afterwards, what was allocated goes straight to the
+    oldest generation (``freeze`` then ``unfreeze``: no scan), as it would after surviving a few
+    collections — otherwise the first allocation after a replay walks every object of the new
+    state at once. Skipped when the process keeps objects frozen on purpose."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _finish(state: LedgerState, count: int, head: str, recorded_at: str | None, bad: Verdict | None,
+            ) -> tuple[LedgerState, Verdict]:
+    if count:
+        state.seq, state.head, state.recorded_at = count, head, recorded_at
+    return state, ChainVerifier(count, head, bad).finish()
+
+
+def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
+    """Fold (record, payload bytes) pairs in order until ``as_of``, verifying each first."""
+    includes = as_of.includes if as_of is not None and (as_of.seq is not None or as_of.recorded_at is not None) else None
+    state = LedgerState()
+    streams, folds = state.streams, FOLDS
+    count, head, recorded_at, bad = 0, GENESIS, None, None
+    with gc_paused():
+        for record, body in records:
+            if includes is not None and not includes(record):
+                break
+            expected = count + 1
+            if record["seq"] != expected:
+                bad = Verdict(False, count, head, expected, seq_problem(expected, record["seq"]))
+            elif record["prev_hash"] != head:
+                bad = Verdict(False, count, head, expected, PREV_PROBLEM)
+            elif sha256(PAYLOAD_TAG + body).hexdigest() != record["payload_hash"]:
+                bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
+            elif sha256(EVENT_TAG + header_text(record)).hexdigest() != record["hash"]:
+                bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
+            if bad is not None:
+                break
+            count, head = expected, record["hash"]
+            fold = folds.get(record["type"])
+            if fold is not None:
+                fold(state, expected, record["occurred_at"], _loads(body), None)
+            streams[record["stream"]] = record["stream_version"]
+            recorded_at = record["recorded_at"]
+    return _finish(state, count, head, recorded_at, bad)
+
+
+def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
+    """``replay_pairs`` for ``log_rows.ROW_FIELDS`` tuples (the rows are already cut at
+    ``as_of`` by the query; a row beyond it still stops the fold, as in ``replay_pairs``)."""
+    upto_seq = as_of.seq if as_of is not None else None
+    upto_at = as_of.recorded_at if as_of is not None else None
+    state = LedgerState()
+    streams, folds = state.streams, FOLDS
+    names = CANONICAL_HEADER_FIELDS
+    count, head, recorded_at, bad = 0, GENESIS, None, None
+    with gc_paused():
+        for row in rows:
+            seq = row[_SEQ]
+            if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[_RECORDED_AT] > upto_at):
+                break
+            expected = count + 1
+            body = row[_PAYLOAD]
+            if seq != expected:
+                bad = Verdict(False, count, head, expected, seq_problem(expected, seq))
+            elif row[_PREV_HASH] != head:
+                bad = Verdict(False, count, head, expected, PREV_PROBLEM)
+            elif sha256(PAYLOAD_TAG + body).hexdigest() != row[_PAYLOAD_HASH]:
+                bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
+            elif sha256(EVENT_TAG + _dumps(dict(zip(names, row)))).hexdigest() != row[_HASH]:
+                bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
+            if bad is not None:
+                break
+            count, head = expected, row[_HASH]
+            fold = folds.get(row[_TYPE])
+            if fold is not None:
+                fold(state, expected, row[_OCCURRED_AT], _loads(body), None)
+            streams[row[_STREAM]] = row[_STREAM_VERSION]
+            recorded_at = row[_RECORDED_AT]
+    return _finish(state, count, head, recorded_at, bad)
+
+
+def verify_rows(rows: Iterable[tuple], expected_count: int | None = None, expected_head: str | None = None) -> Verdict:
+    """``chain.verify`` for ``log_rows.ROW_FIELDS`` tuples."""
+    names = CANONICAL_HEADER_FIELDS
+    count, head, bad = 0, GENESIS, None
+    for row in rows:
+        expected = count + 1
+        seq = row[_SEQ]
+        if seq != expected:
+            bad = Verdict(False, count, head, expected, seq_problem(expected, seq))
+        elif row[_PREV_HASH] != head:
+            bad = Verdict(False, count, head, expected, PREV_PROBLEM)
+        elif sha256(PAYLOAD_TAG + row[_PAYLOAD]).hexdigest() != row[_PAYLOAD_HASH]:
+            bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
+        elif sha256(EVENT_TAG + _dumps(dict(zip(names, row)))).hexdigest() != row[_HASH]:
+            bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
+        if bad is not None:
+            break
+        count, head = expected, row[_HASH]
+    return ChainVerifier(count, head, bad).finish(expected_count, expected_head)
+
+
+def replay_lines(lines: Iterable[bytes], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
+    """Fold the event lines of an export (up to its checkpoint line) until ``as_of``, verifying
+    each first: ``replay_records(export_records(lines))`` with every line parsed once."""
+    includes = as_of.includes if as_of is not None and (as_of.seq is not None or as_of.recorded_at is not None) else None
+    state = LedgerState()
+    streams, folds = state.streams, FOLDS
+    count, head, recorded_at, bad = 0, GENESIS, None, None
+    with gc_paused():
+        for line in lines:
+            record = _loads(line)
+            if "checkpoint" in record:
+                break
+            payload = record.pop("payload")
+            body = _dumps(payload, option=_SORTED)  # canonical.dumps
+            if includes is not None and not includes(record):
+                break
+            expected = count + 1
+            if record["seq"] != expected:
+                bad = Verdict(False, count, head, expected, seq_problem(expected, record["seq"]))
+            elif record["prev_hash"] != head:
+                bad = Verdict(False, count, head, expected, PREV_PROBLEM)
+            elif sha256(PAYLOAD_TAG + body).hexdigest() != record["payload_hash"]:
+                bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
+            elif sha256(EVENT_TAG + header_text(record)).hexdigest() != record["hash"]:
+                bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
+            if bad is not None:
+                break
+            count, head = expected, record["hash"]
+            fold = folds.get(record["type"])
+            if fold is not None:
+                fold(state, expected, record["occurred_at"], payload, None)
+            streams[record["stream"]] = record["stream_version"]
+            recorded_at = record["recorded_at"]
+    return _finish(state, count, head, recorded_at, bad)
