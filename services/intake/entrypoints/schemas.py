@@ -69,9 +69,9 @@ def _positive_capacity(value: Decimal) -> None:
         raise ValidationError("At most 4 decimal places.")
 
 
-def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
+def entry_schema(reference: Reference) -> type[Schema]:
+    """One row of the registration form, the same whether it came as JSON or from a spreadsheet."""
     industries = reference.industries
-    first_year = reference.calendar.first_year
 
     class EntrySchema(Schema):
         enterprise = Text(required=True)
@@ -95,6 +95,13 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
             industry = industries.get(data.get("industry"))
             if industry and data.get("unit") and data["unit"] != industry.unit:
                 raise ValidationError(f"{industry.name} capacity is registered in {industry.unit}, not {data['unit']}.", "unit")
+
+    return EntrySchema
+
+
+def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
+    first_year = reference.calendar.first_year
+    EntrySchema = entry_schema(reference)
 
     class ReportSchema(Schema):
         region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."),
