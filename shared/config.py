@@ -42,6 +42,8 @@ class Settings:
     max_body_bytes: int
     workers: int
     threads: int
+    tip_wait_seconds: int = 5  # how long POST /v1/tips waits for the ledger's acknowledgement
+    tip_rate_per_minute: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +75,8 @@ class Settings:
             max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
             workers=lookup.integer("WORKERS", 2),
             threads=lookup.integer("THREADS", 32),
+            tip_wait_seconds=lookup.integer("TIP_WAIT_SECONDS", 5),
+            tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
         )
         values.update(overrides)
         return cls(**values)

@@ -1,6 +1,7 @@
 """Intake's composition root: settings → adapters → handlers. Nothing connects at import."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from shared.topology import Topology
 from .adapters.repository import SubmissionRepository
 from .adapters.tables import ledger_position, outbox
 from .handlers import IntakeHandlers
+from .tip_desk import TipDesk
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_intake"
@@ -33,6 +35,7 @@ class IntakeService:
     keys: KeyStore
     reference: Reference
     clock: Clock
+    tips: TipDesk
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -59,5 +62,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="intake", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
+    tips = TipDesk(repo, settings.data_dir / "intake-tip-secrets.json", os.environ,
+                   rate_per_minute=settings.tip_rate_per_minute, burst=max(1, settings.tip_rate_per_minute // 2))
     return IntakeService(settings, repo, handlers, relay, follower, broker,
-                         keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock)
+                         keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock,
+                         tips)

@@ -52,6 +52,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
         if keys is None:
             migrate_keys(settings.auth_database_url)
     repo = LedgerRepository(make_engine(settings.database_url, pool_size=max(settings.workers, 5)))
+    if run_migrations:
+        repo.ensure_projections()
     broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()

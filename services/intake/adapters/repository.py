@@ -13,8 +13,8 @@ from shared.db import bulk_insert
 from shared.envelope import RecordedEvent
 from shared.outbox import Outbox
 
-from ..domain.submissions import LEDGER_REJECTED, PENDING, RECORDED, REJECTED, Submission
-from .tables import idempotency_keys, submissions
+from ..domain.submissions import LEDGER_REJECTED, PENDING, RECORDED, REJECTED, TIP_FILED, TIP_RESOLVED, Submission
+from .tables import idempotency_keys, submissions, tips
 
 
 _POSITION = {name: sa.bindparam(f"b_{name}") for name in ("decided_at", "seq", "hash", "stream")}
@@ -51,6 +51,16 @@ class SubmissionRepository:
         self.outbox.add(conn, [s.message for s in batch])
         bulk_insert(conn, idempotency_keys, answers)
 
+    def add_tip(self, conn: Connection, tip_id: str, receipt_hash: str, region: str, contact: str | None) -> None:
+        conn.execute(tips.insert().values(tip_id=tip_id, receipt_hash=receipt_hash, region=region, contact=contact,
+                                          status=PENDING))
+
+    def tip(self, *, tip_id: str | None = None, receipt_hash: str | None = None) -> dict | None:
+        where = tips.c.tip_id == tip_id if tip_id is not None else tips.c.receipt_hash == receipt_hash
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(tips).where(where)).mappings().first()
+        return dict(row) if row else None
+
     def get(self, submission_id: str) -> dict | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
@@ -58,12 +68,30 @@ class SubmissionRepository:
 
     def apply_ledger_events(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
         """Settle submissions from what the ledger recorded: the fact itself, or its rejection."""
-        recorded, rejected = [], []
+        recorded, rejected, filed_tips, resolved_tips = [], [], [], []
         for event in events:
             if event.type == LEDGER_REJECTED and event.causation_id:
                 rejected.append(_outcome(event.causation_id, event, b_reasons=event.payload.get("reasons", [])))
             else:
                 recorded.append(_outcome(event.id, event))
+                if event.type == TIP_FILED:
+                    filed_tips.append({"tid": event.id, "b_seq": event.seq, "b_hash": event.hash,
+                                       "b_recorded_at": event.recorded_at})
+                elif event.type == TIP_RESOLVED:
+                    resolved_tips.append({"tid": event.payload["tip_id"], "b_status": event.payload["resolution"],
+                                          "b_explanation": event.payload["explanation"], "b_resolved_at": event.recorded_at})
+        tip = tips.c.tip_id == sa.bindparam("tid")
+        if filed_tips:
+            conn.execute(tips.update().where(tip, tips.c.status == PENDING).values(
+                status="open", seq=sa.bindparam("b_seq"), hash=sa.bindparam("b_hash"),
+                recorded_at=sa.bindparam("b_recorded_at")), filed_tips)
+        if resolved_tips:
+            conn.execute(tips.update().where(tip).values(
+                status=sa.bindparam("b_status"), explanation=sa.bindparam("b_explanation"),
+                resolved_at=sa.bindparam("b_resolved_at")), resolved_tips)
+        refused_tips = [{"tid": r["sid"]} for r in rejected]
+        if refused_tips:
+            conn.execute(tips.update().where(tip, tips.c.status == PENDING).values(status=REJECTED), refused_tips)
         pending = submissions.c.status == PENDING
         match = submissions.c.submission_id == sa.bindparam("sid")
         if recorded:

@@ -33,5 +33,20 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", sa.String(27), nullable=False),
 )
 
+#: Tips as the tipster follows them: the receipt only as a keyed hash, the contact only sealed.
+tips = sa.Table(
+    "tips", metadata,
+    sa.Column("tip_id", sa.String(36), primary_key=True),
+    sa.Column("receipt_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("contact", sa.Text),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("hash", sa.String(64)),
+    sa.Column("recorded_at", sa.String(27)),
+    sa.Column("explanation", sa.Text),
+    sa.Column("resolved_at", sa.String(27)),
+)
+
 outbox = outbox_table(metadata)
 ledger_position = position_table(metadata)

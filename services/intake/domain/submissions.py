@@ -12,6 +12,14 @@ from shared import canonical
 from shared.envelope import Envelope, new_envelope
 
 REPORT_FILED = "intake.report_filed.v1"
+REPORT_AMENDED = "intake.report_amended.v1"
+DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
+ELIMINATION_REPORTED = "intake.elimination_reported.v1"
+ELIMINATION_DECIDED = "intake.elimination_decided.v1"
+TIP_FILED = "intake.tip_filed.v1"
+TIP_RESOLVED = "intake.tip_resolved.v1"
+#: The actor a tip is filed as: nobody in particular (no key, no address, no identity).
+PUBLIC_ACTOR = "public"
 #: The ledger's answer when it refuses a proposal (its wire contract, see the contract tests).
 LEDGER_REJECTED = "ledger.submission_rejected.v1"
 PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
@@ -41,19 +49,22 @@ def decimal_text(value: Decimal) -> str:
 
 
 def report_payload(submission_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``intake.report_filed.v1`` payload from a validated report body."""
-    return {
+    """The ``intake.report_filed.v1`` (or ``report_amended``) payload from a validated report body."""
+    payload = {
         "submission_id": submission_id,
         "region": data["region"],
         "year": data["year"],
         "document_no": data["document_no"],
         "signed_by": data["signed_by"],
         "zero_report": data["zero_report"],
-        "entries": [_entry(e) for e in data["entries"]],
+        "entries": [entry_payload(e) for e in data["entries"]],
     }
+    if data.get("amendment"):
+        payload["reason"] = data["reason"]
+    return payload
 
 
-def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+def entry_payload(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "enterprise": entry["enterprise"],
         "uscc": entry["uscc"],
@@ -73,9 +84,18 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def report_submission(submission_id: str, data: Mapping[str, Any], *, actor: str, key_id: str,
                       now: datetime) -> Submission:
-    message = new_envelope(REPORT_FILED, report_payload(submission_id, data), actor=actor, occurred_at=now,
+    kind, message_type = ("amendment", REPORT_AMENDED) if data.get("amendment") else ("report", REPORT_FILED)
+    message = new_envelope(message_type, report_payload(submission_id, data), actor=actor, occurred_at=now,
                            id=submission_id)
-    return Submission(submission_id, "report", data["region"], data["year"], actor, key_id, now, message)
+    return Submission(submission_id, kind, data["region"], data["year"], actor, key_id, now, message)
+
+
+def submission(kind: str, message_type: str, payload: dict[str, Any], *, region: str | None, year: int | None,
+               actor: str, key_id: str, now: datetime) -> Submission:
+    """Any other submission: ``payload`` already holds its ``submission_id``, the message's id."""
+    submission_id = payload["submission_id"]
+    message = new_envelope(message_type, payload, actor=actor, occurred_at=now, id=submission_id)
+    return Submission(submission_id, kind, region, year, actor, key_id, now, message)
 
 
 def request_fingerprint(path: str, body: Any) -> str:

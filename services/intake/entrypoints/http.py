@@ -1,6 +1,11 @@
-"""Intake's HTTP API: file reports, follow a submission's status."""
+"""Intake's HTTP API: every submission of the campaign (SPEC §4) and the status of each.
+
+Each write is validated field by field here, checked against the caller's territory, stored with
+its outbox message in one transaction and answered 202; the ledger then records it or a rejection
+with reasons, which ``GET /v1/submissions/<id>`` reports back."""
 from __future__ import annotations
 
+import math
 import time
 
 import orjson
@@ -10,7 +15,11 @@ from shared.http import ApiBlueprint, Problem, create_app as create_base_app, cu
 
 from ..bootstrap import IntakeService
 from ..domain.errors import IdempotencyConflict, NotAllowed
-from ..domain.submissions import PENDING
+from ..domain.submissions import (
+    DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, PENDING, TIP_RESOLVED, entry_payload,
+)
+from ..forms.reader import FormErrors, read_form
+from ..forms.template import blank_form
 from . import schemas
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -89,7 +98,191 @@ def _blueprint(service: IntakeService) -> ApiBlueprint:
             row = service.repo.get(submission_id)
         return row
 
+    _register_forms(blp, service)
+    _register_submissions(blp, service)
+    _register_tips(blp, service)
     return blp
+
+
+def accepted(status: int, answer: dict):
+    headers = {"Location": answer["status_url"]} if "status_url" in answer else {}
+    return current_app.response_class(orjson.dumps(answer), status=status, mimetype="application/json", headers=headers)
+
+
+def not_found(what: str):
+    raise Problem(404, "Not found", what, kind="not-found")
+
+
+def _item_region(item_id: str) -> str:
+    """An item id starts with its region's code (``<region>-<year>-<seq>-<n>``)."""
+    return item_id.split("-", 1)[0]
+
+
+def _register_forms(blp: ApiBlueprint, service: IntakeService) -> None:
+    report_schema = schemas.report_schema(service.reference, service.clock)()
+
+    @blp.route("/forms/registration.xlsx")
+    @require("region", "office", "department", "auditor")
+    @blp.arguments(schemas.FormQuery, location="query")
+    @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    def registration_form(args):
+        """The blank registration form (排查登记表) for a region and year, with drop-down lists."""
+        region = args["region"]
+        if region not in service.reference.regions:
+            raise Problem(422, "Unknown region", "Unknown region code (GB/T 2260).", kind="validation",
+                          errors=[{"field": "query:region", "message": "Unknown region code (GB/T 2260)."}])
+        body = blank_form(service.reference, region, args["year"])
+        return current_app.response_class(body, mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="registration-{region}-{args["year"]}.xlsx"'})
+
+    @blp.route("/reports/upload", methods=["POST"])
+    @require("region", "office")
+    @blp.arguments(schemas.UploadFields, location="form")
+    @blp.response(202, schemas.AcceptedSchema)
+    def upload_report(fields):
+        """File a registration form as the filled-in spreadsheet (multipart: the fields and ``file``).
+
+        Either the whole form is accepted, or nothing is recorded and the answer lists every bad
+        cell: its row as the sheet shows it, its column and header, the reason in Chinese and English.
+        """
+        upload = request.files.get("file")
+        if upload is None:
+            raise Problem(422, "No file", "attach the filled-in form as the multipart field 'file'", kind="validation",
+                          errors=[{"field": "file", "message": "Missing file.", "message_zh": "未上传文件"}])
+        try:
+            entries = read_form(upload.read(), service.reference, max_bytes=service.settings.max_body_bytes)
+        except FormErrors as exc:
+            raise Problem(422, "The form has errors", f"{len(exc.errors)} problem(s); nothing was recorded",
+                          kind="form-errors", errors=exc.errors) from None
+        body = {**fields, "zero_report": False, "entries": entries}
+        data = report_schema.load(body)  # the same rules as the JSON API; row errors were caught above
+        key = idempotency_key()
+        status, answer = service.handlers.file_report(current_principal(), data, path=request.path, idempotency_key=key)
+        return accepted(status, answer)
+
+
+def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
+    list_schema = schemas.department_list_schema(service.reference, service.clock)()
+    elimination_schema = schemas.elimination_schema(service.reference, service.clock)()
+    resolution_schema = schemas.tip_resolution_schema(service.reference)()
+
+    @blp.route("/department-lists", methods=["POST"])
+    @require("department", "office")
+    @blp.arguments(list_schema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def department_list(data):
+        """A department's list of non-compliant enterprises (emissions, energy, quality, safety);
+        the ledger cross-checks it with the regions' reports (discrepancies, resurgences)."""
+        principal = current_principal()
+        department = principal.department if principal.role == "department" else data.get("department")
+        if principal.role == "department" and data.get("department") not in (None, department):
+            raise NotAllowed(f"a {department} key files only its own department's list")
+        if department is None:
+            raise Problem(422, "Which department?", "an office key names the department", kind="validation",
+                          errors=[{"field": "department", "message": "Missing data for required field."}])
+        entries = [dict(e) for e in data["entries"]]
+        return accepted(*service.handlers.submit(
+            principal, "department_list", DEPARTMENT_LIST_FILED,
+            lambda sid: {"submission_id": sid, "department": department, "year": data["year"], "entries": entries},
+            region=None, year=data["year"], data=data, path=request.path, idempotency_key=idempotency_key()))
+
+    @blp.route("/eliminations", methods=["POST"])
+    @require("region", "office")
+    @blp.arguments(elimination_schema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def elimination(data):
+        """A region reports a line eliminated; the office then verifies or rejects it."""
+        principal = current_principal()
+        region = _item_region(data["item_id"])
+        if principal.role == "region" and region != principal.region:
+            not_found(f"no capacity item {data['item_id']} in your region")
+        payload = {"region": region, "item_id": data["item_id"], "eliminated_on": data["eliminated_on"].isoformat(),
+                   "method": data["method"], "evidence": data["evidence"], "workers_resettled": data["workers_resettled"]}
+        return accepted(*service.handlers.submit(
+            principal, "elimination", ELIMINATION_REPORTED, lambda sid: {"submission_id": sid, **payload},
+            region=region, year=None, data=data, path=request.path, idempotency_key=idempotency_key()))
+
+    @blp.route("/verifications", methods=["POST"])
+    @require("office")
+    @blp.arguments(schemas.VerificationSchema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def verification(data):
+        """The office verifies (检查验收) or rejects a reported elimination, with a reason."""
+        payload = {"item_id": data["item_id"], "decision": data["decision"], "reason": data["reason"]}
+        return accepted(*service.handlers.submit(
+            current_principal(), "verification", ELIMINATION_DECIDED, lambda sid: {"submission_id": sid, **payload},
+            region=_item_region(data["item_id"]), year=None, data=data, path=request.path,
+            idempotency_key=idempotency_key()))
+
+    @blp.route("/tips/<tip_id>/resolution", methods=["POST"])
+    @require("region", "office")
+    @blp.arguments(resolution_schema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def tip_resolution(data, tip_id):
+        """The tip's region (or the office) resolves it: confirmed (its capacity enters the
+        ledger, source "tip"), unfounded or duplicate, with a public explanation."""
+        principal = current_principal()
+        tip = service.repo.tip(tip_id=tip_id)
+        if tip is None or (principal.role == "region" and tip["region"] != principal.region):
+            not_found(f"no tip {tip_id}")
+        entry = entry_payload(data["entry"]) if data.get("entry") else None
+        payload = {"tip_id": tip_id, "resolution": data["resolution"], "explanation": data["explanation"],
+                   "duplicate_of": data.get("duplicate_of"), "entry": entry}
+        return accepted(*service.handlers.submit(
+            principal, "tip_resolution", TIP_RESOLVED, lambda sid: {"submission_id": sid, **payload},
+            region=tip["region"], year=None, data=data, path=request.path, idempotency_key=idempotency_key()))
+
+
+def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
+    tip_schema = schemas.tip_schema(service.reference)()
+    desk = service.tips
+
+    @blp.route("/tips", methods=["POST"])
+    @blp.arguments(tip_schema)
+    @blp.response(201, schemas.TipReceiptSchema)
+    def file_tip(data):
+        """File an anonymous tip (举报): no key, no address or identity kept; an optional contact
+        is stored encrypted. The answer gives the receipt code ONCE (only its hash is kept) and,
+        once the ledger has recorded the tip, a signed acknowledgement of its log position."""
+        allowed, retry_after = desk.allow(request.remote_addr or "")
+        if not allowed:
+            raise Problem(429, "Too many tips", "try again later", kind="rate-limited",
+                          headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+        status, answer = service.handlers.file_tip(desk.intent(data, path=request.path, idempotency_key=idempotency_key()))
+        deadline = time.monotonic() + service.settings.tip_wait_seconds
+        row = service.repo.tip(tip_id=answer["tip_id"])
+        while row is not None and row["status"] == PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+            row = service.repo.tip(tip_id=answer["tip_id"])
+        if row is not None and row["seq"] is not None:
+            answer = {**answer, **desk.status(row), "receipt": answer["receipt"]}
+            status = 201
+        return current_app.response_class(orjson.dumps(answer), status=status, mimetype="application/json",
+                                          headers={"Cache-Control": "no-store"})
+
+    @blp.route("/tips/lookup", methods=["POST"])
+    @blp.arguments(schemas.TipLookupSchema)
+    @blp.response(200, schemas.TipStatusSchema)
+    def lookup_tip(data):
+        """Follow a tip with its receipt (sent in the body, never in a URL): status, the published
+        outcome and the signed acknowledgement."""
+        allowed, retry_after = desk.allow(request.remote_addr or "")
+        if not allowed:
+            raise Problem(429, "Too many lookups", "try again later", kind="rate-limited",
+                          headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+        row = desk.find(data["receipt"])
+        if row is None:
+            not_found("no tip has this receipt")
+        return desk.status(row)
+
+    @blp.route("/tips/signing-key")
+    @blp.response(200, schemas.SigningKeySchema)
+    def signing_key():
+        """The public key that checks a tip's acknowledgement (Ed25519 over its RFC 8785 form)."""
+        return desk.public_key()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _may_read(principal, row) -> bool:

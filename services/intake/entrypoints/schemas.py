@@ -65,12 +65,16 @@ def _positive_capacity(value: Decimal) -> None:
         raise ValidationError("Must be greater than 0.")
     if value >= MAX_CAPACITY:
         raise ValidationError(f"Must be less than {MAX_CAPACITY}.")
-    if value.normalize().as_tuple().exponent < -4:
+    if value.adjusted() < -4 or value.normalize().as_tuple().exponent < -4:
         raise ValidationError("At most 4 decimal places.")
 
 
 def entry_schema(reference: Reference) -> type[Schema]:
-    """One row of the registration form, the same whether it came as JSON or from a spreadsheet."""
+    """One row of the registration form, the same whether it came as JSON, from a spreadsheet or
+    with a confirmed tip (one class per reference, so the OpenAPI document names it once)."""
+    known = _ENTRY_SCHEMAS.get(id(reference))
+    if known is not None and known[0] is reference:
+        return known[1]
     industries = reference.industries
 
     class EntrySchema(Schema):
@@ -96,7 +100,11 @@ def entry_schema(reference: Reference) -> type[Schema]:
             if industry and data.get("unit") and data["unit"] != industry.unit:
                 raise ValidationError(f"{industry.name} capacity is registered in {industry.unit}, not {data['unit']}.", "unit")
 
+    _ENTRY_SCHEMAS[id(reference)] = (reference, EntrySchema)
     return EntrySchema
+
+
+_ENTRY_SCHEMAS: dict[int, tuple[Reference, type[Schema]]] = {}
 
 
 def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
@@ -111,6 +119,9 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
         signed_by = Text(required=True, max_length=50)
         zero_report = StrictBoolean(required=True, metadata={"description": "零报告: no outdated capacity at all"})
         entries = fields.List(fields.Nested(EntrySchema), required=True, validate=validate.Length(max=MAX_ENTRIES))
+        amendment = StrictBoolean(load_default=False, metadata={
+            "description": "更正: supersedes the region's earlier report for the year (both stay on the log)"})
+        reason = Text(load_default=None, max_length=500, metadata={"description": "why the report is amended (required for an amendment)"})
 
         @pre_load
         def not_a_list(self, data, **kwargs):
@@ -125,6 +136,8 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
             current = reference.calendar.business_date(clock.now()).year
             if isinstance(year, int) and not first_year <= year <= current:
                 errors["year"] = [f"Must be between {first_year} and {current}."]
+            if data.get("amendment") and not data.get("reason"):
+                errors["reason"] = ["An amendment (更正) needs a reason."]
             entries = data.get("entries")
             if entries is not None and "zero_report" in data:
                 if data["zero_report"] and entries:
@@ -135,6 +148,115 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
                 raise ValidationError(errors)
 
     return ReportSchema
+
+
+class _Strict(Schema):
+    @pre_load
+    def not_a_list(self, data, **kwargs):
+        if not isinstance(data, dict):
+            raise ValidationError("The body must be a JSON object.", "_schema")
+        return data
+
+
+def _not_future(clock: Clock, reference: Reference):
+    def check(value):
+        if value > reference.calendar.business_date(clock.now()):
+            raise ValidationError("Must not be in the future.")
+    return check
+
+
+def department_list_schema(reference: Reference, clock: Clock) -> type[Schema]:
+    first_year = reference.calendar.first_year
+
+    class ListingSchema(Schema):
+        enterprise = Text(required=True)
+        uscc = UsccField(required=True, max_length=30)
+        region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."))
+        industry = Text(required=True, validate=validate.OneOf(sorted(reference.industries)), max_length=32)
+        basis = fields.String(required=True, validate=validate.OneOf(["emissions", "energy", "quality", "safety"]),
+                              metadata={"description": "emissions (环保), energy (节能), quality (质量), safety (安全)"})
+        detail = Text(load_default="", max_length=1000, allow_empty=True)
+
+    class DepartmentListSchema(_Strict):
+        year = fields.Integer(required=True, strict=True)
+        entries = fields.List(fields.Nested(ListingSchema), required=True, validate=validate.Length(min=1, max=MAX_ENTRIES))
+        department = fields.String(validate=validate.OneOf(["industry", "environment", "development", "quality", "safety"]),
+                                   metadata={"description": "only an office key names it; a department key files its own"})
+
+        @validates_schema(skip_on_field_errors=False)
+        def year_in_campaign(self, data, **kwargs):
+            year = data.get("year")
+            current = reference.calendar.business_date(clock.now()).year
+            if isinstance(year, int) and not first_year <= year <= current:
+                raise ValidationError(f"Must be between {first_year} and {current}.", "year")
+
+    return DepartmentListSchema
+
+
+def elimination_schema(reference: Reference, clock: Clock) -> type[Schema]:
+    class EliminationSchema(_Strict):
+        item_id = Text(required=True, max_length=64)
+        eliminated_on = fields.Date(required=True, validate=_not_future(clock, reference))
+        method = Text(required=True, validate=validate.OneOf(reference.methods), max_length=16)
+        evidence = Text(required=True, max_length=2000, metadata={"description": "what shows it was done (photos, acceptance records…)"})
+        workers_resettled = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000000))
+
+    return EliminationSchema
+
+
+class VerificationSchema(_Strict):
+    item_id = Text(required=True, max_length=64)
+    decision = fields.String(required=True, validate=validate.OneOf(["verified", "rejected"]))
+    reason = Text(load_default="", max_length=1000, allow_empty=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def reason_for_rejection(self, data, **kwargs):
+        if data.get("decision") == "rejected" and not data.get("reason"):
+            raise ValidationError("A rejection needs a reason.", "reason")
+
+
+def tip_schema(reference: Reference) -> type[Schema]:
+    class TipSchema(_Strict):
+        region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."))
+        enterprise = Text(required=True)
+        uscc = Text(load_default="", max_length=30, allow_empty=True,
+                    metadata={"description": "统一社会信用代码, if known (check digit verified)"})
+        location = Text(required=True, max_length=500)
+        description = Text(required=True, max_length=5000)
+        contact = Text(load_default="", max_length=200, allow_empty=True,
+                       metadata={"description": "optional; kept encrypted, never published"})
+
+        @validates_schema(skip_on_field_errors=False)
+        def known_uscc(self, data, **kwargs):
+            if data.get("uscc"):
+                try:
+                    data["uscc"] = _check_uscc(data["uscc"].upper())
+                except ValidationError as exc:
+                    raise ValidationError(exc.messages, "uscc") from None
+
+    return TipSchema
+
+
+def tip_resolution_schema(reference: Reference) -> type[Schema]:
+    class TipResolutionSchema(_Strict):
+        resolution = fields.String(required=True, validate=validate.OneOf(["confirmed", "unfounded", "duplicate"]))
+        explanation = Text(required=True, max_length=2000, metadata={"description": "published with the outcome"})
+        duplicate_of = Text(load_default=None, max_length=64)
+        entry = fields.Nested(entry_schema(reference), load_default=None,
+                              metadata={"description": "a confirmed tip's capacity, entered on the ledger (source: tip)"})
+
+        @validates_schema(skip_on_field_errors=False)
+        def coherent(self, data, **kwargs):
+            if data.get("resolution") == "confirmed" and not data.get("entry"):
+                raise ValidationError("A confirmed tip enters its capacity on the ledger: give the entry.", "entry")
+            if data.get("resolution") == "duplicate" and not data.get("duplicate_of"):
+                raise ValidationError("Name the tip this one repeats.", "duplicate_of")
+
+    return TipResolutionSchema
+
+
+class TipLookupSchema(_Strict):
+    receipt = fields.String(required=True, validate=validate.Length(max=200))
 
 
 class AcceptedSchema(Schema):
@@ -169,3 +291,45 @@ class SubmissionSchema(Schema):
 
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+class FormQuery(Schema):
+    region = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2999))
+
+
+class UploadFields(Schema):
+    """The multipart fields beside ``file`` (the spreadsheet)."""
+
+    region = fields.String(required=True)
+    year = fields.Integer(required=True)
+    document_no = fields.String(required=True)
+    signed_by = fields.String(required=True)
+    amendment = fields.Boolean(load_default=False)
+    reason = fields.String(load_default=None)
+
+
+class AcknowledgementSchema(Schema):
+    ack = fields.Dict(required=True)
+    signature = fields.String(required=True)
+    alg = fields.String(required=True)
+
+
+class TipStatusSchema(Schema):
+    tip_id = fields.String(required=True)
+    region = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["pending", "open", "confirmed", "unfounded", "duplicate", "rejected"]})
+    explanation = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True)
+    acknowledgement = fields.Nested(AcknowledgementSchema)
+
+
+class TipReceiptSchema(TipStatusSchema):
+    receipt = fields.String(required=True, metadata={"description": "shown once: keep it to follow the tip"})
+    region = fields.String()
+
+
+class SigningKeySchema(Schema):
+    alg = fields.String(required=True)
+    key_id = fields.String(required=True)
+    public_key = fields.String(required=True)

@@ -23,7 +23,7 @@ from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
 from ..domain.sealing import Sealed
-from ..domain.state import LedgerState, Touched
+from ..domain.state import PROJECTIONS, LedgerState, Touched
 
 _RECORD_FIELDS = HEADER_FIELDS + ("hash",)
 
@@ -46,9 +46,7 @@ class _Log:
         self.stream_versions: set[tuple[str, int]] = set()
         self.inbox: dict[str, int] = {}
         self.head: tuple[int, str, str] = (0, GENESIS, "")
-        self.years: dict = {}
-        self.reports: dict = {}
-        self.items: dict = {}
+        self.projections: dict[str, dict] = {kind: {} for kind in PROJECTIONS}
 
 
 class InMemoryLedgerTransaction:
@@ -59,9 +57,7 @@ class InMemoryLedgerTransaction:
         self._records: list[tuple[dict, bytes]] = []
         self._inbox: dict[str, int] = {}
         self._head: tuple[int, str, str] | None = None
-        self._years: dict = {}
-        self._reports: dict = {}
-        self._items: dict = {}
+        self._projections: dict[str, dict] = {kind: {} for kind in PROJECTIONS}
 
     def lock_head(self) -> int:
         """The last ``seq`` on the log (the store's lock is already held by ``transaction()``)."""
@@ -103,12 +99,10 @@ class InMemoryLedgerTransaction:
 
     def save(self, state: LedgerState, touched: Touched) -> None:
         """Stage the projection rows ``touched`` by the events just folded into ``state``."""
-        for year in touched.years:
-            self._years[year] = copy.deepcopy(state.years[year])
-        for key in touched.reports:
-            self._reports[key] = copy.deepcopy(state.reports[key])
-        for item_id in touched.items:
-            self._items[item_id] = copy.deepcopy(state.items[item_id])
+        for kind, staged in self._projections.items():
+            records = getattr(state, kind)
+            for key in getattr(touched, kind):
+                staged[key] = copy.deepcopy(records[key])
 
     def set_head(self, state: LedgerState) -> None:
         self._head = (state.seq, state.head, state.recorded_at)
@@ -121,9 +115,8 @@ class InMemoryLedgerTransaction:
             log.stream_versions.add((record["stream"], record["stream_version"]))
         log.records = sorted(log.records + self._records, key=lambda pair: pair[0]["seq"])
         log.inbox.update(self._inbox)
-        log.years.update(self._years)
-        log.reports.update(self._reports)
-        log.items.update(self._items)
+        for kind, staged in self._projections.items():
+            log.projections[kind].update(staged)
         if self._head is not None:
             log.head = self._head
 
@@ -154,10 +147,11 @@ class InMemoryLedgerStore:
         with self._reading():
             log = self._log
             state = LedgerState(seq=log.head[0], head=log.head[1], recorded_at=log.head[2])
-            state.years = copy.deepcopy(log.years)
-            state.reports = copy.deepcopy(log.reports)
+            for kind, records in log.projections.items():
+                if with_items or kind not in ("items", "listings"):
+                    setattr(state, kind, copy.deepcopy(records))
             if with_items:
-                state.items = copy.deepcopy(log.items)
+                state.index_items()
                 for record, _ in log.records:
                     state.streams[record["stream"]] = max(state.streams.get(record["stream"], 0), record["stream_version"])
             return state
@@ -192,6 +186,11 @@ class InMemoryLedgerStore:
             head_seq, head_hash, _ = self._log.head
             records = [(dict(r), p) for r, p in self._log.records]
         return verify(records, expected_count=head_seq, expected_head=head_hash)
+
+    def events_at(self, seqs: list[int]) -> list[RecordedEvent]:
+        wanted = set(seqs)
+        with self._reading():
+            return [_event(r, p) for r, p in self._log.records if r["seq"] in wanted]
 
     def history(self, stream: str) -> list[RecordedEvent]:
         with self._reading():

@@ -18,9 +18,26 @@ from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
 from ..domain.sealing import Sealed
-from ..domain.state import CapacityItem, LedgerState, ReportRecord, Touched, YearRecord, plain_record
+from ..domain.state import PROJECTIONS, LedgerState, Touched, plain_record
 from .log_rows import ROW_FIELDS, stream_rows
-from .tables import events, inbox_messages, items, log_head, publication, reports, years
+from .tables import (
+    events, inbox_messages, items, listings, log_head, projection_meta, publication, reports, resurgences, tips, years,
+)
+
+#: The shape of the projection rows; raise it when a fold or a record changes, and the ledger
+#: rebuilds its projections from the log at start-up (``ensure_projections``).
+PROJECTION_VERSION = 2
+#: Each projection's table, how its state key matches rows, and how a row gives back the key.
+_TABLES = {
+    "years": (years, lambda keys: years.c.year.in_(keys), lambda r: r["year"]),
+    "reports": (reports, lambda keys: sa.tuple_(reports.c.region, reports.c.year).in_(keys),
+                lambda r: (r["region"], r["year"])),
+    "items": (items, lambda keys: items.c.item_id.in_(keys), lambda r: r["item_id"]),
+    "tips": (tips, lambda keys: tips.c.tip_id.in_(keys), lambda r: r["tip_id"]),
+    "listings": (listings, lambda keys: listings.c.listing_id.in_(keys), lambda r: r["listing_id"]),
+    "resurgences": (resurgences, lambda keys: resurgences.c.resurgence_id.in_(keys), lambda r: r["resurgence_id"]),
+}
+assert set(_TABLES) == set(PROJECTIONS)
 
 _EVENT_COLUMNS = [events.c[name] for name in HEADER_FIELDS] + [events.c.hash, events.c.payload]
 _EVENT_NAMES = [c.name for c in _EVENT_COLUMNS]
@@ -68,15 +85,15 @@ class LedgerTransaction:
 
     def save(self, state: LedgerState, touched: Touched) -> None:
         """Write the projection rows ``touched`` by the events just folded into ``state``."""
-        c, new = self.conn, touched.created
-        _replace(c, years, touched.years, state.years, years.c.year.in_, new)
-        _replace(c, reports, touched.reports, state.reports, sa.tuple_(reports.c.region, reports.c.year).in_, new)
-        _replace(c, items, touched.items, state.items, items.c.item_id.in_, new)
+        for kind, (table, matching, _) in _TABLES.items():
+            _replace(self.conn, table, getattr(touched, kind), getattr(state, kind), matching, touched.created)
 
 
 def _replace(conn: Connection, table: sa.Table, keys: set, objects: dict, matching, created: set) -> None:
     """Delete the stored rows of ``keys`` (not those created by this batch) and write them anew
     from ``objects``, in chunks and in bulk."""
+    if not keys:
+        return
     stored = [key for key in keys if (table.name, key) not in created]
     for start in range(0, len(stored), 500):
         conn.execute(table.delete().where(matching(stored[start:start + 500])))
@@ -102,6 +119,33 @@ class LedgerRepository:
     def load_state(self, *, with_items: bool = True) -> LedgerState:
         with read_tx(self.engine) as conn:
             return load_state(conn, with_items=with_items)
+
+    def ensure_projections(self) -> bool:
+        """Rebuild every projection from the log when its rows were written by an older shape of
+        them (``PROJECTION_VERSION``); returns whether it did. Holds the append lock meanwhile."""
+        from contextlib import closing
+
+        from ..replay_fast import replay_rows
+
+        with self.engine.connect() as conn:
+            version = conn.execute(sa.select(projection_meta.c.version).where(projection_meta.c.id == 1)).scalar()
+        if version == PROJECTION_VERSION:
+            return False
+        with self.transaction() as tx:
+            conn = tx.conn
+            head = tx.lock_head()
+            with closing(stream_rows(conn, upto_seq=head)) as rows:
+                state, verdict = replay_rows(rows)
+            if not verdict.ok or state.seq != head:
+                raise RuntimeError(f"cannot rebuild the projections: the log does not verify ({verdict.to_dict()})")
+            for kind, (table, _, _) in _TABLES.items():
+                conn.execute(table.delete())
+                records = getattr(state, kind)
+                if records:
+                    bulk_insert(conn, table, [plain_record(type(r))(r) for r in records.values()])
+            conn.execute(projection_meta.delete())
+            conn.execute(projection_meta.insert().values(id=1, version=PROJECTION_VERSION))
+        return True
 
     # -- reading the log ---------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
@@ -144,6 +188,16 @@ class LedgerRepository:
             with closing(stream_rows(conn)) as rows:  # ended before the transaction, even when broken off
                 return verify_rows(rows, expected_count=head_seq, expected_head=head_hash)
 
+    def events_at(self, seqs: list[int]) -> list[RecordedEvent]:
+        """The events at the given positions, in ``seq`` order."""
+        found = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(seqs), 500):
+                chunk = seqs[start:start + 500]
+                found.extend(row_to_event(r) for r in conn.execute(
+                    sa.select(*_EVENT_COLUMNS).where(events.c.seq.in_(chunk)).order_by(events.c.seq)))
+        return sorted(found, key=lambda e: e.seq)
+
     def history(self, stream: str) -> list[RecordedEvent]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(*_EVENT_COLUMNS).where(events.c.stream == stream).order_by(events.c.seq))
@@ -171,17 +225,21 @@ def _records(rows: Iterable[tuple]) -> Iterator[tuple[dict, bytes]]:
 
 
 def load_state(conn: Connection, *, with_items: bool = True) -> LedgerState:
+    """The state as the projection rows hold it; ``with_items=False`` skips the large ones (items,
+    listings) and the stream versions, for readers that need only the registry, tips and the like."""
     state = LedgerState()
     row = conn.execute(sa.select(log_head).where(log_head.c.id == 1)).first()
     if row is not None:
         state.seq, state.head, state.recorded_at = int(row.seq), row.hash, row.recorded_at
-    for r in conn.execute(sa.select(years)).mappings():
-        state.years[r["year"]] = YearRecord(**{**r, "regions": list(r["regions"])})
-    for r in conn.execute(sa.select(reports)).mappings():
-        state.reports[(r["region"], r["year"])] = ReportRecord(**{**r, "item_ids": list(r["item_ids"])})
+    for kind, (table, _, key_of) in _TABLES.items():
+        if not with_items and kind in ("items", "listings"):
+            continue
+        cls = PROJECTIONS[kind][0]
+        target = getattr(state, kind)
+        for r in conn.execute(sa.select(table)).mappings():
+            target[key_of(r)] = cls(**r)
     if with_items:
-        for r in conn.execute(sa.select(items)).mappings():
-            state.items[r["item_id"]] = CapacityItem(**r)
+        state.index_items()
         streams = sa.select(events.c.stream, sa.func.max(events.c.stream_version)).group_by(events.c.stream)
         state.streams = {stream: int(version) for stream, version in conn.execute(streams)}
     return state

@@ -71,6 +71,8 @@ reports = sa.Table(
     sa.Column("zero_report", sa.Boolean, nullable=False),
     sa.Column("on_time", sa.Boolean, nullable=False),
     sa.Column("item_ids", sa.JSON, nullable=False),
+    sa.Column("amended_at", sa.String(27)),
+    sa.Column("history", sa.JSON, nullable=False),
 )
 
 items = sa.Table(
@@ -93,5 +95,74 @@ items = sa.Table(
     sa.Column("workers_affected", sa.Integer, nullable=False),
     sa.Column("remarks", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("tip_id", sa.String(64)),
+    sa.Column("eliminated_on", sa.String(10)),
+    sa.Column("elimination_method", sa.String(16)),
+    sa.Column("evidence", sa.Text),
+    sa.Column("workers_resettled", sa.Integer),
+    sa.Column("elimination_seq", sa.BigInteger),
+    sa.Column("verified_seq", sa.BigInteger),
+    sa.Column("rejection_reason", sa.Text),
+    sa.Column("event_seqs", sa.JSON, nullable=False),
     sa.Index("ix_items_region_year", "region", "year"),
+)
+
+tips = sa.Table(
+    "tips", metadata,
+    sa.Column("tip_id", sa.String(64), primary_key=True),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("enterprise", sa.Text, nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("location", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("filed_at", sa.String(27), nullable=False),
+    sa.Column("due_at", sa.String(27), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("explanation", sa.Text),
+    sa.Column("duplicate_of", sa.String(64)),
+    sa.Column("resolved_seq", sa.BigInteger),
+    sa.Column("resolved_at", sa.String(27)),
+    sa.Column("late", sa.Boolean),
+    sa.Column("revealed", sa.String(16)),
+    sa.Column("item_id", sa.String(64)),
+    sa.Index("ix_tips_region", "region"),
+)
+
+listings = sa.Table(
+    "listings", metadata,
+    sa.Column("listing_id", sa.String(40), primary_key=True),
+    sa.Column("department", sa.String(16), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("enterprise", sa.Text, nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("industry", sa.String(32), nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("submission_id", sa.String(64), nullable=False),
+    sa.Index("ix_listings_region_year", "region", "year"),
+)
+
+resurgences = sa.Table(
+    "resurgences", metadata,
+    sa.Column("resurgence_id", sa.String(40), primary_key=True),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("enterprise", sa.Text, nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("item_ids", sa.JSON, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("occurred_at", sa.String(27), nullable=False),
+)
+
+#: Which version of the projections' shape the rows above were written in; when the code's
+#: version differs, the projections are rebuilt from the log (they are derived, the log is not).
+projection_meta = sa.Table(
+    "projection_meta", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
 )

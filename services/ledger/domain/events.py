@@ -13,8 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 REPORT_FILED = "intake.report_filed.v1"
+REPORT_AMENDED = "intake.report_amended.v1"
+DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
+ELIMINATION_REPORTED = "intake.elimination_reported.v1"
+ELIMINATION_DECIDED = "intake.elimination_decided.v1"
+TIP_FILED = "intake.tip_filed.v1"
+TIP_RESOLVED = "intake.tip_resolved.v1"
 SUBMISSION_REJECTED = "ledger.submission_rejected.v1"
 YEAR_OPENED = "ledger.year_opened.v1"
+
+BASES = ("emissions", "energy", "quality", "safety")
+DECISIONS = ("verified", "rejected")
+RESOLUTIONS = ("confirmed", "unfounded", "duplicate")
 
 ENTRY_TEXT_FIELDS = ("enterprise", "uscc", "county", "industry", "equipment", "unit", "target_source", "method", "remarks")
 ENTRY_INT_FIELDS = ("equipment_count", "workers_affected")
@@ -64,12 +74,16 @@ class ReportFiled:
     signed_by: str
     zero_report: bool
     entries: tuple[Entry, ...]
+    reason: str | None = None  # an amendment's reason; None for a first filing
 
     def to_payload(self) -> dict[str, Any]:
         """The payload as the ledger records it: exactly the known fields, nothing a producer added."""
-        return {"submission_id": self.submission_id, "region": self.region, "year": self.year,
-                "document_no": self.document_no, "signed_by": self.signed_by, "zero_report": self.zero_report,
-                "entries": [dict(vars(entry)) for entry in self.entries]}
+        payload = {"submission_id": self.submission_id, "region": self.region, "year": self.year,
+                   "document_no": self.document_no, "signed_by": self.signed_by, "zero_report": self.zero_report,
+                   "entries": [dict(vars(entry)) for entry in self.entries]}
+        if self.reason is not None:
+            payload["reason"] = self.reason
+        return payload
 
 
 @dataclass(frozen=True)
@@ -95,26 +109,191 @@ _REPORT_SPEC = (("submission_id", str), ("region", str), ("year", int), ("docume
 _ENTRY_SPEC = tuple((name, str) for name in ENTRY_TEXT_FIELDS) + tuple((name, int) for name in ENTRY_INT_FIELDS)
 
 
-def parse_report_filed(payload: Mapping[str, Any]) -> ReportFiled:
+def parse_report_filed(payload: Mapping[str, Any], *, amendment: bool = False) -> ReportFiled:
     reasons: list[Reason] = []
-    fields = _typed(payload, _REPORT_SPEC, "", reasons)
-    raw_entries = payload.get("entries")
+    fields = _typed(payload, _REPORT_SPEC + ((("reason", str),) if amendment else ()), "", reasons)
+    if amendment and isinstance(fields.get("reason"), str) and not fields["reason"].strip():
+        reasons.append(Reason("malformed", "an amendment needs a reason", "更正报告须说明理由"))
+    raw_entries = payload.get("entries") if isinstance(payload, Mapping) else None
     entries = []
     if type(raw_entries) is not list:
         reasons.append(Reason("malformed", "entries must be a list", "entries 格式错误"))
         raw_entries = []
     for index, raw in enumerate(raw_entries):
-        where = f"entries[{index}]."
-        values = _typed(raw, _ENTRY_SPEC, where, reasons)
-        if isinstance(raw, Mapping):
-            values["capacity"] = _capacity(raw, where, reasons)
-            values["planned_date"] = _date(raw, where, reasons)
-        else:
-            values["capacity"] = values["planned_date"] = None
-        entries.append(Entry(**values))
+        entries.append(_entry(raw, f"entries[{index}].", reasons))
     if reasons:
         raise Malformed(reasons)
     return ReportFiled(entries=tuple(entries), **fields)
+
+
+def _entry(raw: Any, where: str, reasons: list[Reason]) -> Entry:
+    values = _typed(raw, _ENTRY_SPEC, where, reasons)
+    if isinstance(raw, Mapping):
+        values["capacity"] = _capacity(raw, where, reasons)
+        values["planned_date"] = _date(raw, where, reasons)
+    else:
+        values["capacity"] = values["planned_date"] = None
+    return Entry(**values)
+
+
+# -- department lists -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Listing:
+    enterprise: str
+    uscc: str
+    region: str
+    industry: str
+    basis: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DepartmentListFiled:
+    submission_id: str
+    department: str
+    year: int
+    entries: tuple[Listing, ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"submission_id": self.submission_id, "department": self.department, "year": self.year,
+                "entries": [dict(vars(entry)) for entry in self.entries]}
+
+
+_LIST_SPEC = (("submission_id", str), ("department", str), ("year", int))
+_LISTING_SPEC = tuple((name, str) for name in ("enterprise", "uscc", "region", "industry", "basis", "detail"))
+
+
+def parse_department_list(payload: Mapping[str, Any]) -> DepartmentListFiled:
+    reasons: list[Reason] = []
+    fields = _typed(payload, _LIST_SPEC, "", reasons)
+    raw_entries = payload.get("entries") if isinstance(payload, Mapping) else None
+    if type(raw_entries) is not list or not raw_entries:
+        reasons.append(Reason("malformed", "entries must be a non-empty list", "名单不得为空"))
+        raw_entries = []
+    entries = []
+    for index, raw in enumerate(raw_entries):
+        values = _typed(raw, _LISTING_SPEC, f"entries[{index}].", reasons)
+        if values.get("basis") is not None and values["basis"] not in BASES:
+            reasons.append(Reason("malformed", f"entries[{index}].basis must be one of {', '.join(BASES)}",
+                                  f"entries[{index}].basis 不在可选范围内"))
+        entries.append(Listing(**values))
+    if reasons:
+        raise Malformed(reasons)
+    return DepartmentListFiled(entries=tuple(entries), **fields)
+
+
+# -- elimination and verification -------------------------------------------------------------
+@dataclass(frozen=True)
+class EliminationReported:
+    submission_id: str
+    region: str
+    item_id: str
+    eliminated_on: str
+    method: str
+    evidence: str
+    workers_resettled: int
+
+    def to_payload(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+_ELIMINATION_SPEC = (("submission_id", str), ("region", str), ("item_id", str), ("method", str), ("evidence", str),
+                     ("workers_resettled", int))
+
+
+def parse_elimination(payload: Mapping[str, Any]) -> EliminationReported:
+    reasons: list[Reason] = []
+    fields = _typed(payload, _ELIMINATION_SPEC, "", reasons)
+    fields["eliminated_on"] = _date(payload, "", reasons, "eliminated_on") if isinstance(payload, Mapping) else None
+    if isinstance(fields.get("workers_resettled"), int) and fields["workers_resettled"] < 0:
+        reasons.append(Reason("malformed", "workers_resettled must not be negative", "安置职工人数不得为负"))
+    if reasons:
+        raise Malformed(reasons)
+    return EliminationReported(**fields)
+
+
+@dataclass(frozen=True)
+class EliminationDecided:
+    submission_id: str
+    item_id: str
+    decision: str
+    reason: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def parse_decision(payload: Mapping[str, Any]) -> EliminationDecided:
+    reasons: list[Reason] = []
+    fields = _typed(payload, (("submission_id", str), ("item_id", str), ("decision", str), ("reason", str)), "", reasons)
+    if isinstance(fields.get("decision"), str) and fields["decision"] not in DECISIONS:
+        reasons.append(Reason("malformed", "decision must be verified or rejected", "验收结论须为通过或不通过"))
+    elif fields.get("decision") == "rejected" and isinstance(fields.get("reason"), str) and not fields["reason"].strip():
+        reasons.append(Reason("malformed", "a rejection needs a reason", "不予通过须说明理由"))
+    if reasons:
+        raise Malformed(reasons)
+    return EliminationDecided(**fields)
+
+
+# -- tips ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TipFiled:
+    submission_id: str  # the tip's id
+    region: str
+    enterprise: str
+    uscc: str  # "" when the tipster does not know it
+    location: str
+    description: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def parse_tip(payload: Mapping[str, Any]) -> TipFiled:
+    reasons: list[Reason] = []
+    fields = _typed(payload, tuple((name, str) for name in ("submission_id", "region", "enterprise", "uscc", "location",
+                                                             "description")), "", reasons)
+    if reasons:
+        raise Malformed(reasons)
+    return TipFiled(**fields)
+
+
+@dataclass(frozen=True)
+class TipResolved:
+    submission_id: str
+    tip_id: str
+    resolution: str
+    explanation: str
+    duplicate_of: str | None
+    entry: Entry | None  # what a confirmed tip puts on the ledger
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"submission_id": self.submission_id, "tip_id": self.tip_id, "resolution": self.resolution,
+                "explanation": self.explanation, "duplicate_of": self.duplicate_of,
+                "entry": dict(vars(self.entry)) if self.entry is not None else None}
+
+
+def parse_tip_resolution(payload: Mapping[str, Any]) -> TipResolved:
+    reasons: list[Reason] = []
+    spec = (("submission_id", str), ("tip_id", str), ("resolution", str), ("explanation", str))
+    fields = _typed(payload, spec, "", reasons)
+    resolution = fields.get("resolution")
+    if isinstance(resolution, str) and resolution not in RESOLUTIONS:
+        reasons.append(Reason("malformed", "resolution must be confirmed, unfounded or duplicate", "处理结果不在可选范围内"))
+    if isinstance(fields.get("explanation"), str) and not fields["explanation"].strip():
+        reasons.append(Reason("malformed", "a resolution needs a public explanation", "须公开说明处理理由"))
+    raw = payload if isinstance(payload, Mapping) else {}
+    duplicate_of = raw.get("duplicate_of")
+    if resolution == "duplicate" and (not isinstance(duplicate_of, str) or not duplicate_of):
+        reasons.append(Reason("malformed", "a duplicate names the tip it repeats (duplicate_of)", "重复举报须注明原举报"))
+    if resolution != "duplicate":
+        duplicate_of = None
+    entry = None
+    if resolution == "confirmed":
+        entry = _entry(raw.get("entry"), "entry.", reasons)
+    if reasons:
+        raise Malformed(reasons)
+    return TipResolved(duplicate_of=duplicate_of, entry=entry, **fields)
 
 
 def _typed(mapping: Any, spec: tuple[tuple[str, type], ...], where: str, reasons: list[Reason]) -> dict[str, Any]:
@@ -139,12 +318,14 @@ def _capacity(raw, where, reasons) -> str | None:
     return value
 
 
-def _date(raw, where, reasons) -> str | None:
-    value = raw.get("planned_date")
+def _date(raw, where, reasons, name: str = "planned_date") -> str | None:
+    value = raw.get(name)
     try:
+        if len(value) != 10:
+            raise ValueError(value)
         date.fromisoformat(value)
         return value
     except (TypeError, ValueError):
-        reasons.append(Reason("malformed", f"{where}planned_date must be an ISO date", f"{where}planned_date 日期格式错误"))
+        reasons.append(Reason("malformed", f"{where}{name} must be an ISO date", f"{where}{name} 日期格式错误"))
         return None
 

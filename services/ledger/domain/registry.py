@@ -34,7 +34,8 @@ def registry(state: LedgerState, year: int, as_of: datetime, reference: Referenc
         else:
             row.update(status="on_time" if report.on_time else "late", zero_report=report.zero_report,
                        filed_at=report.filed_at, seq=report.seq, submission_id=report.submission_id,
-                       document_no=report.document_no, signed_by=report.signed_by, item_count=len(report.item_ids))
+                       document_no=report.document_no, signed_by=report.signed_by, item_count=len(report.item_ids),
+                       amended_at=report.amended_at, history=[dict(version) for version in report.history])
             counts["zero"] += report.zero_report
         counts[row["status"]] += 1
         rows.append(row)

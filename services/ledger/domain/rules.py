@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from shared.clock import format_instant, parse_instant
 from shared.envelope import Envelope, new_id
 from shared.reference import Reference
 
-from .events import REPORT_FILED, SUBMISSION_REJECTED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_report_filed
-from .state import LedgerState
+
+from .events import (
+    DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, SUBMISSION_REJECTED,
+    TIP_FILED, TIP_RESOLVED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_decision,
+    parse_department_list, parse_elimination, parse_report_filed, parse_tip, parse_tip_resolution,
+)
+from .state import ELIMINATED, VERIFIED, WITHDRAWN, CapacityItem, LedgerState, match_key
+
+#: The basis each department files its lists on (SPEC §2); 工信 (industry) leads and files on any.
+DEPARTMENT_BASES = {"industry": None, "environment": {"emissions"}, "development": {"energy"},
+                    "quality": {"quality"}, "safety": {"safety"}}
 
 SYSTEM_ACTOR = "system/ledger"
 REGION_CODE = re.compile(r"^[0-9]{6}$")
@@ -55,20 +64,186 @@ def decide(state: LedgerState, message: Envelope, reference: Reference, now: dat
         return [rejection(message, exc.reasons, now)]
 
 
+def _fact(message: Envelope, stream: str, region: str | None, payload: Mapping[str, Any],
+          occurred_at: str | None = None) -> NewEvent:
+    """The message recorded as the fact it proposes, under its own id (so intake can settle it)."""
+    return NewEvent(id=message.id, type=message.type, stream=stream,
+                    occurred_at=occurred_at or _instant(message.occurred_at), actor=message.actor,
+                    causation_id=message.causation_id, correlation_id=message.correlation_id, region=region,
+                    payload=payload)
+
+
+def _with_year(state: LedgerState, year: int, message: Envelope, reference: Reference, now: datetime,
+               fact: NewEvent) -> list[NewEvent]:
+    """``fact``, after opening its year if that is not open yet (fixing the expected regions)."""
+    if year in state.years:
+        return [fact]
+    return [open_year(year, reference, now, causation_id=message.id), fact]
+
+
 def _judge_report(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
     report = parse_report_filed(message.payload)
     occurred_at = _instant(message.occurred_at)
     _check_actor(message.actor, report.region)
     _check_report(state, report, reference, now)
-    events = []
-    if report.year not in state.years:
-        events.append(open_year(report.year, reference, now, causation_id=message.id))
-    events.append(NewEvent(
-        id=message.id, type=message.type, stream=report_stream(report.region, report.year),
-        occurred_at=occurred_at, actor=message.actor, causation_id=message.causation_id,
-        correlation_id=message.correlation_id, region=report.region, payload=report.to_payload(),
-    ))
-    return events
+    fact = _fact(message, report_stream(report.region, report.year), report.region, report.to_payload(), occurred_at)
+    return _with_year(state, report.year, message, reference, now, fact)
+
+
+def _judge_amendment(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    report = parse_report_filed(message.payload, amendment=True)
+    occurred_at = _instant(message.occurred_at)
+    _check_actor(message.actor, report.region)
+    _check_report(state, report, reference, now, amendment=True)
+    return [_fact(message, report_stream(report.region, report.year), report.region, report.to_payload(), occurred_at)]
+
+
+def _judge_department_list(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    filed = parse_department_list(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    role, scope = _actor(message.actor)
+    reasons = []
+    if role == "department":
+        if scope != filed.department:
+            raise Rejected(Reason("not_allowed", f"a {scope} key may not file the {filed.department} department's list",
+                                  "部门只能报送本部门名单"))
+    elif role != "office":
+        raise Rejected(Reason("not_allowed", f"a {role} key may not file a department list", "无权报送部门名单"))
+    allowed = DEPARTMENT_BASES.get(filed.department, set())
+    if filed.department not in DEPARTMENT_BASES:
+        reasons.append(Reason("unknown_department", f"{filed.department} is not a department of the campaign", "部门不在名录中"))
+    _check_year(filed.year, reference, now, reasons)
+    for index, entry in enumerate(filed.entries):
+        if entry.region not in reference.regions:
+            reasons.append(Reason("unknown_region", f"entries[{index}]: {entry.region} is not a region on the register",
+                                  "地区代码不在名录中"))
+        if entry.industry not in reference.industries:
+            reasons.append(Reason("unknown_industry", f"entries[{index}]: unknown industry {entry.industry}", "行业不在目录中"))
+        if role == "department" and allowed is not None and entry.basis not in allowed:
+            reasons.append(Reason("basis_not_allowed",
+                                  f"entries[{index}]: the {filed.department} department lists on {', '.join(sorted(allowed or ()))}"
+                                  f", not {entry.basis}", "超出本部门认定依据"))
+    if reasons:
+        raise Rejected(*reasons)
+    fact = _fact(message, f"list/{filed.department}/{filed.year}", None, filed.to_payload(), occurred_at)
+    return _with_year(state, filed.year, message, reference, now, fact)
+
+
+def _item_for(state: LedgerState, item_id: str, actor: str) -> CapacityItem:
+    """The item a region's or the office's message is about; another region's counts as unknown
+    to a region (it may not learn what another region's ledger holds)."""
+    item = state.items.get(item_id)
+    role, scope = _actor(actor)
+    if item is None or (role == "region" and item.region != scope):
+        raise Rejected(Reason("unknown_item", f"no capacity item {item_id} in the ledger"
+                              + (" of your region" if role == "region" else ""), "台账中无此条目"))
+    return item
+
+
+def _judge_elimination(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    reported = parse_elimination(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    role, scope = _actor(message.actor)
+    if role not in ("region", "office"):
+        raise Rejected(Reason("not_allowed", f"a {role} key may not report an elimination", "无权报送淘汰情况"))
+    if role == "region" and reported.region != scope:
+        raise Rejected(Reason("outside_territory", f"a region may report only its own eliminations, not {reported.region}'s",
+                              "地区只能报送本地区淘汰情况"))
+    item = _item_for(state, reported.item_id, message.actor)
+    reasons = []
+    if item.region != reported.region:
+        reasons.append(Reason("outside_territory", f"{reported.item_id} is not an item of region {reported.region}",
+                              "该条目不属于本地区"))
+    if item.status == ELIMINATED:
+        reasons.append(Reason("already_reported", f"{item.item_id} is already reported eliminated (seq {item.elimination_seq})",
+                              "该条目已报送淘汰"))
+    elif item.status == VERIFIED:
+        reasons.append(Reason("already_verified", f"{item.item_id} is already verified eliminated", "该条目已验收"))
+    elif item.status == WITHDRAWN:
+        reasons.append(Reason("item_withdrawn", f"{item.item_id} was withdrawn by an amended report", "该条目已被更正报告撤销"))
+    if reported.eliminated_on > reference.calendar.business_date(now).isoformat():
+        reasons.append(Reason("future_date", "eliminated_on is in the future", "淘汰日期不得晚于今日"))
+    if reported.method not in reference.methods:
+        reasons.append(Reason("unknown_method", f"method must be one of {', '.join(reference.methods)}", "淘汰方式不在可选范围内"))
+    if reported.workers_resettled > item.workers_affected:
+        reasons.append(Reason("too_many_workers",
+                              f"{reported.workers_resettled} workers resettled, but the item affects {item.workers_affected}",
+                              "安置人数超过涉及职工人数"))
+    if reasons:
+        raise Rejected(*reasons)
+    return [_fact(message, item_stream(item.item_id), item.region, reported.to_payload(), occurred_at)]
+
+
+def _judge_decision(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    decided = parse_decision(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    role, _ = _actor(message.actor)
+    if role != "office":
+        raise Rejected(Reason("not_allowed", "only the provincial office verifies eliminations", "仅省办公室可验收"))
+    item = _item_for(state, decided.item_id, message.actor)
+    if item.status == VERIFIED:
+        raise Rejected(Reason("already_verified", f"{item.item_id} is already verified (seq {item.verified_seq})", "该条目已验收"))
+    if item.status != ELIMINATED:
+        raise Rejected(Reason("no_elimination_reported", f"no elimination of {item.item_id} has been reported",
+                              "该条目尚未报送淘汰，不能验收"))
+    return [_fact(message, item_stream(item.item_id), item.region, decided.to_payload(), occurred_at)]
+
+
+def _judge_tip(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    tip = parse_tip(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    if tip.region not in reference.regions:
+        raise Rejected(Reason("unknown_region", f"{tip.region} is not a region on the register", "地区代码不在名录中"))
+    if tip.submission_id in state.tips:
+        raise Rejected(Reason("duplicate_tip", f"tip {tip.submission_id} is already on the ledger", "该举报已登记"))
+    calendar = reference.calendar
+    filed_on = calendar.business_date(parse_instant(occurred_at))
+    due_at = format_instant(calendar.end_of_day(filed_on + timedelta(days=calendar.tip_resolution_days)))
+    payload = {**tip.to_payload(), "due_at": due_at}
+    return [_fact(message, f"tip/{tip.submission_id}", tip.region, payload, occurred_at)]
+
+
+def _judge_tip_resolution(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    resolved = parse_tip_resolution(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    role, scope = _actor(message.actor)
+    if role not in ("region", "office"):
+        raise Rejected(Reason("not_allowed", f"a {role} key may not resolve a tip", "无权处理举报"))
+    tip = state.tips.get(resolved.tip_id)
+    if tip is None or (role == "region" and tip.region != scope):
+        raise Rejected(Reason("unknown_tip", f"no tip {resolved.tip_id}" + (" in your region" if role == "region" else ""),
+                              "无此举报"))
+    if tip.status != "open":
+        raise Rejected(Reason("already_resolved", f"tip {tip.tip_id} is already resolved ({tip.status})", "该举报已处理"))
+    reasons = []
+    if resolved.duplicate_of is not None and (resolved.duplicate_of == tip.tip_id or resolved.duplicate_of not in state.tips):
+        reasons.append(Reason("unknown_tip", f"duplicate_of names no other tip: {resolved.duplicate_of}", "所指原举报不存在"))
+    entry = resolved.entry
+    if entry is not None:
+        industry = reference.industries.get(entry.industry)
+        if industry is None:
+            reasons.append(Reason("unknown_industry", f"entry: unknown industry {entry.industry}", "行业不在目录中"))
+        elif entry.unit != industry.unit:
+            reasons.append(Reason("wrong_unit", f"entry: {entry.industry} is registered in {industry.unit}",
+                                  f"{entry.industry}产能单位应为{industry.unit}"))
+    if reasons:
+        raise Rejected(*reasons)
+    year = reference.calendar.business_date(parse_instant(occurred_at)).year
+    payload = {**resolved.to_payload(), "year": year, "late": occurred_at > tip.due_at,
+               "revealed": _revealed(state, tip.region, year, entry.uscc) if entry is not None else None}
+    fact = _fact(message, f"tip/{tip.tip_id}", tip.region, payload, occurred_at)
+    return _with_year(state, year, message, reference, now, fact) if entry is not None else [fact]
+
+
+def _revealed(state: LedgerState, region: str, year: int, uscc: str) -> str | None:
+    """What a confirmed tip reveals: capacity under a zero report, capacity the region's report
+    leaves out (or no report at all), or nothing new."""
+    report = state.reports.get((region, year))
+    if report is not None and report.zero_report:
+        return "zero_report"
+    if report is None or not any(state.items[i].uscc == uscc for i in report.item_ids):
+        return "unreported"
+    return None
 
 
 def _instant(text) -> str:
@@ -80,26 +255,37 @@ def _instant(text) -> str:
                                 "occurred_at 时间格式错误")]) from None
 
 
+def _actor(actor: str) -> tuple[str, str | None]:
+    """(role, region or department) of an actor written ``role/scope/key`` or ``role/key``."""
+    parts = actor.split("/")
+    return parts[0], parts[1] if len(parts) >= 3 else None
+
+
 def _check_actor(actor: str, region: str) -> None:
-    role, _, rest = actor.partition("/")
+    role, scope = _actor(actor)
     if role == "office":
         return
     if role != "region":
         raise Rejected(Reason("not_allowed", f"a {role} key may not file a region's report", "无权报送地区报告"))
-    if rest.split("/", 1)[0] != region:
+    if scope != region:
         raise Rejected(Reason("outside_territory", f"a region may file only for itself, not for {region}",
                               "地区只能报送本地区报告"))
 
 
-def _check_report(state: LedgerState, report: ReportFiled, reference: Reference, now: datetime) -> None:
+def _check_year(year: int, reference: Reference, now: datetime, reasons: list[Reason]) -> None:
+    if year < reference.calendar.first_year:
+        reasons.append(Reason("year_out_of_range", f"the campaign starts in {reference.calendar.first_year}", "年度早于清零行动"))
+    elif year > min(LAST_YEAR, reference.calendar.business_date(now).year):
+        reasons.append(Reason("year_out_of_range", f"{year} has not begun: a report is filed for a past or the current year",
+                              "不得报送未来年度的报告"))
+
+
+def _check_report(state: LedgerState, report: ReportFiled, reference: Reference, now: datetime,
+                  amendment: bool = False) -> None:
     reasons = []
     if report.region not in reference.regions:
         reasons.append(Reason("unknown_region", f"{report.region} is not a region on the register", "地区代码不在名录中"))
-    if report.year < reference.calendar.first_year:
-        reasons.append(Reason("year_out_of_range", f"the campaign starts in {reference.calendar.first_year}", "年度早于清零行动"))
-    elif report.year > min(LAST_YEAR, reference.calendar.business_date(now).year):
-        reasons.append(Reason("year_out_of_range", f"{report.year} has not begun: a report is filed for a past or the current year",
-                              "不得报送未来年度的报告"))
+    _check_year(report.year, reference, now, reasons)
     if report.zero_report != (not report.entries):
         reasons.append(Reason("zero_report_mismatch", "a zero report has no entries and a form has at least one",
                               "零报告不得填写条目，登记表至少一条"))
@@ -111,10 +297,21 @@ def _check_report(state: LedgerState, report: ReportFiled, reference: Reference,
             reasons.append(Reason("wrong_unit", f"entries[{index}]: {entry.industry} is registered in {industry.unit}",
                                   f"{entry.industry}产能单位应为{industry.unit}"))
     existing = state.reports.get((report.region, report.year))
-    if existing is not None:
+    if existing is not None and not amendment:
         reasons.append(Reason("duplicate_report",
                               f"{report.region} already filed its {report.year} report (seq {existing.seq}); file an amendment instead",
                               "本年度报告已报送，如需更正请报送更正报告"))
+    if existing is None and amendment:
+        reasons.append(Reason("nothing_to_amend", f"{report.region} has filed no {report.year} report to amend",
+                              "尚未报送本年度报告，无可更正"))
+    if existing is not None and amendment:
+        kept = {match_key(vars(entry)) for entry in report.entries}
+        for item_id in existing.item_ids:
+            item = state.items[item_id]
+            if item.status in (ELIMINATED, VERIFIED) and match_key(item) not in kept:
+                reasons.append(Reason("drops_eliminated_item",
+                                      f"the amendment leaves out {item_id}, already reported {item.status}",
+                                      "更正报告不得删除已报送淘汰的条目"))
     if reasons:
         raise Rejected(*reasons)
 
@@ -153,4 +350,16 @@ def report_stream(region: str, year: int) -> str:
     return f"report/{region}/{year}"
 
 
-_JUDGES = {REPORT_FILED: _judge_report}
+def item_stream(item_id: str) -> str:
+    return f"item/{item_id}"
+
+
+_JUDGES = {
+    REPORT_FILED: _judge_report,
+    REPORT_AMENDED: _judge_amendment,
+    DEPARTMENT_LIST_FILED: _judge_department_list,
+    ELIMINATION_REPORTED: _judge_elimination,
+    ELIMINATION_DECIDED: _judge_decision,
+    TIP_FILED: _judge_tip,
+    TIP_RESOLVED: _judge_tip_resolution,
+}

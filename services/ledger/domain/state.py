@@ -14,7 +14,10 @@ from typing import Any, Iterable, Protocol
 import orjson
 
 from .chain import GENESIS, STATE_TAG
-from .events import REPORT_FILED, YEAR_OPENED, parse_year_opened
+from .events import (
+    DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, TIP_FILED,
+    TIP_RESOLVED, YEAR_OPENED, parse_year_opened,
+)
 
 
 class Recorded(Protocol):
@@ -40,6 +43,9 @@ class YearRecord:
 
 @dataclass(slots=True)
 class ReportRecord:
+    """The current report of a (region, year); ``filed_at``/``on_time`` are the first filing's
+    (an amendment corrects a report, it does not make it late), ``history`` every version."""
+
     region: str
     year: int
     submission_id: str
@@ -50,6 +56,13 @@ class ReportRecord:
     zero_report: bool
     on_time: bool
     item_ids: list[str]
+    amended_at: str | None = None
+    history: list[dict] = field(default_factory=list)
+
+
+#: Item statuses as stored. ``scheduled`` and ``overdue`` are also shown for a registered item
+#: once its year's plan is fixed or its planned date has passed (services/ledger/domain/views.py).
+REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
 
 
 @dataclass(slots=True)
@@ -72,6 +85,69 @@ class CapacityItem:
     workers_affected: int
     remarks: str
     status: str
+    source: str = "report"  # or "tip": entered by a confirmed tip
+    tip_id: str | None = None
+    eliminated_on: str | None = None
+    elimination_method: str | None = None
+    evidence: str | None = None
+    workers_resettled: int | None = None
+    elimination_seq: int | None = None
+    verified_seq: int | None = None
+    rejection_reason: str | None = None
+    event_seqs: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TipRecord:
+    tip_id: str
+    region: str
+    enterprise: str
+    uscc: str
+    location: str
+    description: str
+    seq: int
+    filed_at: str
+    due_at: str
+    status: str = "open"  # or confirmed / unfounded / duplicate
+    explanation: str | None = None
+    duplicate_of: str | None = None
+    resolved_seq: int | None = None
+    resolved_at: str | None = None
+    late: bool | None = None
+    revealed: str | None = None  # "unreported" / "zero_report": capacity the region had not declared
+    item_id: str | None = None
+
+
+@dataclass(slots=True)
+class ListingRecord:
+    """One enterprise on a department's list (SPEC §4), cross-checked against its region's report."""
+
+    listing_id: str
+    department: str
+    year: int
+    region: str
+    enterprise: str
+    uscc: str
+    industry: str
+    basis: str
+    detail: str
+    seq: int
+    submission_id: str
+
+
+@dataclass(slots=True)
+class ResurgenceRecord:
+    """死灰复燃: a tip or list naming an enterprise whose capacity was already verified eliminated."""
+
+    resurgence_id: str
+    source: str  # "tip" or "list"
+    source_id: str
+    region: str
+    enterprise: str
+    uscc: str
+    item_ids: list[str]
+    seq: int
+    occurred_at: str
 
 
 @dataclass
@@ -79,16 +155,35 @@ class Touched:
     """The projection rows a batch of events changed; ``created`` holds (kind, key) of those
     that did not exist before it (nothing to delete before writing them)."""
 
-    years: set[int] = field(default_factory=set)
-    reports: set[tuple[str, int]] = field(default_factory=set)
-    items: set[str] = field(default_factory=set)
-    created: set[tuple[str, Any]] = field(default_factory=set)
+    years: set = field(default_factory=set)
+    reports: set = field(default_factory=set)
+    items: set = field(default_factory=set)
+    tips: set = field(default_factory=set)
+    listings: set = field(default_factory=set)
+    resurgences: set = field(default_factory=set)
+    created: set = field(default_factory=set)
 
     def update(self, other: "Touched") -> None:
-        self.years |= other.years
-        self.reports |= other.reports
-        self.items |= other.items
+        for kind in PROJECTIONS:
+            getattr(self, kind).update(getattr(other, kind))
         self.created |= other.created
+
+    def mark(self, kind: str, key: Any, new: bool) -> None:
+        getattr(self, kind).add(key)
+        if new:
+            self.created.add((kind, key))
+
+
+#: The projections, each a dict on the state: its record type and how its key is written in the
+#: snapshot (a string, as canonical JSON needs).
+PROJECTIONS: dict[str, tuple[type, Any]] = {
+    "years": (YearRecord, str),
+    "reports": (ReportRecord, lambda key: f"{key[0]}/{key[1]}"),
+    "items": (CapacityItem, str),
+    "tips": (TipRecord, str),
+    "listings": (ListingRecord, str),
+    "resurgences": (ResurgenceRecord, str),
+}
 
 
 @dataclass
@@ -99,7 +194,12 @@ class LedgerState:
     years: dict[int, YearRecord] = field(default_factory=dict)
     reports: dict[tuple[str, int], ReportRecord] = field(default_factory=dict)
     items: dict[str, CapacityItem] = field(default_factory=dict)
+    tips: dict[str, TipRecord] = field(default_factory=dict)
+    listings: dict[str, ListingRecord] = field(default_factory=dict)
+    resurgences: dict[str, ResurgenceRecord] = field(default_factory=dict)
     streams: dict[str, int] = field(default_factory=dict)
+    #: item ids by USCC, to find the verified capacity a tip or list names (derived, not in the digest)
+    by_uscc: dict[str, list[str]] = field(default_factory=dict)
 
     def apply(self, event: Recorded) -> Touched:
         if event.seq != self.seq + 1:
@@ -117,30 +217,36 @@ class LedgerState:
             self.apply(event)
         return self
 
+    def index_items(self) -> "LedgerState":
+        """Rebuild the derived USCC index (after loading the items from storage)."""
+        self.by_uscc = {}
+        for item_id, item in self.items.items():
+            self.by_uscc.setdefault(item.uscc, []).append(item_id)
+        return self
+
+    def verified_items(self, uscc: str) -> list[str]:
+        return [i for i in self.by_uscc.get(uscc, ()) if self.items[i].status == VERIFIED]
+
     def snapshot(self) -> dict[str, Any]:
         """Everything a reader can see, in a canonical-JSON-ready shape (no positions): what
-        ``dataclasses.asdict`` gives for each record (lists copied), built ten times faster."""
-        year, report, item = plain_record(YearRecord), plain_record(ReportRecord), plain_record(CapacityItem)
-        return {
-            "years": {str(y): year(r) for y, r in sorted(self.years.items())},
-            "reports": {f"{r}/{y}": report(rec) for (r, y), rec in sorted(self.reports.items())},
-            "items": {i: item(it) for i, it in sorted(self.items.items())},
-        }
+        ``dataclasses.asdict`` gives for each record (lists copied)."""
+        return {kind: {write(k): plain_record(cls)(r) for k, r in sorted(getattr(self, kind).items())}
+                for kind, (cls, write) in PROJECTIONS.items()}
 
     def digest(self) -> str:
         """``state_digest(self.snapshot())``, hashed record by record along the canonical text of
         the snapshot, without building the snapshot (four times faster on a large state)."""
         digest = hashlib.sha256(STATE_TAG)
-        for name, records, plain in (
-            ("items", self.items.items(), plain_record(CapacityItem)),
-            ("reports", ((f"{r}/{y}", rec) for (r, y), rec in self.reports.items()), plain_record(ReportRecord)),
-            ("years", ((str(y), rec) for y, rec in self.years.items()), plain_record(YearRecord)),
-        ):
-            # canonical order: the snapshot's keys "items" < "reports" < "years", each one's
-            # records by key (code point order, as orjson sorts), each record's fields sorted.
-            digest.update(b'{"items":{' if name == "items" else b'},"' + name.encode() + b'":{')
+        opening = b"{"
+        for kind in sorted(PROJECTIONS):
+            cls, write = PROJECTIONS[kind]
+            plain = plain_record(cls)
+            # canonical order: the snapshot's keys sorted, each one's records by key (code point
+            # order, as orjson sorts), each record's fields sorted.
+            digest.update(opening + _dumps(kind) + b":{")
+            opening = b"},"
             separator, chunk = b"", []
-            for key, record in sorted(records, key=_first):
+            for key, record in sorted(((write(k), r) for k, r in getattr(self, kind).items()), key=_first):
                 chunk.append(_dumps(key) + b":" + _dumps(plain(record), option=_SORT_KEYS))
                 if len(chunk) == 512:
                     digest.update(separator + b",".join(chunk))
@@ -153,17 +259,18 @@ class LedgerState:
 
 def plain_record(cls: type) -> Any:
     """A function giving ``asdict(record)`` for a record of ``cls``, whose fields hold scalars and
-    lists of scalars (the lists are copied, as ``asdict`` copies them)."""
+    lists of scalars or of flat dicts (the lists are copied, as ``asdict`` copies them)."""
     maker = _PLAIN.get(cls)
     if maker is None:
         names = tuple(f.name for f in fields(cls))
         values = attrgetter(*names)
         lists = [n for n, f in enumerate(fields(cls)) if str(f.type).startswith("list")]
+        dict_lists = {n for n, f in enumerate(fields(cls)) if str(f.type).startswith("list[dict")}
 
         def maker(record: Any) -> dict[str, Any]:
             row = list(values(record))
             for n in lists:
-                row[n] = list(row[n])
+                row[n] = [dict(x) for x in row[n]] if n in dict_lists else list(row[n])
             return dict(zip(names, row))
 
         _PLAIN[cls] = maker
@@ -178,49 +285,184 @@ _dumps, _SORT_KEYS = orjson.dumps, orjson.OPT_SORT_KEYS
 # The folds. Each takes the event's position, its occurrence time and its payload, and ``touched``
 # (``None`` when nobody asks what changed: a replay). ``apply`` above runs them for the writer; a
 # replay (services/ledger/replay_fast.py) calls them straight from the stored records, without
-# building a RecordedEvent, then sets ``seq``/``head``/``recorded_at``/``streams`` as ``apply`` does.
+# building a RecordedEvent. They trust the payload: the ledger validated and normalised it (and
+# added what it decided, such as a tip's due time) before recording it, and a replay folds only
+# events whose hashes it has just checked. Records are built with positional arguments (a replay
+# builds millions of them); ``test_the_folds_build_records_in_field_order`` pins the order.
+def _mark(touched: Touched | None, kind: str, key: Any, new: bool) -> None:
+    if touched is not None:
+        touched.mark(kind, key, new)
+
+
 def _fold_year_opened(state: LedgerState, seq: int, occurred_at: str, payload: Any, touched: Touched | None) -> None:
     opened = parse_year_opened(payload)
-    if touched is not None:
-        if opened.year not in state.years:
-            touched.created.add(("years", opened.year))
-        touched.years.add(opened.year)
+    _mark(touched, "years", opened.year, opened.year not in state.years)
     state.years[opened.year] = YearRecord(opened.year, opened.report_due, opened.deadline, opened.time_zone,
                                           list(opened.regions), seq)
 
 
-def _fold_report_filed(state: LedgerState, seq: int, occurred_at: str, report: Any, touched: Touched | None) -> None:
-    """Trusts the payload: the ledger validated and normalised it before recording it, and a
-    replay folds only events whose hashes it has just checked.
+def _new_item(state: LedgerState, item_id: str, region: str, year: int, seq: int, entry: Any, source: str,
+              tip_id: str | None, touched: Touched | None) -> None:
+    state.items[item_id] = CapacityItem(
+        item_id, region, year, seq, entry["enterprise"], entry["uscc"], entry["county"], entry["industry"],
+        entry["equipment"], entry["equipment_count"], entry["capacity"], entry["unit"], entry["target_source"],
+        entry["planned_date"], entry["method"], entry["workers_affected"], entry["remarks"], REGISTERED, source, tip_id,
+        None, None, None, None, None, None, None, [seq])
+    uscc = entry["uscc"]
+    known = state.by_uscc.get(uscc)
+    if known is None:
+        state.by_uscc[uscc] = [item_id]
+    else:
+        known.append(item_id)
+    if touched is not None:
+        touched.mark("items", item_id, True)
 
-    The dataclasses are built with positional arguments (a replay builds millions of them; a
-    keyword call costs a third more): the order is that of their fields, which
-    ``test_the_folds_build_records_in_field_order`` pins."""
+
+def _version(seq: int, occurred_at: str, report: Any, kind: str) -> dict:
+    return {"seq": seq, "kind": kind, "at": occurred_at, "submission_id": report["submission_id"],
+            "document_no": report["document_no"], "signed_by": report["signed_by"],
+            "zero_report": report["zero_report"], "entries": len(report["entries"]), "reason": report.get("reason")}
+
+
+def _fold_report_filed(state: LedgerState, seq: int, occurred_at: str, report: Any, touched: Touched | None) -> None:
     region, year = report["region"], report["year"]
-    items = state.items
     item_ids = []
     number = 0
     for entry in report["entries"]:
         number += 1
         item_id = f"{region}-{year}-{seq}-{number}"
-        items[item_id] = CapacityItem(
-            item_id, region, year, seq, entry["enterprise"], entry["uscc"], entry["county"], entry["industry"],
-            entry["equipment"], entry["equipment_count"], entry["capacity"], entry["unit"], entry["target_source"],
-            entry["planned_date"], entry["method"], entry["workers_affected"], entry["remarks"], "registered")
+        _new_item(state, item_id, region, year, seq, entry, "report", None, touched)
         item_ids.append(item_id)
     key = (region, year)
-    if touched is not None:
-        touched.items.update(item_ids)
-        touched.created.update(("items", item_id) for item_id in item_ids)
-        if key not in state.reports:
-            touched.created.add(("reports", key))
+    _mark(touched, "reports", key, key not in state.reports)
     state.reports[key] = ReportRecord(
         region, year, report["submission_id"], seq, occurred_at, report["document_no"], report["signed_by"],
-        report["zero_report"], occurred_at <= state.years[year].deadline, item_ids)
-    if touched is not None:
-        touched.reports.add(key)
+        report["zero_report"], occurred_at <= state.years[year].deadline, item_ids, None,
+        [_version(seq, occurred_at, report, "filed")])
+
+
+def match_key(entry: Any) -> tuple[str, str, str]:
+    """How an amendment's row is recognised as an item already on the ledger: same enterprise
+    (USCC), industry and equipment."""
+    if isinstance(entry, CapacityItem):
+        return entry.uscc, entry.industry, entry.equipment
+    return entry["uscc"], entry["industry"], entry["equipment"]
+
+
+_AMENDABLE = ("enterprise", "county", "equipment_count", "capacity", "unit", "target_source", "planned_date", "method",
+              "workers_affected", "remarks")
+
+
+def _fold_report_amended(state: LedgerState, seq: int, occurred_at: str, report: Any, touched: Touched | None) -> None:
+    """The amendment supersedes the report: a row matching a current item (``match_key``) updates
+    it and keeps its status; a new row is a new item; a current item left out is withdrawn (the
+    rules refuse an amendment that leaves out capacity already reported eliminated)."""
+    region, year = report["region"], report["year"]
+    record = state.reports[(region, year)]
+    pool: dict[tuple, list[CapacityItem]] = {}
+    for item_id in record.item_ids:
+        item = state.items[item_id]
+        pool.setdefault(match_key(item), []).append(item)
+    item_ids = []
+    for number, entry in enumerate(report["entries"], start=1):
+        candidates = pool.get(match_key(entry))
+        if candidates:
+            item = candidates.pop(0)
+            for name in _AMENDABLE:
+                setattr(item, name, entry[name])
+            item.report_seq = seq
+            item.event_seqs.append(seq)
+            _mark(touched, "items", item.item_id, False)
+        else:
+            item_id = f"{region}-{year}-{seq}-{number}"
+            _new_item(state, item_id, region, year, seq, entry, "report", None, touched)
+            item = state.items[item_id]
+        item_ids.append(item.item_id)
+    for left_out in pool.values():
+        for item in left_out:
+            item.status = WITHDRAWN
+            item.event_seqs.append(seq)
+            _mark(touched, "items", item.item_id, False)
+    record.submission_id, record.seq, record.document_no = report["submission_id"], seq, report["document_no"]
+    record.signed_by, record.zero_report, record.item_ids = report["signed_by"], report["zero_report"], item_ids
+    record.amended_at = occurred_at
+    record.history.append(_version(seq, occurred_at, report, "amended"))
+    _mark(touched, "reports", (region, year), False)
+
+
+def _resurgence(state: LedgerState, seq: int, occurred_at: str, source: str, source_id: str, region: str,
+                enterprise: str, uscc: str, touched: Touched | None) -> None:
+    verified = state.verified_items(uscc) if uscc else []
+    if verified:
+        resurgence_id = source_id if source == "list" else str(seq)  # a list's entry id holds its seq
+        state.resurgences[resurgence_id] = ResurgenceRecord(resurgence_id, source, source_id, region, enterprise, uscc,
+                                                            verified, seq, occurred_at)
+        _mark(touched, "resurgences", resurgence_id, True)
+
+
+def _fold_department_list(state: LedgerState, seq: int, occurred_at: str, payload: Any, touched: Touched | None) -> None:
+    for number, entry in enumerate(payload["entries"], start=1):
+        listing_id = f"{seq}-{number}"
+        state.listings[listing_id] = ListingRecord(
+            listing_id, payload["department"], payload["year"], entry["region"], entry["enterprise"], entry["uscc"],
+            entry["industry"], entry["basis"], entry["detail"], seq, payload["submission_id"])
+        _mark(touched, "listings", listing_id, True)
+        _resurgence(state, seq, occurred_at, "list", listing_id, entry["region"], entry["enterprise"], entry["uscc"],
+                    touched)
+
+
+def _fold_elimination_reported(state: LedgerState, seq: int, occurred_at: str, payload: Any,
+                               touched: Touched | None) -> None:
+    item = state.items[payload["item_id"]]
+    item.status, item.eliminated_on, item.elimination_method = ELIMINATED, payload["eliminated_on"], payload["method"]
+    item.evidence, item.workers_resettled, item.elimination_seq = payload["evidence"], payload["workers_resettled"], seq
+    item.rejection_reason = None
+    item.event_seqs.append(seq)
+    _mark(touched, "items", item.item_id, False)
+
+
+def _fold_elimination_decided(state: LedgerState, seq: int, occurred_at: str, payload: Any,
+                              touched: Touched | None) -> None:
+    item = state.items[payload["item_id"]]
+    if payload["decision"] == "verified":
+        item.status, item.verified_seq = VERIFIED, seq
+    else:  # back to the plan: the region reports the elimination again
+        item.status, item.rejection_reason = SCHEDULED, payload["reason"]
+        item.eliminated_on = item.elimination_method = item.evidence = None
+        item.workers_resettled = item.elimination_seq = None
+    item.event_seqs.append(seq)
+    _mark(touched, "items", item.item_id, False)
+
+
+def _fold_tip_filed(state: LedgerState, seq: int, occurred_at: str, tip: Any, touched: Touched | None) -> None:
+    tip_id = tip["submission_id"]
+    state.tips[tip_id] = TipRecord(tip_id, tip["region"], tip["enterprise"], tip["uscc"], tip["location"],
+                                   tip["description"], seq, occurred_at, tip["due_at"])
+    _mark(touched, "tips", tip_id, True)
+    _resurgence(state, seq, occurred_at, "tip", tip_id, tip["region"], tip["enterprise"], tip["uscc"], touched)
+
+
+def _fold_tip_resolved(state: LedgerState, seq: int, occurred_at: str, payload: Any, touched: Touched | None) -> None:
+    tip = state.tips[payload["tip_id"]]
+    tip.status, tip.explanation, tip.duplicate_of = payload["resolution"], payload["explanation"], payload["duplicate_of"]
+    tip.resolved_seq, tip.resolved_at, tip.late, tip.revealed = seq, occurred_at, payload["late"], payload["revealed"]
+    entry = payload["entry"]
+    if entry is not None:
+        item_id = f"{tip.region}-{payload['year']}-{seq}-1"
+        _new_item(state, item_id, tip.region, payload["year"], seq, entry, "tip", tip.tip_id, touched)
+        tip.item_id = item_id
+    _mark(touched, "tips", tip.tip_id, False)
 
 
 # A rejection changes no projection: it stays on the log and in the stream's history.
-FOLDS = {YEAR_OPENED: _fold_year_opened, REPORT_FILED: _fold_report_filed}
+FOLDS = {
+    YEAR_OPENED: _fold_year_opened,
+    REPORT_FILED: _fold_report_filed,
+    REPORT_AMENDED: _fold_report_amended,
+    DEPARTMENT_LIST_FILED: _fold_department_list,
+    ELIMINATION_REPORTED: _fold_elimination_reported,
+    ELIMINATION_DECIDED: _fold_elimination_decided,
+    TIP_FILED: _fold_tip_filed,
+    TIP_RESOLVED: _fold_tip_resolved,
+}
 _FOLDS = FOLDS

@@ -71,6 +71,8 @@ class RegistryRow(Schema):
     document_no = fields.String()
     signed_by = fields.String()
     item_count = fields.Integer()
+    amended_at = fields.String(allow_none=True, metadata={"description": "when the current version amended the report"})
+    history = fields.List(fields.Dict(), metadata={"description": "every version filed, first to current"})
 
 
 class RegistrySchema(Schema):
@@ -84,3 +86,62 @@ class RegistrySchema(Schema):
     completeness = fields.Float(required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     regions = fields.List(fields.Nested(RegistryRow), required=True)
+
+
+class AsOfQuery(Schema):
+    as_of = fields.String(metadata={"description": "a log position (seq) or an ISO time: the state as it was then "
+                                                   "(replayed from the log and verified); default: now"})
+
+
+class PageQuery(AsOfQuery):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+
+
+class ItemsQuery(PageQuery):
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    industry = fields.String(validate=validate.Length(max=32))
+    year = fields.Integer(validate=validate.Range(min=1900, max=2999))
+    status = fields.String(validate=validate.OneOf(["registered", "scheduled", "eliminated", "verified", "withdrawn",
+                                                    "overdue"]))
+
+
+class DiscrepanciesQuery(PageQuery):
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    year = fields.Integer(validate=validate.Range(min=1900, max=2999))
+
+
+class TipsQuery(PageQuery):
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    status = fields.String(validate=validate.OneOf(["open", "confirmed", "unfounded", "duplicate", "late"]))
+
+
+class PageSchema(Schema):
+    total = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+    next_offset = fields.Integer(allow_none=True, metadata={"description": "pass as ?offset= for the next page"})
+    as_of = fields.String(required=True, metadata={"description": "the instant the statuses are judged at"})
+    seq = fields.Integer(required=True, metadata={"description": "the log position the page reflects"})
+
+
+class ItemsPage(PageSchema):
+    items = fields.List(fields.Dict(), required=True)
+
+
+class ItemSchema(Schema):
+    class Meta:
+        unknown = "include"
+
+
+class HistorySchema(Schema):
+    item_id = fields.String(required=True)
+    events = fields.List(fields.Nested(RecordedEventSchema), required=True)
+
+
+class DiscrepanciesPage(PageSchema):
+    discrepancies = fields.List(fields.Dict(), required=True)
+    resurgences = fields.List(fields.Dict(), required=True)
+
+
+class TipsPage(PageSchema):
+    tips = fields.List(fields.Dict(), required=True)

@@ -11,7 +11,9 @@ from shared.reference import Reference
 from shared.testing import data
 from shared.testing.plugin import CAMPAIGN_START
 
-from services.ledger.domain.events import REPORT_FILED
+from services.ledger.domain.events import (
+    DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, TIP_FILED, TIP_RESOLVED,
+)
 from services.ledger.domain.rules import decide
 from services.ledger.domain.sealing import Sealed, seal
 from services.ledger.domain.state import LedgerState
@@ -57,3 +59,57 @@ def record_in_memory(messages: Iterable[Envelope], reference: Reference, now: da
             state.apply(item.event)
             sealed.append(item)
     return state, sealed
+
+
+def amendment_message(region: str = "410100", year: int = 2016, *, reason: str = "补报漏报企业",
+                      entries: list[dict] | None = None, zero: bool = False, actor: str | None = None,
+                      at: datetime = CAMPAIGN_START) -> Envelope:
+    message_id = new_id()
+    payload = {**report_payload(region, year, submission_id=message_id, zero=zero), "reason": reason}
+    if entries is not None:
+        payload["entries"] = entries
+    return message(REPORT_AMENDED, payload, actor=actor or f"region/{region}/ktest", id=message_id, at=at)
+
+
+def elimination_message(item_id: str, region: str = "410100", *, actor: str | None = None, at: datetime = CAMPAIGN_START,
+                        **overrides: Any) -> Envelope:
+    message_id = new_id()
+    payload = {"submission_id": message_id, "region": region, "item_id": item_id, "eliminated_on": "2016-10-30",
+               "method": "拆除", "evidence": "现场照片", "workers_resettled": 100, **overrides}
+    return message(ELIMINATION_REPORTED, payload, actor=actor or f"region/{region}/ktest", id=message_id, at=at)
+
+
+def decision_message(item_id: str, decision: str = "verified", *, reason: str = "", actor: str = "office/ktest",
+                     at: datetime = CAMPAIGN_START) -> Envelope:
+    message_id = new_id()
+    payload = {"submission_id": message_id, "item_id": item_id, "decision": decision, "reason": reason}
+    return message(ELIMINATION_DECIDED, payload, actor=actor, id=message_id, at=at)
+
+
+def tip_message(region: str = "410200", *, uscc: str = "", enterprise: str = "某钢铁厂", at: datetime = CAMPAIGN_START,
+                id: str | None = None) -> Envelope:
+    message_id = id or new_id()
+    payload = {"submission_id": message_id, "region": region, "enterprise": enterprise, "uscc": uscc,
+               "location": "某县某村", "description": "夜间偷偷生产"}
+    return message(TIP_FILED, payload, actor="public", id=message_id, at=at)
+
+
+def resolution_message(tip_id: str, resolution: str = "unfounded", *, region: str = "410200",
+                       entry: dict | None = None, duplicate_of: str | None = None, actor: str | None = None,
+                       at: datetime = CAMPAIGN_START) -> Envelope:
+    message_id = new_id()
+    payload = {"submission_id": message_id, "tip_id": tip_id, "resolution": resolution, "explanation": "经核查",
+               "duplicate_of": duplicate_of, "entry": entry}
+    return message(TIP_RESOLVED, payload, actor=actor or f"region/{region}/ktest", id=message_id, at=at)
+
+
+def list_message(entries: list[dict], *, department: str = "environment", year: int = 2016, actor: str | None = None,
+                 at: datetime = CAMPAIGN_START) -> Envelope:
+    message_id = new_id()
+    payload = {"submission_id": message_id, "department": department, "year": year, "entries": entries}
+    return message(DEPARTMENT_LIST_FILED, payload, actor=actor or f"department/{department}/ktest", id=message_id, at=at)
+
+
+def listing(n: int = 40, region: str = "410100", basis: str = "emissions", **overrides: Any) -> dict:
+    return {"enterprise": f"某企业{n}", "uscc": data.make_uscc(n, region), "region": region, "industry": "焦炭",
+            "basis": basis, "detail": "超标排放", **overrides}

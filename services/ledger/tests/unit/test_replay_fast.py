@@ -187,10 +187,11 @@ def test_the_positional_folds_match_the_records_fields():
     assert [f.name for f in fields(CapacityItem)] == [
         "item_id", "region", "year", "report_seq", "enterprise", "uscc", "county", "industry", "equipment",
         "equipment_count", "capacity", "unit", "target_source", "planned_date", "method", "workers_affected",
-        "remarks", "status"]
+        "remarks", "status", "source", "tip_id", "eliminated_on", "elimination_method", "evidence",
+        "workers_resettled", "elimination_seq", "verified_seq", "rejection_reason", "event_seqs"]
     assert [f.name for f in fields(ReportRecord)] == [
         "region", "year", "submission_id", "seq", "filed_at", "document_no", "signed_by", "zero_report", "on_time",
-        "item_ids"]
+        "item_ids", "amended_at", "history"]
 
 
 def test_an_intact_log_replays_to_the_live_state_whichever_way_it_is_read(log):
@@ -287,12 +288,11 @@ def test_the_digest_is_the_hash_of_the_canonical_snapshot(log):
     from dataclasses import asdict
 
     from services.ledger.domain.chain import state_digest
-    from services.ledger.domain.state import YearRecord
+    from services.ledger.domain.state import PROJECTIONS, YearRecord
 
     def by_asdict(state):
-        return {"years": {str(y): asdict(r) for y, r in sorted(state.years.items())},
-                "reports": {f"{r}/{y}": asdict(rec) for (r, y), rec in sorted(state.reports.items())},
-                "items": {i: asdict(item) for i, item in sorted(state.items.items())}}
+        return {kind: {write(key): asdict(record) for key, record in sorted(getattr(state, kind).items())}
+                for kind, (_, write) in PROJECTIONS.items()}
 
     live, _ = log
     odd = LedgerState()

@@ -1,0 +1,381 @@
+"""Reading a filled registration form back into the ``entries`` of a report.
+
+The form comes from people and from several office suites, so the reader is lenient about how
+a value is written (text or number, full-width digits, dates as dates, serials or text) and
+strict about what it means: every row goes through ``entry_schema``, the very rules of the JSON
+API. Every bad cell is named by its Excel row and column letter, in English and Chinese, so a
+clerk can fix the whole sheet in one go. The file itself is untrusted: size, zip structure and
+XML are checked before anything is parsed, and no parse error escapes as anything but
+``FormErrors``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from io import BytesIO
+from typing import Any, Iterable
+from zipfile import BadZipFile, ZipFile
+
+from defusedxml import DefusedXmlException
+from marshmallow import ValidationError
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import from_excel
+
+from shared.reference import Reference
+
+from ..domain.submissions import decimal_text
+from ..entrypoints.schemas import entry_schema
+from . import layout
+
+MAX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FLOOR = 1024 * 1024  # below this a member cannot hurt, and tiny XML parts compress very well
+MAX_MEMBERS = 1000
+EXCEL_MAX_ROW = 1_048_576  # a row number past this is crafted, and openpyxl would walk every row up to it
+HEADER_SCAN_ROWS = 30
+HEADER_SCAN_COLUMNS = 64
+TOTAL_LABELS = frozenset({"合计", "总计", "小计"})  # a totals row at the bottom is not an entry
+INTEGER_FIELDS = frozenset({"equipment_count", "workers_affected"})
+SERIAL_YEARS = (1950, 2100)  # an Excel serial number is read as a date only if it lands in these years
+
+
+class FormErrors(Exception):
+    """The form cannot be taken; ``errors`` lists every reason, each a dict naming the cell."""
+
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__("; ".join(error["message"] for error in errors[:5]))
+        self.errors = errors
+
+
+def _problem(message: str, message_zh: str, *, row: int | None = None, column: int | None = None,
+             field: str | None = None) -> dict[str, Any]:
+    return {
+        "row": row,
+        "column": get_column_letter(column) if column else None,
+        "header": layout.BY_FIELD[field].header if field else None,
+        "field": field,
+        "message": message,
+        "message_zh": message_zh,
+    }
+
+
+def _refuse(message: str, message_zh: str, **where: Any) -> FormErrors:
+    return FormErrors([_problem(message, message_zh, **where)])
+
+
+def read_form(data: bytes, reference: Reference, *, max_bytes: int = 5_000_000, max_rows: int = 5000) -> list[dict]:
+    """The entries of the filled form, each valid for ``entry_schema(reference)``, JSON-ready."""
+    _check_archive(data, max_bytes)
+    try:
+        workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise _parse_failure(exc) from None
+    try:
+        sheet, header_row, columns = _find_header(workbook.worksheets)
+        rows = list(_data_rows(sheet, header_row, columns, max_rows, workbook.epoch))
+    except FormErrors:
+        raise
+    except Exception as exc:
+        raise _parse_failure(exc) from None
+    finally:
+        workbook.close()
+    if not rows:
+        raise _refuse("The form has no filled-in rows below the header row.", "表头下没有填写任何数据行。")
+    return _judge(rows, columns, reference)
+
+
+# --- the file ------------------------------------------------------------------------------
+
+def _check_archive(data: bytes, max_bytes: int) -> None:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise _unreadable()
+    if len(data) > max_bytes:
+        raise _refuse(f"The file is larger than {max_bytes} bytes.", f"文件超过 {max_bytes} 字节，过大。")
+    if bytes(data[:4]) == b"\xd0\xcf\x11\xe0":
+        raise _refuse("This is an old .xls workbook; save it as .xlsx (Excel 2007 or later) and upload again.",
+                      "这是旧版 .xls 文件，请另存为 .xlsx 格式后重新上传。")
+    try:
+        with ZipFile(BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (BadZipFile, OSError, ValueError, EOFError):
+        raise _unreadable() from None
+    if len(members) > MAX_MEMBERS:
+        raise _refuse(f"The file has more than {MAX_MEMBERS} parts; it is not a registration form.",
+                      f"文件内部部件超过 {MAX_MEMBERS} 个，不是登记表。")
+    if sum(member.file_size for member in members) > MAX_UNCOMPRESSED:
+        raise _refuse(f"The file unpacks to more than {MAX_UNCOMPRESSED // 2**20} MB.",
+                      f"文件解压后超过 {MAX_UNCOMPRESSED // 2**20} MB。")
+    for member in members:
+        if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise _refuse(f"The file is compressed suspiciously well ({member.filename}: over {MAX_RATIO}:1); "
+                          "it looks like a zip bomb.",
+                          f"文件压缩比异常（{member.filename} 超过 {MAX_RATIO}:1），疑似压缩炸弹，拒绝读取。")
+
+
+def _parse_failure(exc: BaseException) -> FormErrors:
+    """openpyxl wraps parser errors (e.g. in a ValueError); defusedxml's refusal may be deep in the chain."""
+    seen: BaseException | None = exc
+    for _ in range(20):  # a chain is short; the bound only guards against a cycle
+        if seen is None:
+            break
+        if isinstance(seen, DefusedXmlException):
+            return _forbidden_xml()
+        seen = seen.__cause__ or seen.__context__
+    return _unreadable()
+
+
+def _unreadable() -> FormErrors:
+    return _refuse("The file is not a readable .xlsx workbook.", "文件不是可读取的 .xlsx 工作簿。")
+
+
+def _forbidden_xml() -> FormErrors:
+    return _refuse("The workbook contains forbidden XML (DTD or entity declarations).",
+                   "工作簿包含不允许的 XML 内容（DTD 或实体声明），拒绝读取。")
+
+
+# --- the header ----------------------------------------------------------------------------
+
+def _find_header(sheets: Iterable) -> tuple[Any, int, dict[str | None, int]]:
+    """The first worksheet and row carrying the form's headers, and each field's column there."""
+    keys = layout.header_keys()
+    required = {column.field for column in layout.FIELDS} - layout.OPTIONAL_FIELDS
+    partial = None
+    for sheet in sheets:
+        sheet.reset_dimensions()  # some writers record a wrong size; read what is there
+        rows = sheet.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS, max_col=HEADER_SCAN_COLUMNS, values_only=True)
+        for number, values in enumerate(rows, start=1):
+            columns: dict[str | None, int] = {}
+            for index, value in enumerate(values, start=1):
+                column = keys.get(layout.header_key(value))
+                if column is not None:
+                    columns.setdefault(column.field, index)
+            found = required & set(columns)
+            if found == required:
+                return sheet, number, columns
+            if len(found) >= 3 and (partial is None or len(found) > len(partial[1] & required)):
+                partial = (number, set(columns))
+    if partial is not None:
+        number, present = partial
+        raise FormErrors([
+            _problem(f"The header row lacks the column {layout.BY_FIELD[field].header} ({layout.BY_FIELD[field].header_en}).",
+                     f"表头缺少“{layout.BY_FIELD[field].header}”列。", row=number, field=field)
+            for field in (column.field for column in layout.FIELDS) if field in required - present
+        ])
+    headers = "、".join(column.header for column in layout.FIELDS[:3])
+    raise _refuse(f"No header row found: the sheet needs the form's header row ({headers}, …).",
+                  f"未找到表头行：工作表须含登记表的表头（{headers}……）。")
+
+
+# --- the rows ------------------------------------------------------------------------------
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _data_rows(sheet, header_row: int, columns: dict[str | None, int], max_rows: int, epoch):
+    """(Excel row, {field: value}) for each row with something filled in, values converted."""
+    english = {field: layout.header_key(layout.BY_FIELD[field].header_en) for field in columns if field}
+    width = max(columns.values())
+    count = 0
+    for number, values in enumerate(sheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True),
+                                    start=header_row + 1):
+        if number > EXCEL_MAX_ROW:
+            raise _refuse(f"The sheet has rows beyond Excel's last row ({EXCEL_MAX_ROW}).",
+                          f"工作表的行号超出 Excel 的最大行数（{EXCEL_MAX_ROW}）。")
+        cells = {field: values[index - 1] for field, index in columns.items() if field}
+        if all(_blank(value) for value in cells.values()):
+            continue
+        if all(_blank(value) or layout.header_key(value) == english[field] for field, value in cells.items()):
+            continue  # an English header row under the Chinese one
+        labels = (cells.get("enterprise"), values[columns[None] - 1] if None in columns else None)
+        if any(isinstance(label, str) and "".join(label.split()) in TOTAL_LABELS for label in labels):
+            continue
+        count += 1
+        if count > max_rows:
+            raise _refuse(f"The form has more than {max_rows} filled-in rows.", f"登记表的数据行超过 {max_rows} 行。")
+        yield number, {field: _convert(field, value, epoch) for field, value in cells.items() if not _blank(value)}
+
+
+def _convert(field: str, value: Any, epoch) -> Any:
+    """The value as the JSON API would receive it; anything unrecognised goes on for the schema to refuse."""
+    if field in INTEGER_FIELDS:
+        return _integer(value)
+    if field == "capacity":
+        return _decimal(value)
+    if field == "planned_date":
+        return _date(value, epoch)
+    text = _text(value)
+    if field == "uscc":
+        text = "".join(unicodedata.normalize("NFKC", text).split()).upper()
+    return text
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return _decimal(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+_INTEGER = re.compile(r"[+-]?\d+(\.0*)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _number_text(value: str) -> str:
+    text = "".join(unicodedata.normalize("NFKC", value).split())
+    return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = _number_text(value)
+        return int(text.split(".")[0]) if len(text) <= 20 and _INTEGER.fullmatch(text) else value
+    return value if isinstance(value, (int, float)) else _text(value)
+
+
+def _decimal(value: Any) -> str:
+    """A decimal string; a float keeps what the user typed, not its binary approximation."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        four = f"{value:.4f}"
+        if math.isclose(float(four), value, rel_tol=1e-9, abs_tol=0.0):
+            return decimal_text(Decimal(four))
+        return repr(value)  # more than 4 decimals for real: the schema says so
+    if isinstance(value, str):
+        return _number_text(value)
+    return _text(value)
+
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+def _date(value: Any, epoch) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and 0 < value < 2958466:
+            day = from_excel(value, epoch).date()
+            if SERIAL_YEARS[0] <= day.year <= SERIAL_YEARS[1]:
+                return day.isoformat()
+        value = _text(value)
+    if isinstance(value, str):
+        text = " ".join(unicodedata.normalize("NFKC", value).split())
+        match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups())).isoformat()
+            except ValueError:
+                pass
+        return text
+    return _text(value)
+
+
+# --- the judgement -------------------------------------------------------------------------
+
+def _judge(rows: list[tuple[int, dict]], columns: dict[str | None, int], reference: Reference) -> list[dict]:
+    schema = entry_schema(reference)()
+    entries, problems = [], []
+    for number, raw in rows:
+        try:
+            loaded = schema.load(raw)
+        except ValidationError as refused:
+            problems.extend(_cell_problems(number, refused.messages, columns))
+            continue
+        except Exception:  # a value no rule foresaw (e.g. an absurd exponent): name the row, never a 500
+            problems.append(_problem("This row could not be checked; look for unusual values.",
+                                     "此行无法校验，请检查是否有异常数值。", row=number))
+            continue
+        entries.append(_json(loaded))
+    if problems:
+        problems.sort(key=lambda p: (p["row"], columns.get(p["field"], 0) if p["field"] else 0))
+        raise FormErrors(problems)
+    return entries
+
+
+def _json(loaded: dict) -> dict:
+    """The loaded (normalised) entry in the types of the JSON body: strings, ints, ISO dates."""
+    value = dict(loaded)
+    value["capacity"] = decimal_text(loaded["capacity"])
+    value["planned_date"] = loaded["planned_date"].isoformat()
+    return value
+
+
+def _flat(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [text for inner in messages.values() for text in _flat(inner)]
+    if isinstance(messages, (list, tuple)):
+        return [text for inner in messages for text in _flat(inner)]
+    return [str(messages)]
+
+
+def _cell_problems(number: int, messages: dict, columns: dict[str | None, int]) -> list[dict]:
+    problems = []
+    for field, inner in messages.items():
+        texts = _flat(inner)
+        known = field in layout.BY_FIELD
+        problems.append(_problem(" ".join(texts), "；".join(dict.fromkeys(_zh(text) for text in texts)),
+                                 row=number, column=columns.get(field) if known else None,
+                                 field=field if known else None))
+    return problems
+
+
+_ZH_EXACT = {
+    "Missing data for required field.": "必填项为空",
+    "Must not be empty.": "必填项为空",
+    "Field may not be null.": "必填项为空",
+    "Not a valid integer.": "应为整数",
+    "Not a valid number.": "应为数字",
+    "Special numeric values (nan or infinity) are not permitted.": "应为数字",
+    "Not a valid date.": "不是有效日期（应为 yyyy-mm-dd，如 2016-12-31）",
+    "Not a valid string.": "应为文字",
+    "At most 4 decimal places.": "最多保留 4 位小数",
+}
+_ZH_USCC = {
+    "checksum or check digit": "统一社会信用代码校验位错误",
+    "invalid length": "统一社会信用代码应为 18 位",
+    "invalid format": "统一社会信用代码含有不允许的字符",
+    "parts of the number": "统一社会信用代码的组成部分无效",
+}
+_ZH_PATTERNS = (
+    (re.compile(r"Must be one of: (.*)\."), lambda m: "不在可选范围内：" + m[1].replace(", ", "、")),
+    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\."),
+     lambda m: f"应在 {m[1]} 到 {m[2]} 之间"),
+    (re.compile(r"Must be greater than (\S+)\."), lambda m: f"必须大于 {m[1]}"),
+    (re.compile(r"Must be less than (\S+)\."), lambda m: f"必须小于 {m[1]}"),
+    (re.compile(r"Longer than (\d+) characters\."), lambda m: f"超过 {m[1]} 个字符"),
+    (re.compile(r"(.+) capacity is registered in (.+), not (.+)\."), lambda m: f"{m[1]}的产能单位应为{m[2]}，不是{m[3]}"),
+)
+
+
+def _zh(message: str) -> str:
+    """The Chinese of a schema message; a generic 格式错误 for one the table does not know."""
+    if message in _ZH_EXACT:
+        return _ZH_EXACT[message]
+    if message.startswith("Not a valid unified social credit code"):
+        return next((zh for key, zh in _ZH_USCC.items() if key in message), "统一社会信用代码无效")
+    for pattern, translate in _ZH_PATTERNS:
+        match = pattern.fullmatch(message)
+        if match:
+            return translate(match)
+    return "格式错误"

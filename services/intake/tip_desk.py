@@ -1,0 +1,100 @@
+"""The anonymous tip desk: files a tip with a receipt the tipster keeps, signs the ledger's
+acknowledgement of it, and answers lookups by receipt — knowing nobody.
+
+Nothing here sees a client address except ``allow()``, which hands it to the rate limiter (which
+keeps only a keyed pseudonym of it). The receipt exists in clear only in the one answer that gives
+it; a retried request (same Idempotency-Key) gets it back from a copy sealed under a key derived
+from that Idempotency-Key, which the server does not keep.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy.engine import Connection
+
+from .adapters.repository import SubmissionRepository
+from .domain.submissions import PUBLIC_ACTOR, TIP_FILED, Submission, request_fingerprint, submission
+from .handlers import Intent
+from .tips import AckSigner, ContactBox, MalformedReceipt, RateLimiter, ack_fields, load_tip_secrets, new_receipt, receipt_hash
+
+TIP_KEY_ID = "tip"  # the idempotency slot owner for tips: no key, so no key id
+
+
+class TipDesk:
+    def __init__(self, repo: SubmissionRepository, secrets_path: Path, env: Mapping[str, str], *,
+                 rate_per_minute: int = 10, burst: int = 5):
+        secrets = load_tip_secrets(secrets_path, env)
+        self.repo = repo
+        self.signer = AckSigner(secrets.signing_key)
+        self.contacts = ContactBox(secrets.contact_keys)
+        self._pepper = secrets.pepper
+        self.limiter = RateLimiter(rate_per_minute, burst)
+
+    def allow(self, client: str) -> tuple[bool, float]:
+        return self.limiter.allow(client)
+
+    # -- filing ------------------------------------------------------------------------------
+    def intent(self, data: Mapping[str, Any], *, path: str, idempotency_key: str | None) -> Intent:
+        receipt = new_receipt()
+        contact = self.contacts.seal(data["contact"]) if data.get("contact") else None
+        fields = {name: data[name] for name in ("region", "enterprise", "uscc", "location", "description")}
+
+        def build(submission_id: str, now: datetime) -> Submission:
+            return submission("tip", TIP_FILED, {"submission_id": submission_id, **fields}, region=fields["region"],
+                              year=None, actor=PUBLIC_ACTOR, key_id=TIP_KEY_ID, now=now)
+
+        def extra(conn: Connection, filed: Submission, answer: dict) -> tuple[dict, dict]:
+            self.repo.add_tip(conn, filed.submission_id, receipt_hash(receipt, self._pepper), fields["region"], contact)
+            answer = {"tip_id": filed.submission_id, "receipt": receipt, "status": "pending"}
+            stored = {"tip_id": filed.submission_id, "status": "pending"}
+            if idempotency_key is not None:
+                stored["receipt_sealed"] = self._retry_box(idempotency_key).encrypt(receipt.encode()).decode()
+            return answer, stored
+
+        def reopen(stored: dict) -> dict:
+            try:
+                receipt_again = self._retry_box(idempotency_key).decrypt(stored["receipt_sealed"].encode()).decode()
+            except (InvalidToken, KeyError, TypeError):
+                receipt_again = None
+            return {"tip_id": stored["tip_id"], "receipt": receipt_again, "status": "pending"}
+
+        slot = self._slot(idempotency_key) if idempotency_key is not None else None
+        fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
+        return Intent(TIP_KEY_ID, slot, fingerprint, build, extra=extra, reopen=reopen)
+
+    def _slot(self, idempotency_key: str) -> str:
+        """Tips share one slot owner, so the key is stored only as a keyed hash of itself."""
+        return hmac.new(self._pepper, b"idempotency\n" + idempotency_key.encode(), hashlib.sha256).hexdigest()
+
+    def _retry_box(self, idempotency_key: str) -> Fernet:
+        key = hmac.new(self._pepper, b"retry-receipt\n" + idempotency_key.encode(), hashlib.sha256).digest()
+        return Fernet(base64.urlsafe_b64encode(key))
+
+    # -- following ---------------------------------------------------------------------------
+    def find(self, receipt: str) -> dict | None:
+        try:
+            hashed = receipt_hash(receipt, self._pepper)
+        except (MalformedReceipt, ValueError):
+            return None
+        return self.repo.tip(receipt_hash=hashed)
+
+    def status(self, row: dict) -> dict[str, Any]:
+        """What a tipster may see: status, the published outcome, the signed acknowledgement."""
+        answer = {"tip_id": row["tip_id"], "region": row["region"], "status": row["status"],
+                  "explanation": row["explanation"], "resolved_at": row["resolved_at"]}
+        if row["seq"] is not None:
+            answer["acknowledgement"] = self.acknowledgement(row)
+        return answer
+
+    def acknowledgement(self, row: dict) -> dict:
+        return self.signer.sign(ack_fields(tip_id=row["tip_id"], region=row["region"], seq=row["seq"], hash=row["hash"],
+                                           recorded_at=row["recorded_at"]))
+
+    def public_key(self) -> dict:
+        return self.signer.public_key_info()

@@ -1,0 +1,121 @@
+"""The official registration form as a spreadsheet, end to end: download the blank form, fill
+it in (and build one cell by cell, as other office software writes them), upload, see it recorded
+on the ledger; a form with a dozen bad cells names every one by its row and column and records
+nothing — on both backends."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from shared.testing import data
+
+pytestmark = pytest.mark.e2e
+
+FIELDS = ("enterprise", "uscc", "county", "industry", "equipment", "equipment_count", "capacity", "unit",
+          "target_source", "planned_date", "method", "workers_affected", "remarks")
+HEADERS = ("企业名称", "统一社会信用代码", "所在县（市、区）", "行业", "落后工艺装备", "装备数量（台/套）", "产能",
+           "产能单位", "淘汰目标来源", "计划淘汰时间", "淘汰方式", "涉及职工人数", "备注")
+MULTIPART_FIELDS = {"region": "410300", "year": "2016", "document_no": "洛政〔2016〕88号", "signed_by": "李四"}
+
+
+def upload(client, content: bytes, **fields):
+    return client.post("intake", "/v1/reports/upload", data={**MULTIPART_FIELDS, **fields},
+                       files={"file": ("登记表.xlsx", content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+
+
+def hand_made_form(rows: list[dict]) -> bytes:
+    """A form as another program writes it: merged title, headers on row 3 without 序号, numbers
+    as text with full-width digits, dates as text, a blank trailing row."""
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "洛阳市2016年落后产能排查登记表"
+    sheet.merge_cells("A1:M1")
+    sheet["A2"] = "产能单位：万吨"
+    sheet.merge_cells("A2:M2")
+    sheet.append(HEADERS)
+    for row in rows:
+        sheet.append([row.get(name) for name in FIELDS])
+    sheet.append([None] * len(FIELDS))
+    sheet.append(["  "] + [None] * (len(FIELDS) - 1))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_filled_form_uploads_and_lands_on_the_ledger(system, api, keys):
+    luoyang = api.as_key(keys("region", region="410300"))
+    blank = luoyang.get("intake", "/v1/forms/registration.xlsx", params={"region": "410300", "year": 2016})
+    assert blank.status_code == 200
+    book = load_workbook(io.BytesIO(blank.content))
+    sheet = book.active
+    assert sheet["A1"].value == "洛阳市2016年落后产能排查登记表"
+    assert {str(r) for r in sheet.merged_cells.ranges} >= {"A1:N1", "A2:N2"}
+    first, second = data.entry(1, region="410300"), data.entry(2, region="410300", industry="水泥")
+    for row, entry in ((4, first), (5, second)):
+        sheet.cell(row, 1, row - 3)
+        for column, name in enumerate(FIELDS, start=2):
+            sheet.cell(row, column, entry[name])
+        sheet.cell(row, 2 + FIELDS.index("planned_date"), date(2016, 12, 31))  # a real date cell
+    out = io.BytesIO()
+    book.save(out)
+
+    answer = upload(luoyang, out.getvalue())
+    assert answer.status_code == 202, answer.text
+    outcome = luoyang.wait_decided(answer.json()["submission_id"])
+    assert outcome["status"] == "recorded"
+    items = luoyang.get("ledger", "/v1/items").json()["items"]
+    assert sorted((i["uscc"], i["industry"], i["capacity"], i["planned_date"]) for i in items) == sorted([
+        (first["uscc"], "炼钢", "12.5", "2016-12-31"), (second["uscc"], "水泥", "12.5", "2016-12-31")])
+
+    # An amendment as a hand-made sheet: text numbers with full-width digits, dates as text.
+    amended = [{**first, "capacity": "２０．５", "equipment_count": "２", "workers_affected": " 80 ",
+                "planned_date": "2016年12月30日"}]
+    answer = upload(luoyang, hand_made_form(amended), amendment="true", reason="核减产能")
+    assert answer.status_code == 202, answer.text
+    assert luoyang.wait_decided(answer.json()["submission_id"])["status"] == "recorded"
+    current = {i["uscc"]: i for i in luoyang.get("ledger", "/v1/items").json()["items"]}
+    assert (current[first["uscc"]]["capacity"], current[first["uscc"]]["planned_date"]) == ("20.5", "2016-12-30")
+    assert current[second["uscc"]]["status"] == "withdrawn"
+
+
+def test_a_form_with_a_dozen_bad_cells_names_them_all_and_records_nothing(system, api, keys):
+    luoyang = api.as_key(keys("region", region="410300"))
+    good = data.entry(1, region="410300")
+    bad_rows = [
+        {**good, "uscc": good["uscc"][:-1] + ("0" if good["uscc"][-1] != "0" else "1")},  # check digit
+        {**good, "industry": "纺织"},                    # not in the catalogue
+        {**good, "unit": "万千瓦"},                       # wrong unit for 炼钢
+        {**good, "capacity": "-3"},                      # negative
+        {**good, "capacity": "很多"},                     # not a number
+        {**good, "planned_date": "明年"},                 # not a date
+        {**good, "enterprise": None},                    # missing
+        {**good, "target_source": "上级要求"},             # not a target source
+        {**good, "method": "炸掉"},                       # not a method
+        {**good, "equipment_count": "2.5"},              # not an integer
+        {**good, "workers_affected": "-1"},              # negative
+        {**good, "county": None, "equipment": None},     # two missing in one row
+    ]
+    answer = upload(luoyang, hand_made_form([good] + bad_rows))
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    found = {(e["row"], e["column"]) for e in problem["errors"]}
+    expected = {(5, "B"), (6, "D"), (7, "H"), (8, "G"), (9, "G"), (10, "J"), (11, "A"), (12, "I"), (13, "K"),
+                (14, "F"), (15, "L"), (16, "C"), (16, "E")}
+    assert found == expected
+    assert all(e["message"] and e["message_zh"] and e["header"] for e in problem["errors"])
+
+    office = api.as_key(keys("office"))
+    assert office.get("ledger", "/v1/items", params={"region": "410300"}).json()["items"] == []
+    events = office.get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+    assert not [e for e in events if e["region"] == "410300"]
+
+
+@pytest.mark.parametrize("content, says", [(b"not a spreadsheet", "xlsx"), (b"PK\x03\x04broken", "xlsx")])
+def test_a_file_that_is_no_form_is_refused_clearly(system, api, keys, content, says):
+    answer = upload(api.as_key(keys("region", region="410300")), content)
+    assert answer.status_code == 422
+    assert says in answer.text.lower()
