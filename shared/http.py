@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -161,6 +161,13 @@ def _register_errors(app: Flask) -> None:
     def on_problem(error: Problem):
         return problem_response(error.status, error.title, error.detail, kind=error.kind, errors=error.errors,
                                 headers=error.headers, **error.extra)
+
+    @app.errorhandler(ValidationError)
+    def on_validation(error: ValidationError):
+        """A schema loaded inside a view (a multipart form's fields, say) judges like ``arguments``."""
+        fields = list(flatten_messages(error.messages))
+        return problem_response(422, "Invalid request", f"{len(fields)} field(s) are not acceptable",
+                                kind="validation", errors=fields)
 
     @app.errorhandler(HTTPException)
     def on_http(error: HTTPException):

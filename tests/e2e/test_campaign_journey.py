@@ -42,6 +42,11 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
     office = api.as_key(keys("office"))
     environment = api.as_key(keys("department", department="environment"))
     auditor = api.as_key(keys("auditor"))
+    checkpoints = []  # the live state's (seq, digest) at moments along the way
+
+    def checkpoint():
+        live = auditor.get("ledger", "/v1/state").json()
+        checkpoints.append((live["seq"], live["digest"]))
 
     # A form with two lines, then an amendment that drops one and adds another.
     first = recorded(zhengzhou, zhengzhou.file_report(data.report("410100", entries=2)))
@@ -53,6 +58,7 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
     kaifeng_zero = recorded(kaifeng, kaifeng.file_report(data.report("410200", zero=True)))
     assert rejected(kaifeng, kaifeng.file_report(data.report("410200", zero=True))) == ["duplicate_report"]
 
+    checkpoint()
     registry = {r["region"]: r for r in office.get("ledger", "/v1/reports", params={"year": 2016}).json()["regions"]}
     assert [v["kind"] for v in registry["410100"]["history"]] == ["filed", "amended"]
     assert registry["410100"]["history"][1]["reason"] == "补报漏报企业"
@@ -85,6 +91,7 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
     assert refused.status_code == 404
     assert kaifeng.get("ledger", f"/v1/items/{added_id}").status_code == 404
 
+    checkpoint()
     history = office.get("ledger", f"/v1/items/{kept_id}/history").json()["events"]
     assert [e["type"].split(".")[1] for e in history] == [
         "report_filed", "report_amended", "elimination_reported", "elimination_decided", "elimination_reported",
@@ -104,6 +111,7 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
     recorded(environment, environment.post("intake", "/v1/department-lists", json=listing))
     assert rejected(environment, environment.post("intake", "/v1/department-lists", json={
         **listing, "entries": [{**listing["entries"][0], "basis": "safety"}]})) == ["basis_not_allowed"]
+    checkpoint()
     cross = office.get("ledger", "/v1/discrepancies").json()
     assert {(d["region"], d["kind"]) for d in cross["discrepancies"]} == {("410100", "omitted"), ("410200", "zero_report")}
     assert [(r["source"], r["uscc"], r["item_ids"]) for r in cross["resurgences"]] == [("list", kept["uscc"], [kept_id])]
@@ -131,6 +139,7 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
     clock.advance(timedelta(days=3))
     recorded(kaifeng, kaifeng.post("intake", f"/v1/tips/{tip_id}/resolution", json={
         "resolution": "confirmed", "explanation": "经核查属实，已责令停产并列入淘汰计划", "entry": hidden}))
+    checkpoint()
     followed = api.post("intake", "/v1/tips/lookup", json={"receipt": receipt}).json()
     assert followed["status"] == "confirmed" and followed["explanation"].startswith("经核查属实")
     tips = office.get("ledger", "/v1/tips").json()["tips"]
@@ -152,6 +161,7 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
 
     verdict = api.get("ledger", "/v1/verify").json()
     assert verdict["ok"] is True
-    live = auditor.get("ledger", "/v1/state").json()
-    replayed = cli_json(system.env, "ledger", "replay", "--digest-only")
-    assert (replayed["seq"], replayed["digest"]) == (live["seq"], live["digest"])
+    checkpoint()
+    for seq, digest in checkpoints:  # replayed from the log as of each point: exactly the live state then
+        replayed = cli_json(system.env, "ledger", "replay", "--as-of", str(seq), "--digest-only")
+        assert (replayed["seq"], replayed["digest"]) == (seq, digest)

@@ -119,3 +119,14 @@ def test_a_file_that_is_no_form_is_refused_clearly(system, api, keys, content, s
     answer = upload(api.as_key(keys("region", region="410300")), content)
     assert answer.status_code == 422
     assert says in answer.text.lower()
+
+
+def test_bad_fields_beside_the_file_are_named(system, api, keys):
+    office = api.as_key(keys("office"))
+    form = hand_made_form([data.entry(1, region="410300")])
+    unknown = upload(office, form, region="999999")
+    assert unknown.status_code == 422 and {e["field"] for e in unknown.json()["errors"]} == {"region"}
+    no_reason = upload(office, form, amendment="true")
+    assert no_reason.status_code == 422 and {e["field"] for e in no_reason.json()["errors"]} == {"reason"}
+    not_a_year = upload(office, form, year="next")
+    assert not_a_year.status_code == 422 and "year" in not_a_year.text

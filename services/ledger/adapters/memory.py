@@ -143,7 +143,7 @@ class InMemoryLedgerStore:
             self._append_lock.release()
 
     # -- state -------------------------------------------------------------------------------
-    def load_state(self, *, with_items: bool = True) -> LedgerState:
+    def load_state(self, *, with_items: bool = True, with_streams: bool = True) -> LedgerState:
         with self._reading():
             log = self._log
             state = LedgerState(seq=log.head[0], head=log.head[1], recorded_at=log.head[2])

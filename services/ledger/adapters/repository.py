@@ -116,9 +116,9 @@ class LedgerRepository:
             yield LedgerTransaction(conn)
 
     # -- state -------------------------------------------------------------------------------
-    def load_state(self, *, with_items: bool = True) -> LedgerState:
+    def load_state(self, *, with_items: bool = True, with_streams: bool = True) -> LedgerState:
         with read_tx(self.engine) as conn:
-            return load_state(conn, with_items=with_items)
+            return load_state(conn, with_items=with_items, with_streams=with_streams)
 
     def ensure_projections(self) -> bool:
         """Rebuild every projection from the log when its rows were written by an older shape of
@@ -224,9 +224,10 @@ def _records(rows: Iterable[tuple]) -> Iterator[tuple[dict, bytes]]:
         yield dict(zip(_ROW_RECORD_FIELDS, row)), row[-1]
 
 
-def load_state(conn: Connection, *, with_items: bool = True) -> LedgerState:
+def load_state(conn: Connection, *, with_items: bool = True, with_streams: bool = True) -> LedgerState:
     """The state as the projection rows hold it; ``with_items=False`` skips the large ones (items,
-    listings) and the stream versions, for readers that need only the registry, tips and the like."""
+    listings) and the stream versions, for readers that need only the registry, tips and the like;
+    ``with_streams=False`` skips only the stream versions, which only the writer needs."""
     state = LedgerState()
     row = conn.execute(sa.select(log_head).where(log_head.c.id == 1)).first()
     if row is not None:
@@ -240,6 +241,7 @@ def load_state(conn: Connection, *, with_items: bool = True) -> LedgerState:
             target[key_of(r)] = cls(**r)
     if with_items:
         state.index_items()
+    if with_items and with_streams:
         streams = sa.select(events.c.stream, sa.func.max(events.c.stream_version)).group_by(events.c.stream)
         state.streams = {stream: int(version) for stream, version in conn.execute(streams)}
     return state

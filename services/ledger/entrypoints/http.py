@@ -63,7 +63,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
     @blp.response(200, schemas.StateSchema)
     def state():
         """The live projection's position and digest (compare with `zeroclear ledger replay`)."""
-        current = service.repo.load_state()
+        current = service.repo.load_state(with_streams=False)
         return {"seq": current.seq, "head": current.head, "digest": current.digest()}
 
     @blp.route("/reports")
@@ -81,7 +81,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
         """The state now, or as it was at a position or time (replayed from the log, verified),
         and the instant statuses are judged at."""
         if not as_of:
-            return service.repo.load_state(), service.clock.now()
+            return service.repo.load_state(with_streams=False), service.clock.now()
         try:
             point = AsOf.parse(as_of)
         except AsOfError as exc:
@@ -94,7 +94,8 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
             parse_instant(replay.state.recorded_at) if replay.state.recorded_at else service.clock.now())
         return replay.state, when
 
-    def judged(state: LedgerState, when: datetime) -> tuple[str, str]:
+    def judged(when: datetime) -> tuple[str, str]:
+        """The instant and the business date that statuses are judged at."""
         return format_instant(when), service.reference.calendar.business_date(when).isoformat()
 
     def own_region(asked: str | None) -> str | None:
@@ -106,7 +107,8 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
             return principal.region
         return asked
 
-    def page(rows: list, args: dict, state: LedgerState, now: str) -> dict:
+    def page(rows: list, args: dict, state: LedgerState, now: str) -> tuple[dict, list]:
+        """The page's metadata and its rows, by ``offset`` and ``limit``."""
         offset, limit = args["offset"], args["limit"]
         end = offset + limit
         return {"total": len(rows), "offset": offset, "next_offset": end if end < len(rows) else None,
@@ -119,7 +121,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
     def items(args):
         """Capacity items (台账条目) with their status as of now or ``as_of``, filtered and paginated."""
         state, when = state_at(args.get("as_of"))
-        now, today = judged(state, when)
+        now, today = judged(when)
         rows = items_view(state, now, today, region=own_region(args.get("region")), industry=args.get("industry"),
                           status=args.get("status"), year=args.get("year"))
         meta, rows = page(rows, args, state, now)
@@ -139,7 +141,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
     def item(args, item_id):
         """One capacity item with its status as of now or ``as_of`` (404 for another region's)."""
         state, when = state_at(args.get("as_of"))
-        now, today = judged(state, when)
+        now, today = judged(when)
         return item_view(visible_item(state, item_id), state, now, today)
 
     @blp.route("/items/<item_id>/history")
@@ -147,7 +149,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
     @blp.response(200, schemas.HistorySchema)
     def item_history(item_id):
         """Every recorded event that touched the item, in log order."""
-        item = visible_item(service.repo.load_state(), item_id)
+        item = visible_item(service.repo.load_state(with_streams=False), item_id)
         return {"item_id": item_id, "events": [e.to_dict() for e in service.repo.events_at(list(item.event_seqs))]}
 
     @blp.route("/discrepancies")
@@ -158,7 +160,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
         """Department-listed enterprises the region's current report leaves out, and resurgences
         (死灰复燃: a tip or list naming capacity already verified eliminated)."""
         state, when = state_at(args.get("as_of"))
-        now, _ = judged(state, when)
+        now, _ = judged(when)
         region = own_region(args.get("region"))
         rows = discrepancies(state, region=region, year=args.get("year"))
         meta, rows = page(rows, args, state, now)
@@ -171,7 +173,7 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
     def tip_list(args):
         """Tips (举报) on the ledger with their resolution; a region sees the tips about it."""
         state, when = state_at(args.get("as_of"))
-        now, _ = judged(state, when)
+        now, _ = judged(when)
         region = own_region(args.get("region"))
         wanted = args.get("status")
         rows = []

@@ -1,0 +1,123 @@
+"""Anonymous tips (举报) end to end: nothing anywhere — stored rows, log lines, events — holds the
+tipster's address, the receipt in clear or the contact in clear; a retry gives the same receipt and
+records once; tips are rate-limited per client."""
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from services.intake.tips import verify_ack
+
+pytestmark = pytest.mark.e2e
+
+#: The tipster's address: a loopback address of its own, so that finding it anywhere can only mean
+#: the tipster's address was kept (the services themselves talk over 127.0.0.1).
+CLIENT_ADDRESS = "127.0.0.77"
+TIP = {"region": "410500", "enterprise": "安阳某铁合金厂", "location": "安阳县某镇", "contact": "tipster@example.org",
+       "description": "已关停的矿热炉又偷偷生产"}
+
+
+def every_stored_value(system) -> str:
+    """Every row of every table of every service's database (and the keys), as one text."""
+    urls = {service.settings.database_url for service in system.services.values()}
+    urls.add(system.services["ledger"].settings.auth_database_url)
+    texts = []
+    for url in urls:
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                for table in sa.inspect(conn).get_table_names():
+                    for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
+                        texts.append(repr(tuple(row)))
+        finally:
+            engine.dispose()
+    return "\n".join(texts)
+
+
+def post_from(address: str, url: str, body: dict) -> tuple[int, dict, dict]:
+    """POST ``body`` as JSON to ``url`` from the local ``address`` (status, headers, JSON answer)."""
+    where = urlsplit(url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30, source_address=(address, 0))
+    try:
+        conn.request("POST", where.path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_no_trace_of_the_tipster_is_kept_anywhere(system, api, keys, caplog):
+    caplog.set_level(logging.DEBUG)
+    status, headers, answer = post_from(CLIENT_ADDRESS, system.urls["intake"] + "/v1/tips", TIP)
+    assert status == 201, answer
+    receipt, tip_id = answer["receipt"], answer["tip_id"]
+    assert headers["Cache-Control"] == "no-store"
+    assert len(receipt.replace("-", "")) >= 32 + 3  # TIP prefix + 160 bits in 32 base32 symbols
+
+    # The tip is on the ledger (and verifiable), the tipster is nowhere.
+    auditor = api.as_key(keys("auditor"))
+    events = auditor.get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+    tip_event = next(e for e in events if e["id"] == tip_id)
+    assert tip_event["actor"] == "public" and tip_event["payload"]["enterprise"] == TIP["enterprise"]
+    assert "contact" not in tip_event["payload"]
+    stored = every_stored_value(system)
+    logged = "\n".join(record.getMessage() + repr(record.args) for record in caplog.records)
+    for secret in (receipt, receipt.replace("-", ""), TIP["contact"], CLIENT_ADDRESS):
+        assert secret not in stored, f"{secret} is stored"
+        assert secret not in logged, f"{secret} is logged"
+        assert secret not in repr(events)
+    assert TIP["enterprise"] in stored  # the scan does see the tip itself
+    assert api.get("ledger", "/v1/verify").json()["ok"] is True
+
+    # The contact is kept sealed, and only the intake service can open it.
+    with sa.create_engine(system.services["intake"].settings.database_url).connect() as conn:
+        sealed = conn.execute(sa.text("SELECT contact FROM tips WHERE tip_id = :t"), {"t": tip_id}).scalar()
+    assert sealed and system.services["intake"].tips.contacts.open(sealed) == TIP["contact"]
+
+
+def test_the_acknowledgement_proves_the_tips_place_on_the_log(system, api, keys):
+    answer = api.post("intake", "/v1/tips", json={**TIP, "contact": ""}).json()
+    ack, key = answer["acknowledgement"], api.get("intake", "/v1/tips/signing-key").json()
+    assert verify_ack(ack, key["public_key"]) and ack["ack"]["key_id"] == key["key_id"]
+    event = api.as_key(keys("auditor")).get("ledger", "/v1/events", params={"after": ack["ack"]["seq"] - 1, "limit": 1}).json()
+    assert (event["events"][0]["id"], event["events"][0]["hash"]) == (answer["tip_id"], ack["ack"]["hash"])
+    forged = {**ack, "ack": {**ack["ack"], "seq": ack["ack"]["seq"] + 1}}
+    assert not verify_ack(forged, key["public_key"])
+    # Followed later with the receipt alone (in the body, never in a URL).
+    followed = api.post("intake", "/v1/tips/lookup", json={"receipt": answer["receipt"]}).json()
+    assert followed["status"] == "open" and followed["acknowledgement"] == ack
+    assert api.post("intake", "/v1/tips/lookup", json={"receipt": "not a receipt"}).status_code == 404
+
+
+def test_a_retried_tip_gives_the_same_receipt_and_is_recorded_once(system, api, keys):
+    headers = {"Idempotency-Key": "my-tip-2016-11-01"}
+    first = api.post("intake", "/v1/tips", json=TIP, headers=headers)
+    again = api.post("intake", "/v1/tips", json=TIP, headers=headers)
+    assert first.status_code == 201 and again.status_code in (201, 202)
+    assert (again.json()["tip_id"], again.json()["receipt"]) == (first.json()["tip_id"], first.json()["receipt"])
+    other = api.post("intake", "/v1/tips", json={**TIP, "description": "另一件事"}, headers=headers)
+    assert other.status_code == 422
+    events = api.as_key(keys("auditor")).get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+    assert [e["type"] for e in events].count("intake.tip_filed.v1") == 1
+    assert "my-tip-2016-11-01" not in every_stored_value(system)
+
+
+def test_tips_are_rate_limited_per_client(system, api):
+    answers = [api.post("intake", "/v1/tips", json={**TIP, "contact": ""}) for _ in range(8)]
+    codes = [a.status_code for a in answers]
+    assert codes[:5] == [201] * 5 and 429 in codes
+    refused = next(a for a in answers if a.status_code == 429)
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_bad_tip_names_the_field(system, api):
+    answer = api.post("intake", "/v1/tips", json={**TIP, "uscc": "91410500MA000000X0", "region": "999999"})
+    assert answer.status_code == 422
+    fields = {e["field"] for e in answer.json()["errors"]}
+    assert {"uscc", "region"} <= fields
