@@ -56,7 +56,10 @@ def test_the_readme_examples_run_against_dev_py_run(tmp_path):
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=tmp_path,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert '"status":"recorded"' in result.stdout.replace(" ", "")
+        compact = result.stdout.replace(" ", "")
+        assert compact.count('"status":"recorded"') == 4, result.stdout  # report, elimination, verification, list
+        assert '"receipt":"TIP-' in compact and '"status":"open"' in compact  # the tip, and following it
+        assert '"kind":"omitted"' in compact  # the listed enterprise 郑州's report leaves out
         assert '"ok": true' in result.stdout and '"ok":true' in result.stdout.replace(" ", "")
         assert (tmp_path / "ledger.jsonl").exists() and (tmp_path / "verify_export.py").exists()
     finally:

@@ -158,6 +158,17 @@ class _Strict(Schema):
         return data
 
 
+ITEM_ID = re.compile(r"^[0-9]{6}-[0-9]{4}-[0-9]{1,15}-[0-9]{1,5}$")
+
+
+class ItemId(fields.String):
+    """A ledger item id, ``<region>-<year>-<seq>-<n>`` (as ``GET /v1/items`` gives them)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Regexp(ITEM_ID, error="Not a capacity item id (e.g. 410100-2016-12-1)."),
+                         metadata={"example": "410100-2016-12-1"}, **kwargs)
+
+
 def _not_future(clock: Clock, reference: Reference):
     def check(value):
         if value > reference.calendar.business_date(clock.now()):
@@ -195,7 +206,7 @@ def department_list_schema(reference: Reference, clock: Clock) -> type[Schema]:
 
 def elimination_schema(reference: Reference, clock: Clock) -> type[Schema]:
     class EliminationSchema(_Strict):
-        item_id = Text(required=True, max_length=64)
+        item_id = ItemId(required=True)
         eliminated_on = fields.Date(required=True, validate=_not_future(clock, reference))
         method = Text(required=True, validate=validate.OneOf(reference.methods), max_length=16)
         evidence = Text(required=True, max_length=2000, metadata={"description": "what shows it was done (photos, acceptance records…)"})
@@ -205,7 +216,7 @@ def elimination_schema(reference: Reference, clock: Clock) -> type[Schema]:
 
 
 class VerificationSchema(_Strict):
-    item_id = Text(required=True, max_length=64)
+    item_id = ItemId(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(["verified", "rejected"]))
     reason = Text(load_default="", max_length=1000, allow_empty=True)
 

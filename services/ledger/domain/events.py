@@ -284,6 +284,9 @@ def parse_tip_resolution(payload: Mapping[str, Any]) -> TipResolved:
         reasons.append(Reason("malformed", "a resolution needs a public explanation", "须公开说明处理理由"))
     raw = payload if isinstance(payload, Mapping) else {}
     duplicate_of = raw.get("duplicate_of")
+    if duplicate_of is not None and (not isinstance(duplicate_of, str) or len(duplicate_of) > 64):
+        reasons.append(Reason("malformed", "duplicate_of must be a tip id", "duplicate_of 格式错误"))
+        duplicate_of = None
     if resolution == "duplicate" and (not isinstance(duplicate_of, str) or not duplicate_of):
         reasons.append(Reason("malformed", "a duplicate names the tip it repeats (duplicate_of)", "重复举报须注明原举报"))
     if resolution != "duplicate":
@@ -296,8 +299,15 @@ def parse_tip_resolution(payload: Mapping[str, Any]) -> TipResolved:
     return TipResolved(duplicate_of=duplicate_of, entry=entry, **fields)
 
 
+#: The longest text each field may hold (the projection columns' sizes); any other text field 5000.
+MAX_LENGTH = {"submission_id": 64, "region": 6, "uscc": 18, "industry": 32, "unit": 16, "method": 16, "item_id": 64,
+              "tip_id": 64, "duplicate_of": 64, "department": 16, "basis": 16, "resolution": 16, "decision": 16}
+DEFAULT_MAX_LENGTH = 5000
+
+
 def _typed(mapping: Any, spec: tuple[tuple[str, type], ...], where: str, reasons: list[Reason]) -> dict[str, Any]:
-    """The fields of ``spec`` from ``mapping``, each of exactly its type (a bool is no int)."""
+    """The fields of ``spec`` from ``mapping``, each of exactly its type (a bool is no int), a text
+    no longer than its column holds (whoever sent it: intake validates more, other producers may not)."""
     if not isinstance(mapping, Mapping):
         name = where.rstrip(".") or "the payload"
         reasons.append(Reason("malformed", f"{name} must be an object", f"{name} 格式错误"))
@@ -307,6 +317,11 @@ def _typed(mapping: Any, spec: tuple[tuple[str, type], ...], where: str, reasons
         value = values[name] = mapping.get(name)
         if type(value) is not kind:
             reasons.append(Reason("malformed", f"{where}{name} must be a {kind.__name__}", f"{where}{name} 格式错误"))
+        elif kind is str and len(value) > MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH):
+            limit = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
+            reasons.append(Reason("malformed", f"{where}{name} is longer than {limit} characters", f"{where}{name} 过长"))
+        elif kind is int and not -2**31 < value < 2**31:
+            reasons.append(Reason("malformed", f"{where}{name} is out of range", f"{where}{name} 超出范围"))
     return values
 
 

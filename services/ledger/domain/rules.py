@@ -192,6 +192,8 @@ def _judge_decision(state: LedgerState, message: Envelope, reference: Reference,
 def _judge_tip(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
     tip = parse_tip(message.payload)
     occurred_at = _instant(message.occurred_at)
+    if tip.submission_id != message.id:
+        raise Malformed([Reason("malformed", "a tip's submission_id is its message id", "举报编号格式错误")])
     if tip.region not in reference.regions:
         raise Rejected(Reason("unknown_region", f"{tip.region} is not a region on the register", "地区代码不在名录中"))
     if tip.submission_id in state.tips:

@@ -78,10 +78,13 @@ CASES: list[tuple[str, Callable, list[str] | None]] = [
     ("a region filing a list", lambda: list_message([listing()], actor="region/410100/k"), ["not_allowed"]),
     ("a list naming an unknown region", lambda: list_message([listing(region="999999")]), ["unknown_region"]),
     ("an empty list", lambda: list_message([]), ["malformed"]),
+    ("a USCC longer than any", lambda: list_message([listing(uscc="9" * 19)]), ["malformed"]),
+    ("a count beyond any", lambda: elimination_message(ZZ3, workers_resettled=2**40), ["malformed"]),
     # tips
     ("a tip", lambda: tip_message("410300"), None),
     ("a tip about an unknown region", lambda: tip_message("999999"), ["unknown_region"]),
     ("the same tip twice", lambda: tip_message("410200", id=TIP), ["duplicate_tip"]),
+    ("a tip whose id is not its message's", lambda: _renamed(tip_message("410300")), ["malformed"]),
     ("resolve a tip", lambda: resolution_message(TIP), None),
     ("resolve another region's tip", lambda: resolution_message(TIP, actor="region/410100/k"), ["unknown_tip"]),
     ("resolve an unknown tip", lambda: resolution_message("nope"), ["unknown_tip"]),
@@ -90,6 +93,11 @@ CASES: list[tuple[str, Callable, list[str] | None]] = [
     ("confirm in the wrong unit", lambda: resolution_message(TIP, "confirmed", entry=data.entry(5, region="410200", unit="万千瓦")),
      ["wrong_unit"]),
 ]
+
+
+def _renamed(envelope):
+    envelope.payload["submission_id"] = "x" * 64
+    return envelope
 
 
 @pytest.mark.parametrize("name, build, codes", CASES, ids=[c[0] for c in CASES])
@@ -105,7 +113,7 @@ def test_each_rule(campaign, reference, name, build, codes):
         assert facts == [] and len(rejections) == 1
         assert sorted(r["code"] for r in rejections[0].payload["reasons"]) == sorted(codes)
         assert rejections[0].causation_id == proposed.id
-        assert rejections[0].payload["submission_id"] == proposed.payload["submission_id"]
+        assert rejections[0].payload["submission_id"] == proposed.payload.get("submission_id")
 
 
 def test_a_rejected_verification_puts_the_item_back_on_the_plan_and_it_can_be_reported_again(campaign, reference):
