@@ -41,7 +41,13 @@ class LedgerService:
 
 
 def migrate_ledger(settings: Settings) -> None:
+    """Bring the schema up to date, then the projections: rebuilt from the log if their shape changed."""
     migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        LedgerRepository(engine).ensure_projections()
+    finally:
+        engine.dispose()
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
@@ -52,8 +58,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
         if keys is None:
             migrate_keys(settings.auth_database_url)
     repo = LedgerRepository(make_engine(settings.database_url, pool_size=max(settings.workers, 5)))
-    if run_migrations:
-        repo.ensure_projections()
     broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()

@@ -96,3 +96,14 @@ def test_a_ledger_rejection_points_back_at_the_submission_with_reasons_intake_ca
     assert refused.causation_id == SUBMISSION_ID  # intake settles the submission by this id
     assert refused.payload["submission_id"] == SUBMISSION_ID
     assert ReasonSchema(many=True).load(refused.payload["reasons"]) == [r.to_dict() for r in reasons]
+
+
+def test_every_message_type_intake_sends_is_one_the_ledger_judges_and_folds():
+    from services.ledger.domain.rules import _JUDGES
+    from services.ledger.domain.state import FOLDS
+
+    for name in ("REPORT_FILED", "REPORT_AMENDED", "DEPARTMENT_LIST_FILED", "ELIMINATION_REPORTED",
+                 "ELIMINATION_DECIDED", "TIP_FILED", "TIP_RESOLVED"):
+        sent = getattr(intake, name)
+        assert sent == getattr(ledger, name)
+        assert sent in _JUDGES and sent in FOLDS
