@@ -64,6 +64,7 @@ class EmbeddedSystem:
         self.urls: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self.keys: KeyStore | None = None
+        self._stopping = False
 
     def settings(self, name: str, **overrides) -> Settings:
         values = {"topology_prefix": self.topology.prefix, **overrides}
@@ -92,14 +93,22 @@ class EmbeddedSystem:
                                ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=True)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"
-        thread = threading.Thread(target=server.run, name=f"http:{name}", daemon=True)
+        thread = threading.Thread(target=self._serve, args=(server,), name=f"http:{name}", daemon=True)
         thread.start()
         self._threads.append(thread)
         if p.worker is not None:
             self.workers[name] = p.worker(service).start()
         log.info("%s listening on %s", name, self.urls[name])
 
+    def _serve(self, server) -> None:
+        try:
+            server.run()
+        except OSError:
+            if not self._stopping:  # closing the server's sockets under its loop ends it this way
+                raise
+
     def stop(self) -> None:
+        self._stopping = True
         for worker in reversed(list(self.workers.values())):
             worker.stop()
         for server in self.servers.values():

@@ -18,7 +18,7 @@ from .events import (
     TIP_FILED, TIP_RESOLVED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_decision,
     parse_department_list, parse_elimination, parse_report_filed, parse_tip, parse_tip_resolution,
 )
-from .state import ELIMINATED, VERIFIED, WITHDRAWN, CapacityItem, LedgerState, match_key
+from .state import ELIMINATED, VERIFIED, WITHDRAWN, CapacityItem, LedgerState, supersession
 
 #: The basis each department files its lists on (SPEC §2); 工信 (industry) leads and files on any.
 DEPARTMENT_BASES = {"industry": None, "environment": {"emissions"}, "development": {"energy"},
@@ -95,7 +95,9 @@ def _judge_amendment(state: LedgerState, message: Envelope, reference: Reference
     occurred_at = _instant(message.occurred_at)
     _check_actor(message.actor, report.region)
     _check_report(state, report, reference, now, amendment=True)
-    return [_fact(message, report_stream(report.region, report.year), report.region, report.to_payload(), occurred_at)]
+    payload = {**report.to_payload(), **supersession(state, state.reports[(report.region, report.year)].item_ids,
+                                                     report.to_payload()["entries"])}
+    return [_fact(message, report_stream(report.region, report.year), report.region, payload, occurred_at)]
 
 
 def _judge_department_list(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
@@ -307,10 +309,9 @@ def _check_report(state: LedgerState, report: ReportFiled, reference: Reference,
         reasons.append(Reason("nothing_to_amend", f"{report.region} has filed no {report.year} report to amend",
                               "尚未报送本年度报告，无可更正"))
     if existing is not None and amendment:
-        kept = {match_key(vars(entry)) for entry in report.entries}
-        for item_id in existing.item_ids:
+        for item_id in supersession(state, existing.item_ids, [vars(entry) for entry in report.entries])["withdrawn"]:
             item = state.items[item_id]
-            if item.status in (ELIMINATED, VERIFIED) and match_key(item) not in kept:
+            if item.status in (ELIMINATED, VERIFIED):
                 reasons.append(Reason("drops_eliminated_item",
                                       f"the amendment leaves out {item_id}, already reported {item.status}",
                                       "更正报告不得删除已报送淘汰的条目"))

@@ -349,40 +349,51 @@ def match_key(entry: Any) -> tuple[str, str, str]:
     return entry["uscc"], entry["industry"], entry["equipment"]
 
 
+
+def supersession(state: LedgerState, current_ids: list[str], entries: list[Any]) -> dict[str, list]:
+    """What an amendment does to the report's current items, decided when it is recorded and
+    written into its payload (so every reader of the log applies it the same way, without
+    redoing it): for each row, the current item it updates (same enterprise, industry and
+    equipment: ``match_key``) or None for a new item; and the current items it leaves out,
+    which are withdrawn (the rules refuse an amendment that leaves out eliminated capacity)."""
+    pool: dict[tuple, list[str]] = {}
+    for item_id in current_ids:
+        pool.setdefault(match_key(state.items[item_id]), []).append(item_id)
+    matched = []
+    for entry in entries:
+        candidates = pool.get(match_key(entry))
+        matched.append(candidates.pop(0) if candidates else None)
+    return {"matched": matched, "withdrawn": [item_id for ids in pool.values() for item_id in ids]}
+
+
 _AMENDABLE = ("enterprise", "county", "equipment_count", "capacity", "unit", "target_source", "planned_date", "method",
               "workers_affected", "remarks")
 
 
 def _fold_report_amended(state: LedgerState, seq: int, occurred_at: str, report: Any, touched: Touched | None) -> None:
-    """The amendment supersedes the report: a row matching a current item (``match_key``) updates
-    it and keeps its status; a new row is a new item; a current item left out is withdrawn (the
-    rules refuse an amendment that leaves out capacity already reported eliminated)."""
+    """The amendment supersedes the report as its payload says (``supersession``): a matched
+    row updates its item, which keeps its status and id; a new row is a new item; a left-out
+    item is withdrawn."""
     region, year = report["region"], report["year"]
     record = state.reports[(region, year)]
-    pool: dict[tuple, list[CapacityItem]] = {}
-    for item_id in record.item_ids:
-        item = state.items[item_id]
-        pool.setdefault(match_key(item), []).append(item)
     item_ids = []
-    for number, entry in enumerate(report["entries"], start=1):
-        candidates = pool.get(match_key(entry))
-        if candidates:
-            item = candidates.pop(0)
+    for number, (entry, item_id) in enumerate(zip(report["entries"], report["matched"]), start=1):
+        if item_id is not None:
+            item = state.items[item_id]
             for name in _AMENDABLE:
                 setattr(item, name, entry[name])
             item.report_seq = seq
             item.event_seqs.append(seq)
-            _mark(touched, "items", item.item_id, False)
+            _mark(touched, "items", item_id, False)
         else:
             item_id = f"{region}-{year}-{seq}-{number}"
             _new_item(state, item_id, region, year, seq, entry, "report", None, touched)
-            item = state.items[item_id]
-        item_ids.append(item.item_id)
-    for left_out in pool.values():
-        for item in left_out:
-            item.status = WITHDRAWN
-            item.event_seqs.append(seq)
-            _mark(touched, "items", item.item_id, False)
+        item_ids.append(item_id)
+    for item_id in report["withdrawn"]:
+        item = state.items[item_id]
+        item.status = WITHDRAWN
+        item.event_seqs.append(seq)
+        _mark(touched, "items", item_id, False)
     record.submission_id, record.seq, record.document_no = report["submission_id"], seq, report["document_no"]
     record.signed_by, record.zero_report, record.item_ids = report["signed_by"], report["zero_report"], item_ids
     record.amended_at = occurred_at
