@@ -1,6 +1,8 @@
 """``zeroclear``: run the system, manage keys, and audit the ledger from the command line."""
 from __future__ import annotations
 
+import importlib
+
 import json
 import logging
 import os
@@ -78,7 +80,7 @@ def serve(service, workers):
 
 
 @main.command()
-@click.argument("service", type=click.Choice([s for s in SERVICES if s in ("intake", "ledger")]))
+@click.argument("service", type=click.Choice([s for s in SERVICES if s in ("intake", "ledger", "assessment")]))
 def worker(service):
     """Run one service's background work: the ledger's inbox consumer and publisher, intake's relay."""
     from .services import parts
@@ -256,3 +258,73 @@ def topology():
     from shared.topology import Topology
 
     _echo_json(Topology(Settings.from_env("ledger").topology_prefix).describe())
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="The year assessed.")
+@click.option("--from-export", "export_file", type=click.Path(exists=True, dir_okay=False),
+              help="Recompute offline from a ledger export (checked first) instead of the service's read model.")
+@click.option("--as-of", "as_of", type=int, help="A log position (seq): the scores as the log stood then.")
+@click.option("--cut-off", "cut_off", help="What counts as done in time (default: end of the acceptance stage).")
+def assess(year, export_file, as_of, cut_off):
+    """Score every region for a year (SPEC §6) and print the result with its digest: the same code
+    the assessment service runs, so the digest equals the one it shows or published."""
+    from shared.clock import format_instant, parse_instant
+    from shared.reference import default_reference
+
+    # By name, like the runner: the command line may know every service, the services not each other.
+    campaign = importlib.import_module("services.assessment.domain.campaign")
+    scoring = importlib.import_module("services.assessment.domain.scoring")
+    CampaignState, score, default_cut_off = campaign.CampaignState, scoring.assess, scoring.default_cut_off
+
+    reference = default_reference()
+    try:
+        cut = format_instant(parse_instant(cut_off)) if cut_off else default_cut_off(reference.calendar, year)
+    except ValueError:
+        raise click.BadParameter("an ISO time with a UTC offset", param_hint="--cut-off") from None
+    state = CampaignState()
+    if export_file:
+        for event in _checked_export_events(export_file, as_of):
+            state.apply(event)
+    else:
+        from .services import parts
+
+        service = parts("assessment").bootstrap(Settings.from_env("assessment"))
+        try:
+            for event in service.repo.events(upto=as_of):
+                state.apply(event)
+        finally:
+            service.close()
+    names = {code: region.name for code, region in reference.regions.items()}
+    _echo_json(score(state, year, cut_off=cut, names=names, weights=_weights()))
+
+
+def _weights():
+    import os
+
+    try:
+        return importlib.import_module("services.assessment.bootstrap").weights_from(os.environ)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _checked_export_events(export_file: str, upto: int | None):
+    """The events of an export whose chain verifies to its checkpoint (exit status 1 otherwise)."""
+    import orjson
+
+    from services.ledger.audit import export_records
+    from services.ledger.domain.chain import verify
+
+    with open(export_file, "rb") as handle:
+        lines = handle.read().splitlines()
+    checkpoint = orjson.loads(lines[-1]).get("checkpoint", {}) if lines else {}
+    verdict = verify(export_records(iter(lines)), expected_count=checkpoint.get("count"),
+                     expected_head=checkpoint.get("head"))
+    if not verdict.ok:
+        click.echo(f"the export does not verify: first bad seq {verdict.first_bad_seq} ({verdict.reason})", err=True)
+        sys.exit(1)
+    for line in lines:
+        record = orjson.loads(line)
+        if "checkpoint" in record or (upto is not None and record["seq"] > upto):
+            break
+        yield record

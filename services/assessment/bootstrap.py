@@ -1,21 +1,85 @@
-"""The assessment service's composition root. It has no state of its own yet: only its HTTP app."""
+"""The assessment service's composition root: settings → adapters → read model. Nothing connects
+at import; the follower and the outbox relay run in its worker (entrypoints/worker.py)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Mapping
 
-from shared.config import Settings
-from shared.keys import KeyStore
+from shared.broker import Broker
+from shared.clock import Clock, SystemClock
+from shared.config import Settings, SettingsError
+from shared.db import make_engine, migrate
+from shared.feed import FeedClient, LedgerFollower
+from shared.keys import KeyStore, migrate_keys
+from shared.outbox import Outbox, OutboxRelay
+from shared.reference import Reference, default_reference
+from shared.topology import Topology
+
+from .adapters.repository import AssessmentRepository
+from .adapters.tables import ledger_position, outbox
+from .domain.scoring import DEFAULT_WEIGHTS
+from .read_model import ReadModel
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version_assessment"
+WEIGHTS_VARIABLE = "ZEROCLEAR_ASSESSMENT_WEIGHTS"
 
 
 @dataclass
 class Service:
     settings: Settings
+    repo: AssessmentRepository
+    model: ReadModel
+    relay: OutboxRelay
+    follower: LedgerFollower
+    broker: Broker
     keys: KeyStore
+    reference: Reference
+    clock: Clock
+    weights: tuple[Decimal, ...]
 
     def close(self) -> None:
+        self.repo.engine.dispose()
         self.keys.engine.dispose()
 
 
-def bootstrap(settings: Settings | None = None, *, keys: KeyStore | None = None, **_ignored) -> Service:
+def migrate_assessment(settings: Settings) -> None:
+    migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
+
+
+def weights_from(env: Mapping[str, str]) -> tuple[Decimal, ...]:
+    """The five criteria's weights (SPEC §6, default 0.2 each), e.g. "0.3,0.1,0.1,0.2,0.3"."""
+    text = env.get(WEIGHTS_VARIABLE)
+    if not text:
+        return DEFAULT_WEIGHTS
+    try:
+        weights = tuple(Decimal(part.strip()) for part in text.split(","))
+    except InvalidOperation:
+        raise SettingsError(f"{WEIGHTS_VARIABLE}: five decimals separated by commas, e.g. 0.2,0.2,0.2,0.2,0.2") from None
+    if len(weights) != 5 or any(not w.is_finite() or w < 0 for w in weights) or sum(weights) != 1:
+        raise SettingsError(f"{WEIGHTS_VARIABLE}: five weights, none negative, summing to 1 (got {text!r})")
+    return weights
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
+              keys: KeyStore | None = None, broker: Broker | None = None, run_migrations: bool = True,
+              env: Mapping[str, str] | None = None) -> Service:
     settings = settings or Settings.from_env("assessment")
-    return Service(settings, keys or KeyStore.from_url(settings.auth_database_url))
+    if run_migrations:
+        migrate_assessment(settings)
+        if keys is None:
+            migrate_keys(settings.auth_database_url)
+    engine = make_engine(settings.database_url, pool_size=max(settings.workers, 5))
+    box = Outbox(outbox)
+    repo = AssessmentRepository(engine, box)
+    broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
+    relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size)
+    follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
+                              FeedClient(settings.ledger_url, settings.service_key), broker=broker,
+                              subscriber="assessment", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
+    return Service(settings, repo, ReadModel(repo), relay, follower, broker,
+                   keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
+                   clock or SystemClock(), weights_from(os.environ if env is None else env))

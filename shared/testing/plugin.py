@@ -96,7 +96,8 @@ def _delete_topology(running) -> None:
     broker = Broker(AMQP_URL, running.topology)
     conn = broker.connect()
     try:
-        broker.delete(conn, [running.topology.inbox_queue, running.topology.subscriber_queue("intake")])
+        broker.delete(conn, [running.topology.inbox_queue, *(running.topology.subscriber_queue(name)
+                                                             for name in ("intake", "assessment"))])
     finally:
         conn.release()
 

@@ -90,6 +90,8 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
     refused = kaifeng.post("intake", "/v1/eliminations", json={**eliminate, "item_id": added_id})
     assert refused.status_code == 404
     assert kaifeng.get("ledger", f"/v1/items/{added_id}").status_code == 404
+    one = zhengzhou.get("ledger", f"/v1/items/{kept_id}").json()
+    assert (one["item_id"], one["status"], one["capacity"], one["workers_resettled"]) == (kept_id, "verified", "15", 100)
 
     checkpoint()
     history = office.get("ledger", f"/v1/items/{kept_id}/history").json()["events"]

@@ -521,7 +521,8 @@ def _delete_topology(prefix: str) -> None:
     broker = Broker(AMQP_URL, topology)
     conn = broker.connect()
     try:
-        broker.delete(conn, [topology.inbox_queue, topology.subscriber_queue("intake")])
+        broker.delete(conn, [topology.inbox_queue, topology.subscriber_queue("intake"),
+                             topology.subscriber_queue("assessment")])
     finally:
         conn.release()
 

@@ -1,12 +1,184 @@
-"""The assessment service's HTTP app: health and OpenAPI for now; scoring arrives with issue 4."""
-from flask import Flask
+"""The assessment service's HTTP API (SPEC §6): every region's draft or final scores for a year as
+of any log position, the office's inputs for the two judged criteria, and publication.
 
-from shared.http import create_app as create_base_app
+Scores are computed from the service's own copy of the ledger's events with the same code that
+``zeroclear assess --from-export`` runs offline, so an auditor recomputes the same numbers."""
+from __future__ import annotations
+
+import hashlib
+import time
+
+from flask import Flask, request
+
+from shared import canonical
+from shared.clock import format_instant, parse_instant
+from shared.envelope import new_envelope, new_id
+from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
 from ..bootstrap import Service
+from ..domain.scoring import assess, default_cut_off, province_summary
+from . import schemas
+
+INPUT_FILED = "assessment.input_filed.v1"
+PUBLISHED = "assessment.published.v1"
+READERS = ("office", "auditor", "service", "region")
 
 
 def create_app(service: Service) -> Flask:
-    app, _api = create_base_app("zeroclear.assessment", title="zeroclear assessment")
+    def ready() -> dict:
+        try:
+            service.repo.head()
+            return {"database": "ok"}
+        except Exception as exc:  # reported, not raised: readiness is a question
+            return {"database": f"unavailable: {exc.__class__.__name__}"}
+
+    app, api = create_base_app("zeroclear.assessment", title="zeroclear assessment", ready=ready,
+                               max_body_bytes=service.settings.max_body_bytes)
     app.extensions["zeroclear.keys"] = service.keys
+    api.register_blueprint(_blueprint(service))
     return app
+
+
+def _blueprint(service: Service) -> ApiBlueprint:
+    blp = ApiBlueprint("assessment", __name__, url_prefix="/v1", description="考核: scores per region and year")
+    names = {code: region.name for code, region in service.reference.regions.items()}
+
+    def position(as_of: str | None) -> int | None:
+        """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""
+        if not as_of:
+            return None
+        head = service.repo.head()
+        if as_of.isdigit():
+            seq = int(as_of)
+            if seq > head:
+                raise Problem(409, "Not there yet", f"the assessment has followed the log to {head}, not {seq}",
+                              kind="not-yet", errors=[{"field": "query:as_of", "message": f"at most {head}"}])
+            return seq
+        try:
+            return service.repo.position_at(format_instant(parse_instant(as_of)))
+        except ValueError:
+            raise Problem(400, "Bad as_of", "a log position (seq) or an ISO time with a UTC offset", kind="validation",
+                          errors=[{"field": "query:as_of", "message": "a seq or an ISO 8601 time"}]) from None
+
+    def known_year(year: int) -> None:
+        if not service.reference.calendar.first_year <= year <= 2999:
+            raise Problem(404, "Not found", f"the campaign has no year {year}", kind="not-found")
+
+    def result(year: int, args: dict) -> dict:
+        known_year(year)
+        cut_off = format_instant(parse_instant(args["cut_off"])) if args.get("cut_off") else \
+            default_cut_off(service.reference.calendar, year)
+        return service.model.using(position(args.get("as_of")), lambda state: assess(
+            state, year, cut_off=cut_off, weights=service.weights, names=names))
+
+    def visible(found: dict) -> dict:
+        """A region key sees its own region's row only."""
+        principal = current_principal()
+        if principal.role != "region":
+            return found
+        return {**found, "regions": [r for r in found["regions"] if r["region"] == principal.region]}
+
+    @blp.route("/assessments/<int:year>")
+    @require(*READERS)
+    @blp.arguments(schemas.AssessmentQuery, location="query")
+    @blp.response(200, schemas.AssessmentSchema)
+    def year_assessment(args, year):
+        """Every region's five criteria, total, grade, cleared (清零) or not, draft or final, and for
+        each lost point the events (``seq``) that caused it; as of now or ``as_of``."""
+        return visible(result(year, args))
+
+    @blp.route("/assessments/<int:year>/summary")
+    @require("office", "auditor", "service")
+    @blp.arguments(schemas.AssessmentQuery, location="query")
+    @blp.response(200, schemas.SummarySchema)
+    def summary(args, year):
+        """The province: regions cleared, capacity eliminated and verified per industry (in its
+        unit), and the ranking."""
+        known_year(year)
+        cut_off = format_instant(parse_instant(args["cut_off"])) if args.get("cut_off") else \
+            default_cut_off(service.reference.calendar, year)
+
+        def both(state):
+            found = assess(state, year, cut_off=cut_off, weights=service.weights, names=names)
+            return province_summary(state, year, cut_off, found)
+        return service.model.using(position(args.get("as_of")), both)
+
+    @blp.route("/assessments/<int:year>/<region>")
+    @require(*READERS)
+    @blp.arguments(schemas.AssessmentQuery, location="query")
+    @blp.response(200, schemas.RegionAssessmentSchema)
+    def region_assessment(args, year, region):
+        """One region's assessment (404 for another region's, to a region key)."""
+        principal = current_principal()
+        found = result(year, args)
+        row = next((r for r in found["regions"] if r["region"] == region), None)
+        if row is None or (principal.role == "region" and principal.region != region):
+            raise Problem(404, "Not found", f"no assessment of {region} for {year}", kind="not-found")
+        return {"year": year, "cut_off": found["cut_off"], "position": found["position"], **row}
+
+    @blp.route("/assessment-inputs", methods=["POST"])
+    @require("office")
+    @blp.arguments(schemas.input_schema(service.reference, service.clock)())
+    @blp.response(202, schemas.AcceptedSchema)
+    def assessment_input(data):
+        """The office's score (0–100, with a note) for criterion 2 (leadership and coordination) or
+        3 (policy support) of a region's year; it goes onto the log, and a later one replaces it."""
+        payload = {"region": data["region"], "year": data["year"], "criterion": data["criterion"],
+                   "score": data["score"], "note": data["note"]}
+        return submit(INPUT_FILED, "input", payload, region=data["region"], year=data["year"], body=data)
+
+    @blp.route("/assessments/<int:year>/publish", methods=["POST"])
+    @require("office")
+    @blp.arguments(schemas.PublishSchema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def publish(data, year):
+        """Publish the year's assessment as it stands on the log now: the scores, weights, cut-off,
+        the log position they were computed at and their digest are recorded on the ledger.
+        Every office input must be in; otherwise 409 lists what is missing."""
+        found = result(year, {"cut_off": data.get("cut_off")})
+        missing = [{"region": r["region"], "criteria": r["missing_inputs"]} for r in found["regions"] if r["missing_inputs"]]
+        if missing or not found["regions"]:
+            raise Problem(409, "Inputs missing", f"{len(missing)} region(s) lack the office's scores; nothing published"
+                          if missing else f"no region is expected to report for {year}", kind="inputs-missing",
+                          missing=missing)
+        payload = {"year": year, "cut_off": found["cut_off"], "position": found["position"], "digest": found["digest"],
+                   "result": found}
+        answer, status = submit(PUBLISHED, "publication", payload, region=None, year=year,
+                                body={"year": year, "position": found["position"], "digest": found["digest"]})
+        return {**answer, "digest": found["digest"], "position": found["position"]}, status
+
+    def submit(message_type: str, kind: str, payload: dict, *, region, year, body: dict):
+        principal = current_principal()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not schemas.IDEMPOTENCY_KEY.match(key):
+            raise Problem(400, "Bad Idempotency-Key", "1 to 200 visible ASCII characters", kind="validation",
+                          errors=[{"field": "header:Idempotency-Key", "message": "1 to 200 visible ASCII characters"}])
+        submission_id = new_id()
+        message = new_envelope(message_type, {"submission_id": submission_id, **payload}, actor=principal.actor,
+                               occurred_at=service.clock.now(), id=submission_id)
+        answer = {"submission_id": submission_id, "status": "pending", "status_url": f"/v1/submissions/{submission_id}"}
+        fingerprint = hashlib.sha256(request.path.encode() + canonical.dumps(body)).hexdigest()
+        status, answer = service.repo.submit(message, kind=kind, region=region, year=year, key_id=principal.key_id,
+                                             idempotency=(key, fingerprint) if key else None, answer=answer)
+        if status == 422:
+            raise Problem(422, "Idempotency-Key reused", "this Idempotency-Key was used for a different request",
+                          kind="idempotency-conflict")
+        return answer, status
+
+    @blp.route("/submissions/<submission_id>")
+    @require("office", "auditor", "service")
+    @blp.arguments(schemas.StatusQuery, location="query")
+    @blp.response(200, schemas.SubmissionSchema)
+    def submission(args, submission_id):
+        """An input's or a publication's status: pending, recorded (with its ledger seq and hash)
+        or rejected (with the ledger's reasons). ``?wait=N`` holds the answer while pending."""
+        row = service.repo.submission(submission_id)
+        if row is None:
+            raise Problem(404, "Not found", "no such submission", kind="not-found")
+        deadline = time.monotonic() + args["wait"]
+        while row["status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            row = service.repo.submission(submission_id)
+        return row
+
+    return blp

@@ -12,6 +12,8 @@ from decimal import Decimal
 from collections.abc import Mapping
 from typing import Any
 
+from shared import canonical
+
 REPORT_FILED = "intake.report_filed.v1"
 REPORT_AMENDED = "intake.report_amended.v1"
 DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
@@ -19,6 +21,8 @@ ELIMINATION_REPORTED = "intake.elimination_reported.v1"
 ELIMINATION_DECIDED = "intake.elimination_decided.v1"
 TIP_FILED = "intake.tip_filed.v1"
 TIP_RESOLVED = "intake.tip_resolved.v1"
+ASSESSMENT_INPUT_FILED = "assessment.input_filed.v1"
+ASSESSMENT_PUBLISHED = "assessment.published.v1"
 SUBMISSION_REJECTED = "ledger.submission_rejected.v1"
 YEAR_OPENED = "ledger.year_opened.v1"
 
@@ -344,3 +348,73 @@ def _date(raw, where, reasons, name: str = "planned_date") -> str | None:
         reasons.append(Reason("malformed", f"{where}{name} must be an ISO date", f"{where}{name} 日期格式错误"))
         return None
 
+
+
+# -- assessment -----------------------------------------------------------------------------------
+SCORE_TEXT = re.compile(r"^(100(\.0{1,2})?|[1-9]?[0-9](\.[0-9]{1,2})?)$")
+DIGEST_TEXT = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class AssessmentInput:
+    """The office's score (0–100) for criterion 2 or 3 of a region's year (SPEC §6)."""
+
+    submission_id: str
+    region: str
+    year: int
+    criterion: int
+    score: str
+    note: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def parse_assessment_input(payload: Mapping[str, Any]) -> AssessmentInput:
+    reasons: list[Reason] = []
+    fields = _typed(payload, (("submission_id", str), ("region", str), ("year", int), ("criterion", int),
+                              ("score", str), ("note", str)), "", reasons)
+    if isinstance(fields.get("criterion"), int) and fields["criterion"] not in (2, 3):
+        reasons.append(Reason("malformed", "criterion must be 2 or 3", "评分项须为2或3"))
+    if isinstance(fields.get("score"), str) and not SCORE_TEXT.match(fields["score"]):
+        reasons.append(Reason("malformed", "score must be a decimal from 0 to 100 with at most 2 places",
+                              "分数须为0至100，最多两位小数"))
+    if reasons:
+        raise Malformed(reasons)
+    return AssessmentInput(**fields)
+
+
+@dataclass(frozen=True)
+class AssessmentPublished:
+    """A year's published assessment: the result's digest, the log position and cut-off it was
+    computed at, and the result itself, so anyone can recompute and compare."""
+
+    submission_id: str
+    year: int
+    cut_off: str
+    position: int
+    digest: str
+    result: Mapping[str, Any]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"submission_id": self.submission_id, "year": self.year, "cut_off": self.cut_off,
+                "position": self.position, "digest": self.digest, "result": dict(self.result)}
+
+
+def parse_publication(payload: Mapping[str, Any]) -> AssessmentPublished:
+    reasons: list[Reason] = []
+    fields = _typed(payload, (("submission_id", str), ("year", int), ("cut_off", str), ("position", int),
+                              ("digest", str)), "", reasons)
+    result = payload.get("result") if isinstance(payload, Mapping) else None
+    if not isinstance(result, Mapping):
+        reasons.append(Reason("malformed", "result must be an object", "result 格式错误"))
+    else:
+        try:
+            canonical.dumps_checked(result)
+        except canonical.NotCanonicalisable as exc:
+            reasons.append(Reason("malformed", f"result: {exc}", "result 格式错误"))
+    if isinstance(fields.get("digest"), str) and not DIGEST_TEXT.match(fields["digest"]):
+        reasons.append(Reason("malformed", "digest must be a SHA-256 hex digest", "digest 格式错误"))
+    if reasons:
+        raise Malformed(reasons)
+    return AssessmentPublished(result=result, **fields)

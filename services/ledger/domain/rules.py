@@ -14,6 +14,7 @@ from shared.reference import Reference
 
 
 from .events import (
+    ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, parse_assessment_input, parse_publication,
     DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, SUBMISSION_REJECTED,
     TIP_FILED, TIP_RESOLVED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_decision,
     parse_department_list, parse_elimination, parse_report_filed, parse_tip, parse_tip_resolution,
@@ -239,6 +240,36 @@ def _judge_tip_resolution(state: LedgerState, message: Envelope, reference: Refe
     return _with_year(state, year, message, reference, now, fact) if entry is not None else [fact]
 
 
+def _judge_assessment_input(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    given = parse_assessment_input(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    if _actor(message.actor)[0] != "office":
+        raise Rejected(Reason("not_allowed", "only the provincial office enters assessment scores", "仅省办公室可录入考核评分"))
+    reasons = []
+    if given.region not in reference.regions:
+        reasons.append(Reason("unknown_region", f"{given.region} is not a region on the register", "地区代码不在名录中"))
+    _check_year(given.year, reference, now, reasons)
+    if reasons:
+        raise Rejected(*reasons)
+    fact = _fact(message, f"assessment/{given.region}/{given.year}", given.region, given.to_payload(), occurred_at)
+    return _with_year(state, given.year, message, reference, now, fact)
+
+
+def _judge_publication(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    published = parse_publication(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    if _actor(message.actor)[0] != "office":
+        raise Rejected(Reason("not_allowed", "only the provincial office publishes an assessment", "仅省办公室可发布考核结果"))
+    reasons = []
+    _check_year(published.year, reference, now, reasons)
+    if not 0 <= published.position <= state.seq:
+        reasons.append(Reason("position_out_of_range", f"position {published.position} is not on the log (head {state.seq})",
+                              "所据台账位置不存在"))
+    if reasons:
+        raise Rejected(*reasons)
+    return [_fact(message, f"assessment/{published.year}", None, published.to_payload(), occurred_at)]
+
+
 def _revealed(state: LedgerState, region: str, year: int, uscc: str) -> str | None:
     """What a confirmed tip reveals: capacity under a zero report, capacity the region's report
     leaves out (or no report at all), or nothing new."""
@@ -365,4 +396,6 @@ _JUDGES = {
     ELIMINATION_DECIDED: _judge_decision,
     TIP_FILED: _judge_tip,
     TIP_RESOLVED: _judge_tip_resolution,
+    ASSESSMENT_INPUT_FILED: _judge_assessment_input,
+    ASSESSMENT_PUBLISHED: _judge_publication,
 }

@@ -125,12 +125,42 @@ class PageSchema(Schema):
 
 
 class ItemsPage(PageSchema):
-    items = fields.List(fields.Dict(), required=True)
+    items = fields.List(fields.Nested("ItemSchema"), required=True)
 
 
 class ItemSchema(Schema):
-    class Meta:
-        unknown = "include"
+    """A capacity item as readers see it at a moment (status judged then, ``overdue`` too)."""
+
+    item_id = fields.String(required=True)
+    region = fields.String(required=True)
+    year = fields.Integer(required=True)
+    report_seq = fields.Integer(required=True)
+    enterprise = fields.String(required=True)
+    uscc = fields.String(required=True)
+    county = fields.String(required=True)
+    industry = fields.String(required=True)
+    equipment = fields.String(required=True)
+    equipment_count = fields.Integer(required=True)
+    capacity = fields.String(required=True)
+    unit = fields.String(required=True)
+    target_source = fields.String(required=True)
+    planned_date = fields.String(required=True)
+    method = fields.String(required=True)
+    workers_affected = fields.Integer(required=True)
+    remarks = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["registered", "scheduled", "eliminated", "verified", "withdrawn"]})
+    recorded_status = fields.String(required=True, metadata={"description": "as the log left it, before the calendar's judgement"})
+    overdue = fields.Boolean(required=True)
+    source = fields.String(required=True, metadata={"enum": ["report", "tip"]})
+    tip_id = fields.String(allow_none=True)
+    eliminated_on = fields.String(allow_none=True)
+    elimination_method = fields.String(allow_none=True)
+    evidence = fields.String(allow_none=True)
+    workers_resettled = fields.Integer(allow_none=True)
+    elimination_seq = fields.Integer(allow_none=True)
+    verified_seq = fields.Integer(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    event_seqs = fields.List(fields.Integer(), required=True)
 
 
 class HistorySchema(Schema):

@@ -9,11 +9,11 @@ import pytest
 
 from shared.testing import data
 
-from services.ledger.domain.events import SUBMISSION_REJECTED
+from services.ledger.domain.events import ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, SUBMISSION_REJECTED
 from services.ledger.domain.state import ELIMINATED, SCHEDULED, VERIFIED, WITHDRAWN, LedgerState
 
 from ..builders import (
-    amendment_message, decision_message, elimination_message, list_message, listing, record_in_memory,
+    message, amendment_message, decision_message, elimination_message, list_message, listing, record_in_memory,
     report_message, resolution_message, tip_message,
 )
 
@@ -90,9 +90,30 @@ CASES: list[tuple[str, Callable, list[str] | None]] = [
     ("resolve an unknown tip", lambda: resolution_message("nope"), ["unknown_tip"]),
     ("a duplicate of nothing", lambda: resolution_message(TIP, "duplicate", duplicate_of="nope"), ["unknown_tip"]),
     ("confirm without an entry", lambda: resolution_message(TIP, "confirmed"), ["malformed"]),
+    # assessment
+    ("an office score", lambda: _input("85.5"), None),
+    ("a score above 100", lambda: _input("100.5"), ["malformed"]),
+    ("a score for criterion 4", lambda: _input("80", criterion=4), ["malformed"]),
+    ("a region scoring itself", lambda: _input("100", actor="region/410100/k"), ["not_allowed"]),
+    ("a publication", lambda: _published(position=3), None),
+    ("a publication of a position not on the log", lambda: _published(position=10**6), ["position_out_of_range"]),
+    ("a publication by a region", lambda: _published(position=3, actor="region/410100/k"), ["not_allowed"]),
+    ("a publication with a float in it", lambda: _published(position=3, result={"total": 82.5}), ["malformed"]),
     ("confirm in the wrong unit", lambda: resolution_message(TIP, "confirmed", entry=data.entry(5, region="410200", unit="万千瓦")),
      ["wrong_unit"]),
 ]
+
+
+def _input(score: str, criterion: int = 2, actor: str = "office/k"):
+    payload = {"submission_id": "in-1", "region": "410100", "year": 2016, "criterion": criterion, "score": score,
+               "note": "评定"}
+    return message(ASSESSMENT_INPUT_FILED, payload, actor=actor, id="in-1")
+
+
+def _published(position: int, actor: str = "office/k", result: dict | None = None):
+    payload = {"submission_id": "pub-1", "year": 2016, "cut_off": "2017-01-03T15:59:59.999999Z", "position": position,
+               "digest": "a" * 64, "result": result if result is not None else {"total": "82.50"}}
+    return message(ASSESSMENT_PUBLISHED, payload, actor=actor, id="pub-1")
 
 
 def _renamed(envelope):

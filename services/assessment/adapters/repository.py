@@ -1,0 +1,107 @@
+"""The assessment's repository: its copy of the ledger's events (written by the follower, in
+``seq`` order, with the position in the same transaction), and the office's submissions it
+forwards to the ledger through its outbox, settled from what the ledger then records."""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Iterator
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shared.clock import format_instant
+from shared.db import bulk_insert, write_tx
+from shared.envelope import Envelope, RecordedEvent
+from shared.outbox import Outbox
+
+from .tables import idempotency_keys, ledger_events, submissions
+
+LEDGER_REJECTED = "ledger.submission_rejected.v1"
+PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
+
+
+class AssessmentRepository:
+    def __init__(self, engine: Engine, outbox: Outbox):
+        self.engine = engine
+        self.outbox = outbox
+
+    # -- the ledger's events -----------------------------------------------------------------
+    def apply_ledger_events(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
+        """Keep the events and settle the submissions the ledger has just decided."""
+        events = list(events)
+        bulk_insert(conn, ledger_events, [{
+            "seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+            "region": e.region, "payload": orjson.dumps(e.payload).decode(),
+        } for e in events])
+        decided = []
+        for event in events:
+            if event.type == LEDGER_REJECTED and event.causation_id:
+                decided.append({"sid": event.causation_id, "b_status": REJECTED, "b_seq": event.seq, "b_hash": event.hash,
+                                "b_at": event.recorded_at, "b_reasons": event.payload.get("reasons", [])})
+            else:
+                decided.append({"sid": event.id, "b_status": RECORDED, "b_seq": event.seq, "b_hash": event.hash,
+                                "b_at": event.recorded_at, "b_reasons": None})
+        ours = self._known(conn, [d["sid"] for d in decided])
+        rows = [d for d in decided if d["sid"] in ours]
+        if rows:
+            conn.execute(submissions.update().where(
+                submissions.c.submission_id == sa.bindparam("sid"), submissions.c.status == PENDING).values(
+                status=sa.bindparam("b_status"), seq=sa.bindparam("b_seq"), hash=sa.bindparam("b_hash"),
+                decided_at=sa.bindparam("b_at"), reasons=sa.bindparam("b_reasons")), rows)
+            self.outbox.settle(conn, [r["sid"] for r in rows])
+
+    def _known(self, conn: Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found.update(conn.execute(sa.select(submissions.c.submission_id).where(
+                submissions.c.submission_id.in_(ids[start:start + 500]))).scalars())
+        return found
+
+    def head(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ledger_events.c.seq), 0))).scalar_one())
+
+    def position_at(self, recorded_at: str) -> int:
+        """The last position recorded by ``recorded_at``."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ledger_events.c.seq), 0))
+                                    .where(ledger_events.c.recorded_at <= recorded_at)).scalar_one())
+
+    def events(self, after: int = 0, upto: int | None = None, chunk: int = 5000) -> Iterator[dict]:
+        """The kept events after ``after`` up to ``upto``, in ``seq`` order, as plain mappings."""
+        query = sa.select(ledger_events).where(ledger_events.c.seq > after).order_by(ledger_events.c.seq)
+        if upto is not None:
+            query = query.where(ledger_events.c.seq <= upto)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(stream_results=True, yield_per=chunk).execute(query).mappings():
+                yield {**row, "payload": orjson.loads(row["payload"])}
+
+    # -- the office's submissions ------------------------------------------------------------
+    def submit(self, message: Envelope, *, kind: str, region: str | None, year: int | None, key_id: str,
+               idempotency: tuple[str, str] | None, answer: dict) -> tuple[int, dict]:
+        """Store a submission with its outbox message (and its answer, for a retry) in one
+        transaction; a retry of the same request gets the first answer, another body a 422."""
+        with write_tx(self.engine) as conn:
+            if idempotency is not None:
+                key, fingerprint = idempotency
+                row = conn.execute(sa.select(idempotency_keys).where(
+                    idempotency_keys.c.key_id == key_id, idempotency_keys.c.idempotency_key == key)).mappings().first()
+                if row is not None:
+                    if row["fingerprint"] != fingerprint:
+                        return 422, {}
+                    return row["status_code"], json.loads(row["body"])
+            conn.execute(submissions.insert().values(
+                submission_id=message.id, kind=kind, region=region, year=year, actor=message.actor, key_id=key_id,
+                status=PENDING, submitted_at=format_instant(self.outbox.clock.now())))
+            self.outbox.add(conn, [message])
+            if idempotency is not None:
+                conn.execute(idempotency_keys.insert().values(key_id=key_id, idempotency_key=idempotency[0],
+                                                              fingerprint=idempotency[1], status_code=202,
+                                                              body=json.dumps(answer)))
+        return 202, answer
+
+    def submission(self, submission_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
+        return dict(row) if row else None
