@@ -57,7 +57,9 @@ def test_the_readme_examples_run_against_dev_py_run(tmp_path):
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         compact = result.stdout.replace(" ", "")
-        assert compact.count('"status":"recorded"') == 4, result.stdout  # report, elimination, verification, list
+        # the report, the elimination, its verification, the department list, the office's input
+        assert compact.count('"status":"recorded"') == 5, result.stdout
+        assert '"criteria":' in compact and '"digest":' in compact  # the assessment, online and offline
         assert '"receipt":"TIP-' in compact and '"status":"open"' in compact  # the tip, and following it
         assert '"kind":"omitted"' in compact  # the listed enterprise 郑州's report leaves out
         assert '"ok": true' in result.stdout and '"ok":true' in result.stdout.replace(" ", "")

@@ -18,6 +18,7 @@ from shared.outbox import Outbox
 from .tables import idempotency_keys, ledger_events, submissions
 
 LEDGER_REJECTED = "ledger.submission_rejected.v1"
+PUBLISHED = "assessment.published.v1"
 PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
 
 
@@ -67,6 +68,20 @@ class AssessmentRepository:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ledger_events.c.seq), 0))
                                     .where(ledger_events.c.recorded_at <= recorded_at)).scalar_one())
+
+    def publication(self, year: int, upto: int | None = None) -> dict | None:
+        """The latest publication of ``year``'s assessment on the log (up to ``upto``): its ledger
+        seq and time, and the position, cut-off and digest it published."""
+        query = sa.select(ledger_events).where(ledger_events.c.type == PUBLISHED).order_by(ledger_events.c.seq.desc())
+        if upto is not None:
+            query = query.where(ledger_events.c.seq <= upto)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                payload = orjson.loads(row["payload"])
+                if payload.get("year") == year:
+                    return {"seq": row["seq"], "recorded_at": row["recorded_at"], "position": payload["position"],
+                            "cut_off": payload["cut_off"], "digest": payload["digest"]}
+        return None
 
     def events(self, after: int = 0, upto: int | None = None, chunk: int = 5000) -> Iterator[dict]:
         """The kept events after ``after`` up to ``upto``, in ``seq`` order, as plain mappings."""

@@ -71,6 +71,15 @@ def _blueprint(service: Service) -> ApiBlueprint:
         return service.model.using(position(args.get("as_of")), lambda state: assess(
             state, year, cut_off=cut_off, weights=service.weights, names=names))
 
+    def with_publication(found: dict) -> dict:
+        """The result, and the year's latest publication on the log up to its position: once the
+        year is published it is ``final`` (the published numbers are those ``as_of`` its position
+        shows, with its digest); before, ``draft`` while an office input is missing, else
+        ``provisional``."""
+        published = service.repo.publication(found["year"], upto=found["position"])
+        status = "final" if published is not None else "draft" if found["draft"] else "provisional"
+        return {**found, "published": published, "status": status}
+
     def visible(found: dict) -> dict:
         """A region key sees its own region's row only."""
         principal = current_principal()
@@ -85,7 +94,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def year_assessment(args, year):
         """Every region's five criteria, total, grade, cleared (清零) or not, draft or final, and for
         each lost point the events (``seq``) that caused it; as of now or ``as_of``."""
-        return visible(result(year, args))
+        return visible(with_publication(result(year, args)))
 
     @blp.route("/assessments/<int:year>/summary")
     @require("office", "auditor", "service")

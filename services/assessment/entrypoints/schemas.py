@@ -119,6 +119,11 @@ class AssessmentSchema(Schema):
     regions = fields.List(fields.Dict(), required=True, metadata={
         "description": "per region: criteria (1–5: score, lost points with their seqs), total, grade, cleared, draft"})
     digest = fields.String(required=True, metadata={"description": "SHA-256 of the result's canonical JSON"})
+    status = fields.String(required=True, metadata={
+        "enum": ["draft", "provisional", "final"],
+        "description": "draft: an office input is missing; provisional: complete, not published; final: published"})
+    published = fields.Dict(allow_none=True, metadata={
+        "description": "the year's latest publication on the log: its seq, recorded_at, position, cut_off, digest"})
 
 
 class RegionAssessmentSchema(Schema):
