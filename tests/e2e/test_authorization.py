@@ -108,6 +108,16 @@ ENDPOINTS = [
     Endpoint("the live digest", lambda a, w: a.get("ledger", "/v1/state"),
              _expect(region_own=403, region_other=403, department=403, office=200, auditor=200, none=401)),
     Endpoint("verify (open)", lambda a, w: a.get("ledger", "/v1/verify"), {role: 200 for role in ROLES}),
+    Endpoint("a year's assessment", lambda a, w: a.get("assessment", "/v1/assessments/2016"), READ_ALL),
+    Endpoint("a region's assessment", lambda a, w: a.get("assessment", "/v1/assessments/2016/410100"), READ_OWN_OBJECT),
+    Endpoint("the province summary", lambda a, w: a.get("assessment", "/v1/assessments/2016/summary"),
+             _expect(region_own=403, region_other=403, department=403, office=200, auditor=200, none=401)),
+    Endpoint("an office input", lambda a, w: a.post("assessment", "/v1/assessment-inputs", json={
+        "region": "410100", "year": 2016, "criterion": 2, "score": "90", "note": "好"}),
+        _expect(region_own=403, region_other=403, department=403, office=202, auditor=403, none=401)),
+    Endpoint("publish (409: inputs missing, once allowed)", lambda a, w: a.post("assessment", "/v1/assessments/2016/publish",
+                                                                              json={}),
+             _expect(region_own=403, region_other=403, department=403, office=409, auditor=403, none=401)),
 ]
 
 
@@ -119,10 +129,12 @@ def test_every_endpoint_for_every_role(world, endpoint, role):
     assert answer.status_code == endpoint.expected[role], answer.text
 
 
-@pytest.mark.parametrize("path", ["/v1/items", "/v1/discrepancies", "/v1/tips", "/v1/events"])
-def test_a_region_reads_only_its_own_region(world, path):
+@pytest.mark.parametrize("service, path", [("ledger", "/v1/items"), ("ledger", "/v1/discrepancies"),
+                                           ("ledger", "/v1/tips"), ("ledger", "/v1/events"),
+                                           ("assessment", "/v1/assessments/2016")])
+def test_a_region_reads_only_its_own_region(world, service, path):
     other = world.api.as_key(world.keys["region-other"])
-    body = other.get("ledger", path, params={"region": "410100"}).json()
-    rows = body.get("items", body.get("tips", body.get("events", body.get("discrepancies"))))
+    body = other.get(service, path, params={"region": "410100"}).json()
+    rows = body.get("items", body.get("tips", body.get("events", body.get("discrepancies", body.get("regions")))))
     assert all(row.get("region") in ("410200", None) for row in rows)
     assert not [row for row in rows if row.get("region") == "410100"]
