@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 EXTRAS = {"run": "test", "test": "test", "bench": "test,bench"}
+#: System packages the project needs, with a file that shows each is there: a TrueType CJK font
+#: for the circulars' PDF (embedded in every document). The Dockerfile installs the same.
+SYSTEM_PACKAGES = {"fonts-wqy-zenhei": Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")}
 
 
 def ensure_environment(extras: str) -> None:
@@ -39,12 +42,37 @@ def ensure_environment(extras: str) -> None:
     stamp.write_text(wanted + "\n")
 
 
+def ensure_system_packages() -> None:
+    """Install what is missing with apt-get where that is possible (Debian or Ubuntu, as root or
+    with sudo); otherwise say what to install. Without the font the system still runs, and says
+    that PDF circulars are unavailable."""
+    missing = [name for name, marker in SYSTEM_PACKAGES.items() if not marker.exists()]
+    if not missing:
+        return
+    apt = "/usr/bin/apt-get"
+    prefix = [] if hasattr(os, "geteuid") and os.geteuid() == 0 else ["sudo", "-n"]
+    if Path(apt).exists():
+        print(f"installing system packages {', '.join(missing)} ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        done = subprocess.run([*prefix, apt, "install", "-y", "-q", "--no-install-recommends", *missing], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:  # the package lists may be missing on a fresh machine
+            subprocess.run([*prefix, apt, "update", "-q"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = subprocess.run([*prefix, apt, "install", "-y", "-q", "--no-install-recommends", *missing], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode == 0:
+            return
+    print(f"warning: could not install {', '.join(missing)} (PDF circulars will be unavailable); "
+          f"install it with your system's package manager", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment(EXTRAS[command])
+    ensure_system_packages()
     if command == "run":
         args = [str(BIN / "zeroclear"), "run", *rest]
     elif command == "test":

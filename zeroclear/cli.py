@@ -291,7 +291,7 @@ def assess(year, export_file, as_of, cut_off):
 
         service = parts("assessment").bootstrap(Settings.from_env("assessment"))
         try:
-            for event in service.repo.events(upto=as_of):
+            for event in service.repo.journal.events(upto=as_of):
                 state.apply(event)
         finally:
             service.close()

@@ -13,6 +13,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings, SettingsError
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
+from shared.journal import FoldedView
 from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
@@ -20,8 +21,8 @@ from shared.topology import Topology
 
 from .adapters.repository import AssessmentRepository
 from .adapters.tables import ledger_position, outbox
+from .domain.campaign import CampaignState
 from .domain.scoring import DEFAULT_WEIGHTS
-from .read_model import ReadModel
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_assessment"
@@ -32,7 +33,7 @@ WEIGHTS_VARIABLE = "ZEROCLEAR_ASSESSMENT_WEIGHTS"
 class Service:
     settings: Settings
     repo: AssessmentRepository
-    model: ReadModel
+    model: FoldedView  # the campaign state, folded from the journal, at any position
     relay: OutboxRelay
     follower: LedgerFollower
     broker: Broker
@@ -80,6 +81,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="assessment", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
-    return Service(settings, repo, ReadModel(repo), relay, follower, broker,
+    return Service(settings, repo, FoldedView(repo.journal, CampaignState), relay, follower, broker,
                    keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
                    clock or SystemClock(), weights_from(os.environ if env is None else env))

@@ -13,13 +13,13 @@ from services.assessment.adapters.tables import outbox
 from services.assessment.bootstrap import MIGRATIONS, VERSION_TABLE
 from services.assessment.domain.campaign import CampaignState
 from services.assessment.domain.scoring import assess, default_cut_off
-from services.assessment.read_model import ReadModel
 from services.ledger.domain.events import ASSESSMENT_INPUT_FILED
 from services.ledger.tests.builders import (
     amendment_message, decision_message, elimination_message, message, record_in_memory, report_message,
     resolution_message, tip_message,
 )
 from shared.db import make_engine, migrate, write_tx
+from shared.journal import FoldedView
 from shared.outbox import Outbox
 from shared.reference import default_reference
 from shared.testing import data
@@ -99,7 +99,7 @@ def test_live_read_model_fresh_replay_and_export_agree(tmp_path_factory, events,
     engine = make_engine(url, pool_size=1)
     try:
         repo = AssessmentRepository(engine, Outbox(outbox))
-        model = ReadModel(repo)
+        model = FoldedView(repo.journal, CampaignState)
         for start in range(0, len(events), batch):  # as the follower feeds it, asked along the way
             with write_tx(engine) as conn:
                 repo.apply_ledger_events(conn, events[start:start + batch])

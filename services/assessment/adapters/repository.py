@@ -4,15 +4,15 @@ forwards to the ledger through its outbox, settled from what the ledger then rec
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from typing import Iterable
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.clock import format_instant
-from shared.db import bulk_insert, write_tx
+from shared.db import write_tx
 from shared.envelope import Envelope, RecordedEvent
+from shared.journal import EventJournal
 from shared.outbox import Outbox
 
 from .tables import idempotency_keys, ledger_events, submissions
@@ -26,15 +26,13 @@ class AssessmentRepository:
     def __init__(self, engine: Engine, outbox: Outbox):
         self.engine = engine
         self.outbox = outbox
+        self.journal = EventJournal(engine, ledger_events)
 
     # -- the ledger's events -----------------------------------------------------------------
     def apply_ledger_events(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
         """Keep the events and settle the submissions the ledger has just decided."""
         events = list(events)
-        bulk_insert(conn, ledger_events, [{
-            "seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
-            "region": e.region, "payload": orjson.dumps(e.payload).decode(),
-        } for e in events])
+        self.journal.append(conn, events)
         decided = []
         for event in events:
             if event.type == LEDGER_REJECTED and event.causation_id:
@@ -59,38 +57,15 @@ class AssessmentRepository:
                 submissions.c.submission_id.in_(ids[start:start + 500]))).scalars())
         return found
 
-    def head(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ledger_events.c.seq), 0))).scalar_one())
-
-    def position_at(self, recorded_at: str) -> int:
-        """The last position recorded by ``recorded_at``."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ledger_events.c.seq), 0))
-                                    .where(ledger_events.c.recorded_at <= recorded_at)).scalar_one())
-
     def publication(self, year: int, upto: int | None = None) -> dict | None:
         """The latest publication of ``year``'s assessment on the log (up to ``upto``): its ledger
         seq and time, and the position, cut-off and digest it published."""
-        query = sa.select(ledger_events).where(ledger_events.c.type == PUBLISHED).order_by(ledger_events.c.seq.desc())
-        if upto is not None:
-            query = query.where(ledger_events.c.seq <= upto)
-        with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                payload = orjson.loads(row["payload"])
-                if payload.get("year") == year:
-                    return {"seq": row["seq"], "recorded_at": row["recorded_at"], "position": payload["position"],
-                            "cut_off": payload["cut_off"], "digest": payload["digest"]}
+        for event in self.journal.events(upto=upto, types=(PUBLISHED,), newest_first=True):
+            payload = event["payload"]
+            if payload.get("year") == year:
+                return {"seq": event["seq"], "recorded_at": event["recorded_at"], "position": payload["position"],
+                        "cut_off": payload["cut_off"], "digest": payload["digest"]}
         return None
-
-    def events(self, after: int = 0, upto: int | None = None, chunk: int = 5000) -> Iterator[dict]:
-        """The kept events after ``after`` up to ``upto``, in ``seq`` order, as plain mappings."""
-        query = sa.select(ledger_events).where(ledger_events.c.seq > after).order_by(ledger_events.c.seq)
-        if upto is not None:
-            query = query.where(ledger_events.c.seq <= upto)
-        with self.engine.connect() as conn:
-            for row in conn.execution_options(stream_results=True, yield_per=chunk).execute(query).mappings():
-                yield {**row, "payload": orjson.loads(row["payload"])}
 
     # -- the office's submissions ------------------------------------------------------------
     def submit(self, message: Envelope, *, kind: str, region: str | None, year: int | None, key_id: str,

@@ -4,19 +4,12 @@ publications) with their idempotent answers and outbox, and its place in the led
 import sqlalchemy as sa
 
 from shared.feed import position_table
+from shared.journal import journal_table
 from shared.outbox import outbox_table
 
 metadata = sa.MetaData()
 
-ledger_events = sa.Table(
-    "ledger_events", metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
-    sa.Column("type", sa.String(80), nullable=False),
-    sa.Column("occurred_at", sa.String(27), nullable=False),
-    sa.Column("recorded_at", sa.String(27), nullable=False),
-    sa.Column("region", sa.String(6)),
-    sa.Column("payload", sa.Text, nullable=False),
-)
+ledger_events = journal_table(metadata)
 
 submissions = sa.Table(
     "submissions", metadata,

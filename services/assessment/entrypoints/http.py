@@ -27,7 +27,7 @@ READERS = ("office", "auditor", "service", "region")
 def create_app(service: Service) -> Flask:
     def ready() -> dict:
         try:
-            service.repo.head()
+            service.repo.journal.head()
             return {"database": "ok"}
         except Exception as exc:  # reported, not raised: readiness is a question
             return {"database": f"unavailable: {exc.__class__.__name__}"}
@@ -47,7 +47,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
         """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""
         if not as_of:
             return None
-        head = service.repo.head()
+        head = service.repo.journal.head()
         if as_of.isdigit():
             seq = int(as_of)
             if seq > head:
@@ -55,7 +55,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
                               kind="not-yet", errors=[{"field": "query:as_of", "message": f"at most {head}"}])
             return seq
         try:
-            return service.repo.position_at(format_instant(parse_instant(as_of)))
+            return service.repo.journal.position_at(format_instant(parse_instant(as_of)))
         except ValueError:
             raise Problem(400, "Bad as_of", "a log position (seq) or an ISO time with a UTC offset", kind="validation",
                           errors=[{"field": "query:as_of", "message": "a seq or an ISO 8601 time"}]) from None

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from shared.feed import position_columns
+from shared.journal import journal_columns
 from shared.outbox import outbox_columns, outbox_indexes
 
 revision = "0001"
@@ -16,15 +17,7 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table(
-        "ledger_events",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
-        sa.Column("type", sa.String(80), nullable=False),
-        sa.Column("occurred_at", sa.String(27), nullable=False),
-        sa.Column("recorded_at", sa.String(27), nullable=False),
-        sa.Column("region", sa.String(6)),
-        sa.Column("payload", sa.Text, nullable=False),
-    )
+    op.create_table("ledger_events", *journal_columns())
     op.create_table(
         "submissions",
         sa.Column("submission_id", sa.String(36), primary_key=True),

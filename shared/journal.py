@@ -1,0 +1,102 @@
+"""A service's own copy of the ledger's recorded events, and a fold of it kept current.
+
+Services that read the log (assessment, notify) keep the events the ``LedgerFollower`` hands
+them — in ``seq`` order, the position in the same transaction — so that they can fold their own
+read model as of any position, and answer from their own database when the ledger is away. What
+they fold is theirs; this module only stores, reads and folds in order.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .db import bulk_insert
+from .envelope import RecordedEvent
+
+T = TypeVar("T")
+
+
+def journal_columns() -> list[sa.Column]:
+    """The journal's columns, for a service's table definition and its migration alike."""
+    return [
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
+        sa.Column("type", sa.String(80), nullable=False),
+        sa.Column("occurred_at", sa.String(27), nullable=False),
+        sa.Column("recorded_at", sa.String(27), nullable=False),
+        sa.Column("region", sa.String(6)),
+        sa.Column("payload", sa.Text, nullable=False),
+    ]
+
+
+def journal_table(metadata: sa.MetaData, name: str = "ledger_events") -> sa.Table:
+    return sa.Table(name, metadata, *journal_columns())
+
+
+class EventJournal:
+    def __init__(self, engine: Engine, table: sa.Table):
+        self.engine = engine
+        self.table = table
+
+    def append(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
+        bulk_insert(conn, self.table, [{
+            "seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+            "region": e.region, "payload": orjson.dumps(e.payload).decode(),
+        } for e in events])
+
+    def head(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(self.table.c.seq), 0))).scalar_one())
+
+    def position_at(self, recorded_at: str) -> int:
+        """The last position recorded by ``recorded_at``."""
+        t = self.table
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.seq), 0))
+                                    .where(t.c.recorded_at <= recorded_at)).scalar_one())
+
+    def events(self, after: int = 0, upto: int | None = None, *, types: tuple[str, ...] = (),
+               newest_first: bool = False, chunk: int = 5000) -> Iterator[dict[str, Any]]:
+        """The kept events after ``after`` up to ``upto`` (of ``types``, if given) as plain mappings."""
+        t = self.table
+        query = sa.select(t).where(t.c.seq > after).order_by(t.c.seq.desc() if newest_first else t.c.seq)
+        if upto is not None:
+            query = query.where(t.c.seq <= upto)
+        if types:
+            query = query.where(t.c.type.in_(types))
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(stream_results=True, yield_per=chunk).execute(query).mappings():
+                yield {**row, "payload": orjson.loads(row["payload"])}
+
+
+class Fold(Protocol):
+    seq: int
+
+    def apply(self, event: Any) -> None: ...
+
+
+class FoldedView:
+    """A fold of the journal: the head's kept in memory and advanced by what came since, an
+    earlier position folded afresh (the same fold, so the same state)."""
+
+    def __init__(self, journal: EventJournal, new: Callable[[], Fold]):
+        self.journal = journal
+        self.new = new
+        self._lock = threading.Lock()
+        self._live = new()
+
+    def using(self, upto: int | None, use: Callable[[Any], T]) -> T:
+        """``use(state)`` with the state after the event at ``upto`` (default: the last one kept)."""
+        with self._lock:
+            if upto is None or upto >= self._live.seq:
+                for event in self.journal.events(after=self._live.seq, upto=upto):
+                    self._live.apply(event)
+                if upto is None or upto == self._live.seq:
+                    return use(self._live)  # under the lock: the live state moves on only after
+        fresh = self.new()
+        for event in self.journal.events(upto=upto):
+            fresh.apply(event)
+        return use(fresh)
