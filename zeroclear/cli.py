@@ -80,9 +80,10 @@ def serve(service, workers):
 
 
 @main.command()
-@click.argument("service", type=click.Choice([s for s in SERVICES if s in ("intake", "ledger", "assessment")]))
+@click.argument("service", type=click.Choice(SERVICES))
 def worker(service):
-    """Run one service's background work: the ledger's inbox consumer and publisher, intake's relay."""
+    """Run one service's background work: the ledger's inbox consumer and publisher; the others'
+    outbox relay and ledger follower (and notify's scheduler)."""
     from .services import parts
 
     settings = Settings.from_env(service)

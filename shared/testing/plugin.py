@@ -97,7 +97,7 @@ def _delete_topology(running) -> None:
     conn = broker.connect()
     try:
         broker.delete(conn, [running.topology.inbox_queue, *(running.topology.subscriber_queue(name)
-                                                             for name in ("intake", "assessment"))])
+                                                             for name in ("intake", "assessment", "notify"))])
     finally:
         conn.release()
 

@@ -118,6 +118,11 @@ ENDPOINTS = [
     Endpoint("publish (409: inputs missing, once allowed)", lambda a, w: a.post("assessment", "/v1/assessments/2016/publish",
                                                                               json={}),
              _expect(region_own=403, region_other=403, department=403, office=409, auditor=403, none=401)),
+    Endpoint("alerts issued", lambda a, w: a.get("notify", "/v1/alerts"), READ_ALL),
+    Endpoint("check for overdue duties now", lambda a, w: a.post("notify", "/v1/alerts/check"),
+             _expect(region_own=403, region_other=403, department=403, office=200, auditor=403, none=401)),
+    Endpoint("the public announcement", lambda a, w: a.get("notify", "/public/announcement.json"),
+             {role: 200 for role in ROLES}),
 ]
 
 

@@ -12,7 +12,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 pytestmark = pytest.mark.e2e
-FUZZED = ("intake", "ledger", "assessment")
+FUZZED = ("intake", "ledger", "assessment", "notify")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ TIP_FILED = "intake.tip_filed.v1"
 TIP_RESOLVED = "intake.tip_resolved.v1"
 ASSESSMENT_INPUT_FILED = "assessment.input_filed.v1"
 ASSESSMENT_PUBLISHED = "assessment.published.v1"
+ALERT_ISSUED = "notify.alert_issued.v1"
 SUBMISSION_REJECTED = "ledger.submission_rejected.v1"
 YEAR_OPENED = "ledger.year_opened.v1"
 
@@ -305,7 +306,8 @@ def parse_tip_resolution(payload: Mapping[str, Any]) -> TipResolved:
 
 #: The longest text each field may hold (the projection columns' sizes); any other text field 5000.
 MAX_LENGTH = {"submission_id": 64, "region": 6, "uscc": 18, "industry": 32, "unit": 16, "method": 16, "item_id": 64,
-              "tip_id": 64, "duplicate_of": 64, "department": 16, "basis": 16, "resolution": 16, "decision": 16}
+              "tip_id": 64, "duplicate_of": 64, "department": 16, "basis": 16, "resolution": 16, "decision": 16,
+              "subject": 80, "rule": 32, "recipient": 16, "deadline": 27}
 DEFAULT_MAX_LENGTH = 5000
 
 
@@ -418,3 +420,42 @@ def parse_publication(payload: Mapping[str, Any]) -> AssessmentPublished:
     if reasons:
         raise Malformed(reasons)
     return AssessmentPublished(result=result, **fields)
+
+
+# -- notify ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlertIssued:
+    """An overdue alert notify issued (SPEC §7): the case, the rule, the level, to whom, the
+    deadline and how late; recorded so that every alert is on the log."""
+
+    submission_id: str
+    subject: str
+    rule: str
+    level: int
+    region: str
+    recipient: str
+    deadline: str
+    late_days: int
+    case: str
+    case_en: str
+    reason: str
+    reason_en: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def parse_alert(payload: Mapping[str, Any]) -> AlertIssued:
+    reasons: list[Reason] = []
+    spec = (("submission_id", str), ("subject", str), ("rule", str), ("level", int), ("region", str), ("recipient", str),
+            ("deadline", str), ("late_days", int), ("case", str), ("case_en", str), ("reason", str), ("reason_en", str))
+    fields = _typed(payload, spec, "", reasons)
+    if isinstance(fields.get("rule"), str) and fields["rule"] not in ("report_missing", "elimination_overdue",
+                                                                       "tip_unresolved"):
+        reasons.append(Reason("malformed", "rule must be report_missing, elimination_overdue or tip_unresolved",
+                              "规则不在可选范围内"))
+    if isinstance(fields.get("level"), int) and fields["level"] not in (1, 2):
+        reasons.append(Reason("malformed", "level must be 1 or 2", "级别须为1或2"))
+    if reasons:
+        raise Malformed(reasons)
+    return AlertIssued(**fields)

@@ -14,7 +14,7 @@ from shared.reference import Reference
 
 
 from .events import (
-    ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, parse_assessment_input, parse_publication,
+    ALERT_ISSUED, ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, parse_alert, parse_assessment_input, parse_publication,
     DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, SUBMISSION_REJECTED,
     TIP_FILED, TIP_RESOLVED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_decision,
     parse_department_list, parse_elimination, parse_report_filed, parse_tip, parse_tip_resolution,
@@ -270,6 +270,21 @@ def _judge_publication(state: LedgerState, message: Envelope, reference: Referen
     return [_fact(message, f"assessment/{published.year}", None, published.to_payload(), occurred_at)]
 
 
+#: Who may record an alert: the notify service, as it names itself on its messages.
+NOTIFY_ACTOR = "system/notify"
+
+
+def _judge_alert(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    alert = parse_alert(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    if message.actor != NOTIFY_ACTOR:
+        raise Rejected(Reason("not_allowed", "only the notify service issues alerts", "仅通知服务可发出督办提醒"))
+    if alert.region not in reference.regions:
+        raise Rejected(Reason("unknown_region", f"{alert.region} is not a region on the register", "地区代码不在名录中"))
+    return [_fact(message, f"alert/{alert.subject}/{alert.rule}/{alert.level}", alert.region, alert.to_payload(),
+                  occurred_at)]
+
+
 def _revealed(state: LedgerState, region: str, year: int, uscc: str) -> str | None:
     """What a confirmed tip reveals: capacity under a zero report, capacity the region's report
     leaves out (or no report at all), or nothing new."""
@@ -398,4 +413,5 @@ _JUDGES = {
     TIP_RESOLVED: _judge_tip_resolution,
     ASSESSMENT_INPUT_FILED: _judge_assessment_input,
     ASSESSMENT_PUBLISHED: _judge_publication,
+    ALERT_ISSUED: _judge_alert,
 }

@@ -1,0 +1,50 @@
+"""The public announcement as open data and as a page: JSON (canonical), CSV (UTF-8 with a byte
+order mark, so that Excel and WPS open the Chinese right) and HTML (every text escaped)."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import Any, Mapping
+
+from shared import canonical
+
+from .domain.announcement import ENTERPRISE_COLUMNS, TIP_COLUMNS
+
+
+def as_json(content: Mapping[str, Any]) -> bytes:
+    return canonical.dumps_checked(dict(content))
+
+
+def as_csv(content: Mapping[str, Any]) -> bytes:
+    """The enterprises, one row each (the tip outcomes are in the JSON and on the page)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([title for _, title in ENTERPRISE_COLUMNS])
+    for row in content["enterprises"]:
+        writer.writerow([row[name] for name, _ in ENTERPRISE_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def as_html(content: Mapping[str, Any]) -> bytes:
+    def table(columns, rows) -> str:
+        head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(row[name]))}</td>" for name, _ in columns) + "</tr>"
+                       for row in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    page = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        "<title>淘汰落后产能公告</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
+        "th,td{border:1px solid #999;padding:.3em .5em;font-size:.9em}th{background:#eee}</style></head><body>"
+        "<h1>河南省淘汰落后产能清零行动公告</h1>"
+        f"<p>截至{html.escape(content['as_of'])}（台账第{int(content['position'])}条记录）</p>"
+        f"<h2>落后产能企业及淘汰进展（{len(content['enterprises'])}项）</h2>"
+        + table(ENTERPRISE_COLUMNS, content["enterprises"])
+        + f"<h2>群众举报办理结果（{len(content['tips'])}件）</h2>"
+        + table(TIP_COLUMNS, content["tips"])
+        + "<p>另提供开放数据：<a href=\"/public/announcement.csv\">CSV</a>、"
+          "<a href=\"/public/announcement.json\">JSON</a>。</p></body></html>"
+    )
+    return page.encode("utf-8")

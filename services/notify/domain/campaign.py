@@ -1,0 +1,167 @@
+"""What notify needs to know of the campaign, folded from the ledger's recorded events: the years
+(deadlines, regions expected), the reports filed, the capacity items with their planned dates and
+progress, and the tips with their resolution. Notify's own fold (services never share domain
+code): it reads the wire contract — the recorded payloads — as documented by the ledger."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+YEAR_OPENED = "ledger.year_opened.v1"
+REPORT_FILED = "intake.report_filed.v1"
+REPORT_AMENDED = "intake.report_amended.v1"
+ELIMINATION_REPORTED = "intake.elimination_reported.v1"
+ELIMINATION_DECIDED = "intake.elimination_decided.v1"
+TIP_FILED = "intake.tip_filed.v1"
+TIP_RESOLVED = "intake.tip_resolved.v1"
+
+REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
+
+
+@dataclass(slots=True)
+class Year:
+    year: int
+    deadline: str
+    time_zone: str
+    regions: list[str]
+    seq: int
+
+
+@dataclass(slots=True)
+class Report:
+    region: str
+    year: int
+    seq: int
+    filed_at: str
+    zero_report: bool
+    item_ids: list[str]
+
+
+@dataclass(slots=True)
+class Item:
+    item_id: str
+    region: str
+    year: int
+    seq: int
+    enterprise: str
+    county: str
+    industry: str
+    equipment: str
+    equipment_count: int
+    capacity: str
+    unit: str
+    planned_date: str
+    status: str
+    source: str
+
+
+@dataclass(slots=True)
+class Tip:
+    tip_id: str
+    region: str
+    enterprise: str
+    seq: int
+    filed_at: str
+    due_at: str
+    status: str = "open"
+    explanation: str | None = None
+    resolved_at: str | None = None
+    resolved_seq: int | None = None
+
+
+_ENTRY_FIELDS = ("enterprise", "county", "industry", "equipment", "equipment_count", "capacity", "unit", "planned_date")
+
+
+@dataclass
+class NotifyState:
+    seq: int = 0
+    years: dict[int, Year] = field(default_factory=dict)
+    reports: dict[tuple[str, int], Report] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    tips: dict[str, Tip] = field(default_factory=dict)
+
+    def apply(self, event: Mapping[str, Any]) -> None:
+        seq = event["seq"]
+        if seq != self.seq + 1:
+            raise ValueError(f"fold out of order: at {self.seq}, given {seq}")
+        fold = _FOLDS.get(event["type"])
+        if fold is not None:
+            fold(self, seq, event["occurred_at"], event["payload"])
+        self.seq = seq
+
+    def _new_item(self, item_id: str, region: str, year: int, seq: int, entry: Mapping[str, Any], source: str) -> None:
+        self.items[item_id] = Item(item_id, region, year, seq, *(entry[name] for name in _ENTRY_FIELDS), REGISTERED,
+                                   source)
+
+
+def _year_opened(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    state.years[p["year"]] = Year(p["year"], p["deadline"], p["time_zone"], list(p["regions"]), seq)
+
+
+def _report_filed(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    region, year = p["region"], p["year"]
+    ids = []
+    for number, entry in enumerate(p["entries"], start=1):
+        item_id = f"{region}-{year}-{seq}-{number}"
+        state._new_item(item_id, region, year, seq, entry, "report")
+        ids.append(item_id)
+    state.reports[(region, year)] = Report(region, year, seq, at, p["zero_report"], ids)
+
+
+def _report_amended(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    region, year = p["region"], p["year"]
+    report = state.reports.get((region, year))
+    if report is None:
+        return
+    ids = []
+    for number, (entry, matched) in enumerate(zip(p["entries"], p["matched"]), start=1):
+        if matched is not None and matched in state.items:
+            item = state.items[matched]
+            for name in _ENTRY_FIELDS:
+                if name not in ("industry", "equipment"):
+                    setattr(item, name, entry[name])
+            ids.append(matched)
+        else:
+            item_id = f"{region}-{year}-{seq}-{number}"
+            state._new_item(item_id, region, year, seq, entry, "report")
+            ids.append(item_id)
+    for item_id in p["withdrawn"]:
+        if item_id in state.items:
+            state.items[item_id].status = WITHDRAWN
+    report.item_ids, report.zero_report = ids, p["zero_report"]
+
+
+def _elimination_reported(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    item = state.items.get(p["item_id"])
+    if item is not None:
+        item.status = ELIMINATED
+
+
+def _elimination_decided(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    item = state.items.get(p["item_id"])
+    if item is not None:
+        item.status = VERIFIED if p["decision"] == "verified" else SCHEDULED
+
+
+def _tip_filed(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    state.tips[p["submission_id"]] = Tip(p["submission_id"], p["region"], p["enterprise"], seq, at, p["due_at"])
+
+
+def _tip_resolved(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    tip = state.tips.get(p["tip_id"])
+    if tip is None:
+        return
+    tip.status, tip.explanation, tip.resolved_at, tip.resolved_seq = p["resolution"], p["explanation"], at, seq
+    if p.get("entry") is not None:
+        state._new_item(f"{tip.region}-{p['year']}-{seq}-1", tip.region, p["year"], seq, p["entry"], "tip")
+
+
+_FOLDS = {
+    YEAR_OPENED: _year_opened,
+    REPORT_FILED: _report_filed,
+    REPORT_AMENDED: _report_amended,
+    ELIMINATION_REPORTED: _elimination_reported,
+    ELIMINATION_DECIDED: _elimination_decided,
+    TIP_FILED: _tip_filed,
+    TIP_RESOLVED: _tip_resolved,
+}

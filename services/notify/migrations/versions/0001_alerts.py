@@ -1,0 +1,45 @@
+"""Notify's copy of the ledger's events, its alerts (each once, ever), outbox and feed position.
+
+Revision ID: 0001
+Revises:
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from shared.feed import position_columns
+from shared.journal import journal_columns
+from shared.outbox import outbox_columns, outbox_indexes
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("ledger_events", *journal_columns())
+    op.create_table(
+        "alerts",
+        sa.Column("alert_id", sa.String(36), primary_key=True),
+        sa.Column("subject", sa.String(120), nullable=False),
+        sa.Column("rule", sa.String(32), nullable=False),
+        sa.Column("level", sa.Integer, nullable=False),
+        sa.Column("region", sa.String(6), nullable=False),
+        sa.Column("recipient", sa.String(16), nullable=False),
+        sa.Column("deadline", sa.String(27), nullable=False),
+        sa.Column("late_days", sa.Integer, nullable=False),
+        sa.Column("case", sa.Text, nullable=False),
+        sa.Column("issued_at", sa.String(27), nullable=False),
+        sa.Column("seq", sa.BigInteger),
+        sa.UniqueConstraint("subject", "rule", "level", name="uq_alerts_once"),
+    )
+    op.create_index("ix_alerts_region", "alerts", ["region"])
+    op.create_table("outbox", *outbox_columns())
+    for name, columns in outbox_indexes("outbox"):
+        op.create_index(name, "outbox", columns)
+    op.create_table("ledger_position", *position_columns())
+
+
+def downgrade():
+    for table in ("ledger_position", "outbox", "alerts", "ledger_events"):
+        op.drop_table(table)
