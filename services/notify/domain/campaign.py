@@ -14,6 +14,7 @@ ELIMINATION_REPORTED = "intake.elimination_reported.v1"
 ELIMINATION_DECIDED = "intake.elimination_decided.v1"
 TIP_FILED = "intake.tip_filed.v1"
 TIP_RESOLVED = "intake.tip_resolved.v1"
+DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
 
 REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
 
@@ -53,6 +54,17 @@ class Item:
     planned_date: str
     status: str
     source: str
+    uscc: str = ""
+
+
+@dataclass(slots=True)
+class Listing:
+    """An enterprise on a department's list, cross-checked with its region's report."""
+
+    region: str
+    year: int
+    uscc: str
+    seq: int
 
 
 @dataclass(slots=True)
@@ -79,6 +91,9 @@ class NotifyState:
     reports: dict[tuple[str, int], Report] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
     tips: dict[str, Tip] = field(default_factory=dict)
+    listings: list[Listing] = field(default_factory=list)
+    #: 死灰复燃: (region, seq) of each tip or listed enterprise naming capacity already verified eliminated
+    resurgences: list[tuple[str, int]] = field(default_factory=list)
 
     def apply(self, event: Mapping[str, Any]) -> None:
         seq = event["seq"]
@@ -91,7 +106,23 @@ class NotifyState:
 
     def _new_item(self, item_id: str, region: str, year: int, seq: int, entry: Mapping[str, Any], source: str) -> None:
         self.items[item_id] = Item(item_id, region, year, seq, *(entry[name] for name in _ENTRY_FIELDS), REGISTERED,
-                                   source)
+                                   source, entry.get("uscc", ""))
+
+    def _resurgence(self, region: str, uscc: str, seq: int) -> None:
+        if uscc and any(item.uscc == uscc and item.status == VERIFIED for item in self.items.values()):
+            self.resurgences.append((region, seq))
+
+    def discrepancies(self, year: int | None = None) -> list[Listing]:
+        """Listed enterprises the region's current report leaves out (none before it reports)."""
+        found = []
+        for listing in self.listings:
+            report = self.reports.get((listing.region, listing.year))
+            if report is None or (year is not None and listing.year != year):
+                continue
+            reported = {self.items[i].uscc for i in report.item_ids if self.items[i].status != WITHDRAWN}
+            if listing.uscc not in reported:
+                found.append(listing)
+        return found
 
 
 def _year_opened(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
@@ -145,6 +176,13 @@ def _elimination_decided(state: NotifyState, seq: int, at: str, p: Mapping[str, 
 
 def _tip_filed(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
     state.tips[p["submission_id"]] = Tip(p["submission_id"], p["region"], p["enterprise"], seq, at, p["due_at"])
+    state._resurgence(p["region"], p.get("uscc", ""), seq)
+
+
+def _department_list(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
+    for entry in p["entries"]:
+        state.listings.append(Listing(entry["region"], p["year"], entry["uscc"], seq))
+        state._resurgence(entry["region"], entry["uscc"], seq)
 
 
 def _tip_resolved(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
@@ -164,4 +202,5 @@ _FOLDS = {
     ELIMINATION_DECIDED: _elimination_decided,
     TIP_FILED: _tip_filed,
     TIP_RESOLVED: _tip_resolved,
+    DEPARTMENT_LIST_FILED: _department_list,
 }
