@@ -45,6 +45,7 @@ class Settings:
     tip_wait_seconds: int = 5  # how long POST /v1/tips waits for the ledger's acknowledgement
     tip_rate_per_minute: int = 10
     schedule_seconds: float = 30.0  # how often notify's scheduler looks for what the clock says is due
+    circular_day: int = 1  # the day of the month notify issues the monthly circular (0: none)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -79,6 +80,7 @@ class Settings:
             tip_wait_seconds=lookup.integer("TIP_WAIT_SECONDS", 5),
             tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
             schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
+            circular_day=lookup.integer("CIRCULAR_DAY", 1),
         )
         values.update(overrides)
         return cls(**values)

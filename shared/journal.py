@@ -28,6 +28,7 @@ def journal_columns() -> list[sa.Column]:
         sa.Column("occurred_at", sa.String(27), nullable=False),
         sa.Column("recorded_at", sa.String(27), nullable=False),
         sa.Column("region", sa.String(6)),
+        sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
     ]
 
@@ -44,8 +45,11 @@ class EventJournal:
     def append(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
         bulk_insert(conn, self.table, [{
             "seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
-            "region": e.region, "payload": orjson.dumps(e.payload).decode(),
+            "region": e.region, "hash": e.hash, "payload": orjson.dumps(e.payload).decode(),
         } for e in events])
+
+    def event_at(self, seq: int) -> dict[str, Any] | None:
+        return next(self.events(after=seq - 1, upto=seq), None)
 
     def head(self) -> int:
         with self.engine.connect() as conn:

@@ -2,12 +2,16 @@
 scheduler. Nothing connects at import; the follower, the relay and the scheduler run in its worker."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from shared.background import BackgroundLoop
+import orjson
+
 from shared.broker import Broker
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, SystemClock, parse_instant
 from shared.config import Settings
 from shared.db import make_engine, migrate
 from shared.envelope import new_envelope, new_id
@@ -18,7 +22,9 @@ from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
 
-from .adapters.repository import ALERT_ISSUED, NotifyRepository
+from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
+from .circulars import PdfUnavailable, render_html, render_json, render_pdf, validate_content
+from .domain.circular import circular_content
 from .adapters.tables import ledger_position, outbox
 from .domain.alerts import Alert, due_alerts
 from .domain.campaign import NotifyState
@@ -26,6 +32,10 @@ from .domain.campaign import NotifyState
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_notify"
 ACTOR = "system/notify"
+
+
+class CircularRefused(ValueError):
+    """A circular that cannot be issued as asked (a position not followed yet, or before the last one)."""
 
 
 @dataclass
@@ -53,6 +63,85 @@ class Service:
         now = self.clock.now()
         due = self.model.using(None, lambda state: due_alerts(state, now, self.names()))
         return self.repo.issue(due, lambda alert: _message(alert, now))
+
+
+    # -- circulars ---------------------------------------------------------------------------
+    def issue_circular(self, year: int, position: int | None = None, period: str | None = None,
+                       kind: str = "on_demand") -> tuple[dict, bool]:
+        """Issue ``year``'s circular pinned to ``position`` (default: as far as notify has followed
+        the log): its content, its documents' hashes onto the ledger. The same position gives the
+        same circular (and is not issued twice); returns it and whether it is new."""
+        head = self.repo.journal.head()
+        position = head if position is None else position
+        if not 1 <= position <= head:
+            raise CircularRefused(f"position {position} is not on the log as notify has followed it (1 to {head})")
+        circular_id = f"{year}-{position}"
+        found = self.repo.circular(circular_id)
+        if found is not None:
+            return found, False
+        issued = self.repo.circulars(year)
+        if issued and issued[-1]["position"] > position:
+            raise CircularRefused(f"circular {issued[-1]['circular_id']} is pinned to a later position "
+                                  f"({issued[-1]['position']}): circulars follow the log forward")
+        previous = orjson.loads(issued[-1]["content"]) if issued else None
+        event = self.repo.journal.event_at(position)
+        issued_at, head_hash = event["recorded_at"], event["hash"]
+        today = self.reference.calendar.business_date(parse_instant(issued_at))
+        content = self.model.using(position, lambda state: circular_content(
+            state, year=year, issued_at=issued_at, head_hash=head_hash, today=today.isoformat(),
+            period=period or today.strftime("%Y-%m"), names=self.names(), previous=previous))
+        validate_content(content)
+        documents = self.documents(content)
+        digests = {name: hashlib.sha256(body).hexdigest() if body is not None else None for name, body in documents.items()}
+        row = {"circular_id": circular_id, "year": year, "number": content["number"], "period": content["period"],
+               "kind": kind,
+               "position": position, "issued_at": issued_at, "content": documents["json"].decode(),
+               "json_sha256": digests["json"], "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}
+        message_id = new_id()
+        message = new_envelope(CIRCULAR_ISSUED, {
+            "submission_id": message_id, "circular_id": circular_id, "year": year, "number": content["number"],
+            "period": content["period"], "position": position, "json_sha256": digests["json"],
+            "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}, actor=ACTOR, occurred_at=self.clock.now(),
+            id=message_id)
+        return self.repo.add_circular(row, message)
+
+    def issue_monthly_circular(self) -> dict | None:
+        """The month's circular, on its day (``circular_day``), for the month just ended, while a
+        campaign runs (from its first stage to the end of acceptance, on the calendar); once."""
+        day = self.settings.circular_day
+        today = self.reference.calendar.business_date(self.clock.now())
+        if day <= 0 or today.day < day:
+            return None
+        reported = today.replace(day=1) - timedelta(days=1)
+        period = reported.strftime("%Y-%m")
+        years = self.model.using(None, lambda state: sorted(state.years, reverse=True))
+        for year in years:
+            stages = [self.reference.calendar.stage(year, name) for name in ("mobilisation", "inspection", "push",
+                                                                              "acceptance")]
+            bounds = [bound for stage in stages if stage for bound in stage]
+            if not bounds or not min(bounds).replace(day=1) <= reported <= max(bounds):
+                continue
+            if any(row["kind"] == "monthly" and row["period"] == period for row in self.repo.circulars(year)):
+                return None
+            try:
+                row, _ = self.issue_circular(year, period=period, kind="monthly")
+            except CircularRefused:
+                return None
+            return row
+        return None
+
+    def run_schedule(self) -> dict:
+        """What the scheduler does at each wake-up: the alerts due, the monthly circular if due."""
+        return {"alerts": self.issue_due_alerts(), "circular": self.issue_monthly_circular()}
+
+    @staticmethod
+    def documents(content: dict) -> dict[str, bytes | None]:
+        """The circular's documents; the PDF is None where no CJK font is installed."""
+        try:
+            pdf = render_pdf(content)
+        except PdfUnavailable:
+            pdf = None
+        return {"json": render_json(content), "html": render_html(content), "pdf": pdf}
 
 
 def _message(alert: Alert, now) -> object:
@@ -84,7 +173,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                       keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
                       clock or SystemClock())
     def tick() -> int:
-        service.issue_due_alerts()
+        service.run_schedule()
         return 0  # then rest until the next look
 
     # The scheduler wakes every few seconds and issues what the (injectable) clock says is due.

@@ -24,6 +24,7 @@ TIP_RESOLVED = "intake.tip_resolved.v1"
 ASSESSMENT_INPUT_FILED = "assessment.input_filed.v1"
 ASSESSMENT_PUBLISHED = "assessment.published.v1"
 ALERT_ISSUED = "notify.alert_issued.v1"
+CIRCULAR_ISSUED = "notify.circular_issued.v1"
 SUBMISSION_REJECTED = "ledger.submission_rejected.v1"
 YEAR_OPENED = "ledger.year_opened.v1"
 
@@ -307,7 +308,8 @@ def parse_tip_resolution(payload: Mapping[str, Any]) -> TipResolved:
 #: The longest text each field may hold (the projection columns' sizes); any other text field 5000.
 MAX_LENGTH = {"submission_id": 64, "region": 6, "uscc": 18, "industry": 32, "unit": 16, "method": 16, "item_id": 64,
               "tip_id": 64, "duplicate_of": 64, "department": 16, "basis": 16, "resolution": 16, "decision": 16,
-              "subject": 80, "rule": 32, "recipient": 16, "deadline": 27}
+              "subject": 80, "rule": 32, "recipient": 16, "deadline": 27,
+              "circular_id": 40, "period": 16}
 DEFAULT_MAX_LENGTH = 5000
 
 
@@ -459,3 +461,37 @@ def parse_alert(payload: Mapping[str, Any]) -> AlertIssued:
     if reasons:
         raise Malformed(reasons)
     return AlertIssued(**fields)
+
+
+@dataclass(frozen=True)
+class CircularIssued:
+    """A circular (通报) issued: pinned to a log position, with the SHA-256 of each of its
+    documents, so that anyone holding one can check it is the one issued."""
+
+    submission_id: str
+    circular_id: str
+    year: int
+    number: int
+    period: str
+    position: int
+    json_sha256: str
+    html_sha256: str
+    pdf_sha256: str | None
+
+    def to_payload(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def parse_circular(payload: Mapping[str, Any]) -> CircularIssued:
+    reasons: list[Reason] = []
+    spec = (("submission_id", str), ("circular_id", str), ("year", int), ("number", int), ("period", str),
+            ("position", int), ("json_sha256", str), ("html_sha256", str))
+    fields = _typed(payload, spec, "", reasons)
+    pdf = payload.get("pdf_sha256") if isinstance(payload, Mapping) else None
+    for name, value in (("json_sha256", fields.get("json_sha256")), ("html_sha256", fields.get("html_sha256")),
+                        ("pdf_sha256", pdf)):
+        if value is not None and not (isinstance(value, str) and DIGEST_TEXT.match(value)):
+            reasons.append(Reason("malformed", f"{name} must be a SHA-256 hex digest", f"{name} 格式错误"))
+    if reasons:
+        raise Malformed(reasons)
+    return CircularIssued(pdf_sha256=pdf, **fields)

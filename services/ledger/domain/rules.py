@@ -14,7 +14,7 @@ from shared.reference import Reference
 
 
 from .events import (
-    ALERT_ISSUED, ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, parse_alert, parse_assessment_input, parse_publication,
+    ALERT_ISSUED, CIRCULAR_ISSUED, parse_circular, ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, parse_alert, parse_assessment_input, parse_publication,
     DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, SUBMISSION_REJECTED,
     TIP_FILED, TIP_RESOLVED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_decision,
     parse_department_list, parse_elimination, parse_report_filed, parse_tip, parse_tip_resolution,
@@ -285,6 +285,17 @@ def _judge_alert(state: LedgerState, message: Envelope, reference: Reference, no
                   occurred_at)]
 
 
+def _judge_circular(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:
+    issued = parse_circular(message.payload)
+    occurred_at = _instant(message.occurred_at)
+    if message.actor != NOTIFY_ACTOR:
+        raise Rejected(Reason("not_allowed", "only the notify service issues circulars", "仅通知服务可发布通报"))
+    if not 0 <= issued.position <= state.seq:
+        raise Rejected(Reason("position_out_of_range", f"position {issued.position} is not on the log (head {state.seq})",
+                              "所据台账位置不存在"))
+    return [_fact(message, f"circular/{issued.circular_id}", None, issued.to_payload(), occurred_at)]
+
+
 def _revealed(state: LedgerState, region: str, year: int, uscc: str) -> str | None:
     """What a confirmed tip reveals: capacity under a zero report, capacity the region's report
     leaves out (or no report at all), or nothing new."""
@@ -414,4 +425,5 @@ _JUDGES = {
     ASSESSMENT_INPUT_FILED: _judge_assessment_input,
     ASSESSMENT_PUBLISHED: _judge_publication,
     ALERT_ISSUED: _judge_alert,
+    CIRCULAR_ISSUED: _judge_circular,
 }

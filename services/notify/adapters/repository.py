@@ -15,9 +15,10 @@ from shared.journal import EventJournal
 from shared.outbox import Outbox
 
 from ..domain.alerts import Alert
-from .tables import alerts, ledger_events
+from .tables import alerts, circulars, ledger_events
 
 ALERT_ISSUED = "notify.alert_issued.v1"
+CIRCULAR_ISSUED = "notify.circular_issued.v1"
 
 
 class NotifyRepository:
@@ -34,7 +35,13 @@ class NotifyRepository:
         if recorded:
             conn.execute(alerts.update().where(alerts.c.alert_id == sa.bindparam("aid"), alerts.c.seq.is_(None))
                          .values(seq=sa.bindparam("b_seq")), recorded)
-            self.outbox.settle(conn, [r["aid"] for r in recorded])
+        issued = [{"cid": e.payload["circular_id"], "b_seq": e.seq} for e in events if e.type == CIRCULAR_ISSUED]
+        if issued:
+            conn.execute(circulars.update().where(circulars.c.circular_id == sa.bindparam("cid"),
+                                                  circulars.c.seq.is_(None)).values(seq=sa.bindparam("b_seq")), issued)
+        ours = [e.id for e in events if e.type in (ALERT_ISSUED, CIRCULAR_ISSUED)]
+        if ours:
+            self.outbox.settle(conn, ours)
 
     def issue(self, due: list[Alert], message: Callable[[Alert], Envelope]) -> list[dict]:
         """Store the alerts of ``due`` not issued before, with their messages to the ledger."""
@@ -65,5 +72,32 @@ class NotifyRepository:
         for column, value in ((alerts.c.region, region), (alerts.c.rule, rule), (alerts.c.level, level)):
             if value is not None:
                 query = query.where(column == value)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    # -- circulars -----------------------------------------------------------------------------
+    def add_circular(self, row: dict, message: Envelope) -> tuple[dict, bool]:
+        """Store a circular and its message to the ledger; the one already issued at the same
+        position is returned as it is (``False``: not new)."""
+        with write_tx(self.engine) as conn:
+            found = conn.execute(sa.select(circulars).where(circulars.c.circular_id == row["circular_id"])).mappings().first()
+            if found is not None:
+                return dict(found), False
+            conn.execute(circulars.insert().values(**row))
+            self.outbox.add(conn, [message])
+        return {**row, "seq": None}, True
+
+    def circular(self, circular_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(circulars).where(circulars.c.circular_id == circular_id)).mappings().first()
+        return dict(row) if row else None
+
+    def circulars(self, year: int | None = None, *, before: int | None = None) -> list[dict]:
+        """The circulars issued, in order (of ``year``, pinned before position ``before``)."""
+        query = sa.select(circulars).order_by(circulars.c.year, circulars.c.position)
+        if year is not None:
+            query = query.where(circulars.c.year == year)
+        if before is not None:
+            query = query.where(circulars.c.position < before)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]

@@ -28,5 +28,24 @@ alerts = sa.Table(
     sa.Index("ix_alerts_region", "region"),
 )
 
+#: Circulars issued: the content they were rendered from (its canonical JSON), the documents'
+#: hashes recorded on the ledger, and that ledger position. Re-rendering gives the same bytes.
+circulars = sa.Table(
+    "circulars", metadata,
+    sa.Column("circular_id", sa.String(40), primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("issued_at", sa.String(27), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("json_sha256", sa.String(64), nullable=False),
+    sa.Column("html_sha256", sa.String(64), nullable=False),
+    sa.Column("pdf_sha256", sa.String(64)),
+    sa.Column("seq", sa.BigInteger),
+    sa.UniqueConstraint("year", "number", name="uq_circulars_number"),
+)
+
 outbox = outbox_table(metadata)
 ledger_position = position_table(metadata)

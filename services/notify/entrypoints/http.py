@@ -1,14 +1,18 @@
 """Notify's HTTP API: the public announcement (open to anyone), and the overdue alerts issued.
 
-Circulars and delivery to subscribers come with the rest of issue 5."""
+and circulars (通报) pinned to a ledger position, as JSON, HTML and PDF. Delivery to subscribers
+comes with the rest of issue 5."""
 from __future__ import annotations
 
+import hashlib
+
+import orjson
 from flask import Flask, current_app
 
-from shared.http import ApiBlueprint, create_app as create_base_app, current_principal, require
+from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
 from ..announcement_render import as_csv, as_html, as_json
-from ..bootstrap import Service
+from ..bootstrap import CircularRefused, Service
 from ..domain.announcement import announcement
 from . import schemas
 
@@ -26,6 +30,7 @@ def create_app(service: Service) -> Flask:
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_public(service))
     api.register_blueprint(_alerts(service))
+    api.register_blueprint(_circulars(service))
     return app
 
 
@@ -82,5 +87,64 @@ def _alerts(service: Service) -> ApiBlueprint:
         """Look for what is due now, at once, instead of at the scheduler's next wake-up; answers
         the alerts this issued (none for a duty already alerted at that level)."""
         return {"alerts": service.issue_due_alerts()}
+
+    @blp.route("/schedule/run", methods=["POST"])
+    @require("office")
+    @blp.response(200, schemas.ScheduleRunSchema)
+    def run_schedule():
+        """Do now what the scheduler does at each wake-up (a demo or a test moves the clock, then
+        asks): issue the alerts due, and the monthly circular if its day has come."""
+        return service.run_schedule()
+
+    return blp
+
+
+FORMATS = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+CIRCULAR_READERS = ("office", "auditor", "service", "region", "department")
+
+
+def _circulars(service: Service) -> ApiBlueprint:
+    blp = ApiBlueprint("circulars", __name__, url_prefix="/v1", description="Circulars (通报, SPEC §7)")
+
+    def summary(row: dict) -> dict:
+        return {key: row[key] for key in ("circular_id", "year", "number", "period", "kind", "position", "issued_at",
+                                          "json_sha256", "html_sha256", "pdf_sha256", "seq")}
+
+    @blp.route("/circulars", methods=["POST"])
+    @require("office")
+    @blp.arguments(schemas.CircularRequest)
+    @blp.response(201, schemas.CircularSchema)
+    def issue(data):
+        """Issue a circular now (on demand), pinned to ``position`` (default: the latest the service
+        has followed). The same position gives the same circular, bytes and all (200, not issued twice)."""
+        try:
+            row, new = service.issue_circular(data["year"], data.get("position"), data.get("period"))
+        except CircularRefused as exc:
+            raise Problem(409, "Cannot issue this circular", str(exc), kind="circular-refused") from None
+        return summary(row), 201 if new else 200
+
+    @blp.route("/circulars")
+    @require(*CIRCULAR_READERS)
+    @blp.arguments(schemas.CircularsQuery, location="query")
+    @blp.response(200, schemas.CircularsSchema)
+    def list_circulars(args):
+        """The circulars issued, oldest first, with their documents' hashes and ledger positions."""
+        return {"circulars": [summary(row) for row in service.repo.circulars(args.get("year"))]}
+
+    @blp.route("/circulars/<circular_id>.<fmt>")
+    @require(*CIRCULAR_READERS)
+    @blp.response(200, content_type="application/octet-stream")
+    def document(circular_id, fmt):
+        """One circular as ``json``, ``html`` or ``pdf`` — rendered from its stored content, the same
+        bytes whose SHA-256 is on the ledger."""
+        row = service.repo.circular(circular_id)
+        if row is None or fmt not in FORMATS:
+            raise Problem(404, "Not found", f"no circular {circular_id}.{fmt}", kind="not-found")
+        documents = service.documents(orjson.loads(row["content"]))
+        if documents[fmt] is None:
+            raise Problem(503, "PDF unavailable", "no CJK TrueType font is installed on this server: install "
+                          "fonts-wqy-zenhei (python3 dev.py does) or set ZEROCLEAR_NOTIFY_FONT", kind="pdf-unavailable")
+        return current_app.response_class(documents[fmt], mimetype=FORMATS[fmt].split(";")[0], headers={
+            "Content-Type": FORMATS[fmt], "X-Content-SHA256": hashlib.sha256(documents[fmt]).hexdigest()})
 
     return blp

@@ -31,3 +31,38 @@ class AnnouncementSchema(Schema):
     position = fields.Integer(required=True)
     enterprises = fields.List(fields.Dict(), required=True)
     tips = fields.List(fields.Dict(), required=True)
+
+
+class CircularRequest(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2016, max=2999))
+    position = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**53 - 1),
+                              metadata={"description": "the ledger position to pin it to (default: the latest)"})
+    period = fields.String(validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+                           metadata={"description": "the month it reports on, YYYY-MM (default: the position's)"})
+
+
+class CircularsQuery(Schema):
+    year = fields.Integer(validate=validate.Range(min=2016, max=2999))
+
+
+class CircularSchema(Schema):
+    circular_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    number = fields.Integer(required=True)
+    period = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["monthly", "on_demand"]})
+    position = fields.Integer(required=True)
+    issued_at = fields.String(required=True)
+    json_sha256 = fields.String(required=True)
+    html_sha256 = fields.String(required=True)
+    pdf_sha256 = fields.String(allow_none=True, metadata={"description": "null where PDF is unavailable"})
+    seq = fields.Integer(allow_none=True, metadata={"description": "the ledger seq that recorded it"})
+
+
+class CircularsSchema(Schema):
+    circulars = fields.List(fields.Nested(CircularSchema), required=True)
+
+
+class ScheduleRunSchema(Schema):
+    alerts = fields.List(fields.Nested(AlertSchema), required=True)
+    circular = fields.Nested(CircularSchema, allow_none=True)

@@ -99,6 +99,12 @@ CASES: list[tuple[str, Callable, list[str] | None]] = [
     ("a publication of a position not on the log", lambda: _published(position=10**6), ["position_out_of_range"]),
     ("a publication by a region", lambda: _published(position=3, actor="region/410100/k"), ["not_allowed"]),
     ("a publication with a float in it", lambda: _published(position=3, result={"total": 82.5}), ["malformed"]),
+    # notify
+    ("an alert from notify", lambda: _alert(), None),
+    ("an alert from anyone else", lambda: _alert(actor="office/k"), ["not_allowed"]),
+    ("an alert of an unknown rule", lambda: _alert(rule="nagging"), ["malformed"]),
+    ("a circular from notify", lambda: _circular(position=3), None),
+    ("a circular pinned past the head", lambda: _circular(position=10**6), ["position_out_of_range"]),
     ("confirm in the wrong unit", lambda: resolution_message(TIP, "confirmed", entry=data.entry(5, region="410200", unit="万千瓦")),
      ["wrong_unit"]),
 ]
@@ -114,6 +120,20 @@ def _published(position: int, actor: str = "office/k", result: dict | None = Non
     payload = {"submission_id": "pub-1", "year": 2016, "cut_off": "2017-01-03T15:59:59.999999Z", "position": position,
                "digest": "a" * 64, "result": result if result is not None else {"total": "82.50"}}
     return message(ASSESSMENT_PUBLISHED, payload, actor=actor, id="pub-1")
+
+
+def _alert(actor: str = "system/notify", rule: str = "report_missing"):
+    payload = {"submission_id": "al-1", "subject": "report/410300/2016", "rule": rule, "level": 1, "region": "410300",
+               "recipient": "region:410300", "deadline": "2016-11-15T15:59:59.999999Z", "late_days": 1,
+               "case": "洛阳市2016年度排查登记表逾期未报送", "case_en": "overdue", "reason": "未按期报送", "reason_en": "missing"}
+    return message("notify.alert_issued.v1", payload, actor=actor, id="al-1")
+
+
+def _circular(position: int):
+    payload = {"submission_id": "ci-1", "circular_id": f"2016-{position}", "year": 2016, "number": 1,
+               "period": "2016-11", "position": position, "json_sha256": "a" * 64, "html_sha256": "b" * 64,
+               "pdf_sha256": None}
+    return message("notify.circular_issued.v1", payload, actor="system/notify", id="ci-1")
 
 
 def _renamed(envelope):

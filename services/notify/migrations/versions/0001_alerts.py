@@ -1,4 +1,4 @@
-"""Notify's copy of the ledger's events, its alerts (each once, ever), outbox and feed position.
+"""Notify's copy of the ledger's events, its alerts (each once, ever), circulars, outbox and feed position.
 
 Revision ID: 0001
 Revises:
@@ -34,6 +34,22 @@ def upgrade():
         sa.UniqueConstraint("subject", "rule", "level", name="uq_alerts_once"),
     )
     op.create_index("ix_alerts_region", "alerts", ["region"])
+    op.create_table(
+        "circulars",
+        sa.Column("circular_id", sa.String(40), primary_key=True),
+        sa.Column("year", sa.Integer, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("period", sa.String(16), nullable=False),
+        sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("position", sa.BigInteger, nullable=False),
+        sa.Column("issued_at", sa.String(27), nullable=False),
+        sa.Column("content", sa.Text, nullable=False),
+        sa.Column("json_sha256", sa.String(64), nullable=False),
+        sa.Column("html_sha256", sa.String(64), nullable=False),
+        sa.Column("pdf_sha256", sa.String(64)),
+        sa.Column("seq", sa.BigInteger),
+        sa.UniqueConstraint("year", "number", name="uq_circulars_number"),
+    )
     op.create_table("outbox", *outbox_columns())
     for name, columns in outbox_indexes("outbox"):
         op.create_index(name, "outbox", columns)
@@ -41,5 +57,5 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("ledger_position", "outbox", "alerts", "ledger_events"):
+    for table in ("ledger_position", "outbox", "circulars", "alerts", "ledger_events"):
         op.drop_table(table)

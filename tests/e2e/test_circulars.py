@@ -1,0 +1,108 @@
+"""Circulars (通报) end to end (SPEC §7): issued on demand and on the monthly schedule, pinned to a
+ledger position; JSON, HTML and a Chinese PDF with the font embedded, the same bytes every time
+for the same position, their hashes on the ledger; each shows what changed since the previous one.
+Both backends."""
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from datetime import datetime, timezone
+
+import pytest
+from pypdf import PdfReader
+
+from shared.testing import data
+
+pytestmark = pytest.mark.e2e
+
+ZZ, KF = "410100", "410200"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def recorded(client, response) -> dict:
+    assert response.status_code == 202, response.text
+    outcome = client.wait_decided(response.json()["submission_id"])
+    assert outcome["status"] == "recorded", outcome
+    return outcome
+
+
+def caught_up(api, office) -> int:
+    target = api.get("ledger", "/v1/verify").json()["count"]
+    deadline = time.monotonic() + 20
+    while office.get("notify", "/public/announcement.json").json()["position"] < target:
+        assert time.monotonic() < deadline, "notify did not follow the ledger"
+        time.sleep(0.05)
+    return target
+
+
+def on_ledger(office, circular_id: str) -> dict:
+    deadline = time.monotonic() + 20
+    while True:
+        events = office.get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+        found = [e for e in events if e["type"] == "notify.circular_issued.v1" and e["payload"]["circular_id"] == circular_id]
+        if found or time.monotonic() > deadline:
+            assert len(found) == 1, found
+            return found[0]
+        time.sleep(0.05)
+
+
+def test_circulars_are_pinned_reproducible_and_on_the_ledger(system, api, keys, clock):
+    office = api.as_key(keys("office"))
+    zz, kf = api.as_key(keys("region", region=ZZ)), api.as_key(keys("region", region=KF))
+    auditor = api.as_key(keys("auditor"))
+    recorded(zz, zz.file_report(data.report(ZZ, entries=2)))
+    recorded(kf, kf.file_report(data.report(KF, zero=True)))
+    position = caught_up(api, office)
+
+    issued = office.post("notify", "/v1/circulars", json={"year": 2016})
+    assert issued.status_code == 201, issued.text
+    first = issued.json()
+    assert (first["position"], first["number"]) == (position, 1) and first["pdf_sha256"]
+    again = office.post("notify", "/v1/circulars", json={"year": 2016, "position": position})
+    assert again.status_code == 200 and again.json()["circular_id"] == first["circular_id"]
+
+    documents = {}
+    for fmt in ("json", "html", "pdf"):
+        answers = [auditor.get("notify", f"/v1/circulars/{first['circular_id']}.{fmt}") for _ in range(2)]
+        assert all(a.status_code == 200 for a in answers), answers[0].text
+        assert answers[0].content == answers[1].content  # the same bytes every time
+        assert hashlib.sha256(answers[0].content).hexdigest() == first[f"{fmt}_sha256"]
+        documents[fmt] = answers[0].content
+    event = on_ledger(office, first["circular_id"])
+    assert {f: event["payload"][f"{f}_sha256"] for f in ("json", "html", "pdf")} == \
+        {f: first[f"{f}_sha256"] for f in ("json", "html", "pdf")}
+    assert event["payload"]["position"] == position
+
+    pdf = PdfReader(io.BytesIO(documents["pdf"]))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert "郑州市" in text and "开封市" in text and "25" in text  # 2 lines of 12.5 万吨 registered
+    fonts = [f for page in pdf.pages for f in page["/Resources"]["/Font"].values()]
+    assert fonts and all("+" in str(f.get_object()["/BaseFont"]) for f in fonts)  # embedded subsets
+    html = documents["html"].decode("utf-8")
+    assert "郑州市" in html and "<svg" in html and f"第{position}条" in html
+
+    # A verification later: the next circular says what changed since the first.
+    item_id = office.get("ledger", "/v1/items", params={"region": ZZ}).json()["items"][0]["item_id"]
+    recorded(zz, zz.post("intake", "/v1/eliminations", json={"item_id": item_id, "eliminated_on": "2016-11-01",
+                                                             "method": "拆除", "evidence": "照片", "workers_resettled": 1}))
+    recorded(office, office.post("intake", "/v1/verifications", json={"item_id": item_id, "decision": "verified"}))
+    caught_up(api, office)
+    second = office.post("notify", "/v1/circulars", json={"year": 2016}).json()
+    content = auditor.get("notify", f"/v1/circulars/{second['circular_id']}.json").json()
+    assert content["number"] == 2 and {"region": ZZ, "what": "验收进度：0.00%→50.00%"} in content["changes"]
+    assert office.post("notify", "/v1/circulars", json={"year": 2016, "position": position - 1}).status_code == 409
+
+    # The monthly circular: on the 1st, for the month just ended, once.
+    clock.set(at("2016-12-01T02:00:00"))
+    run = office.post("notify", "/v1/schedule/run")
+    assert run.status_code == 200, run.text
+    monthly = run.json()["circular"]
+    assert monthly is not None and (monthly["period"], monthly["number"], monthly["kind"]) == ("2016-11", 3, "monthly")
+    assert office.post("notify", "/v1/schedule/run").json()["circular"] is None
+    listed = auditor.get("notify", "/v1/circulars", params={"year": 2016}).json()["circulars"]
+    assert [c["number"] for c in listed] == [1, 2, 3]
+    assert api.get("ledger", "/v1/verify").json()["ok"] is True
