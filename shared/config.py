@@ -46,6 +46,10 @@ class Settings:
     tip_rate_per_minute: int = 10
     schedule_seconds: float = 30.0  # how often notify's scheduler looks for what the clock says is due
     circular_day: int = 1  # the day of the month notify issues the monthly circular (0: none)
+    smtp_url: str = "smtp://127.0.0.1:25"  # where notify sends e-mail (smtp://host:port)
+    mail_from: str = "zeroclear@localhost"
+    delivery_retry_ms: int = 30000  # the first retry's wait; each next one doubles it
+    delivery_attempts: int = 6  # then a delivery is dead-lettered (visible, re-drivable)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -81,6 +85,10 @@ class Settings:
             tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
             schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
             circular_day=lookup.integer("CIRCULAR_DAY", 1),
+            smtp_url=lookup.text("SMTP_URL", "smtp://127.0.0.1:25"),
+            mail_from=lookup.text("MAIL_FROM", "zeroclear@localhost"),
+            delivery_retry_ms=lookup.integer("DELIVERY_RETRY_MS", 30000),
+            delivery_attempts=lookup.integer("DELIVERY_ATTEMPTS", 6),
         )
         values.update(overrides)
         return cls(**values)

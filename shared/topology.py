@@ -5,6 +5,8 @@
 - ``zeroclear.ledger`` (topic): every recorded event after commit, routing key = event type
   (``intake.report_filed.v1``, ``ledger.submission_rejected.v1``, ...). Each service — and any
   agency with an AMQP client — binds its own queue ``<subscriber>.ledger-events`` to it.
+- ``<service>.tasks`` (quorum, on ``zeroclear.inbox`` with routing key ``<service>.tasks``): a
+  service's own work queue (notify's deliveries).
 - ``zeroclear.dlx`` (direct): messages that can never be processed, or that exhausted their
   delivery limit, land in ``<queue>.dead`` for an operator to inspect and re-drive.
 
@@ -63,6 +65,12 @@ class Topology:
     def subscriber_queue(self, subscriber: str, routing_keys: tuple[str, ...] = ("#",)) -> QueueSpec:
         name = self._name(f"{subscriber}.ledger-events")
         return QueueSpec(name, self.ledger_exchange, routing_keys, name + ".dead", durable_messages=False)
+
+    def task_queue(self, name: str) -> QueueSpec:
+        """A service's own task queue (a durable quorum queue on the direct inbox exchange,
+        routing key ``<name>.tasks``): work to do once each, redelivered if a worker dies."""
+        queue = self._name(f"{name}.tasks")
+        return QueueSpec(queue, self.inbox_exchange, (f"{name}.tasks",), queue + ".dead")
 
     def describe(self) -> dict:
         """The topology as a document an agency can read to subscribe with any AMQP client."""

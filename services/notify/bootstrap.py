@@ -24,6 +24,7 @@ from shared.topology import Topology
 
 from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
 from .circulars import PdfUnavailable, render_html, render_json, render_pdf, validate_content
+from .delivery import DeliveryPump, DeliveryWorker, Sender
 from .domain.circular import circular_content
 from .adapters.tables import ledger_position, outbox
 from .domain.alerts import Alert, due_alerts
@@ -46,6 +47,8 @@ class Service:
     relay: OutboxRelay
     follower: LedgerFollower
     scheduler: BackgroundLoop
+    pump: DeliveryPump
+    deliverer: DeliveryWorker
     broker: Broker
     keys: KeyStore
     reference: Reference
@@ -169,9 +172,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="notify", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
-    service = Service(settings, repo, FoldedView(repo.journal, NotifyState), relay, follower, None, broker,
-                      keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
-                      clock or SystemClock())
+    service = Service(settings, repo, FoldedView(repo.journal, NotifyState), relay, follower, None,
+                      DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
+                      reference or default_reference(), clock or SystemClock())
+    service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"]),
+                                       settings)
     def tick() -> int:
         service.run_schedule()
         return 0  # then rest until the next look

@@ -96,8 +96,8 @@ def _delete_topology(running) -> None:
     broker = Broker(AMQP_URL, running.topology)
     conn = broker.connect()
     try:
-        broker.delete(conn, [running.topology.inbox_queue, *(running.topology.subscriber_queue(name)
-                                                             for name in ("intake", "assessment", "notify"))])
+        broker.delete(conn, [running.topology.inbox_queue, running.topology.task_queue("notify"),
+                             *(running.topology.subscriber_queue(name) for name in ("intake", "assessment", "notify"))])
     finally:
         conn.release()
 

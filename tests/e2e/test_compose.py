@@ -522,7 +522,8 @@ def _delete_topology(prefix: str) -> None:
     conn = broker.connect()
     try:
         broker.delete(conn, [topology.inbox_queue, topology.subscriber_queue("intake"),
-                             topology.subscriber_queue("assessment"), topology.subscriber_queue("notify")])
+                             topology.subscriber_queue("assessment"), topology.subscriber_queue("notify"),
+                             topology.task_queue("notify")])
     finally:
         conn.release()
 

@@ -10,12 +10,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from shared.clock import format_instant
 from shared.db import write_tx
-from shared.envelope import Envelope, RecordedEvent
+from shared.envelope import Envelope, RecordedEvent, new_id
 from shared.journal import EventJournal
 from shared.outbox import Outbox
 
 from ..domain.alerts import Alert
-from .tables import alerts, circulars, ledger_events
+from ..domain.routing import alert_recipients, circular_recipients
+from .tables import alerts, circulars, deliveries, ledger_events, subscriptions
 
 ALERT_ISSUED = "notify.alert_issued.v1"
 CIRCULAR_ISSUED = "notify.circular_issued.v1"
@@ -53,6 +54,7 @@ class NotifyRepository:
                 sa.select(alerts.c.subject, alerts.c.rule, alerts.c.level))}
             envelopes = []
             now = format_instant(self.outbox.clock.now())
+            subscribed = self._subscriptions(conn)
             for alert in due:
                 if alert.key in known:
                     continue
@@ -61,6 +63,7 @@ class NotifyRepository:
                        "region": alert.region, "recipient": alert.recipient, "deadline": alert.deadline,
                        "late_days": alert.late_days, "case": alert.case, "issued_at": now}
                 conn.execute(alerts.insert().values(**row))
+                self._deliver(conn, "alert", envelope.id, alert_recipients(alert.recipient, subscribed), now)
                 envelopes.append(envelope)
                 issued.append({**row, "seq": None})
                 known.add(alert.key)
@@ -84,6 +87,8 @@ class NotifyRepository:
             if found is not None:
                 return dict(found), False
             conn.execute(circulars.insert().values(**row))
+            self._deliver(conn, "circular", row["circular_id"], circular_recipients(self._subscriptions(conn)),
+                          format_instant(self.outbox.clock.now()))
             self.outbox.add(conn, [message])
         return {**row, "seq": None}, True
 
@@ -101,3 +106,86 @@ class NotifyRepository:
             query = query.where(circulars.c.position < before)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    # -- subscriptions and deliveries -------------------------------------------------------------
+    def add_subscription(self, row: dict) -> dict:
+        with write_tx(self.engine) as conn:
+            conn.execute(subscriptions.insert().values(**row))
+        return row
+
+    def subscriptions(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return self._subscriptions(conn)
+
+    def _subscriptions(self, conn: Connection) -> list[dict]:
+        return [dict(r) for r in conn.execute(sa.select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
+
+    def end_subscription(self, subscription_id: str) -> bool:
+        with write_tx(self.engine) as conn:
+            done = conn.execute(subscriptions.update().where(subscriptions.c.subscription_id == subscription_id,
+                                                             subscriptions.c.active.is_(True)).values(active=False))
+        return done.rowcount == 1
+
+    def _deliver(self, conn: Connection, kind: str, ref_id: str, recipients: list, now: str) -> None:
+        """A delivery per recipient address, once: the same address subscribed twice gets one."""
+        seen = set()
+        for subscription in recipients:
+            if subscription["address"] in seen:
+                continue
+            seen.add(subscription["address"])
+            conn.execute(deliveries.insert().values(
+                delivery_id=new_id(), kind=kind, ref_id=ref_id, subscription_id=subscription["subscription_id"],
+                channel=subscription["channel"], address=subscription["address"], status="pending", attempts=0,
+                next_attempt_at=now, created_at=now))
+
+    def due_deliveries(self, now: str, limit: int = 100) -> list[str]:
+        """Deliveries whose (next) attempt is due, marked queued: their tasks go on the queue now."""
+        d = deliveries
+        with write_tx(self.engine) as conn:
+            ids = list(conn.execute(sa.select(d.c.delivery_id).where(
+                d.c.status.in_(("pending", "retrying")), d.c.next_attempt_at <= now)
+                .order_by(d.c.next_attempt_at).limit(limit)).scalars())
+            if ids:
+                conn.execute(d.update().where(d.c.delivery_id.in_(ids)).values(status="queued"))
+        return ids
+
+    def delivery(self, delivery_id: str) -> dict | None:
+        """A delivery with what it delivers (the alert or circular row) and its subscription."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(deliveries).where(deliveries.c.delivery_id == delivery_id)).mappings().first()
+            if row is None:
+                return None
+            row = dict(row)
+            table, key = (alerts, alerts.c.alert_id) if row["kind"] == "alert" else (circulars, circulars.c.circular_id)
+            row["subject"] = dict(conn.execute(sa.select(table).where(key == row["ref_id"])).mappings().first())
+            row["subscription"] = dict(conn.execute(sa.select(subscriptions).where(
+                subscriptions.c.subscription_id == row["subscription_id"])).mappings().first())
+        return row
+
+    def delivered(self, delivery_id: str, now: str) -> None:
+        with write_tx(self.engine) as conn:
+            conn.execute(deliveries.update().where(deliveries.c.delivery_id == delivery_id).values(
+                status="sent", sent_at=now, attempts=deliveries.c.attempts + 1, last_error=None))
+
+    def failed(self, delivery_id: str, error: str, *, next_attempt_at: str | None) -> None:
+        """A failed attempt: retried at ``next_attempt_at``, or dead-lettered (None)."""
+        status = "retrying" if next_attempt_at is not None else "dead"
+        with write_tx(self.engine) as conn:
+            conn.execute(deliveries.update().where(deliveries.c.delivery_id == delivery_id).values(
+                status=status, attempts=deliveries.c.attempts + 1, last_error=error[:2000],
+                next_attempt_at=next_attempt_at or deliveries.c.next_attempt_at))
+
+    def redrive(self, delivery_id: str, now: str) -> bool:
+        """A dead delivery tried again from the start (the office, once the receiver is fixed)."""
+        with write_tx(self.engine) as conn:
+            done = conn.execute(deliveries.update().where(deliveries.c.delivery_id == delivery_id,
+                                                          deliveries.c.status == "dead")
+                                .values(status="pending", attempts=0, next_attempt_at=now))
+        return done.rowcount == 1
+
+    def deliveries(self, *, status: str | None = None) -> list[dict]:
+        query = sa.select(deliveries).order_by(deliveries.c.created_at, deliveries.c.delivery_id)
+        if status is not None:
+            query = query.where(deliveries.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]

@@ -47,5 +47,40 @@ circulars = sa.Table(
     sa.UniqueConstraint("year", "number", name="uq_circulars_number"),
 )
 
+#: Who receives what: an agency's e-mail address or webhook, for the alerts about one region (or,
+#: without a region, the office's: escalations) and/or the circulars.
+subscriptions = sa.Table(
+    "subscriptions", metadata,
+    sa.Column("subscription_id", sa.String(36), primary_key=True),
+    sa.Column("agency", sa.Text, nullable=False),
+    sa.Column("region", sa.String(6)),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("topics", sa.JSON, nullable=False),
+    sa.Column("secret", sa.String(64)),
+    sa.Column("created_at", sa.String(27), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+#: One row per (alert or circular, address): never sent twice. A task on notify's queue sends it;
+#: a failure waits (doubling) and retries, the last one dead-letters it until the office re-drives.
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("delivery_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("ref_id", sa.String(40), nullable=False),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_attempt_at", sa.String(27), nullable=False),
+    sa.Column("created_at", sa.String(27), nullable=False),
+    sa.Column("sent_at", sa.String(27)),
+    sa.UniqueConstraint("kind", "ref_id", "address", name="uq_deliveries_once"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
 outbox = outbox_table(metadata)
 ledger_position = position_table(metadata)

@@ -1,14 +1,17 @@
 """Notify's HTTP API: the public announcement (open to anyone), and the overdue alerts issued.
 
-and circulars (通报) pinned to a ledger position, as JSON, HTML and PDF. Delivery to subscribers
-comes with the rest of issue 5."""
+and circulars (通报) pinned to a ledger position, as JSON, HTML and PDF; their delivery
+to subscribed agencies: e-mail and signed webhooks, as tasks on notify's queue."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import orjson
 from flask import Flask, current_app
 
+from shared.clock import SystemClock, format_instant
+from shared.envelope import new_id
 from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
 from ..announcement_render import as_csv, as_html, as_json
@@ -31,6 +34,7 @@ def create_app(service: Service) -> Flask:
     api.register_blueprint(_public(service))
     api.register_blueprint(_alerts(service))
     api.register_blueprint(_circulars(service))
+    api.register_blueprint(_delivery(service))
     return app
 
 
@@ -146,5 +150,61 @@ def _circulars(service: Service) -> ApiBlueprint:
                           "fonts-wqy-zenhei (python3 dev.py does) or set ZEROCLEAR_NOTIFY_FONT", kind="pdf-unavailable")
         return current_app.response_class(documents[fmt], mimetype=FORMATS[fmt].split(";")[0], headers={
             "Content-Type": FORMATS[fmt], "X-Content-SHA256": hashlib.sha256(documents[fmt]).hexdigest()})
+
+    return blp
+
+
+def _delivery(service: Service) -> ApiBlueprint:
+    blp = ApiBlueprint("delivery", __name__, url_prefix="/v1", description="Subscriptions and deliveries")
+
+    @blp.route("/subscriptions", methods=["POST"])
+    @require("office")
+    @blp.arguments(schemas.SubscriptionRequest)
+    @blp.response(201, schemas.SubscriptionSchema)
+    def subscribe(data):
+        """Subscribe an agency: an e-mail address or a webhook URL, for one region's alerts (or,
+        without a region, the office's escalations) and/or the circulars. A webhook's secret (for
+        the ``X-Zeroclear-Signature`` HMAC-SHA256 header) is shown here once."""
+        if data.get("region") and data["region"] not in service.reference.regions:
+            raise Problem(422, "Invalid request", "unknown region", kind="validation",
+                          errors=[{"field": "region", "message": "Unknown region code (GB/T 2260)."}])
+        row = {"subscription_id": new_id(), "agency": data["agency"], "region": data.get("region"),
+               "channel": data["channel"], "address": data["address"], "topics": sorted(set(data["topics"])),
+               "secret": secrets.token_hex(32) if data["channel"] == "webhook" else None,
+               "created_at": format_instant(service.clock.now()), "active": True}
+        return service.repo.add_subscription(row)
+
+    @blp.route("/subscriptions")
+    @require("office", "auditor")
+    @blp.response(200, schemas.SubscriptionsSchema)
+    def subscriptions():
+        """The subscriptions (their secrets are never shown again)."""
+        return {"subscriptions": [{**s, "secret": None} for s in service.repo.subscriptions()]}
+
+    @blp.route("/subscriptions/<subscription_id>", methods=["DELETE"])
+    @require("office")
+    @blp.response(204)
+    def unsubscribe(subscription_id):
+        """End a subscription: nothing new is delivered to it (what is under way still is)."""
+        if not service.repo.end_subscription(subscription_id):
+            raise Problem(404, "Not found", f"no active subscription {subscription_id}", kind="not-found")
+        return ""
+
+    @blp.route("/deliveries")
+    @require("office", "auditor")
+    @blp.arguments(schemas.DeliveriesQuery, location="query")
+    @blp.response(200, schemas.DeliveriesSchema)
+    def deliveries(args):
+        """Every delivery: status (pending, queued, retrying, sent, dead), attempts, last error."""
+        return {"deliveries": service.repo.deliveries(status=args.get("status"))}
+
+    @blp.route("/deliveries/<delivery_id>/redrive", methods=["POST"])
+    @require("office")
+    @blp.response(202, schemas.DeliveriesSchema)
+    def redrive(delivery_id):
+        """Try a dead-lettered delivery again, from its first attempt."""
+        if not service.repo.redrive(delivery_id, format_instant(SystemClock().now())):
+            raise Problem(409, "Not dead-lettered", f"delivery {delivery_id} is not dead-lettered", kind="not-dead")
+        return {"deliveries": [d for d in service.repo.deliveries() if d["delivery_id"] == delivery_id]}
 
     return blp

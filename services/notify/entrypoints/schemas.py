@@ -1,5 +1,5 @@
 """Request and response schemas of notify's HTTP API (they also make its OpenAPI document)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 
 class AlertsQuery(Schema):
@@ -66,3 +66,61 @@ class CircularsSchema(Schema):
 class ScheduleRunSchema(Schema):
     alerts = fields.List(fields.Nested(AlertSchema), required=True)
     circular = fields.Nested(CircularSchema, allow_none=True)
+
+
+class SubscriptionRequest(Schema):
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{6}$"),
+                           metadata={"description": "whose alerts; none: the office's (escalations)"})
+    channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook"]))
+    address = fields.String(required=True, validate=validate.Length(min=3, max=500),
+                            metadata={"description": "an e-mail address, or an http(s) URL for a webhook"})
+    topics = fields.List(fields.String(validate=validate.OneOf(["alerts", "circulars"])), required=True,
+                         validate=validate.Length(min=1, max=2))
+
+    @validates_schema(skip_on_field_errors=True)
+    def address_fits(self, data, **kwargs):
+        address = data["address"]
+        if data["channel"] == "webhook" and not address.startswith(("http://", "https://")):
+            raise ValidationError("A webhook is an http(s) URL.", "address")
+        if data["channel"] == "email" and ("@" not in address or any(c.isspace() for c in address)):
+            raise ValidationError("Not an e-mail address.", "address")
+
+
+class SubscriptionSchema(Schema):
+    subscription_id = fields.String(required=True)
+    agency = fields.String(required=True)
+    region = fields.String(allow_none=True)
+    channel = fields.String(required=True)
+    address = fields.String(required=True)
+    topics = fields.List(fields.String(), required=True)
+    secret = fields.String(allow_none=True, metadata={"description": "a webhook's signing secret, shown once"})
+    created_at = fields.String(required=True)
+    active = fields.Boolean(required=True)
+
+
+class SubscriptionsSchema(Schema):
+    subscriptions = fields.List(fields.Nested(SubscriptionSchema), required=True)
+
+
+class DeliveriesQuery(Schema):
+    status = fields.String(validate=validate.OneOf(["pending", "queued", "retrying", "sent", "dead"]))
+
+
+class DeliverySchema(Schema):
+    delivery_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    ref_id = fields.String(required=True)
+    subscription_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    address = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.String(required=True)
+    created_at = fields.String(required=True)
+    sent_at = fields.String(allow_none=True)
+
+
+class DeliveriesSchema(Schema):
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True)

@@ -50,6 +50,35 @@ def upgrade():
         sa.Column("seq", sa.BigInteger),
         sa.UniqueConstraint("year", "number", name="uq_circulars_number"),
     )
+    op.create_table(
+        "subscriptions",
+        sa.Column("subscription_id", sa.String(36), primary_key=True),
+        sa.Column("agency", sa.Text, nullable=False),
+        sa.Column("region", sa.String(6)),
+        sa.Column("channel", sa.String(8), nullable=False),
+        sa.Column("address", sa.Text, nullable=False),
+        sa.Column("topics", sa.JSON, nullable=False),
+        sa.Column("secret", sa.String(64)),
+        sa.Column("created_at", sa.String(27), nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False),
+    )
+    op.create_table(
+        "deliveries",
+        sa.Column("delivery_id", sa.String(36), primary_key=True),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("ref_id", sa.String(40), nullable=False),
+        sa.Column("subscription_id", sa.String(36), nullable=False),
+        sa.Column("channel", sa.String(8), nullable=False),
+        sa.Column("address", sa.Text, nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text),
+        sa.Column("next_attempt_at", sa.String(27), nullable=False),
+        sa.Column("created_at", sa.String(27), nullable=False),
+        sa.Column("sent_at", sa.String(27)),
+        sa.UniqueConstraint("kind", "ref_id", "address", name="uq_deliveries_once"),
+    )
+    op.create_index("ix_deliveries_due", "deliveries", ["status", "next_attempt_at"])
     op.create_table("outbox", *outbox_columns())
     for name, columns in outbox_indexes("outbox"):
         op.create_index(name, "outbox", columns)
@@ -57,5 +86,5 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("ledger_position", "outbox", "circulars", "alerts", "ledger_events"):
+    for table in ("ledger_position", "outbox", "deliveries", "subscriptions", "circulars", "alerts", "ledger_events"):
         op.drop_table(table)
