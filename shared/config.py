@@ -44,7 +44,7 @@ class Settings:
     threads: int
     tip_wait_seconds: int = 5  # how long POST /v1/tips waits for the ledger's acknowledgement
     tip_rate_per_minute: int = 10
-    schedule_seconds: float = 30.0  # how often notify's scheduler looks for what the clock says is due
+    schedule_seconds: float = 30.0  # how often notify's scheduler looks for what is due (0: only when asked)
     circular_day: int = 1  # the day of the month notify issues the monthly circular (0: none)
     smtp_url: str = "smtp://127.0.0.1:25"  # where notify sends e-mail (smtp://host:port)
     mail_from: str = "zeroclear@localhost"

@@ -78,7 +78,9 @@ class Service:
         position = head if position is None else position
         if not 1 <= position <= head:
             raise CircularRefused(f"position {position} is not on the log as notify has followed it (1 to {head})")
-        circular_id = f"{year}-{position}"
+        # An on-demand circular is one per position; the monthly one, one per month (it may share
+        # its position with an on-demand one, as a document of its own).
+        circular_id = f"{year}-{position}" if kind == "on_demand" else f"{year}-{period}"
         found = self.repo.circular(circular_id)
         if found is not None:
             return found, False
@@ -91,7 +93,7 @@ class Service:
         issued_at, head_hash = event["recorded_at"], event["hash"]
         today = self.reference.calendar.business_date(parse_instant(issued_at))
         content = self.model.using(position, lambda state: circular_content(
-            state, year=year, issued_at=issued_at, head_hash=head_hash, today=today.isoformat(),
+            state, circular_id=circular_id, year=year, issued_at=issued_at, head_hash=head_hash, today=today.isoformat(),
             period=period or today.strftime("%Y-%m"), names=self.names(), previous=previous))
         validate_content(content)
         documents = self.documents(content)

@@ -48,7 +48,10 @@ def amqp_url():
 
 def backend_env(backend: str, tmp_path, stack: ExitStack) -> dict[str, str]:
     """Environment for one system under test: its data folder and, if real, its own databases."""
-    env = {"ZEROCLEAR_DATA_DIR": str(tmp_path / "data"), "ZEROCLEAR_BATCH_WAIT_MS": "10"}
+    # Notify's scheduler only when a test asks (POST /v1/schedule/run), at the moment the test set
+    # the clock to, never on its own in the middle of a test.
+    env = {"ZEROCLEAR_DATA_DIR": str(tmp_path / "data"), "ZEROCLEAR_BATCH_WAIT_MS": "10",
+           "ZEROCLEAR_NOTIFY_SCHEDULE_SECONDS": "0"}
     if backend == "real":
         need("postgres")
         need("rabbitmq")

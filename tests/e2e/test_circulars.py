@@ -106,3 +106,4 @@ def test_circulars_are_pinned_reproducible_and_on_the_ledger(system, api, keys, 
     listed = auditor.get("notify", "/v1/circulars", params={"year": 2016}).json()["circulars"]
     assert [c["number"] for c in listed] == [1, 2, 3]
     assert api.get("ledger", "/v1/verify").json()["ok"] is True
+

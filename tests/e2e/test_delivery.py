@@ -86,7 +86,7 @@ def world(backend, tmp_path, clock, reference):
     smtp.start()
     receiver = Receiver()
     env = {"ZEROCLEAR_NOTIFY_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "ZEROCLEAR_NOTIFY_DELIVERY_RETRY_MS": "150",
-           "ZEROCLEAR_NOTIFY_DELIVERY_ATTEMPTS": "4", "ZEROCLEAR_NOTIFY_SCHEDULE_SECONDS": "3600",
+           "ZEROCLEAR_NOTIFY_DELIVERY_ATTEMPTS": "4",
            "ZEROCLEAR_NOTIFY_CIRCULAR_DAY": "0"}  # the monthly circular is test_circulars.py's
     try:
         with system_on(backend, tmp_path, clock=clock, reference=reference, env=env) as running:

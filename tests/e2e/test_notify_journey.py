@@ -140,3 +140,26 @@ def test_the_public_announcement_names_no_tipster_and_no_unconfirmed_allegation(
     for secret in ("13900000000", "开封无辜企业", "开封待查企业", confirmed["receipt"], unfounded["receipt"],
                    still_open["tip_id"]):
         assert secret.encode() not in everything
+
+
+def test_the_scheduler_wakes_on_its_own_and_issues_what_the_clock_says_is_due(tmp_path, clock, reference):
+    from shared.testing.client import Api
+    from shared.testing.plugin import system_on
+
+    clock.set(at("2016-11-16T02:00:00"))  # the 2016 reports are overdue, the October circular due
+    with system_on("embedded", tmp_path, clock=clock, reference=reference,
+                   env={"ZEROCLEAR_NOTIFY_SCHEDULE_SECONDS": "1"}) as running:
+        api = Api(running.urls)
+        office = api.as_key(running.keys.create("office")[0])
+        zz = api.as_key(running.keys.create("region", region=ZZ)[0])
+        recorded(zz, zz.file_report(data.report(ZZ)))  # opens 2016: from now on, 27 regions are missing
+        deadline = time.monotonic() + 20
+        while len(office.get("notify", "/v1/alerts").json()["alerts"]) < 27:
+            assert time.monotonic() < deadline, "the scheduler issued nothing on its own"
+            time.sleep(0.1)
+        issued = office.get("notify", "/v1/alerts").json()["alerts"]
+        assert {a["rule"] for a in issued} == {"report_missing"} and ZZ not in {a["region"] for a in issued}
+        while not office.get("notify", "/v1/circulars").json()["circulars"]:
+            assert time.monotonic() < deadline, "no monthly circular"
+            time.sleep(0.1)
+        assert office.get("notify", "/v1/circulars").json()["circulars"][0]["period"] == "2016-10"

@@ -11,8 +11,8 @@ from .campaign import ELIMINATED, REGISTERED, SCHEDULED, VERIFIED, WITHDRAWN, No
 REPORT_STATUS = ("on_time", "late", "missing", "awaiting", "zero")
 
 
-def circular_content(state: NotifyState, *, year: int, issued_at: str, head_hash: str, today: str, period: str,
-                     names: Mapping[str, str], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_at: str, head_hash: str, today: str,
+                     period: str, names: Mapping[str, str], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The circular of ``year`` at the state's position; ``issued_at`` is the recording time of the
     event at that position and ``today`` its business date (what is overdue is judged then)."""
     opened = state.years.get(year)
@@ -46,7 +46,7 @@ def circular_content(state: NotifyState, *, year: int, issued_at: str, head_hash
         del row["_items"]
     number = int(previous["number"]) + 1 if previous else 1
     return {
-        "circular_id": f"{year}-{state.seq}", "number": number,
+        "circular_id": circular_id, "number": number,
         "title": f"河南省淘汰落后产能清零行动工作通报（{year}年第{number}期）",
         "issued_at": issued_at, "position": state.seq, "head_hash": head_hash, "year": year, "period": period,
         "province": province, "regions": rows, "changes": _changes(previous, rows),

@@ -15,7 +15,8 @@ class NotifyWorker:
     def start(self) -> "NotifyWorker":
         self.service.relay.start()
         self.service.follower.start()
-        self.service.scheduler.start()
+        if self.service.settings.schedule_seconds > 0:  # 0: only on demand (POST /v1/schedule/run)
+            self.service.scheduler.start()
         self.service.pump.start()
         self._consumer = started_consumer(self.service.broker, self.service.deliverer)
         return self
