@@ -6,28 +6,20 @@ recomputed offline from an export to the same digest."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import pytest
 
 from shared.testing import data
 
-from .helpers import cli_json
+from .helpers import at, cli_json, recorded
 
 pytestmark = pytest.mark.e2e
 
 ZZ, KF, LY, PDS = "410100", "410200", "410300", "410400"  # 郑州, 开封, 洛阳, 平顶山
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
-def recorded(client, response) -> dict:
-    assert response.status_code == 202, response.text
-    outcome = client.wait_decided(response.json()["submission_id"])
-    assert outcome["status"] == "recorded", outcome
-    return outcome
 
 
 def followed(api, office, ledger_head: int) -> dict:
@@ -76,8 +68,7 @@ def test_a_campaign_is_scored_as_spec_6_says_and_published(system, api, keys, cl
     hidden = data.entry(7, region=KF, industry="焦炭", equipment="土焦炉", capacity="10", workers_affected=30)
     kf_tip = api.post("intake", "/v1/tips", json={"region": KF, "enterprise": hidden["enterprise"], "location": "开封",
                                                   "description": "零报告后仍在生产"}).json()["tip_id"]
-    ly_tip = api.post("intake", "/v1/tips", json={"region": LY, "enterprise": "洛阳某厂", "location": "洛阳",
-                                                  "description": "偷偷生产"}).json()["tip_id"]
+    api.post("intake", "/v1/tips", json={"region": LY, "enterprise": "洛阳某厂", "location": "洛阳", "description": "偷偷生产"})
 
     # Eliminations: 郑州's first two verified (100 of 100 and 35 of 50 workers resettled), the
     # third rejected; 洛阳's line verified.

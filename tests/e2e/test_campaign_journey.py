@@ -11,23 +11,13 @@ import pytest
 from services.intake.tips import verify_ack
 from shared.testing import data
 
-from .helpers import cli_json
+from .helpers import cli_json, recorded, rejected
 
 pytestmark = pytest.mark.e2e
 
 
-def recorded(client, response) -> dict:
-    assert response.status_code == 202, response.text
-    outcome = client.wait_decided(response.json()["submission_id"])
-    assert outcome["status"] == "recorded", outcome
-    return outcome
 
 
-def rejected(client, response) -> list[str]:
-    assert response.status_code == 202, response.text
-    outcome = client.wait_decided(response.json()["submission_id"])
-    assert outcome["status"] == "rejected", outcome
-    return [reason["code"] for reason in outcome["reasons"]]
 
 
 def items_of(reader, **params) -> dict:
@@ -49,7 +39,7 @@ def test_a_whole_campaign_lands_on_the_ledger_and_replays(system, api, keys, clo
         checkpoints.append((live["seq"], live["digest"]))
 
     # A form with two lines, then an amendment that drops one and adds another.
-    first = recorded(zhengzhou, zhengzhou.file_report(data.report("410100", entries=2)))
+    recorded(zhengzhou, zhengzhou.file_report(data.report("410100", entries=2)))
     kept, dropped = data.entry(1), data.entry(2)
     added = data.entry(3, capacity="30")
     amendment = {**data.report("410100"), "amendment": True, "reason": "补报漏报企业",

@@ -7,36 +7,23 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from datetime import datetime, timezone
 
 import pytest
 from pypdf import PdfReader
 
 from shared.testing import data
 
+from .helpers import at, notify_caught_up as caught_up, recorded
+
 pytestmark = pytest.mark.e2e
 
 ZZ, KF = "410100", "410200"
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
-def recorded(client, response) -> dict:
-    assert response.status_code == 202, response.text
-    outcome = client.wait_decided(response.json()["submission_id"])
-    assert outcome["status"] == "recorded", outcome
-    return outcome
 
 
-def caught_up(api, office) -> int:
-    target = api.get("ledger", "/v1/verify").json()["count"]
-    deadline = time.monotonic() + 20
-    while office.get("notify", "/public/announcement.json").json()["position"] < target:
-        assert time.monotonic() < deadline, "notify did not follow the ledger"
-        time.sleep(0.05)
-    return target
 
 
 def on_ledger(office, circular_id: str) -> dict:

@@ -11,7 +11,6 @@ import json
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,8 @@ from aiosmtpd.controller import Controller
 from shared.testing import data
 from shared.testing.client import Api
 from shared.testing.plugin import system_on
+
+from .helpers import at, recorded
 
 pytestmark = pytest.mark.e2e
 
@@ -96,13 +97,7 @@ def world(backend, tmp_path, clock, reference):
         receiver.server.shutdown()
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
-
-def recorded(client, response) -> None:
-    assert response.status_code == 202, response.text
-    assert client.wait_decided(response.json()["submission_id"])["status"] == "recorded"
 
 
 def run(api, office) -> dict:

@@ -8,35 +8,22 @@ import csv
 import io
 import json
 import time
-from datetime import datetime, timezone
 
 import pytest
 
 from shared.testing import data
+
+from .helpers import at, notify_caught_up as caught_up, recorded
 
 pytestmark = pytest.mark.e2e
 
 ZZ, KF, LY = "410100", "410200", "410300"
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
-def recorded(client, response) -> dict:
-    assert response.status_code == 202, response.text
-    outcome = client.wait_decided(response.json()["submission_id"])
-    assert outcome["status"] == "recorded", outcome
-    return outcome
 
 
-def caught_up(api, office) -> None:
-    """Notify has followed the log to the ledger's head (its journal answers the checks)."""
-    target = api.get("ledger", "/v1/verify").json()["count"]
-    deadline = time.monotonic() + 20
-    while json.loads(office.get("notify", "/public/announcement.json").content)["position"] < target:
-        assert time.monotonic() < deadline, "notify did not follow the ledger"
-        time.sleep(0.05)
 
 
 def check(api, office) -> set[tuple[str, str, int]]:

@@ -7,6 +7,7 @@ writers queue, numbers stay gap-free and commit order equals ``seq`` order.
 from __future__ import annotations
 
 import contextlib
+from contextlib import closing
 from typing import Iterable, Iterator
 
 import orjson
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared.db import bulk_insert, read_tx, write_tx
 from shared.envelope import RecordedEvent
 
-from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
+from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict
 from ..domain.sealing import Sealed
 from ..domain.state import PROJECTIONS, LedgerState, Touched, plain_record
 from .log_rows import ROW_FIELDS, stream_rows
@@ -123,8 +124,6 @@ class LedgerRepository:
     def ensure_projections(self) -> bool:
         """Rebuild every projection from the log when its rows were written by an older shape of
         them (``PROJECTION_VERSION``); returns whether it did. Holds the append lock meanwhile."""
-        from contextlib import closing
-
         from ..replay_fast import replay_rows
 
         with self.engine.connect() as conn:
@@ -170,16 +169,12 @@ class LedgerRepository:
     def iter_records(self, upto_seq: int | None = None, upto_recorded_at: str | None = None,
                      chunk: int = 5000) -> Iterator[tuple[dict, bytes]]:
         """Raw stored records as (fields, payload bytes), streamed in ``seq`` order."""
-        from contextlib import closing
-
         with self.engine.connect() as conn, closing(stream_rows(conn, upto_seq, upto_recorded_at, chunk)) as rows:
             yield from _records(rows)
 
     def verify(self) -> Verdict:
         """Recompute the whole chain from the stored rows and check it against the head row,
         both read in one snapshot, so events committed meanwhile cannot make it look broken."""
-        from contextlib import closing
-
         from ..replay_fast import verify_rows
 
         with read_tx(self.engine) as conn:
