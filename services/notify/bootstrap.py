@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from shared.background import BackgroundLoop
@@ -14,7 +14,7 @@ from shared.broker import Broker
 from shared.clock import Clock, SystemClock, parse_instant
 from shared.config import Settings
 from shared.db import make_engine, migrate
-from shared.envelope import new_envelope, new_id
+from shared.envelope import Envelope, new_envelope, new_id
 from shared.feed import FeedClient, LedgerFollower
 from shared.journal import FoldedView
 from shared.keys import KeyStore, migrate_keys
@@ -66,7 +66,6 @@ class Service:
         now = self.clock.now()
         due = self.model.using(None, lambda state: due_alerts(state, now, self.names()))
         return self.repo.issue(due, lambda alert: _message(alert, now))
-
 
     # -- circulars ---------------------------------------------------------------------------
     def issue_circular(self, year: int, position: int | None = None, period: str | None = None,
@@ -149,7 +148,7 @@ class Service:
         return {"json": render_json(content), "html": render_html(content), "pdf": pdf}
 
 
-def _message(alert: Alert, now) -> object:
+def _message(alert: Alert, now: datetime) -> Envelope:
     alert_id = new_id()
     return new_envelope(ALERT_ISSUED, {"submission_id": alert_id, **alert.to_payload()}, actor=ACTOR, occurred_at=now,
                         id=alert_id)
