@@ -198,8 +198,9 @@ class LedgerState:
     listings: dict[str, ListingRecord] = field(default_factory=dict)
     resurgences: dict[str, ResurgenceRecord] = field(default_factory=dict)
     streams: dict[str, int] = field(default_factory=dict)
-    #: item ids by USCC, to find the verified capacity a tip or list names (derived, not in the digest)
-    by_uscc: dict[str, list[str]] = field(default_factory=dict)
+    #: item ids by USCC, to find the verified capacity a tip or list names (derived, not in the
+    #: digest; built on first use, then kept up to date — a replay of reports alone never needs it)
+    by_uscc: dict[str, list[str]] | None = None
 
     def apply(self, event: Recorded) -> Touched:
         if event.seq != self.seq + 1:
@@ -218,13 +219,15 @@ class LedgerState:
         return self
 
     def index_items(self) -> "LedgerState":
-        """Rebuild the derived USCC index (after loading the items from storage)."""
-        self.by_uscc = {}
-        for item_id, item in self.items.items():
-            self.by_uscc.setdefault(item.uscc, []).append(item_id)
+        """Drop the derived USCC index (after loading the items from storage): rebuilt when needed."""
+        self.by_uscc = None
         return self
 
     def verified_items(self, uscc: str) -> list[str]:
+        if self.by_uscc is None:
+            self.by_uscc = {}
+            for item_id, item in self.items.items():
+                self.by_uscc.setdefault(item.uscc, []).append(item_id)
         return [i for i in self.by_uscc.get(uscc, ()) if self.items[i].status == VERIFIED]
 
     def snapshot(self) -> dict[str, Any]:
@@ -308,12 +311,13 @@ def _new_item(state: LedgerState, item_id: str, region: str, year: int, seq: int
         entry["equipment"], entry["equipment_count"], entry["capacity"], entry["unit"], entry["target_source"],
         entry["planned_date"], entry["method"], entry["workers_affected"], entry["remarks"], REGISTERED, source, tip_id,
         None, None, None, None, None, None, None, [seq])
-    uscc = entry["uscc"]
-    known = state.by_uscc.get(uscc)
-    if known is None:
-        state.by_uscc[uscc] = [item_id]
-    else:
-        known.append(item_id)
+    index = state.by_uscc
+    if index is not None:
+        known = index.get(entry["uscc"])
+        if known is None:
+            index[entry["uscc"]] = [item_id]
+        else:
+            known.append(item_id)
     if touched is not None:
         touched.mark("items", item_id, True)
 
