@@ -64,10 +64,15 @@ def _blueprint(service: Service) -> ApiBlueprint:
         if not service.reference.calendar.first_year <= year <= 2999:
             raise Problem(404, "Not found", f"the campaign has no year {year}", kind="not-found")
 
-    def result(year: int, args: dict) -> dict:
+    def cut_off_of(year: int, args: dict) -> str:
+        """The cut-off asked for, or the end of the year's acceptance stage."""
         known_year(year)
-        cut_off = format_instant(parse_instant(args["cut_off"])) if args.get("cut_off") else \
-            default_cut_off(service.reference.calendar, year)
+        if args.get("cut_off"):
+            return format_instant(parse_instant(args["cut_off"]))
+        return default_cut_off(service.reference.calendar, year)
+
+    def result(year: int, args: dict) -> dict:
+        cut_off = cut_off_of(year, args)
         return service.model.using(position(args.get("as_of")), lambda state: assess(
             state, year, cut_off=cut_off, weights=service.weights, names=names))
 
@@ -103,9 +108,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def summary(args, year):
         """The province: regions cleared, capacity eliminated and verified per industry (in its
         unit), and the ranking."""
-        known_year(year)
-        cut_off = format_instant(parse_instant(args["cut_off"])) if args.get("cut_off") else \
-            default_cut_off(service.reference.calendar, year)
+        cut_off = cut_off_of(year, args)
 
         def both(state):
             found = assess(state, year, cut_off=cut_off, weights=service.weights, names=names)
