@@ -107,3 +107,16 @@ def test_every_message_type_intake_sends_is_one_the_ledger_judges_and_folds():
         sent = getattr(intake, name)
         assert sent == getattr(ledger, name)
         assert sent in _JUDGES and sent in FOLDS
+
+
+def test_the_readers_of_the_log_name_the_types_the_ledger_records():
+    """Assessment and notify fold the recorded events by type, each with its own constants."""
+    from services.assessment.domain import campaign as assessment
+    from services.notify.domain import campaign as notify
+
+    for reader in (assessment, notify):
+        for name in ("YEAR_OPENED", "REPORT_FILED", "REPORT_AMENDED", "ELIMINATION_REPORTED", "ELIMINATION_DECIDED",
+                     "TIP_FILED", "TIP_RESOLVED"):
+            assert getattr(reader, name) == getattr(ledger, name), (reader.__name__, name)
+    assert assessment.INPUT_FILED == ledger.ASSESSMENT_INPUT_FILED
+    assert notify.DEPARTMENT_LIST_FILED == ledger.DEPARTMENT_LIST_FILED
