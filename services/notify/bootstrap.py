@@ -67,6 +67,12 @@ class Service:
         due = self.model.using(None, lambda state: due_alerts(state, now, self.names()))
         return self.repo.issue(due, lambda alert: _message(alert, now))
 
+    def still_due(self, alert: dict) -> bool:
+        """Whether the duty an issued alert is about is still overdue, as the clock and the log say now."""
+        now = self.clock.now()
+        due = self.model.using(None, lambda state: {a.key for a in due_alerts(state, now)})
+        return (alert["subject"], alert["rule"], alert["level"]) in due
+
     # -- circulars ---------------------------------------------------------------------------
     def issue_circular(self, year: int, position: int | None = None, period: str | None = None,
                        kind: str = "on_demand") -> tuple[dict, bool]:
@@ -177,7 +183,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
                       reference or default_reference(), clock or SystemClock())
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"]),
-                                       settings)
+                                       settings, still_due=service.still_due)
     def tick() -> int:
         service.run_schedule()
         return 0  # then rest until the next look

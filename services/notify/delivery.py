@@ -129,13 +129,16 @@ class DeliveryPump(BackgroundLoop):
 
 
 class DeliveryWorker:
-    """Consumes the task queue: each task sends one delivery and records what happened."""
+    """Consumes the task queue: each task sends one delivery and records what happened. An alert
+    whose duty has been done since it was issued is not sent any more (``cancelled``)."""
 
-    def __init__(self, repo: NotifyRepository, sender: Sender, settings: Settings, clock: Clock | None = None):
+    def __init__(self, repo: NotifyRepository, sender: Sender, settings: Settings, clock: Clock | None = None,
+                 still_due: Callable[[dict], bool] = lambda alert: True):
         self.repo = repo
         self.sender = sender
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.still_due = still_due
 
     def handle(self, deliveries_: list) -> set[int]:
         for index, task in enumerate(deliveries_):
@@ -149,9 +152,12 @@ class DeliveryWorker:
 
     def run(self, delivery_id: str) -> None:
         delivery = self.repo.delivery(delivery_id)
-        if delivery is None or delivery["status"] in ("sent", "dead"):
+        if delivery is None or delivery["status"] in ("sent", "dead", "cancelled"):
             return  # redelivered after it was done: nothing to do
         now = self.clock.now()
+        if delivery["kind"] == "alert" and not self.still_due(delivery["subject"]):
+            self.repo.cancelled(delivery_id, format_instant(now))
+            return
         try:
             self.sender.send(delivery)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried

@@ -116,7 +116,7 @@ def settled(office, timeout: float = 20) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
         found = office.get("notify", "/v1/deliveries").json()["deliveries"]
-        if all(d["status"] in ("sent", "dead") for d in found) or time.monotonic() > deadline:
+        if all(d["status"] in ("sent", "dead", "cancelled") for d in found) or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
 
@@ -199,3 +199,27 @@ def test_alerts_and_circulars_reach_each_address_once(world, clock):
     assert hashlib.sha256(attachment.get_content()).hexdigest() == issued["pdf_sha256"]
     every = [(d["kind"], d["ref_id"], d["address"]) for d in office.get("notify", "/v1/deliveries").json()["deliveries"]]
     assert len(every) == len(set(every))
+
+
+def test_an_alert_whose_duty_is_done_before_it_goes_out_is_not_sent(world, clock):
+    running, api, mailbox, receiver = world
+    office = api.as_key(running.keys.create("office")[0])
+    kf = api.as_key(running.keys.create("region", region=KF)[0])
+    zz = api.as_key(running.keys.create("region", region=ZZ)[0])
+    assert office.post("notify", "/v1/subscriptions", json={
+        "agency": "开封市工信局", "region": KF, "channel": "webhook", "address": receiver.url,
+        "topics": ["alerts"]}).status_code == 201
+
+    recorded(zz, zz.file_report(data.report(ZZ)))  # opens 2016
+    receiver.up = False
+    clock.set(at("2016-11-16T02:00:00"))
+    run(api, office)  # 开封's report is overdue: its alert is issued, its delivery fails and waits
+    deadline = time.monotonic() + 10
+    while not [d for d in office.get("notify", "/v1/deliveries").json()["deliveries"] if d["status"] == "retrying"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    recorded(kf, kf.file_report(data.report(KF, zero=True)))  # 开封 files before the retry
+    run(api, office)  # notify has followed the filing
+    receiver.up = True
+    found = settled(office)
+    assert [d["status"] for d in found] == ["cancelled"] and receiver.calls == []

@@ -167,6 +167,12 @@ class NotifyRepository:
             conn.execute(deliveries.update().where(deliveries.c.delivery_id == delivery_id).values(
                 status="sent", sent_at=now, attempts=deliveries.c.attempts + 1, last_error=None))
 
+    def cancelled(self, delivery_id: str, now: str) -> None:
+        """Not sent: what it alerted about was done before it could go out."""
+        with write_tx(self.engine) as conn:
+            conn.execute(deliveries.update().where(deliveries.c.delivery_id == delivery_id).values(
+                status="cancelled", sent_at=None, last_error=f"duty done before delivery ({now})"))
+
     def failed(self, delivery_id: str, error: str, *, next_attempt_at: str | None) -> None:
         """A failed attempt: retried at ``next_attempt_at``, or dead-lettered (None)."""
         status = "retrying" if next_attempt_at is not None else "dead"

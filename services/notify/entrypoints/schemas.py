@@ -104,7 +104,7 @@ class SubscriptionsSchema(Schema):
 
 
 class DeliveriesQuery(Schema):
-    status = fields.String(validate=validate.OneOf(["pending", "queued", "retrying", "sent", "dead"]))
+    status = fields.String(validate=validate.OneOf(["pending", "queued", "retrying", "sent", "dead", "cancelled"]))
 
 
 class DeliverySchema(Schema):
