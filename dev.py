@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -50,8 +51,9 @@ def ensure_system_packages() -> None:
     if not missing:
         return
     apt = "/usr/bin/apt-get"
-    prefix = [] if hasattr(os, "geteuid") and os.geteuid() == 0 else ["sudo", "-n"]
-    if Path(apt).exists():
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    prefix = [] if root else ["sudo", "-n"]
+    if Path(apt).exists() and (root or shutil.which("sudo")):
         print(f"installing system packages {', '.join(missing)} ...", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         done = subprocess.run([*prefix, apt, "install", "-y", "-q", "--no-install-recommends", *missing], env=env,

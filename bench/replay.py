@@ -3,7 +3,9 @@
 with the ``eventsourcing`` library reading the same number of events back.
 
 A fresh, migrated ledger database is filled through the real writer (``LedgerWriter.record()``,
-report envelopes built as intake builds them). Then, timed:
+report envelopes built as intake builds them) and left to settle (VACUUM, CHECKPOINT). Then, each
+timed in a fresh interpreter — as a replay runs in real use (``zeroclear ledger replay``) — rather
+than in this process, whose heap holds the filled messages and the writer's state:
 
 * ``replay_database(repo)``: stream the rows from PostgreSQL, check every payload hash, event
   hash and link, and fold every event into the projection (target >= 100,000 events/s);
