@@ -31,7 +31,7 @@ class AsOf:
     def parse(cls, text: str | None) -> "AsOf":
         if text is None or text == "":
             return cls()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
             return cls(seq=int(text))
         try:
             return cls(recorded_at=format_instant(parse_instant(text)))

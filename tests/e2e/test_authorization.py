@@ -143,3 +143,11 @@ def test_a_region_reads_only_its_own_region(world, service, path):
     rows = body.get("items", body.get("tips", body.get("events", body.get("discrepancies", body.get("regions")))))
     assert all(row.get("region") in ("410200", None) for row in rows)
     assert not [row for row in rows if row.get("region") == "410100"]
+
+
+@pytest.mark.parametrize("service, path", [("ledger", "/v1/items"), ("ledger", "/v1/discrepancies"),
+                                           ("assessment", "/v1/assessments/2016")])
+@pytest.mark.parametrize("as_of", ["²", "yesterday", "-1"])
+def test_an_as_of_that_is_neither_a_position_nor_a_time_is_a_400(world, service, path, as_of):
+    answer = world.api.as_key(world.keys["office"]).get(service, path, params={"as_of": as_of})
+    assert answer.status_code == 400 and answer.headers["Content-Type"] == "application/problem+json", answer.text

@@ -48,7 +48,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
         if not as_of:
             return None
         head = service.repo.journal.head()
-        if as_of.isdigit():
+        if as_of.isascii() and as_of.isdigit():  # "²" is a digit to str.isdigit, not to int()
             seq = int(as_of)
             if seq > head:
                 raise Problem(409, "Not there yet", f"the assessment has followed the log to {head}, not {seq}",
