@@ -55,3 +55,12 @@ def parse_instant(text: str) -> datetime:
     """Parse an RFC 3339 / ISO 8601 instant; a value without offset is refused."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     return to_utc(value)
+
+
+def parse_position(text: str) -> tuple[int | None, str | None]:
+    """A point on the log as readers name it (``--as-of``, ``?as_of=``): a sequence number, or an
+    ISO time with an offset (then the recording time it stands for, as ``format_instant`` writes
+    it). Raises ValueError for anything else — "²" is a digit to ``str.isdigit``, not to ``int``."""
+    if text.isascii() and text.isdigit():
+        return int(text), None
+    return None, format_instant(parse_instant(text))

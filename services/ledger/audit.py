@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 import orjson
 
 from shared import canonical
-from shared.clock import format_instant, parse_instant
+from shared.clock import parse_position
 
 from .adapters.repository import LedgerRepository
 from .domain.chain import Verdict
@@ -31,12 +31,11 @@ class AsOf:
     def parse(cls, text: str | None) -> "AsOf":
         if text is None or text == "":
             return cls()
-        if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
-            return cls(seq=int(text))
         try:
-            return cls(recorded_at=format_instant(parse_instant(text)))
+            seq, recorded_at = parse_position(text)
         except ValueError:
             raise AsOfError(f"--as-of {text!r}: give a sequence number or an ISO time such as 2016-11-16T00:00:00+08:00") from None
+        return cls(seq=seq, recorded_at=recorded_at)
 
     def includes(self, record: dict) -> bool:
         if self.seq is not None and record["seq"] > self.seq:

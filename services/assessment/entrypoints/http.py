@@ -11,7 +11,7 @@ import time
 from flask import Flask, request
 
 from shared import canonical
-from shared.clock import format_instant, parse_instant
+from shared.clock import format_instant, parse_instant, parse_position
 from shared.envelope import new_envelope, new_id
 from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
@@ -47,18 +47,18 @@ def _blueprint(service: Service) -> ApiBlueprint:
         """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""
         if not as_of:
             return None
-        head = service.repo.journal.head()
-        if as_of.isascii() and as_of.isdigit():  # "²" is a digit to str.isdigit, not to int()
-            seq = int(as_of)
-            if seq > head:
-                raise Problem(409, "Not there yet", f"the assessment has followed the log to {head}, not {seq}",
-                              kind="not-yet", errors=[{"field": "query:as_of", "message": f"at most {head}"}])
-            return seq
         try:
-            return service.repo.journal.position_at(format_instant(parse_instant(as_of)))
+            seq, recorded_at = parse_position(as_of)
         except ValueError:
             raise Problem(400, "Bad as_of", "a log position (seq) or an ISO time with a UTC offset", kind="validation",
                           errors=[{"field": "query:as_of", "message": "a seq or an ISO 8601 time"}]) from None
+        if seq is None:
+            return service.repo.journal.position_at(recorded_at)
+        head = service.repo.journal.head()
+        if seq > head:
+            raise Problem(409, "Not there yet", f"the assessment has followed the log to {head}, not {seq}",
+                          kind="not-yet", errors=[{"field": "query:as_of", "message": f"at most {head}"}])
+        return seq
 
     def known_year(year: int) -> None:
         if not service.reference.calendar.first_year <= year <= 2999:
