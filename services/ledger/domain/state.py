@@ -480,4 +480,3 @@ FOLDS = {
     TIP_FILED: _fold_tip_filed,
     TIP_RESOLVED: _fold_tip_resolved,
 }
-_FOLDS = FOLDS

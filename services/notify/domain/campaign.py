@@ -94,6 +94,8 @@ class NotifyState:
     listings: list[Listing] = field(default_factory=list)
     #: 死灰复燃: (region, seq) of each tip or listed enterprise naming capacity already verified eliminated
     resurgences: list[tuple[str, int]] = field(default_factory=list)
+    #: the USCCs of the enterprises with capacity verified eliminated (verification is final)
+    verified_usccs: set[str] = field(default_factory=set)
 
     def apply(self, event: Mapping[str, Any]) -> None:
         seq = event["seq"]
@@ -109,7 +111,7 @@ class NotifyState:
                                    source, entry.get("uscc", ""))
 
     def _resurgence(self, region: str, uscc: str, seq: int) -> None:
-        if uscc and any(item.uscc == uscc and item.status == VERIFIED for item in self.items.values()):
+        if uscc and uscc in self.verified_usccs:
             self.resurgences.append((region, seq))
 
     def discrepancies(self, year: int | None = None) -> list[Listing]:
@@ -172,6 +174,8 @@ def _elimination_decided(state: NotifyState, seq: int, at: str, p: Mapping[str, 
     item = state.items.get(p["item_id"])
     if item is not None:
         item.status = VERIFIED if p["decision"] == "verified" else SCHEDULED
+        if item.status == VERIFIED and item.uscc:
+            state.verified_usccs.add(item.uscc)
 
 
 def _tip_filed(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
