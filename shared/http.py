@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
@@ -217,6 +218,21 @@ def flatten_messages(messages: Any, path: str = "") -> Iterable[dict]:
             yield from flatten_messages(item, path)
     else:
         yield {"field": path or "$", "message": str(messages)}
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` (SPEC §4: every write accepts one), or a 400 naming it."""
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise Problem(400, "Bad Idempotency-Key", "1 to 200 visible ASCII characters", kind="validation",
+                      errors=[{"field": f"header:{IDEMPOTENCY_HEADER}", "message": "1 to 200 visible ASCII characters"}])
+    return value
 
 
 def bearer_key() -> str | None:

@@ -13,7 +13,9 @@ from flask import Flask, request
 from shared import canonical
 from shared.clock import format_instant, parse_instant, parse_position
 from shared.envelope import new_envelope, new_id
-from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
+from shared.http import (
+    ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, require,
+)
 
 from ..bootstrap import Service
 from ..domain.scoring import assess, default_cut_off, province_summary
@@ -161,10 +163,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
 
     def submit(message_type: str, kind: str, payload: dict, *, region, year, body: dict):
         principal = current_principal()
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not schemas.IDEMPOTENCY_KEY.match(key):
-            raise Problem(400, "Bad Idempotency-Key", "1 to 200 visible ASCII characters", kind="validation",
-                          errors=[{"field": "header:Idempotency-Key", "message": "1 to 200 visible ASCII characters"}])
+        key = idempotency_key()
         submission_id = new_id()
         message = new_envelope(message_type, {"submission_id": submission_id, **payload}, actor=principal.actor,
                                occurred_at=service.clock.now(), id=submission_id)

@@ -1,7 +1,6 @@
 """Request and response schemas of the assessment's HTTP API (they also make its OpenAPI document)."""
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
@@ -9,7 +8,6 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 from shared.clock import Clock, parse_instant
 from shared.reference import Reference
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
 def _instant(value: str) -> None:

@@ -11,7 +11,9 @@ import time
 import orjson
 from flask import Flask, current_app, request
 
-from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, problem_response, require
+from shared.http import (
+    ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, problem_response, require,
+)
 
 from ..bootstrap import IntakeService
 from ..domain.errors import IdempotencyConflict, NotAllowed
@@ -22,7 +24,6 @@ from ..forms.reader import FormErrors, read_form
 from ..forms.template import blank_form
 from . import schemas
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def create_app(service: IntakeService) -> Flask:
@@ -47,16 +48,6 @@ def create_app(service: IntakeService) -> Flask:
 
     api.register_blueprint(_blueprint(service))
     return app
-
-
-def idempotency_key() -> str | None:
-    value = request.headers.get(IDEMPOTENCY_HEADER)
-    if value is None:
-        return None
-    if not schemas.IDEMPOTENCY_KEY.match(value):
-        raise Problem(400, "Bad Idempotency-Key", "1 to 200 visible ASCII characters", kind="validation",
-                      errors=[{"field": f"header:{IDEMPOTENCY_HEADER}", "message": "1 to 200 visible ASCII characters"}])
-    return value
 
 
 def _blueprint(service: IntakeService) -> ApiBlueprint:

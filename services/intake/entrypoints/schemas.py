@@ -301,8 +301,6 @@ class SubmissionSchema(Schema):
     reasons = fields.List(fields.Nested(ReasonSchema), allow_none=True)
 
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-
 
 class FormQuery(Schema):
     region = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
