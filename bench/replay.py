@@ -130,7 +130,7 @@ def time_fold_alone(path: str) -> tuple[float, int]:
     """What the folding process does per event, from memory: parse the payload, fold it."""
     import orjson
 
-    from services.ledger.domain.state import FOLDS, LedgerState
+    from services.ledger.domain.state import DECODERS, FOLDS, LedgerState
     from services.ledger.replay_fast import gc_paused
 
     events = []
@@ -141,13 +141,13 @@ def time_fold_alone(path: str) -> tuple[float, int]:
                 break
             events.append((record["type"], record["stream"], record["stream_version"], record["occurred_at"],
                            orjson.dumps(record["payload"], option=orjson.OPT_SORT_KEYS)))
-    state, loads = LedgerState(), orjson.loads
+    state = LedgerState()
     with c.Stopwatch() as watch, gc_paused():
         streams = state.streams
         for seq, (type_, stream, version, occurred_at, body) in enumerate(events, start=1):
             fold = FOLDS.get(type_)
             if fold is not None:
-                fold(state, seq, occurred_at, loads(body), None)
+                fold(state, seq, occurred_at, DECODERS[type_](body), None)
             streams[stream] = version
     return watch.seconds, len(events)
 

@@ -28,7 +28,7 @@ from .domain.chain import (
     CANONICAL_HEADER_FIELDS, EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM,
     ChainVerifier, Verdict, header_text, seq_problem,
 )
-from .domain.state import FOLDS, LedgerState
+from .domain.state import CONVERTERS, DECODERS, FOLDS, LedgerState
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import AsOf
@@ -69,7 +69,7 @@ def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: "AsOf | None" = N
     """Fold (record, payload bytes) pairs in order until ``as_of``, verifying each first."""
     includes = as_of.includes if as_of is not None and (as_of.seq is not None or as_of.recorded_at is not None) else None
     state = LedgerState()
-    streams, folds = state.streams, FOLDS
+    streams, folds, decoders = state.streams, FOLDS, DECODERS
     count, head, recorded_at, bad = 0, GENESIS, None, None
     with gc_paused():
         for record, body in records:
@@ -89,7 +89,7 @@ def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: "AsOf | None" = N
             count, head = expected, record["hash"]
             fold = folds.get(record["type"])
             if fold is not None:
-                fold(state, expected, record["occurred_at"], _loads(body), None)
+                fold(state, expected, record["occurred_at"], decoders[record["type"]](body), None)
             streams[record["stream"]] = record["stream_version"]
             recorded_at = record["recorded_at"]
     return _finish(state, count, head, recorded_at, bad)
@@ -101,7 +101,7 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
     upto_seq = as_of.seq if as_of is not None else None
     upto_at = as_of.recorded_at if as_of is not None else None
     state = LedgerState()
-    streams, folds = state.streams, FOLDS
+    streams, folds, decoders = state.streams, FOLDS, DECODERS
     names = CANONICAL_HEADER_FIELDS
     count, head, recorded_at, bad = 0, GENESIS, None, None
     with gc_paused():
@@ -124,7 +124,7 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
             count, head = expected, row[_HASH]
             fold = folds.get(row[_TYPE])
             if fold is not None:
-                fold(state, expected, row[_OCCURRED_AT], _loads(body), None)
+                fold(state, expected, row[_OCCURRED_AT], decoders[row[_TYPE]](body), None)
             streams[row[_STREAM]] = row[_STREAM_VERSION]
             recorded_at = row[_RECORDED_AT]
     return _finish(state, count, head, recorded_at, bad)
@@ -156,7 +156,7 @@ def replay_lines(lines: Iterable[bytes], as_of: "AsOf | None" = None) -> tuple[L
     each first: ``replay_records(export_records(lines))`` with every line parsed once."""
     includes = as_of.includes if as_of is not None and (as_of.seq is not None or as_of.recorded_at is not None) else None
     state = LedgerState()
-    streams, folds = state.streams, FOLDS
+    streams, folds, converters = state.streams, FOLDS, CONVERTERS
     count, head, recorded_at, bad = 0, GENESIS, None, None
     with gc_paused():
         for line in lines:
@@ -181,7 +181,7 @@ def replay_lines(lines: Iterable[bytes], as_of: "AsOf | None" = None) -> tuple[L
             count, head = expected, record["hash"]
             fold = folds.get(record["type"])
             if fold is not None:
-                fold(state, expected, record["occurred_at"], payload, None)
+                fold(state, expected, record["occurred_at"], converters[record["type"]](payload), None)
             streams[record["stream"]] = record["stream_version"]
             recorded_at = record["recorded_at"]
     return _finish(state, count, head, recorded_at, bad)

@@ -39,7 +39,7 @@ from .domain.chain import (
     EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM, ChainVerifier, Verdict,
     header_text, seq_problem,
 )
-from .domain.state import FOLDS, LedgerState
+from .domain.state import DECODERS, FOLDS, LedgerState
 from .replay_fast import gc_paused, replay_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,7 +120,7 @@ def _pipeline(worker: Callable, args: tuple) -> tuple[LedgerState, Verdict]:
     receiver, sender = context.Pipe(duplex=False)
     _widen(sender)
     state = LedgerState()
-    streams, folds = state.streams, FOLDS
+    streams, folds, decoders = state.streams, FOLDS, DECODERS
     count = 0
     with gc_paused():  # from before the fork: a forked worker must not collect (and so copy) our pages
         try:
@@ -139,7 +139,7 @@ def _pipeline(worker: Callable, args: tuple) -> tuple[LedgerState, Verdict]:
                 for type_, stream, version, occurred_at, body in message:
                     count += 1
                     if body is not None:
-                        folds[type_](state, count, occurred_at, _loads(body), None)
+                        folds[type_](state, count, occurred_at, decoders[type_](body), None)
                     streams[stream] = version
         except Exception:  # a dead worker, or a fold that fails: the sequential replay says what
             raise _Fallback from None

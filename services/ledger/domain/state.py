@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter, itemgetter
 from typing import Any, Iterable, Protocol
 
+import msgspec
 import orjson
 
 from .chain import GENESIS, STATE_TAG
@@ -65,12 +66,11 @@ class ReportRecord:
 REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
 
 
-@dataclass(slots=True)
-class CapacityItem:
-    item_id: str
-    region: str
-    year: int
-    report_seq: int
+class CapacityItem(msgspec.Struct):
+    """A line of outdated capacity. The registered fields come first and have no default: a
+    replay decodes a report's entries straight into items (``ReportPayload``), the rest are the
+    item's place on the ledger and its lifecycle, filled in by the fold."""
+
     enterprise: str
     uscc: str
     county: str
@@ -84,7 +84,11 @@ class CapacityItem:
     method: str
     workers_affected: int
     remarks: str
-    status: str
+    item_id: str = ""
+    region: str = ""
+    year: int = 0
+    report_seq: int = 0
+    status: str = REGISTERED
     source: str = "report"  # or "tip": entered by a confirmed tip
     tip_id: str | None = None
     eliminated_on: str | None = None
@@ -94,7 +98,22 @@ class CapacityItem:
     elimination_seq: int | None = None
     verified_seq: int | None = None
     rejection_reason: str | None = None
-    event_seqs: list[int] = field(default_factory=list)
+    event_seqs: list[int] = []
+
+
+class ReportPayload(msgspec.Struct):
+    """A recorded ``report_filed`` payload as its fold takes it, entries already items: decoded
+    from the recorded bytes in one step by a replay (``DECODERS``), converted from the parsed
+    payload by the writer (``CONVERTERS``) — without a dict per entry and a record built from it,
+    the costliest part of a replay (reports are most of the log)."""
+
+    submission_id: str
+    region: str
+    year: int
+    document_no: str
+    signed_by: str
+    zero_report: bool
+    entries: list[CapacityItem]
 
 
 @dataclass(slots=True)
@@ -208,7 +227,7 @@ class LedgerState:
         touched = Touched()
         handler = FOLDS.get(event.type)
         if handler is not None:
-            handler(self, event.seq, event.occurred_at, event.payload, touched)
+            handler(self, event.seq, event.occurred_at, CONVERTERS[event.type](event.payload), touched)
         self.seq, self.head, self.recorded_at = event.seq, event.hash, event.recorded_at
         self.streams[event.stream] = event.stream_version
         return touched
@@ -265,10 +284,12 @@ def plain_record(cls: type) -> Any:
     lists of scalars or of flat dicts (the lists are copied, as ``asdict`` copies them)."""
     maker = _PLAIN.get(cls)
     if maker is None:
-        names = tuple(f.name for f in fields(cls))
+        described = msgspec.structs.fields(cls) if issubclass(cls, msgspec.Struct) else fields(cls)
+        names = tuple(f.name for f in described)
         values = attrgetter(*names)
-        lists = [n for n, f in enumerate(fields(cls)) if str(f.type).startswith("list")]
-        dict_lists = {n for n, f in enumerate(fields(cls)) if str(f.type).startswith("list[dict")}
+        types = [str(f.type) for f in described]
+        lists = [n for n, kind in enumerate(types) if kind.startswith("list")]
+        dict_lists = {n for n, kind in enumerate(types) if kind.startswith("list[dict")}
 
         def maker(record: Any) -> dict[str, Any]:
             row = list(values(record))
@@ -291,7 +312,8 @@ _dumps, _SORT_KEYS = orjson.dumps, orjson.OPT_SORT_KEYS
 # building a RecordedEvent. They trust the payload: the ledger validated and normalised it (and
 # added what it decided, such as a tip's due time) before recording it, and a replay folds only
 # events whose hashes it has just checked. Records are built with positional arguments (a replay
-# builds millions of them); ``test_the_folds_build_records_in_field_order`` pins the order.
+# builds millions of them); ``test_the_positional_folds_match_the_records_fields`` pins the order.
+# A fold whose payload has a type of its own (``_PAYLOAD_TYPES``, below) is given that type.
 def _mark(touched: Touched | None, kind: str, key: Any, new: bool) -> None:
     if touched is not None:
         touched.mark(kind, key, new)
@@ -306,43 +328,51 @@ def _fold_year_opened(state: LedgerState, seq: int, occurred_at: str, payload: A
 
 def _new_item(state: LedgerState, item_id: str, region: str, year: int, seq: int, entry: Any, source: str,
               tip_id: str | None, touched: Touched | None) -> None:
-    state.items[item_id] = CapacityItem(
-        item_id, region, year, seq, entry["enterprise"], entry["uscc"], entry["county"], entry["industry"],
-        entry["equipment"], entry["equipment_count"], entry["capacity"], entry["unit"], entry["target_source"],
-        entry["planned_date"], entry["method"], entry["workers_affected"], entry["remarks"], REGISTERED, source, tip_id,
-        None, None, None, None, None, None, None, [seq])
+    _add_item(state, CapacityItem(
+        entry["enterprise"], entry["uscc"], entry["county"], entry["industry"], entry["equipment"],
+        entry["equipment_count"], entry["capacity"], entry["unit"], entry["target_source"], entry["planned_date"],
+        entry["method"], entry["workers_affected"], entry["remarks"], item_id, region, year, seq, REGISTERED, source,
+        tip_id, event_seqs=[seq]), touched)
+
+
+def _add_item(state: LedgerState, item: CapacityItem, touched: Touched | None) -> None:
+    state.items[item.item_id] = item
     index = state.by_uscc
     if index is not None:
-        known = index.get(entry["uscc"])
+        known = index.get(item.uscc)
         if known is None:
-            index[entry["uscc"]] = [item_id]
+            index[item.uscc] = [item.item_id]
         else:
-            known.append(item_id)
+            known.append(item.item_id)
     if touched is not None:
-        touched.mark("items", item_id, True)
+        touched.mark("items", item.item_id, True)
 
 
-def _version(seq: int, occurred_at: str, report: Any, kind: str) -> dict:
-    return {"seq": seq, "kind": kind, "at": occurred_at, "submission_id": report["submission_id"],
-            "document_no": report["document_no"], "signed_by": report["signed_by"],
-            "zero_report": report["zero_report"], "entries": len(report["entries"]), "reason": report.get("reason")}
+def _version(seq: int, occurred_at: str, kind: str, submission_id: str, document_no: str, signed_by: str,
+             zero_report: bool, entries: int, reason: str | None) -> dict:
+    return {"seq": seq, "kind": kind, "at": occurred_at, "submission_id": submission_id, "document_no": document_no,
+            "signed_by": signed_by, "zero_report": zero_report, "entries": entries, "reason": reason}
 
 
-def _fold_report_filed(state: LedgerState, seq: int, occurred_at: str, report: Any, touched: Touched | None) -> None:
-    region, year = report["region"], report["year"]
+def _fold_report_filed(state: LedgerState, seq: int, occurred_at: str, report: ReportPayload,
+                       touched: Touched | None) -> None:
+    region, year = report.region, report.year
     item_ids = []
     number = 0
-    for entry in report["entries"]:
+    for item in report.entries:  # decoded as items: only their place on the ledger is left to fill in
         number += 1
-        item_id = f"{region}-{year}-{seq}-{number}"
-        _new_item(state, item_id, region, year, seq, entry, "report", None, touched)
+        item.item_id = item_id = f"{region}-{year}-{seq}-{number}"
+        item.region, item.year, item.report_seq = region, year, seq
+        item.event_seqs.append(seq)
+        _add_item(state, item, touched)
         item_ids.append(item_id)
     key = (region, year)
     _mark(touched, "reports", key, key not in state.reports)
     state.reports[key] = ReportRecord(
-        region, year, report["submission_id"], seq, occurred_at, report["document_no"], report["signed_by"],
-        report["zero_report"], occurred_at <= state.years[year].deadline, item_ids, None,
-        [_version(seq, occurred_at, report, "filed")])
+        region, year, report.submission_id, seq, occurred_at, report.document_no, report.signed_by,
+        report.zero_report, occurred_at <= state.years[year].deadline, item_ids, None,
+        [_version(seq, occurred_at, "filed", report.submission_id, report.document_no, report.signed_by,
+                  report.zero_report, number, None)])
 
 
 def match_key(entry: Any) -> tuple[str, str, str]:
@@ -401,7 +431,9 @@ def _fold_report_amended(state: LedgerState, seq: int, occurred_at: str, report:
     record.submission_id, record.seq, record.document_no = report["submission_id"], seq, report["document_no"]
     record.signed_by, record.zero_report, record.item_ids = report["signed_by"], report["zero_report"], item_ids
     record.amended_at = occurred_at
-    record.history.append(_version(seq, occurred_at, report, "amended"))
+    record.history.append(_version(seq, occurred_at, "amended", report["submission_id"], report["document_no"],
+                                   report["signed_by"], report["zero_report"], len(report["entries"]),
+                                   report.get("reason")))
     _mark(touched, "reports", (region, year), False)
 
 
@@ -480,3 +512,12 @@ FOLDS = {
     TIP_FILED: _fold_tip_filed,
     TIP_RESOLVED: _fold_tip_resolved,
 }
+
+#: How each fold takes its event's payload: from the recorded (canonical) bytes, as a replay
+#: reads them, and from the parsed payload, as the writer holds it. A plain dict unless the fold
+#: wants a type of its own (``ReportPayload``).
+_PAYLOAD_TYPES: dict[str, type] = {REPORT_FILED: ReportPayload}
+DECODERS: dict[str, Any] = {kind: (msgspec.json.Decoder(_PAYLOAD_TYPES[kind]).decode if kind in _PAYLOAD_TYPES
+                                   else orjson.loads) for kind in FOLDS}
+CONVERTERS: dict[str, Any] = {kind: ((lambda payload, cls=_PAYLOAD_TYPES[kind]: msgspec.convert(payload, cls))
+                                     if kind in _PAYLOAD_TYPES else (lambda payload: payload)) for kind in FOLDS}

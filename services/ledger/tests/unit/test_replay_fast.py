@@ -7,6 +7,7 @@ import json
 from dataclasses import fields
 from datetime import timedelta
 
+import msgspec
 import orjson
 import pytest
 
@@ -183,11 +184,11 @@ def positions(count: int) -> list[int]:
 
 
 def test_the_positional_folds_match_the_records_fields():
-    """``state._fold_report_filed`` builds these records positionally, in this field order."""
-    assert [f.name for f in fields(CapacityItem)] == [
-        "item_id", "region", "year", "report_seq", "enterprise", "uscc", "county", "industry", "equipment",
-        "equipment_count", "capacity", "unit", "target_source", "planned_date", "method", "workers_affected",
-        "remarks", "status", "source", "tip_id", "eliminated_on", "elimination_method", "evidence",
+    """``state._new_item`` and ``_fold_report_filed`` build these records positionally, in this field order."""
+    assert [f.name for f in msgspec.structs.fields(CapacityItem)] == [
+        "enterprise", "uscc", "county", "industry", "equipment", "equipment_count", "capacity", "unit",
+        "target_source", "planned_date", "method", "workers_affected", "remarks", "item_id", "region", "year",
+        "report_seq", "status", "source", "tip_id", "eliminated_on", "elimination_method", "evidence",
         "workers_resettled", "elimination_seq", "verified_seq", "rejection_reason", "event_seqs"]
     assert [f.name for f in fields(ReportRecord)] == [
         "region", "year", "submission_id", "seq", "filed_at", "document_no", "signed_by", "zero_report", "on_time",
@@ -284,8 +285,12 @@ def test_garbage_collection_is_paused_during_a_replay_and_restored_after():
 
 def test_the_digest_is_the_hash_of_the_canonical_snapshot(log):
     """``digest()`` hashes the snapshot's canonical text as it goes; it must be exactly
-    ``state_digest`` of the snapshot ``dataclasses.asdict`` gives, whatever the records hold."""
-    from dataclasses import asdict
+    ``state_digest`` of the snapshot ``dataclasses.asdict`` (``msgspec.structs.asdict`` for the
+    items) gives, whatever the records hold."""
+    from dataclasses import asdict as dataclass_asdict, is_dataclass
+
+    def asdict(record):
+        return dataclass_asdict(record) if is_dataclass(record) else msgspec.structs.asdict(record)
 
     from services.ledger.domain.chain import state_digest
     from services.ledger.domain.state import PROJECTIONS, YearRecord
