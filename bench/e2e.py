@@ -22,10 +22,10 @@ After a warm-up, the load runs for ``--duration`` seconds; then the ledger is dr
   the hash chain is verified through ``GET /v1/verify``.
 * CPU seconds used by each process group during the measured window (2 cores are shared).
 
-    .venv/bin/python bench/e2e.py                      # 20 s, paced (open loop) at 1,600 requests/s
+    .venv/bin/python bench/e2e.py                      # 20 s, paced (open loop) at 1,550 requests/s
     .venv/bin/python bench/e2e.py --rate 0             # closed loop: as fast as answered (saturation)
 
-The default load is paced a little above the target (1,600/s), as regions file at their own pace
+The default load is paced a little above the target (1,550/s), as regions file at their own pace
 whatever the system does: the targets are a rate sustained *with* a latency bound. A closed loop
 (``--rate 0``) instead finds the saturation point, where the accepting side runs ahead of the
 ledger and every submission waits behind the backlog, so its latency measures the queue, not the
@@ -485,8 +485,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds of load (default 20)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (default 3)")
-    parser.add_argument("--rate", type=float, default=1600.0,
-                        help="requests/s to pace the load at (open loop; default 1600, a little above the "
+    parser.add_argument("--rate", type=float, default=1550.0,
+                        help="requests/s to pace the load at (open loop; default 1550, a little above the "
                              "target); 0 = closed loop, as fast as answered")
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections in all (default 64)")
     parser.add_argument("--clients", type=int, default=2, help="load generator processes (default 2)")
