@@ -26,7 +26,7 @@ import orjson
 
 from .domain.chain import (
     CANONICAL_HEADER_FIELDS, EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM,
-    ChainVerifier, Verdict, header_text, seq_problem,
+    ChainVerifier, Verdict, record_problem, seq_problem,
 )
 from .domain.state import CONVERTERS, DECODERS, FOLDS, LedgerState
 
@@ -58,6 +58,20 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def row_problem(expected: int, head: str, row: tuple) -> str | None:
+    """``chain.record_problem`` for a ``log_rows.ROW_FIELDS`` tuple: the same checks in the same order."""
+    seq = row[_SEQ]
+    if seq != expected:
+        return seq_problem(expected, seq)
+    if row[_PREV_HASH] != head:
+        return PREV_PROBLEM
+    if sha256(PAYLOAD_TAG + row[_PAYLOAD]).hexdigest() != row[_PAYLOAD_HASH]:
+        return PAYLOAD_PROBLEM
+    if sha256(EVENT_TAG + _dumps(dict(zip(CANONICAL_HEADER_FIELDS, row)))).hexdigest() != row[_HASH]:
+        return EVENT_PROBLEM
+    return None
+
+
 def _finish(state: LedgerState, count: int, head: str, recorded_at: str | None, bad: Verdict | None,
             ) -> tuple[LedgerState, Verdict]:
     if count:
@@ -76,15 +90,9 @@ def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: "AsOf | None" = N
             if includes is not None and not includes(record):
                 break
             expected = count + 1
-            if record["seq"] != expected:
-                bad = Verdict(False, count, head, expected, seq_problem(expected, record["seq"]))
-            elif record["prev_hash"] != head:
-                bad = Verdict(False, count, head, expected, PREV_PROBLEM)
-            elif sha256(PAYLOAD_TAG + body).hexdigest() != record["payload_hash"]:
-                bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
-            elif sha256(EVENT_TAG + header_text(record)).hexdigest() != record["hash"]:
-                bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
-            if bad is not None:
+            problem = record_problem(expected, head, record, body)
+            if problem is not None:
+                bad = Verdict(False, count, head, expected, problem)
                 break
             count, head = expected, record["hash"]
             fold = folds.get(record["type"])
@@ -102,7 +110,6 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
     upto_at = as_of.recorded_at if as_of is not None else None
     state = LedgerState()
     streams, folds, decoders = state.streams, FOLDS, DECODERS
-    names = CANONICAL_HEADER_FIELDS
     count, head, recorded_at, bad = 0, GENESIS, None, None
     with gc_paused():
         for row in rows:
@@ -110,21 +117,14 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
             if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[_RECORDED_AT] > upto_at):
                 break
             expected = count + 1
-            body = row[_PAYLOAD]
-            if seq != expected:
-                bad = Verdict(False, count, head, expected, seq_problem(expected, seq))
-            elif row[_PREV_HASH] != head:
-                bad = Verdict(False, count, head, expected, PREV_PROBLEM)
-            elif sha256(PAYLOAD_TAG + body).hexdigest() != row[_PAYLOAD_HASH]:
-                bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
-            elif sha256(EVENT_TAG + _dumps(dict(zip(names, row)))).hexdigest() != row[_HASH]:
-                bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
-            if bad is not None:
+            problem = row_problem(expected, head, row)
+            if problem is not None:
+                bad = Verdict(False, count, head, expected, problem)
                 break
             count, head = expected, row[_HASH]
             fold = folds.get(row[_TYPE])
             if fold is not None:
-                fold(state, expected, row[_OCCURRED_AT], decoders[row[_TYPE]](body), None)
+                fold(state, expected, row[_OCCURRED_AT], decoders[row[_TYPE]](row[_PAYLOAD]), None)
             streams[row[_STREAM]] = row[_STREAM_VERSION]
             recorded_at = row[_RECORDED_AT]
     return _finish(state, count, head, recorded_at, bad)
@@ -132,20 +132,12 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
 
 def verify_rows(rows: Iterable[tuple], expected_count: int | None = None, expected_head: str | None = None) -> Verdict:
     """``chain.verify`` for ``log_rows.ROW_FIELDS`` tuples."""
-    names = CANONICAL_HEADER_FIELDS
     count, head, bad = 0, GENESIS, None
     for row in rows:
         expected = count + 1
-        seq = row[_SEQ]
-        if seq != expected:
-            bad = Verdict(False, count, head, expected, seq_problem(expected, seq))
-        elif row[_PREV_HASH] != head:
-            bad = Verdict(False, count, head, expected, PREV_PROBLEM)
-        elif sha256(PAYLOAD_TAG + row[_PAYLOAD]).hexdigest() != row[_PAYLOAD_HASH]:
-            bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
-        elif sha256(EVENT_TAG + _dumps(dict(zip(names, row)))).hexdigest() != row[_HASH]:
-            bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
-        if bad is not None:
+        problem = row_problem(expected, head, row)
+        if problem is not None:
+            bad = Verdict(False, count, head, expected, problem)
             break
         count, head = expected, row[_HASH]
     return ChainVerifier(count, head, bad).finish(expected_count, expected_head)
@@ -168,15 +160,9 @@ def replay_lines(lines: Iterable[bytes], as_of: "AsOf | None" = None) -> tuple[L
             if includes is not None and not includes(record):
                 break
             expected = count + 1
-            if record["seq"] != expected:
-                bad = Verdict(False, count, head, expected, seq_problem(expected, record["seq"]))
-            elif record["prev_hash"] != head:
-                bad = Verdict(False, count, head, expected, PREV_PROBLEM)
-            elif sha256(PAYLOAD_TAG + body).hexdigest() != record["payload_hash"]:
-                bad = Verdict(False, count, head, expected, PAYLOAD_PROBLEM)
-            elif sha256(EVENT_TAG + header_text(record)).hexdigest() != record["hash"]:
-                bad = Verdict(False, count, head, expected, EVENT_PROBLEM)
-            if bad is not None:
+            problem = record_problem(expected, head, record, body)
+            if problem is not None:
+                bad = Verdict(False, count, head, expected, problem)
                 break
             count, head = expected, record["hash"]
             fold = folds.get(record["type"])

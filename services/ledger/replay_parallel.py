@@ -35,10 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import orjson
 
-from .domain.chain import (
-    EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM, ChainVerifier, Verdict,
-    header_text, seq_problem,
-)
+from .domain.chain import EVENT_TAG, GENESIS, PAYLOAD_TAG, ChainVerifier, Verdict, record_problem
 from .domain.state import DECODERS, FOLDS, LedgerState
 from .replay_fast import gc_paused, replay_lines
 
@@ -230,15 +227,9 @@ def _export_worker(sender, path: str, start: int, as_of, size: int) -> None:
                 body = _dumps(record.pop("payload"), option=_SORTED)  # canonical.dumps
                 if includes is not None and not includes(record):
                     break
-                if record["seq"] != expected:
-                    bad = (expected, seq_problem(expected, record["seq"]))
-                elif record["prev_hash"] != head:
-                    bad = (expected, PREV_PROBLEM)
-                elif sha256(PAYLOAD_TAG + body).hexdigest() != record["payload_hash"]:
-                    bad = (expected, PAYLOAD_PROBLEM)
-                elif sha256(EVENT_TAG + header_text(record)).hexdigest() != record["hash"]:
-                    bad = (expected, EVENT_PROBLEM)
-                if bad is not None:
+                problem = record_problem(expected, head, record, body)
+                if problem is not None:
+                    bad = (expected, problem)
                     break
             count, head, recorded_at = expected, record["hash"], record["recorded_at"]
             type_ = record["type"]
@@ -256,10 +247,8 @@ def _database_worker(sender, url: str, as_of, size: int) -> None:
 
     from .adapters.log_rows import stream_rows
     from .replay_fast import (
-        _HASH, _OCCURRED_AT, _PAYLOAD, _PAYLOAD_HASH, _PREV_HASH, _RECORDED_AT, _SEQ, _STREAM, _STREAM_VERSION,
-        _TYPE,
+        _HASH, _OCCURRED_AT, _PAYLOAD, _RECORDED_AT, _SEQ, _STREAM, _STREAM_VERSION, _TYPE, row_problem,
     )
-    from .domain.chain import CANONICAL_HEADER_FIELDS as names
 
     upto_seq = as_of.seq if as_of is not None else None
     upto_at = as_of.recorded_at if as_of is not None else None
@@ -276,21 +265,14 @@ def _database_worker(sender, url: str, as_of, size: int) -> None:
                 if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[_RECORDED_AT] > upto_at):
                     break
                 expected = count + 1
-                body = row[_PAYLOAD]
-                if seq != expected:
-                    bad = (expected, seq_problem(expected, seq))
-                elif row[_PREV_HASH] != head:
-                    bad = (expected, PREV_PROBLEM)
-                elif sha256(PAYLOAD_TAG + body).hexdigest() != row[_PAYLOAD_HASH]:
-                    bad = (expected, PAYLOAD_PROBLEM)
-                elif sha256(EVENT_TAG + _dumps(dict(zip(names, row)))).hexdigest() != row[_HASH]:
-                    bad = (expected, EVENT_PROBLEM)
-                if bad is not None:
+                problem = row_problem(expected, head, row)
+                if problem is not None:
+                    bad = (expected, problem)
                     break
                 count, head, recorded_at = expected, row[_HASH], row[_RECORDED_AT]
                 type_ = row[_TYPE]
                 batch.append((type_, row[_STREAM], row[_STREAM_VERSION], row[_OCCURRED_AT],
-                              body if type_ in FOLDS else None))
+                              row[_PAYLOAD] if type_ in FOLDS else None))
                 if len(batch) == size:
                     send(marshal.dumps(batch))
                     batch = []

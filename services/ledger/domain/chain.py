@@ -80,6 +80,20 @@ PAYLOAD_PROBLEM = "payload does not match its payload_hash"
 EVENT_PROBLEM = "event fields do not match its hash"
 
 
+def record_problem(expected: int, head: str, record: Mapping[str, Any], payload_bytes: bytes) -> str | None:
+    """Why ``record`` (with its payload's stored bytes) cannot be event ``expected`` after ``head``:
+    the first check that fails, in this order; None if it can. Every verifier and replay asks this."""
+    if record["seq"] != expected:
+        return seq_problem(expected, record["seq"])
+    if record["prev_hash"] != head:
+        return PREV_PROBLEM
+    if payload_hash(payload_bytes) != record["payload_hash"]:
+        return PAYLOAD_PROBLEM
+    if event_hash(record) != record["hash"]:
+        return EVENT_PROBLEM
+    return None
+
+
 class ChainVerifier:
     """Checks records one at a time, in the order stored; stops at the first bad one."""
 
@@ -94,15 +108,7 @@ class ChainVerifier:
         if self.bad is not None:
             return False
         expected = self.count + 1
-        problem = None
-        if record["seq"] != expected:
-            problem = seq_problem(expected, record["seq"])
-        elif record["prev_hash"] != self.head:
-            problem = PREV_PROBLEM
-        elif payload_hash(payload_bytes) != record["payload_hash"]:
-            problem = PAYLOAD_PROBLEM
-        elif event_hash(record) != record["hash"]:
-            problem = EVENT_PROBLEM
+        problem = record_problem(expected, self.head, record, payload_bytes)
         if problem:
             self.bad = Verdict(False, self.count, self.head, expected, problem)
             return False
