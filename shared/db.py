@@ -15,7 +15,7 @@ from typing import Iterator, Mapping, Sequence
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, BigInteger, Integer, Table, create_engine, event, exc
+from sqlalchemy import JSON, BigInteger, Integer, Table, create_engine, event, exc, select
 from sqlalchemy.engine import Connection, Engine, make_url
 
 #: A 64-bit key that still autoincrements on SQLite.
@@ -77,6 +77,15 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping]) -> None
         if conn.dialect.is_disconnect(error, conn.connection.dbapi_connection, None):
             conn.invalidate(error)
         raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+def existing(conn: Connection, column, values: Sequence) -> set:
+    """Which of ``values`` stand in ``column``, asked in chunks (a database caps the parameters
+    of one statement)."""
+    found: set = set()
+    for start in range(0, len(values), 500):
+        found.update(conn.execute(select(column).where(column.in_(values[start:start + 500]))).scalars())
+    return found
 
 
 def is_sqlite(engine: Engine) -> bool:

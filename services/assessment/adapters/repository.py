@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.clock import format_instant
-from shared.db import write_tx
+from shared.db import existing, write_tx
 from shared.envelope import Envelope, RecordedEvent
 from shared.journal import EventJournal
 from shared.outbox import Outbox
@@ -41,7 +41,7 @@ class AssessmentRepository:
             else:
                 decided.append({"sid": event.id, "b_status": RECORDED, "b_seq": event.seq, "b_hash": event.hash,
                                 "b_at": event.recorded_at, "b_reasons": None})
-        ours = self._known(conn, [d["sid"] for d in decided])
+        ours = existing(conn, submissions.c.submission_id, [d["sid"] for d in decided])
         rows = [d for d in decided if d["sid"] in ours]
         if rows:
             conn.execute(submissions.update().where(
@@ -49,13 +49,6 @@ class AssessmentRepository:
                 status=sa.bindparam("b_status"), seq=sa.bindparam("b_seq"), hash=sa.bindparam("b_hash"),
                 decided_at=sa.bindparam("b_at"), reasons=sa.bindparam("b_reasons")), rows)
             self.outbox.settle(conn, [r["sid"] for r in rows])
-
-    def _known(self, conn: Connection, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            found.update(conn.execute(sa.select(submissions.c.submission_id).where(
-                submissions.c.submission_id.in_(ids[start:start + 500]))).scalars())
-        return found
 
     def publication(self, year: int, upto: int | None = None) -> dict | None:
         """The latest publication of ``year``'s assessment on the log (up to ``upto``): its ledger

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.clock import format_instant
-from shared.db import bulk_insert
+from shared.db import bulk_insert, existing
 from shared.envelope import RecordedEvent
 from shared.outbox import Outbox
 
@@ -95,7 +95,7 @@ class SubmissionRepository:
         pending = submissions.c.status == PENDING
         match = submissions.c.submission_id == sa.bindparam("sid")
         if recorded:
-            ids = self._known(conn, [r["sid"] for r in recorded])
+            ids = existing(conn, submissions.c.submission_id, [r["sid"] for r in recorded])
             rows = [r for r in recorded if r["sid"] in ids]
             if rows:
                 conn.execute(submissions.update().where(match, pending).values(status=RECORDED, **_POSITION), rows)
@@ -103,10 +103,3 @@ class SubmissionRepository:
             conn.execute(submissions.update().where(match, pending).values(
                 status=REJECTED, reasons=sa.bindparam("b_reasons"), **_POSITION), rejected)
         self.outbox.settle(conn, [r["sid"] for r in recorded] + [r["sid"] for r in rejected])
-
-    def _known(self, conn: Connection, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            found.update(conn.execute(sa.select(submissions.c.submission_id).where(
-                submissions.c.submission_id.in_(ids[start:start + 500]))).scalars())
-        return found
