@@ -116,7 +116,9 @@ class ProblemApi(Api):
 
 
 def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
-               ready: Callable[[], dict] | None = None) -> tuple[Flask, Api]:
+               database: Callable[[], Any] | None = None) -> tuple[Flask, Api]:
+    """A service's Flask app with its OpenAPI document, problem+json errors and health endpoints;
+    ``database`` is a cheap query of the service's own database, which readiness asks."""
     app = Flask(name)
     app.json_provider_class = StrictJSONProvider
     app.json = StrictJSONProvider(app)
@@ -127,20 +129,28 @@ def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
     )
     api = ProblemApi(app)
     _register_errors(app)
-    _register_health(app, ready)
+    _register_health(app, database)
     return app, api
 
 
-def _register_health(app: Flask, ready: Callable[[], dict] | None) -> None:
+def _register_health(app: Flask, database: Callable[[], Any] | None) -> None:
     @app.get("/health/live")
     def live():
         return jsonify(status="ok")
 
     @app.get("/health/ready")
     def readiness():
-        checks = ready() if ready else {}
+        checks = {"database": _probe(database)} if database else {}
         ok = all(v == "ok" for v in checks.values())
         return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+
+
+def _probe(check: Callable[[], Any]) -> str:
+    try:
+        check()
+        return "ok"
+    except Exception as exc:  # reported, not raised: readiness is a question
+        return f"unavailable: {exc.__class__.__name__}"
 
 
 def problem_response(status: int, title: str, detail: str = "", *, kind: str = "error",

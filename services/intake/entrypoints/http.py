@@ -27,14 +27,7 @@ from . import schemas
 
 
 def create_app(service: IntakeService) -> Flask:
-    def ready() -> dict:
-        try:
-            service.repo.get("-")
-            return {"database": "ok"}
-        except Exception as exc:
-            return {"database": f"unavailable: {exc.__class__.__name__}"}
-
-    app, api = create_base_app("zeroclear.intake", title="zeroclear intake", ready=ready,
+    app, api = create_base_app("zeroclear.intake", title="zeroclear intake", database=lambda: service.repo.get("-"),
                                max_body_bytes=service.settings.max_body_bytes)
     app.extensions["zeroclear.keys"] = service.keys
 

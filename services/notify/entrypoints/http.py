@@ -21,14 +21,7 @@ from . import schemas
 
 
 def create_app(service: Service) -> Flask:
-    def ready() -> dict:
-        try:
-            service.repo.journal.head()
-            return {"database": "ok"}
-        except Exception as exc:  # reported, not raised: readiness is a question
-            return {"database": f"unavailable: {exc.__class__.__name__}"}
-
-    app, api = create_base_app("zeroclear.notify", title="zeroclear notify", ready=ready,
+    app, api = create_base_app("zeroclear.notify", title="zeroclear notify", database=service.repo.journal.head,
                                max_body_bytes=service.settings.max_body_bytes)
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_public(service))
