@@ -164,6 +164,9 @@ def test_a_campaign_is_scored_as_spec_6_says_and_published(system, api, keys, cl
     offline = cli_json(system.env, "assess", "--year", "2016", "--from-export", str(export_file),
                        "--as-of", str(final["position"]))
     assert offline == {key: value for key, value in final.items() if key not in ("status", "published")}
+    # ...and an operator from the assessment's own copy of the log, with no export at hand.
+    from_journal = cli_json(system.env, "assess", "--year", "2016", "--as-of", str(final["position"]))
+    assert from_journal == offline
     as_then = office.get("assessment", "/v1/assessments/2016", params={"as_of": str(final["position"])}).json()
     assert as_then["digest"] == final["digest"] and final["status"] == "provisional"
     now = followed(api, office, head(api))
