@@ -27,7 +27,7 @@ from .circulars import PdfUnavailable, render_html, render_json, render_pdf, val
 from .delivery import DeliveryPump, DeliveryWorker, Sender
 from .domain.circular import circular_content
 from .adapters.tables import ledger_position, outbox
-from .domain.alerts import Alert, due_alerts
+from .domain.alerts import Alert, due_alerts, still_due as alert_still_due
 from .domain.campaign import NotifyState
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -69,9 +69,8 @@ class Service:
 
     def still_due(self, alert: dict) -> bool:
         """Whether the duty an issued alert is about is still overdue, as the clock and the log say now."""
-        now = self.clock.now()
-        due = self.model.using(None, lambda state: {a.key for a in due_alerts(state, now)})
-        return (alert["subject"], alert["rule"], alert["level"]) in due
+        now, key = self.clock.now(), (alert["subject"], alert["rule"], alert["level"])
+        return self.model.using(None, lambda state: alert_still_due(state, now, key))
 
     # -- circulars ---------------------------------------------------------------------------
     def issue_circular(self, year: int, position: int | None = None, period: str | None = None,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from shared.clock import format_instant, parse_instant
 
-from .campaign import REGISTERED, SCHEDULED, NotifyState
+from .campaign import REGISTERED, SCHEDULED, Item, NotifyState, Tip, Year
 
 REPORT_MISSING, ELIMINATION_OVERDUE, TIP_UNRESOLVED = "report_missing", "elimination_overdue", "tip_unresolved"
 ESCALATE_AFTER = timedelta(days=7)
@@ -50,9 +50,31 @@ class Alert:
 def due_alerts(state: NotifyState, now: datetime, names: dict[str, str] | None = None) -> list[Alert]:
     """Every alert due at ``now`` (both levels where the escalation is due too), in a stable order."""
     names = names or {}
-    found = [*_missing_reports(state, now, names), *_overdue_eliminations(state, now, names),
-             *_unresolved_tips(state, now, names)]
+    zones = _zones(state)
+    found = [alert for year in state.years.values() for region in year.regions
+             for alert in _report_missing(state, year, region, now, names)]
+    found += [alert for item in state.items.values() for alert in _elimination_overdue(item, zones, now)]
+    found += [alert for tip in state.tips.values() for alert in _tip_unresolved(tip, now, names)]
     return sorted(found, key=lambda a: (a.deadline, a.subject, a.rule, a.level))
+
+
+def still_due(state: NotifyState, now: datetime, key: tuple[str, str, int]) -> bool:
+    """Whether the alert ``key`` (subject, rule, level) is among ``due_alerts(state, now)``, found
+    by looking at its one case rather than at every duty of the campaign (a delivery asks this
+    before each send)."""
+    subject, rule, _ = key
+    kind, _, case = subject.partition("/")
+    if rule == REPORT_MISSING and kind == "report":
+        region, _, year_text = case.rpartition("/")
+        year = state.years.get(int(year_text)) if year_text.isascii() and year_text.isdigit() else None
+        found = _report_missing(state, year, region, now, {}) if year is not None and region in year.regions else ()
+    elif rule == ELIMINATION_OVERDUE and kind == "item" and case in state.items:
+        found = _elimination_overdue(state.items[case], _zones(state), now)
+    elif rule == TIP_UNRESOLVED and kind == "tip" and case in state.tips:
+        found = _tip_unresolved(state.tips[case], now, {})
+    else:
+        found = ()
+    return any(alert.key == key for alert in found)
 
 
 def _levels(subject: str, rule: str, region: str, deadline: datetime, now: datetime, case: str,
@@ -66,15 +88,21 @@ def _levels(subject: str, rule: str, region: str, deadline: datetime, now: datet
         yield Alert(subject, rule, 2, region, "office", stamp, late, case, case_en)
 
 
-def _missing_reports(state: NotifyState, now: datetime, names: dict[str, str]) -> Iterator[Alert]:
-    for year in state.years.values():
-        deadline = parse_instant(year.deadline)
-        for region in year.regions:
-            if (region, year.year) not in state.reports:
-                name = names.get(region, region)
-                yield from _levels(f"report/{region}/{year.year}", REPORT_MISSING, region, deadline, now,
-                                   f"{name}{year.year}年度排查登记表（或零报告）逾期未报送",
-                                   f"{region}: the {year.year} report (or zero report) is overdue")
+def _report_missing(state: NotifyState, year: Year, region: str, now: datetime, names: dict[str, str],
+                    ) -> Iterator[Alert]:
+    if (region, year.year) in state.reports:
+        return
+    name = names.get(region, region)
+    yield from _levels(f"report/{region}/{year.year}", REPORT_MISSING, region, parse_instant(year.deadline), now,
+                       f"{name}{year.year}年度排查登记表（或零报告）逾期未报送",
+                       f"{region}: the {year.year} report (or zero report) is overdue")
+
+
+def _zones(state: NotifyState) -> dict[int | None, ZoneInfo]:
+    """Each year's time zone, where a planned date ends; ``None``: for an item of a year not opened."""
+    zones: dict[int | None, ZoneInfo] = {year.year: ZoneInfo(year.time_zone) for year in state.years.values()}
+    zones[None] = next(iter(zones.values()), ZoneInfo("Asia/Shanghai"))
+    return zones
 
 
 def _end_of_day(day: str, zone: ZoneInfo) -> datetime:
@@ -82,22 +110,18 @@ def _end_of_day(day: str, zone: ZoneInfo) -> datetime:
     return local.astimezone(timezone.utc) - timedelta(microseconds=1)
 
 
-def _overdue_eliminations(state: NotifyState, now: datetime, names: dict[str, str]) -> Iterator[Alert]:
-    zones = {year.year: ZoneInfo(year.time_zone) for year in state.years.values()}
-    default = next(iter(zones.values()), ZoneInfo("Asia/Shanghai"))
-    for item in state.items.values():
-        if item.status not in (REGISTERED, SCHEDULED):
-            continue
-        deadline = _end_of_day(item.planned_date, zones.get(item.year, default))
-        yield from _levels(f"item/{item.item_id}", ELIMINATION_OVERDUE, item.region, deadline, now,
-                           f"{item.enterprise}{item.equipment}（{item.capacity}{item.unit}）计划于{item.planned_date}淘汰，"
-                           f"逾期未报送淘汰情况",
-                           f"{item.item_id}: planned for elimination by {item.planned_date}, not reported eliminated")
+def _elimination_overdue(item: Item, zones: dict[int | None, ZoneInfo], now: datetime) -> Iterator[Alert]:
+    if item.status not in (REGISTERED, SCHEDULED):
+        return
+    deadline = _end_of_day(item.planned_date, zones.get(item.year, zones[None]))
+    yield from _levels(f"item/{item.item_id}", ELIMINATION_OVERDUE, item.region, deadline, now,
+                       f"{item.enterprise}{item.equipment}（{item.capacity}{item.unit}）计划于{item.planned_date}淘汰，"
+                       f"逾期未报送淘汰情况",
+                       f"{item.item_id}: planned for elimination by {item.planned_date}, not reported eliminated")
 
 
-def _unresolved_tips(state: NotifyState, now: datetime, names: dict[str, str]) -> Iterator[Alert]:
-    for tip in state.tips.values():
-        if tip.status == "open":
-            yield from _levels(f"tip/{tip.tip_id}", TIP_UNRESOLVED, tip.region, parse_instant(tip.due_at), now,
-                               f"{names.get(tip.region, tip.region)}收到的举报（编号{tip.tip_id[:8]}）超期未办结",
-                               f"tip {tip.tip_id} about {tip.region} is unresolved past its period")
+def _tip_unresolved(tip: Tip, now: datetime, names: dict[str, str]) -> Iterator[Alert]:
+    if tip.status == "open":
+        yield from _levels(f"tip/{tip.tip_id}", TIP_UNRESOLVED, tip.region, parse_instant(tip.due_at), now,
+                           f"{names.get(tip.region, tip.region)}收到的举报（编号{tip.tip_id[:8]}）超期未办结",
+                           f"tip {tip.tip_id} about {tip.region} is unresolved past its period")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from services.notify.domain.alerts import ELIMINATION_OVERDUE, REPORT_MISSING, TIP_UNRESOLVED, due_alerts
+from services.notify.domain.alerts import ELIMINATION_OVERDUE, REPORT_MISSING, TIP_UNRESOLVED, due_alerts, still_due
 from services.notify.domain.campaign import NotifyState
 
 DEADLINE = "2016-11-15T15:59:59.999999Z"  # the end of 2016-11-15 in Henan
@@ -72,3 +72,29 @@ def test_a_rejected_elimination_is_due_again_and_a_withdrawn_item_never():
     assert ("item/410100-2016-2-1", ELIMINATION_OVERDUE, 1) in due
     assert not [a for a in due if a[0] == "item/410100-2016-2-2"]
     assert ("tip/t1", TIP_UNRESOLVED, 1) in due
+
+
+def test_still_due_answers_for_one_case_what_due_alerts_says_for_all():
+    """The delivery's check (one case) agrees with the full list, for every alert that was ever
+    due in the campaign, at moments before, between and after its deadlines and escalations,
+    as duties get done; and a key naming no case of the campaign is never due."""
+    log = campaign()
+    moments = [datetime.fromisoformat(text).replace(tzinfo=timezone.utc) for text in (
+        "2016-11-15T12:00:00", "2016-11-16T00:00:00", "2016-11-21T00:00:00", "2016-11-23T00:00:00", "2017-01-01T00:00:00")]
+    ever = {a.key for now in moments for a in due_alerts(log.state, now)}
+    ever |= {("report/410300/2016", REPORT_MISSING, 1), ("report/410200/2017", REPORT_MISSING, 1),
+             ("report/410200/x", REPORT_MISSING, 1), ("item/nope", ELIMINATION_OVERDUE, 1), ("tip/nope", TIP_UNRESOLVED, 1),
+             ("tip/t1", REPORT_MISSING, 1), ("item/410100-2016-2-1", ELIMINATION_OVERDUE, 3)}
+    steps = [
+        ("intake.report_filed.v1", {"region": "410200", "year": 2016, "zero_report": True, "entries": []}),
+        ("intake.elimination_reported.v1", {"item_id": "410100-2016-2-1"}),
+        ("intake.tip_resolved.v1", {"tip_id": "t1", "resolution": "unfounded", "explanation": "查无此事", "entry": None,
+                                    "year": 2016}),
+    ]
+    for step in [None, *steps]:
+        if step is not None:
+            log.add(*step)
+        for now in moments:
+            due = {a.key for a in due_alerts(log.state, now)}
+            assert due <= ever and {key for key in ever if still_due(log.state, now, key)} == due
+    assert still_due(log.state, moments[-1], ("item/410100-2016-2-2", ELIMINATION_OVERDUE, 2))
