@@ -310,22 +310,42 @@ def _weights():
 
 
 def _checked_export_events(export_file: str, upto: int | None):
-    """The events of an export whose chain verifies to its checkpoint (exit status 1 otherwise)."""
+    """The events of an export up to ``upto``, each given only once the chain has verified to it;
+    the rest of the chain is checked to the checkpoint line all the same, and if any of it fails
+    the command stops with exit status 1 before anything is printed. One pass over the file, one
+    line in memory at a time (an export may be larger than memory)."""
     import orjson
 
-    from services.ledger.audit import export_records
-    from services.ledger.domain.chain import verify
+    from services.ledger.domain.chain import ChainVerifier, Verdict
+    from shared import canonical
 
+    verifier, checkpoint, problem = ChainVerifier(), None, None
     with open(export_file, "rb") as handle:
-        lines = handle.read().splitlines()
-    checkpoint = orjson.loads(lines[-1]).get("checkpoint", {}) if lines else {}
-    verdict = verify(export_records(iter(lines)), expected_count=checkpoint.get("count"),
-                     expected_head=checkpoint.get("head"))
+        for line in handle:
+            try:
+                record = orjson.loads(line)
+                if "checkpoint" in record:
+                    checkpoint = dict(record["checkpoint"])
+                    break
+                payload = record.pop("payload")
+                if not verifier.check(record, canonical.dumps(payload)):
+                    break
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                problem = f"not an event line of an export ({type(exc).__name__}: {exc})"
+                break
+            if upto is None or record["seq"] <= upto:
+                record["payload"] = payload
+                yield record
+    if problem is None and verifier.bad is None:
+        if checkpoint is None:
+            problem = "no checkpoint line: the export is truncated"
+        elif not (isinstance(checkpoint.get("count"), int) and isinstance(checkpoint.get("head"), str)):
+            problem = "the checkpoint line gives no count and head"
+    if problem is not None:
+        verdict = Verdict(False, verifier.count, verifier.head, verifier.count + 1, problem)
+    else:  # the first bad event, or the chain's end against the checkpoint
+        verdict = verifier.finish() if verifier.bad is not None else verifier.finish(checkpoint["count"],
+                                                                                      checkpoint["head"])
     if not verdict.ok:
         click.echo(f"the export does not verify: first bad seq {verdict.first_bad_seq} ({verdict.reason})", err=True)
         sys.exit(1)
-    for line in lines:
-        record = orjson.loads(line)
-        if "checkpoint" in record or (upto is not None and record["seq"] > upto):
-            break
-        yield record

@@ -4,6 +4,7 @@ recomputation from a ledger export give identical results and digests (issue 4).
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -119,3 +120,47 @@ def test_live_read_model_fresh_replay_and_export_agree(tmp_path_factory, events,
     offline = scored(CampaignState().apply_all(_checked_export_events(str(export), None)))
     assert live == fresh == offline
     assert live["position"] == events[-1].seq
+
+
+def _export_lines(events) -> list[str]:
+    lines = [json.dumps(event.to_dict(), ensure_ascii=False) for event in events]
+    return [*lines, json.dumps({"checkpoint": {"count": events[-1].seq, "head": events[-1].hash}})]
+
+
+def _assess_offline(folder, lines: list[str], *extra: str):
+    from click.testing import CliRunner
+
+    from zeroclear.cli import main
+
+    export = folder / "ledger.jsonl"
+    export.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    unset = {name: None for name in os.environ if name.startswith("ZEROCLEAR_")}
+    return CliRunner().invoke(main, ["--data-dir", str(folder), "assess", "--year", "2016", "--from-export",
+                                     str(export), *extra], env=unset)
+
+
+def test_an_offline_assessment_checks_the_whole_export_first(tmp_path):
+    """``zeroclear assess --from-export`` prints nothing and exits 1 when any part of the export
+    fails, also beyond ``--as-of`` (it says which event); an intact export gives the numbers."""
+    _, sealed = record_in_memory([report_message(region, at=START) for region in REGIONS], REFERENCE, now=START)
+    events = [s.event for s in sealed]
+    lines = _export_lines(events)
+
+    intact = _assess_offline(tmp_path, lines, "--as-of", "2")
+    assert intact.exit_code == 0, intact.output
+    assert json.loads(intact.stdout)["position"] == 2
+
+    tampered = json.loads(lines[-2])
+    tampered["payload"]["document_no"] = "改过的文号"
+    broken = {
+        "no checkpoint line: the export is truncated": lines[:-1],
+        f"first bad seq {len(events)} (payload does not match its payload_hash)":
+            [*lines[:-2], json.dumps(tampered, ensure_ascii=False), lines[-1]],
+        "first bad seq 2 (not an event line of an export": [lines[0], "{not json", *lines[1:]],
+        f"first bad seq {len(events)} (checkpoint says {len(events)} events, the log holds {len(events) - 1}":
+            [*lines[:-2], lines[-1]],
+    }
+    for reason, variant in broken.items():
+        result = _assess_offline(tmp_path, variant, "--as-of", "1")
+        assert (result.exit_code, result.stdout) == (1, ""), (reason, result.output)
+        assert reason in result.stderr, (reason, result.stderr)
