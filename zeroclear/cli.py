@@ -208,7 +208,9 @@ def ledger_verify():
 @click.option("--digest-only", is_flag=True, help="Print the position and digest, not the projection.")
 def ledger_replay(as_of, export_file, digest_only):
     """Rebuild the projections from the log as of a moment and print them with their digest."""
-    from services.ledger.audit import AsOf, AsOfError, export_records, replay_database, replay_records
+    from services.ledger.audit import (
+        AsOf, AsOfError, checked_to_checkpoint, export_records, replay_database, replay_records,
+    )
 
     try:
         point = AsOf.parse(as_of)
@@ -217,6 +219,8 @@ def ledger_replay(as_of, export_file, digest_only):
     if export_file:
         with open(export_file, "rb") as handle:
             result = replay_records(export_records(handle), point)
+        if point == AsOf():  # the whole export: its end is held against its checkpoint too
+            result = checked_to_checkpoint(result, export_file)
     else:
         result = replay_database(_ledger_repo(), point)
     output = result.summary()

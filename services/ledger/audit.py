@@ -3,6 +3,7 @@ as of a position or a time, checking every event's hash on the way."""
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -12,7 +13,7 @@ from shared import canonical
 from shared.clock import parse_position
 
 from .adapters.repository import LedgerRepository
-from .domain.chain import Verdict
+from .domain.chain import ChainVerifier, Verdict
 from .domain.state import LedgerState
 from .replay_fast import replay_lines, replay_pairs
 from .replay_parallel import replay_database_rows, replay_export_file
@@ -63,6 +64,39 @@ def replay_records(records: Iterable[tuple[dict, bytes]], as_of: AsOf = AsOf()) 
             return Replay(*replay_export_file(*source, as_of))
         return Replay(*replay_lines(records.lines, as_of))
     return Replay(*replay_pairs(records, as_of))
+
+
+def checked_to_checkpoint(replay: Replay, path: str | os.PathLike) -> Replay:
+    """The replay of a whole export (no ``as_of``), its verdict also holding the end of the chain
+    against the export's checkpoint line, as the standalone verifier does: an export cut short, or
+    with anything after its checkpoint, fails."""
+    verdict = replay.verdict
+    if not verdict.ok:
+        return replay
+    try:
+        checkpoint = orjson.loads(last_line(path))["checkpoint"]
+        expected = checkpoint["count"], checkpoint["head"]
+    except (ValueError, KeyError, TypeError):
+        return Replay(replay.state, Verdict(False, verdict.count, verdict.head, verdict.count + 1,
+                                            "the export does not end with its checkpoint line (cut short, or data after it)"))
+    return Replay(replay.state, ChainVerifier(verdict.count, verdict.head).finish(*expected))
+
+
+def last_line(path: str | os.PathLike, block: int = 1 << 16) -> bytes:
+    """A file's last non-empty line, read from its end."""
+    with open(path, "rb") as handle:
+        position = handle.seek(0, os.SEEK_END)
+        tail = b""
+        while position > 0:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+            text = tail.rstrip(b"\r\n")
+            cut = text.rfind(b"\n")
+            if cut >= 0 or position == 0:
+                return text[cut + 1:]
+        return b""
 
 
 def replay_database(repo: LedgerRepository, as_of: AsOf = AsOf()) -> Replay:

@@ -141,3 +141,31 @@ def test_the_standalone_verifier_accepts_the_untouched_export(exported, tmp_path
 def test_the_standalone_verifier_exits_2_when_the_file_cannot_be_read(tmp_path):
     status, answer = standalone_verify(tmp_path / "missing.jsonl")
     assert status == 2 and answer["ok"] is False and "missing.jsonl" in answer["error"]
+
+
+@pytest.mark.parametrize("tamper, first_bad_seq, reason", [
+    (None, None, None),
+    (edit_payload, 4, "payload does not match its payload_hash"),
+    (delete_line, 3, "expected seq 3, found 4 (an event is missing or out of order)"),
+    (delete_last_event, 8, "checkpoint says 8 events, the log holds 7"),
+    (remove_checkpoint, 9, "the export does not end with its checkpoint line (cut short, or data after it)"),
+    (data_after_checkpoint, 9, "the export does not end with its checkpoint line (cut short, or data after it)"),
+    (another_head, 8, "head hash differs from the checkpoint"),
+], ids=["untouched", "edited payload", "deleted line", "deleted last event", "removed checkpoint",
+        "data after the checkpoint", "checkpoint with another head"])
+def test_a_whole_export_replays_only_if_it_ends_at_its_checkpoint(exported, cli_env, tmp_path, tamper, first_bad_seq,
+                                                                   reason):
+    """``zeroclear ledger replay --from-export`` without ``--as-of`` holds the end of the chain
+    against the checkpoint line as the standalone verifier does (exit status 1 otherwise)."""
+    events, checkpoint = exported
+    lines = tamper(list(events), checkpoint) if tamper is not None else [*events, checkpoint]
+    export_file = tmp_path / "replayed.jsonl"
+    export_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    replayed = cli_in_process(cli_env, "ledger", "replay", "--from-export", str(export_file), "--digest-only")
+    verdict = json.loads(replayed.stdout)["verified"]
+    if tamper is None:
+        assert (replayed.exit_code, verdict["ok"], verdict["count"]) == (0, True, 8)
+    else:
+        assert replayed.exit_code == 1
+        assert (verdict["ok"], verdict["first_bad_seq"], verdict["reason"]) == (False, first_bad_seq, reason)
