@@ -1,9 +1,21 @@
-"""The one source of time. Services take a clock; tests and demos move a settable one."""
+"""The one source of time. Services take a clock; tests move a settable one, and the embedded and
+demo modes a shared one that the operator moves from the command line (SPEC §8)."""
 from __future__ import annotations
 
+import json
+import logging
+import os
+import re
 import threading
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+#: The modes (``ZEROCLEAR_MODE``) whose business clock can be moved; production keeps the real one.
+MOVABLE_MODES = ("embedded", "demo")
+CLOCK_FILE = "clock.json"
 
 
 class Clock(Protocol):
@@ -38,6 +50,100 @@ class SettableClock:
 
     def advance(self, delta: timedelta) -> None:
         self.set(self.now() + delta)
+
+
+class ClockFileError(ValueError):
+    """The clock file of a data folder cannot be read as one."""
+
+
+class DemoClock:
+    """The business clock of the embedded and demo modes: the real time moved by an offset kept in
+    a file of the data folder (``zeroclear clock set|advance`` writes it), so every service of the
+    running system, and every process on the same data folder, sees the moved time at once. The
+    file is looked at on each reading and read again only when it changed; without it, the
+    business time is the real time. It keeps running: a demo moves it, it does not stand still."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._seen: tuple | None = None  # (inode, mtime, size) of the file last read
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset()
+
+    def offset(self) -> timedelta:
+        """How far the business time is from the real time, as the file says now."""
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return timedelta(0)
+        stamp = (found.st_ino, found.st_mtime_ns, found.st_size)
+        with self._lock:
+            if stamp != self._seen:
+                try:
+                    self._offset = read_offset(self.path)
+                except (OSError, ClockFileError) as exc:  # a hand-edited file: keep the time it last gave
+                    log.error("the demo clock keeps its offset of %s: %s", self._offset, exc)
+                self._seen = stamp
+            return self._offset
+
+    def set(self, instant: datetime) -> datetime:
+        """Make the business time ``instant`` now; returns it."""
+        self._write(to_utc(instant) - datetime.now(timezone.utc))
+        return self.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the business time ``delta`` on; returns the new business time."""
+        self._write(read_offset(self.path) + delta if self.path.exists() else delta)
+        return self.now()
+
+    def _write(self, offset: timedelta) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        microseconds = offset // timedelta(microseconds=1)
+        text = json.dumps({"offset_microseconds": microseconds,
+                           "business_time_when_set": format_instant(datetime.now(timezone.utc) + offset)}) + "\n"
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, self.path)  # readers see the old file or the new one, never half of one
+
+
+def read_offset(path: Path) -> timedelta:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))["offset_microseconds"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ClockFileError(f"{path} is not a clock file ({type(exc).__name__}: {exc})") from None
+    if type(value) is not int:
+        raise ClockFileError(f"{path}: offset_microseconds must be a whole number, not {value!r}")
+    try:
+        return timedelta(microseconds=value)
+    except OverflowError:
+        raise ClockFileError(f"{path}: offset_microseconds {value} is out of range") from None
+
+
+def business_clock(mode: str, data_dir: Path) -> Clock:
+    """The clock a service runs on in ``mode`` (``ZEROCLEAR_MODE``): the movable demo clock of the
+    data folder, or the real one in production."""
+    return DemoClock(Path(data_dir) / CLOCK_FILE) if mode in MOVABLE_MODES else SystemClock()
+
+
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_SHORT = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?", re.ASCII)
+_ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", re.ASCII)
+
+
+def parse_duration(text: str) -> timedelta:
+    """A span of time as an operator types it: ``7d``, ``36h``, ``1d12h30m``, ``90s``, ``2w``, or ISO
+    8601 (``P7D``, ``PT36H``, ``P1DT12H``). Months and years are refused: they have no fixed length."""
+    cleaned = text.strip()
+    found = _ISO.fullmatch(cleaned.upper()) if cleaned.upper().startswith("P") else _SHORT.fullmatch(cleaned.lower())
+    if not cleaned or found is None or not any(found.groups()) or cleaned.upper() in ("P", "PT"):
+        raise ValueError(f"{text!r} is not a duration: give e.g. 7d, 36h, 1d12h30m, 90s or P7D, PT36H")
+    amounts = [float(group) if group else 0.0 for group in found.groups()]
+    try:
+        return timedelta(**{unit: amount for unit, amount in zip(_UNITS.values(), amounts)})
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any clock can move") from None
 
 
 def to_utc(instant: datetime) -> datetime:

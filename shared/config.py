@@ -75,7 +75,8 @@ class Settings:
             ledger_url=lookup.text("LEDGER_URL", f"http://127.0.0.1:{ledger_port}").rstrip("/"),
             service_key=lookup.text("SERVICE_KEY", "") or None,
             topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
-            mode=lookup.choice("MODE", "embedded", ("embedded", "production")),
+            # embedded and demo: the business clock is the data folder's, moved by ``zeroclear clock``
+            mode=lookup.choice("MODE", "embedded", ("embedded", "demo", "production")),
             batch_size=lookup.integer("BATCH_SIZE", 500),
             batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 50),
             max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),

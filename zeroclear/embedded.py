@@ -16,7 +16,7 @@ from typing import Mapping
 from waitress.server import create_server
 
 from shared.broker import Broker
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, DemoClock, business_clock, format_instant
 from shared.config import Settings
 from shared.keys import KeyStore, migrate_keys
 from shared.reference import Reference, default_reference
@@ -48,12 +48,12 @@ class EmbeddedSystem:
                  reference: Reference | None = None, ports: Mapping[str, int] | None = None,
                  topology_prefix: str | None = None, threads: int = 8):
         self.env = dict(os.environ if env is None else env)
-        self.clock = clock or SystemClock()
         self.reference = reference or default_reference()
         self.ports = dict(ports or {})
         self.threads = threads
         base = Settings.from_env("ledger", self.env)
         self.data_dir = base.data_dir
+        self.clock = clock or business_clock(base.mode, base.data_dir)  # one for all four services
         prefix = base.topology_prefix if topology_prefix is None else topology_prefix
         if base.embedded_broker and not prefix:
             prefix = f"embedded-{secrets.token_hex(4)}"  # the in-process broker is shared by the whole process
@@ -82,6 +82,9 @@ class EmbeddedSystem:
             if name != "ledger":
                 overrides["ledger_url"] = self.urls["ledger"]
             self._start_service(name, self.settings(name, **overrides))
+        if isinstance(self.clock, DemoClock):
+            log.info("business time %s (demo clock: `zeroclear clock set|advance` moves it)",
+                     format_instant(self.clock.now()))
         return self
 
     def _start_service(self, name: str, settings: Settings) -> None:

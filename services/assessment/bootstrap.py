@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from shared.broker import Broker
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, business_clock
 from shared.config import Settings, SettingsError
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
@@ -83,4 +83,4 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                               subscriber="assessment", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
     return Service(settings, repo, FoldedView(repo.journal, CampaignState), relay, follower, broker,
                    keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
-                   clock or SystemClock(), weights_from(os.environ if env is None else env))
+                   clock or business_clock(settings.mode, settings.data_dir), weights_from(os.environ if env is None else env))

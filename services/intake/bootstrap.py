@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.broker import Broker
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, business_clock
 from shared.config import Settings
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
@@ -57,7 +57,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     repo = SubmissionRepository(engine, box)
     broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
     relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size)
-    clock = clock or SystemClock()
+    clock = clock or business_clock(settings.mode, settings.data_dir)
     handlers = IntakeHandlers(repo, clock, on_commit=relay.notify)
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.broker import Broker
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, business_clock
 from shared.config import Settings
 from shared.db import make_engine, migrate
 from shared.keys import KeyStore, migrate_keys
@@ -61,7 +61,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()
-    clock = clock or SystemClock()
+    clock = clock or business_clock(settings.mode, settings.data_dir)
     writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed)
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
                          reference, clock)

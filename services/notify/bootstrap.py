@@ -11,7 +11,7 @@ from shared.background import BackgroundLoop
 import orjson
 
 from shared.broker import Broker
-from shared.clock import Clock, SystemClock, parse_instant
+from shared.clock import Clock, business_clock, parse_instant
 from shared.config import Settings
 from shared.db import make_engine, migrate
 from shared.envelope import Envelope, new_envelope, new_id
@@ -180,7 +180,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                               subscriber="notify", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
     service = Service(settings, repo, FoldedView(repo.journal, NotifyState), relay, follower, None,
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
-                      reference or default_reference(), clock or SystemClock())
+                      reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir))
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"]),
                                        settings, still_due=service.still_due)
     def tick() -> int:
