@@ -260,6 +260,82 @@ def clock_advance(duration):
 
 
 @main.group()
+def circular():
+    """Circulars (通报, SPEC §7), through the running notify service's API with an office key."""
+
+
+def _service_url(name: str) -> str:
+    """Where the command line finds a running service: ``ZEROCLEAR_<NAME>_URL``, else its port on
+    this machine (``ZEROCLEAR_<NAME>_PORT``, default as ``zeroclear run`` serves it)."""
+    from shared.config import DEFAULT_PORTS
+
+    prefix = f"ZEROCLEAR_{name.upper()}"
+    return os.environ.get(f"{prefix}_URL") or f"http://127.0.0.1:{os.environ.get(f'{prefix}_PORT', DEFAULT_PORTS[name])}"
+
+
+class _Api:
+    """A running service's API for the command line: every failure becomes a clear message."""
+
+    def __init__(self, name: str, key: str):
+        import requests
+
+        self.name, self.url, self.session = name, _service_url(name).rstrip("/"), requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def call(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs):
+        import requests
+
+        try:
+            answer = self.session.request(method, self.url + path, timeout=120, **kwargs)
+        except requests.RequestException as exc:
+            raise click.ClickException(f"{self.name} is not reachable at {self.url} ({type(exc).__name__}): is the "
+                                       f"system running? (ZEROCLEAR_{self.name.upper()}_URL says where)") from None
+        if answer.status_code not in ok:
+            try:
+                problem = answer.json()
+                detail = problem.get("detail") or problem.get("title") or answer.text
+                errors = problem.get("errors")
+            except ValueError:
+                detail, errors = answer.text.strip(), None
+            raise click.ClickException(f"{self.name} answered {answer.status_code}: {detail}"
+                                       + (f" {json.dumps(errors, ensure_ascii=False)}" if errors else ""))
+        return answer
+
+
+@circular.command("issue")
+@click.option("--year", type=int, required=True, help="The campaign year it reports on.")
+@click.option("--position", type=int, help="The ledger position to pin it to (default: the latest notify has followed).")
+@click.option("--period", help="The month it reports on, YYYY-MM (default: the position's).")
+@click.option("--save", "save_dir", type=click.Path(file_okay=False), help="Also download its JSON, HTML and PDF here, "
+              "each checked against the SHA-256 recorded on the ledger.")
+@click.option("--key", envvar="ZEROCLEAR_KEY", required=True, help="An office key (or ZEROCLEAR_KEY).")
+def circular_issue(year, position, period, save_dir, key):
+    """Issue a circular now, pinned to a ledger position, and print it (the same position gives
+    the same circular: it is issued once)."""
+    import hashlib
+
+    api = _Api("notify", key)
+    body = {"year": year, **({"position": position} if position is not None else {}),
+            **({"period": period} if period else {})}
+    answer = api.call("POST", "/v1/circulars", ok=(200, 201), json=body)
+    issued = {**answer.json(), "new": answer.status_code == 201}
+    if save_dir:
+        folder = Path(save_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        issued["saved"] = {}
+        for fmt in ("json", "html", "pdf"):
+            if issued.get(f"{fmt}_sha256") is None:
+                continue  # no PDF where the server has no CJK font
+            content = api.call("GET", f"/v1/circulars/{issued['circular_id']}.{fmt}").content
+            if hashlib.sha256(content).hexdigest() != issued[f"{fmt}_sha256"]:
+                raise click.ClickException(f"the {fmt} document does not match its recorded SHA-256")
+            path = folder / f"circular-{issued['circular_id']}.{fmt}"
+            path.write_bytes(content)
+            issued["saved"][fmt] = str(path)
+    _echo_json(issued)
+
+
+@main.group()
 def ledger():
     """Audit the ledger: verify, replay, export."""
 

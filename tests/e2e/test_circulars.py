@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from shared.testing import data
 
-from .helpers import at, notify_caught_up as caught_up, recorded
+from .helpers import at, cli, cli_json, notify_caught_up as caught_up, recorded
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +94,39 @@ def test_circulars_are_pinned_reproducible_and_on_the_ledger(system, api, keys, 
     assert [c["number"] for c in listed] == [1, 2, 3]
     assert api.get("ledger", "/v1/verify").json()["ok"] is True
 
+
+
+def test_an_operator_issues_a_circular_from_the_command_line(system, api, keys, tmp_path):
+    """``zeroclear circular issue`` (SPEC §8) asks the running notify service with an office key:
+    the same circular as the API gives, issued once, its documents saved and checked against the
+    hashes on the ledger; a reader's key, a bad year or no service are clear errors."""
+    office_key = keys("office")
+    office = api.as_key(office_key)
+    zz = api.as_key(keys("region", region=ZZ))
+    recorded(zz, zz.file_report(data.report(ZZ, entries=2)))
+    position = caught_up(api, office)
+    env = {"ZEROCLEAR_NOTIFY_URL": system.urls["notify"], "ZEROCLEAR_KEY": office_key}
+
+    issued = cli_json(env, "circular", "issue", "--year", "2016", "--save", str(tmp_path / "out"))
+    assert (issued["new"], issued["position"], issued["year"]) == (True, position, 2016)
+    for fmt in ("json", "html", "pdf"):
+        saved = tmp_path / "out" / f"circular-{issued['circular_id']}.{fmt}"
+        assert issued["saved"][fmt] == str(saved)
+        assert hashlib.sha256(saved.read_bytes()).hexdigest() == issued[f"{fmt}_sha256"]
+    recorded_event = on_ledger(office, issued["circular_id"])
+    assert recorded_event["payload"]["pdf_sha256"] == issued["pdf_sha256"]
+
+    again = cli_json(env, "circular", "issue", "--year", "2016", "--position", str(position))
+    assert again["new"] is False and again["circular_id"] == issued["circular_id"]
+    assert [c["circular_id"] for c in office.get("notify", "/v1/circulars").json()["circulars"]] == [issued["circular_id"]]
+
+    refusals = {
+        ("--year", "2016", "--key", keys("auditor")): "notify answered 403",
+        ("--year", "1999"): "notify answered 422",
+        ("--year", "2016", "--position", str(position + 1000)): "notify answered 409",
+    }
+    for args, message in refusals.items():
+        refused = cli(env, "circular", "issue", *args, check=False)
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+    gone = cli({**env, "ZEROCLEAR_NOTIFY_URL": "http://127.0.0.1:9"}, "circular", "issue", "--year", "2016", check=False)
+    assert gone.returncode == 1 and "notify is not reachable at http://127.0.0.1:9" in gone.stderr

@@ -64,6 +64,8 @@ def test_the_readme_examples_run_against_dev_py_run(tmp_path):
         assert '"kind":"omitted"' in compact  # the listed enterprise 郑州's report leaves out
         assert '"ok": true' in result.stdout and '"ok":true' in result.stdout.replace(" ", "")
         assert (tmp_path / "ledger.jsonl").exists() and (tmp_path / "verify_export.py").exists()
+        saved = sorted(path.suffix for path in (tmp_path / "circulars").iterdir())  # the circular, checked
+        assert saved in ([".html", ".json", ".pdf"], [".html", ".json"]), saved
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
