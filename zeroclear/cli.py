@@ -49,22 +49,61 @@ def _wait_for_signal() -> None:
 
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Same as the global --data-dir.")
-def run(data_dir):
+@click.option("--demo", is_flag=True, help="First fill a new data folder with a realistic 2016 campaign, filed "
+              "through the APIs while the demo clock walks its calendar (SPEC §9).")
+def run(data_dir, demo):
     """Run all four services in this process (SQLite, in-process broker unless configured)."""
     from .embedded import EmbeddedSystem
 
     if data_dir:
         os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    if demo:
+        _ready_for_demo()
     system = EmbeddedSystem().start()
-    click.echo(f"zeroclear is running; data in {system.data_dir}")
-    for name, url in system.urls.items():
-        click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
-    command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
-    click.echo(f"Create a key in another terminal:  {command} keys add --role office     (Ctrl-C stops)")
     try:
+        click.echo(f"zeroclear is running; data in {system.data_dir}")
+        for name, url in system.urls.items():
+            click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
+        if demo:
+            _fill_demo(system)
+        command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
+        click.echo(f"Create a key in another terminal:  {command} keys add --role office     (Ctrl-C stops)")
         _wait_for_signal()
     finally:
         system.stop()
+
+
+def _ready_for_demo() -> None:
+    """The demo's log begins in 2016, so it needs the demo clock and a data folder with no log yet
+    (recording times never go back); the clock is set to the campaign's start before anything runs."""
+    from shared.clock import CLOCK_FILE, MOVABLE_MODES, DemoClock
+
+    from .demo import START
+
+    settings = Settings.from_env("ledger")
+    if settings.mode not in MOVABLE_MODES:
+        raise click.UsageError(f"--demo runs on the demo clock: not with ZEROCLEAR_MODE={settings.mode}")
+    count = _ledger_repo().head()[0]
+    if count:
+        raise click.UsageError(f"--demo fills a new data folder, and {settings.data_dir} already holds a log of "
+                               f"{count} events: give another --data-dir")
+    DemoClock(settings.data_dir / CLOCK_FILE).set(START)
+
+
+def _fill_demo(system) -> None:
+    from .demo import Demo
+
+    def make_key(role: str, **scope) -> str:
+        return system.keys.create(role, **scope)[0]
+
+    demo = Demo(system.urls, system.reference, system.clock, make_key, log=click.echo)
+    summary = demo.run()
+    path = system.data_dir / "demo-keys.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(demo.keys, handle, ensure_ascii=False, indent=2)
+    click.echo(f"demo campaign filed: {json.dumps(summary, ensure_ascii=False)}")
+    click.echo(f"its actors' keys are in {path}; the office's:  {demo.keys['office']}")
 
 
 @main.command()

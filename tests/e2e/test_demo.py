@@ -1,0 +1,104 @@
+"""The demo mode (SPEC §9): ``zeroclear run --demo`` fills a new data folder with a realistic 2016
+campaign through the HTTP APIs while the demo clock walks its calendar, then keeps running with
+it; it refuses a folder that already holds a log, and production. The same campaign on RabbitMQ
+and PostgreSQL (in the demo mode) through the same code."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from shared.clock import CLOCK_FILE, DemoClock
+from shared.testing.client import Api
+from shared.testing.plugin import system_on
+from zeroclear.demo import MISSING, START, Demo
+
+from .helpers import ROOT, cli, cli_json
+
+pytestmark = pytest.mark.e2e
+SERVICES = ("intake", "ledger", "assessment", "notify")
+#: 28 regions: 2 late, 1 missing, the rest on time, 3 of them with a zero report.
+COUNTS = {"on_time": 25, "late": 2, "missing": 1, "awaiting": 0, "zero": 3}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_campaign(office: Api, summary: dict) -> None:
+    """What the campaign left, read back through the read APIs."""
+    registry = office.get("ledger", "/v1/reports", params={"year": 2016}).json()
+    assert registry["counts"] == COUNTS
+    omitted = office.get("ledger", "/v1/discrepancies").json()["discrepancies"]
+    assert [(d["region"], d["kind"]) for d in omitted] == [("410100", "omitted")]
+    items = office.get("ledger", "/v1/items", params={"year": 2016, "limit": 1000}).json()["items"]
+    statuses = Counter(item["status"] for item in items)
+    assert statuses["verified"] == summary["items"]["verified"] > 0 and statuses["scheduled"] >= 2
+    assert sum(item.get("source") == "tip" for item in items) == 1  # the confirmed tip's capacity
+    tips = Counter(tip["status"] for tip in office.get("ledger", "/v1/tips").json()["tips"])
+    assert tips == {"confirmed": 1, "unfounded": 1, "open": 1}
+    alerts = {(a["subject"], a["rule"]) for a in office.get("notify", "/v1/alerts").json()["alerts"]}
+    assert (f"report/{MISSING[0]}/2016", "report_missing") in alerts
+    assert any(rule == "tip_unresolved" for _, rule in alerts) and any(rule == "elimination_overdue" for _, rule in alerts)
+    assert [c["circular_id"] for c in office.get("notify", "/v1/circulars").json()["circulars"]][-1] == summary["circular"]
+    assessment = office.get("assessment", "/v1/assessments/2016").json()
+    assert assessment["status"] == "final" and assessment["published"]["digest"] == summary["assessment_digest"]
+    assert office.get("ledger", "/v1/verify").json()["ok"] is True
+
+
+def test_zeroclear_run_demo_fills_a_new_data_folder_and_keeps_running(tmp_path):
+    data_dir = tmp_path / "data"
+    ports = {name: _free_port() for name in SERVICES}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{ports['ledger']}",
+           **{f"ZEROCLEAR_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
+    env.pop("ZEROCLEAR_MODE", None)
+    output = tmp_path / "run.log"
+    with open(output, "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "zeroclear", "run", "--demo", "--data-dir", str(data_dir)],
+                                  env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while "demo campaign filed:" not in output.read_text():
+            assert server.poll() is None and time.monotonic() < deadline, output.read_text()[-3000:]
+            time.sleep(0.2)
+        printed = output.read_text()
+        summary = json.loads(printed.split("demo campaign filed:", 1)[1].splitlines()[0])
+        keys = json.loads((data_dir / "demo-keys.json").read_text(encoding="utf-8"))
+        assert oct((data_dir / "demo-keys.json").stat().st_mode & 0o777) == "0o600"
+        assert keys["office"] in printed and len([name for name in keys if name.startswith("region ")]) == 28
+        office = Api({name: f"http://127.0.0.1:{port}" for name, port in ports.items()}).as_key(keys["office"])
+        check_campaign(office, summary)
+        shown = cli_json({"ZEROCLEAR_DATA_DIR": str(data_dir)}, "clock", "show")
+        assert shown["business_time"].startswith("2017-01-04T02:")  # left where the campaign ended, running
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+    again = cli({"ZEROCLEAR_DATA_DIR": str(data_dir)}, "run", "--demo", check=False)
+    assert again.returncode == 2 and "already holds a log" in again.stderr, again.stderr
+    production = cli({"ZEROCLEAR_DATA_DIR": str(tmp_path / "other"), "ZEROCLEAR_MODE": "production"}, "run", "--demo",
+                     check=False)
+    assert production.returncode == 2 and "ZEROCLEAR_MODE=production" in production.stderr, production.stderr
+
+
+def test_the_demo_campaign_runs_on_rabbitmq_and_postgresql(tmp_path, reference):
+    data_dir = tmp_path / "data"
+    DemoClock(data_dir / CLOCK_FILE).set(START)
+    env = {"ZEROCLEAR_DATA_DIR": str(data_dir), "ZEROCLEAR_MODE": "demo"}
+    with system_on("real", tmp_path, clock=None, reference=reference, env=env) as running:
+        demo = Demo(running.urls, reference, running.clock, lambda role, **scope: running.keys.create(role, **scope)[0],
+                    log=lambda line: None)
+        summary = demo.run()
+        check_campaign(Api(running.urls).as_key(demo.keys["office"]), summary)
