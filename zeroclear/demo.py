@@ -2,7 +2,8 @@
 by the keys of its actors while the demo clock walks the campaign's calendar — reports on time,
 late and missing, zero reports, department lists with an omission, tips confirmed, unfounded and
 left open, an amendment, eliminations verified and rejected, the office's scores, alerts, a
-circular and the published assessment. The same seed gives the same campaign.
+circular and the published assessment. The same seed files the same campaign (its ids, keys
+and hashes are new each time).
 
 It goes through the front door only (HTTP, keys), so what it leaves is exactly what real users
 would: every fact on the ledger, every read model following it.
