@@ -5,10 +5,6 @@ and PostgreSQL (in the demo mode) through the same code."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -20,18 +16,11 @@ from shared.testing.client import Api
 from shared.testing.plugin import system_on
 from zeroclear.demo import MISSING, START, Demo
 
-from .helpers import ROOT, cli, cli_json
+from .helpers import cli, cli_json, system_process
 
 pytestmark = pytest.mark.e2e
-SERVICES = ("intake", "ledger", "assessment", "notify")
 #: 28 regions: 2 late, 1 missing, the rest on time, 3 of them with a zero report.
 COUNTS = {"on_time": 25, "late": 2, "missing": 1, "awaiting": 0, "zero": 3}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check_campaign(office: Api, summary: dict) -> None:
@@ -57,34 +46,20 @@ def check_campaign(office: Api, summary: dict) -> None:
 
 def test_zeroclear_run_demo_fills_a_new_data_folder_and_keeps_running(tmp_path):
     data_dir = tmp_path / "data"
-    ports = {name: _free_port() for name in SERVICES}
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{ports['ledger']}",
-           **{f"ZEROCLEAR_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
-    env.pop("ZEROCLEAR_MODE", None)
-    output = tmp_path / "run.log"
-    with open(output, "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "zeroclear", "run", "--demo", "--data-dir", str(data_dir)],
-                                  env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    command = [sys.executable, "-m", "zeroclear", "run", "--demo", "--data-dir", str(data_dir)]
+    with system_process(command, tmp_path / "run.log") as running:
         deadline = time.monotonic() + 240
-        while "demo campaign filed:" not in output.read_text():
-            assert server.poll() is None and time.monotonic() < deadline, output.read_text()[-3000:]
+        while "demo campaign filed:" not in running.output.read_text():
+            assert running.process.poll() is None and time.monotonic() < deadline, running.output.read_text()[-3000:]
             time.sleep(0.2)
-        printed = output.read_text()
+        printed = running.output.read_text()
         summary = json.loads(printed.split("demo campaign filed:", 1)[1].splitlines()[0])
         keys = json.loads((data_dir / "demo-keys.json").read_text(encoding="utf-8"))
         assert oct((data_dir / "demo-keys.json").stat().st_mode & 0o777) == "0o600"
         assert keys["office"] in printed and len([name for name in keys if name.startswith("region ")]) == 28
-        office = Api({name: f"http://127.0.0.1:{port}" for name, port in ports.items()}).as_key(keys["office"])
-        check_campaign(office, summary)
+        check_campaign(Api(running.urls()).as_key(keys["office"]), summary)
         shown = cli_json({"ZEROCLEAR_DATA_DIR": str(data_dir)}, "clock", "show")
         assert shown["business_time"].startswith("2017-01-04T02:")  # left where the campaign ended, running
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
     again = cli({"ZEROCLEAR_DATA_DIR": str(data_dir)}, "run", "--demo", check=False)
     assert again.returncode == 2 and "already holds a log" in again.stderr, again.stderr

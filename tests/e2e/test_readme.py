@@ -2,10 +2,7 @@
 "Using it" examples run against it unchanged (only the ports are moved to free ones)."""
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from .helpers import ROOT
+from .helpers import ROOT, system_process
 
 pytestmark = pytest.mark.e2e
 SERVICES = {"intake": 8001, "ledger": 8002, "assessment": 8003, "notify": 8004}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _block_after(heading: str) -> str:
@@ -40,20 +31,14 @@ def test_the_readme_set_up_commands_are_the_ones_ci_runs():
 
 
 def test_the_readme_examples_run_against_dev_py_run(tmp_path):
-    ports = {name: _free_port() for name in SERVICES}
-    env = {**os.environ, "ZEROCLEAR_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-    env.update({f"ZEROCLEAR_{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    env.update({"ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{ports['ledger']}"})
-    server = subprocess.Popen([sys.executable, str(ROOT / "dev.py"), "run", "--data-dir", str(tmp_path / "data")],
-                              env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True)
-    try:
-        _wait_ready(ports, server)
+    command = [sys.executable, str(ROOT / "dev.py"), "run", "--data-dir", str(tmp_path / "data")]
+    with system_process(command, tmp_path / "run.log", {"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")}) as running:
+        _wait_ready(running)
         script = _block_after("## Using it")
         for name, default in SERVICES.items():
-            script = script.replace(f"127.0.0.1:{default}", f"127.0.0.1:{ports[name]}")
+            script = script.replace(f"127.0.0.1:{default}", f"127.0.0.1:{running.ports[name]}")
         script = script.replace("$PWD/.venv/bin", str(Path(sys.executable).parent))
-        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=tmp_path,
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=running.env, cwd=tmp_path,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         compact = result.stdout.replace(" ", "")
@@ -66,21 +51,15 @@ def test_the_readme_examples_run_against_dev_py_run(tmp_path):
         assert (tmp_path / "ledger.jsonl").exists() and (tmp_path / "verify_export.py").exists()
         saved = sorted(path.suffix for path in (tmp_path / "circulars").iterdir())  # the circular, checked
         assert saved in ([".html", ".json", ".pdf"], [".html", ".json"]), saved
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
-def _wait_ready(ports: dict, server: subprocess.Popen) -> None:
+def _wait_ready(running) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"dev.py run exited {server.returncode}: {server.stdout.read()}")
+        if running.process.poll() is not None:
+            raise AssertionError(f"dev.py run exited {running.process.returncode}: {running.output.read_text()}")
         try:
-            if all(requests.get(f"http://127.0.0.1:{p}/health/ready", timeout=1).ok for p in ports.values()):
+            if all(requests.get(f"{url}/health/ready", timeout=1).ok for url in running.urls().values()):
                 return
         except requests.ConnectionError:
             pass
