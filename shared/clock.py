@@ -103,7 +103,7 @@ class DemoClock:
         microseconds = offset // timedelta(microseconds=1)
         text = json.dumps({"offset_microseconds": microseconds,
                            "business_time_when_set": format_instant(datetime.now(timezone.utc) + offset)}) + "\n"
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, self.path)  # readers see the old file or the new one, never half of one
 

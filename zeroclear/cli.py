@@ -234,9 +234,7 @@ def _demo_clock(verb: str):
 def _clock_json(moved) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from shared.clock import format_instant
-
-    from shared.clock import ClockFileError, read_offset
+    from shared.clock import ClockFileError, format_instant, read_offset
 
     try:
         offset = read_offset(moved.path) if moved.path.exists() else timedelta(0)
@@ -309,7 +307,8 @@ def _service_url(name: str) -> str:
     from shared.config import DEFAULT_PORTS
 
     prefix = f"ZEROCLEAR_{name.upper()}"
-    return os.environ.get(f"{prefix}_URL") or f"http://127.0.0.1:{os.environ.get(f'{prefix}_PORT', DEFAULT_PORTS[name])}"
+    port = os.environ.get(f"{prefix}_PORT", DEFAULT_PORTS[name])
+    return os.environ.get(f"{prefix}_URL") or f"http://127.0.0.1:{port}"
 
 
 class _Api:
