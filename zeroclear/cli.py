@@ -91,13 +91,18 @@ def _ready_for_demo() -> None:
 
 
 def _fill_demo(system) -> None:
-    from .demo import Demo
+    import requests
+
+    from .demo import Demo, DemoError
 
     def make_key(role: str, **scope) -> str:
         return system.keys.create(role, **scope)[0]
 
     demo = Demo(system.urls, system.reference, system.clock, make_key, log=click.echo)
-    summary = demo.run()
+    try:
+        summary = demo.run()
+    except (DemoError, OSError, requests.RequestException) as exc:  # the system is stopped on the way out; the folder keeps what was filed
+        raise click.ClickException(f"the demo campaign stopped: {exc}") from None
     path = system.data_dir / "demo-keys.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -274,7 +279,10 @@ def clock_set(instant):
     except ValueError:
         raise click.BadParameter("an ISO time with a UTC offset, e.g. 2016-11-16T00:00:00+08:00",
                                  param_hint="INSTANT") from None
-    moved.set(when)
+    try:
+        moved.set(when)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the clock file {moved.path}: {exc}") from None
     _clock_json(moved)
 
 
@@ -293,6 +301,8 @@ def clock_advance(duration):
         moved.advance(delta)
     except ClockFileError as exc:
         raise click.ClickException(f"{exc}; `zeroclear clock set` writes a new one") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the clock file {moved.path}: {exc}") from None
     _clock_json(moved)
 
 

@@ -92,3 +92,12 @@ def test_the_clock_command_moves_the_running_systems_time(demo):
         assert bad.returncode == 2 and ("DURATION" in bad.stderr or "INSTANT" in bad.stderr), bad.stderr
     assert registry_status(office, LY) == "missing"
     assert cli_json(env, "clock", "show")["business_time"].startswith("2016-11-20T01:")
+
+
+def test_a_clock_that_cannot_be_written_is_a_one_line_error(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    for verb in (("set", "2016-11-10T09:00:00+08:00"), ("advance", "1d")):
+        refused = cli({"ZEROCLEAR_DATA_DIR": str(blocked / "data")}, "clock", *verb, check=False)
+        assert refused.returncode == 1 and "cannot write the clock file" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
