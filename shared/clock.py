@@ -7,9 +7,15 @@ import logging
 import os
 import re
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +96,26 @@ class DemoClock:
 
     def set(self, instant: datetime) -> datetime:
         """Make the business time ``instant`` now; returns it."""
-        self._write(to_utc(instant) - datetime.now(timezone.utc))
+        with self._exclusive():
+            self._write(to_utc(instant) - datetime.now(timezone.utc))
         return self.now()
 
     def advance(self, delta: timedelta) -> datetime:
-        """Move the business time ``delta`` on; returns the new business time."""
-        self._write(read_offset(self.path) + delta if self.path.exists() else delta)
+        """Move the business time ``delta`` on; returns the new business time. Two moves at once
+        (two terminals) both count: each reads and writes the file holding its lock."""
+        with self._exclusive():
+            self._write(read_offset(self.path) + delta if self.path.exists() else delta)
         return self.now()
 
-    def _write(self, offset: timedelta) -> None:
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+            if fcntl is not None:  # POSIX; elsewhere moves are not serialised
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _write(self, offset: timedelta) -> None:
         microseconds = offset // timedelta(microseconds=1)
         text = json.dumps({"offset_microseconds": microseconds,
                            "business_time_when_set": format_instant(datetime.now(timezone.utc) + offset)}) + "\n"

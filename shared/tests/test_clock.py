@@ -2,6 +2,7 @@
 folder (every process on that folder sees it), and the durations an operator types."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -28,7 +29,18 @@ def test_a_move_is_seen_at_once_by_every_clock_on_the_same_file(tmp_path):
     operator.advance(timedelta(days=10))
     assert near(service.now(), CAMPAIGN + timedelta(days=10))
     assert service.now() >= CAMPAIGN + timedelta(days=10)  # it runs on from where it was set
-    assert [p.name for p in path.parent.iterdir()] == ["clock.json"]  # written whole, no leftovers
+    assert not [p.name for p in path.parent.iterdir() if p.suffix == ".tmp"]  # written whole, no leftovers
+
+
+def test_moves_made_at_the_same_moment_all_count(tmp_path):
+    path = tmp_path / "clock.json"
+    DemoClock(path).set(CAMPAIGN)
+    movers = [threading.Thread(target=DemoClock(path).advance, args=(timedelta(hours=1),)) for _ in range(16)]
+    for mover in movers:
+        mover.start()
+    for mover in movers:
+        mover.join()
+    assert near(DemoClock(path).now(), CAMPAIGN + timedelta(hours=16))
 
 
 def test_advancing_a_clock_never_set_starts_from_the_real_time(tmp_path):
