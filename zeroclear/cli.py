@@ -91,8 +91,7 @@ def _ready_for_demo() -> None:
 
 
 def _fill_demo(system) -> None:
-    import requests
-
+    from .client import ApiError
     from .demo import Demo, DemoError
 
     def make_key(role: str, **scope) -> str:
@@ -101,7 +100,7 @@ def _fill_demo(system) -> None:
     demo = Demo(system.urls, system.reference, system.clock, make_key, log=click.echo)
     try:
         summary = demo.run()
-    except (DemoError, OSError, requests.RequestException) as exc:  # the system is stopped on the way out; the folder keeps what was filed
+    except (ApiError, DemoError, OSError) as exc:  # the system is stopped on the way out; the folder keeps what was filed
         raise click.ClickException(f"the demo campaign stopped: {exc}") from None
     path = system.data_dir / "demo-keys.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -321,33 +320,19 @@ def _service_url(name: str) -> str:
     return os.environ.get(f"{prefix}_URL") or f"http://127.0.0.1:{port}"
 
 
-class _Api:
-    """A running service's API for the command line: every failure becomes a clear message."""
+def _api(name: str, key: str):
+    """``name``'s running API for the command line; ``call`` ends the command with a one-line error."""
+    from .client import ApiError, Client
 
-    def __init__(self, name: str, key: str):
-        import requests
+    client = Client({name: _service_url(name)}, key)
 
-        self.name, self.url, self.session = name, _service_url(name).rstrip("/"), requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {key}"
-
-    def call(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs):
-        import requests
-
+    def call(method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs):
         try:
-            answer = self.session.request(method, self.url + path, timeout=120, **kwargs)
-        except requests.RequestException as exc:
-            raise click.ClickException(f"{self.name} is not reachable at {self.url} ({type(exc).__name__}): is the "
-                                       f"system running? (ZEROCLEAR_{self.name.upper()}_URL says where)") from None
-        if answer.status_code not in ok:
-            try:
-                problem = answer.json()
-                detail = problem.get("detail") or problem.get("title") or answer.text
-                errors = problem.get("errors")
-            except ValueError:
-                detail, errors = answer.text.strip(), None
-            raise click.ClickException(f"{self.name} answered {answer.status_code}: {detail}"
-                                       + (f" {json.dumps(errors, ensure_ascii=False)}" if errors else ""))
-        return answer
+            return client.call(method, name, path, ok, **kwargs)
+        except ApiError as exc:
+            hint = f": is the system running? (ZEROCLEAR_{name.upper()}_URL says where)" if exc.unreachable else ""
+            raise click.ClickException(f"{exc}{hint}") from None
+    return call
 
 
 @circular.command("issue")
@@ -362,10 +347,10 @@ def circular_issue(year, position, period, save_dir, key):
     the same circular: it is issued once)."""
     import hashlib
 
-    api = _Api("notify", key)
+    call = _api("notify", key)
     body = {"year": year, **({"position": position} if position is not None else {}),
             **({"period": period} if period else {})}
-    answer = api.call("POST", "/v1/circulars", ok=(200, 201), json=body)
+    answer = call("POST", "/v1/circulars", ok=(200, 201), json=body)
     issued = {**answer.json(), "new": answer.status_code == 201}
     if save_dir:
         folder = Path(save_dir)
@@ -374,7 +359,7 @@ def circular_issue(year, position, period, save_dir, key):
         for fmt in ("json", "html", "pdf"):
             if issued.get(f"{fmt}_sha256") is None:
                 continue  # no PDF where the server has no CJK font
-            content = api.call("GET", f"/v1/circulars/{issued['circular_id']}.{fmt}").content
+            content = call("GET", f"/v1/circulars/{issued['circular_id']}.{fmt}").content
             if hashlib.sha256(content).hexdigest() != issued[f"{fmt}_sha256"]:
                 raise click.ClickException(f"the {fmt} document does not match its recorded SHA-256")
             path = folder / f"circular-{issued['circular_id']}.{fmt}"
@@ -528,17 +513,23 @@ def _checked_export_events(export_file: str, upto: int | None):
     line in memory at a time (an export may be larger than memory)."""
     import orjson
 
+    from services.ledger.audit import against_checkpoint
     from services.ledger.domain.chain import ChainVerifier, Verdict
     from shared import canonical
 
-    verifier, checkpoint, problem = ChainVerifier(), None, None
+    verifier, checkpoint, ended, problem = ChainVerifier(), None, False, None
     with open(export_file, "rb") as handle:
         for line in handle:
+            if ended:
+                if line.strip():
+                    checkpoint = None  # data after the checkpoint: the file does not end with it
+                    break
+                continue
             try:
                 record = orjson.loads(line)
                 if "checkpoint" in record:
-                    checkpoint = dict(record["checkpoint"])
-                    break
+                    checkpoint, ended = record["checkpoint"], True
+                    continue
                 payload = record.pop("payload")
                 if not verifier.check(record, canonical.dumps(payload)):
                     break
@@ -548,16 +539,8 @@ def _checked_export_events(export_file: str, upto: int | None):
             if upto is None or record["seq"] <= upto:
                 record["payload"] = payload
                 yield record
-    if problem is None and verifier.bad is None:
-        if checkpoint is None:
-            problem = "no checkpoint line: the export is truncated"
-        elif not (isinstance(checkpoint.get("count"), int) and isinstance(checkpoint.get("head"), str)):
-            problem = "the checkpoint line gives no count and head"
-    if problem is not None:
-        verdict = Verdict(False, verifier.count, verifier.head, verifier.count + 1, problem)
-    else:  # the first bad event, or the chain's end against the checkpoint
-        verdict = verifier.finish() if verifier.bad is not None else verifier.finish(checkpoint["count"],
-                                                                                      checkpoint["head"])
+    verdict = (Verdict(False, verifier.count, verifier.head, verifier.count + 1, problem) if problem is not None
+               else against_checkpoint(verifier.finish(), checkpoint))
     if not verdict.ok:
         click.echo(f"the export does not verify: first bad seq {verdict.first_bad_seq} ({verdict.reason})", err=True)
         sys.exit(1)

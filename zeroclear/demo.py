@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-import requests
 from stdnum.cn import uscc as uscc_number
 
 from shared.reference import Reference
+
+from .client import Client
 
 YEAR = 2016
 HENAN = ZoneInfo("Asia/Shanghai")
@@ -45,7 +47,7 @@ _PEOPLE = ("张三", "李明", "王建国", "赵卫东", "刘振华", "陈志强
 
 
 class DemoError(RuntimeError):
-    """The running system refused a step of the demo: the message says which and why."""
+    """A step of the demo did not come out as planned (a refusal by the system is an ``ApiError``)."""
 
 
 def make_uscc(rnd: random.Random, region: str) -> str:
@@ -53,20 +55,14 @@ def make_uscc(rnd: random.Random, region: str) -> str:
     return body + uscc_number.calc_check_digit(body)
 
 
-@dataclass
-class Client:
-    """One actor's view of the running system: its key and the services' addresses."""
+class Actor:
+    """One actor of the campaign: its key on the running system's APIs."""
 
-    urls: dict[str, str]
-    key: str | None = None
-    session: requests.Session = field(default_factory=requests.Session)
+    def __init__(self, urls: dict[str, str], key: str | None = None):
+        self.client = Client(urls, key, timeout=60)
 
-    def call(self, method: str, service: str, path: str, ok: tuple[int, ...] = (200,), **kwargs) -> Any:
-        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
-        answer = self.session.request(method, self.urls[service] + path, headers=headers, timeout=60, **kwargs)
-        if answer.status_code not in ok:
-            raise DemoError(f"{method} {service}{path} answered {answer.status_code}: {answer.text[:500]}")
-        return answer.json()
+    def call(self, method: str, service: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
+        return self.client.call(method, service, path, ok, **kwargs).json()
 
     def submit(self, service: str, path: str, body: dict) -> str:
         """Post a submission; its status URL (the outcome is waited for by ``settle``)."""
@@ -95,10 +91,10 @@ class Demo:
     def __post_init__(self) -> None:
         self.rnd = random.Random(self.seed)
 
-    def client(self, name: str, role: str, **scope: Any) -> Client:
+    def actor(self, name: str, role: str, **scope: Any) -> Actor:
         if name not in self.keys:
             self.keys[name] = self.make_key(role, label=f"demo: {name}", **scope)
-        return Client(self.urls, self.keys[name])
+        return Actor(self.urls, self.keys[name])
 
     def at(self, day: str, hour: int = 9) -> None:
         """Move the business time on to ``day`` at ``hour`` in Henan (never back: the log's times only go on)."""
@@ -108,7 +104,7 @@ class Demo:
         self.clock.set(when)
         self.log(f"  {day} {hour:02d}:00")
 
-    def settle(self, pending: list[tuple[Client, str, str]], expect: str = "recorded") -> list[dict]:
+    def settle(self, pending: list[tuple[Actor, str, str]], expect: str = "recorded") -> list[dict]:
         outcomes = [client.outcome(service, url) for client, service, url in pending]
         wrong = [o for o in outcomes if o["status"] != expect]
         if wrong:
@@ -117,8 +113,8 @@ class Demo:
 
     # -- the campaign ------------------------------------------------------------------------
     def run(self) -> dict:
-        office = self.client("office", "office")
-        regions = {code: self.client(f"region {code}", "region", region=code) for code in self.reference.regions}
+        office = self.actor("office", "office")
+        regions = {code: self.actor(f"region {code}", "region", region=code) for code in self.reference.regions}
         filing = [code for code in regions if code not in LATE + MISSING + ZERO]
         self.log("the 2016 campaign, filed through the APIs as the clock walks its calendar:")
 
@@ -137,14 +133,15 @@ class Demo:
         self.settle([(regions[code], "intake", regions[code].submit("intake", "/v1/reports", self.report(code)))
                      for code in LATE])
         self.amend(regions, forms)
-        tips = self.tips(regions)
+        self.tips(regions)
         items = self.eliminate_and_verify(regions, office)
         self.at("2016-12-28")
         self.settle([(office, "assessment", office.submit("assessment", "/v1/assessment-inputs", {
             "region": code, "year": YEAR, "criterion": criterion, "score": str(self.rnd.choice((70, 80, 85, 90, 95))),
             "note": "省办公室评定"})) for code in regions for criterion in (2, 3)])
         self.at("2017-01-04", 10)  # after the acceptance stage (检查验收)
-        return {"tips": tips, "items": items, **self.close_the_year(office)}
+        tips = Counter(tip["status"] for tip in office.call("GET", "ledger", "/v1/tips")["tips"])
+        return {"tips": dict(sorted(tips.items())), "items": items, **self.close_the_year(office)}
 
     def report(self, region: str, zero: bool = False) -> dict:
         name = self.reference.regions[region].name
@@ -168,7 +165,7 @@ class Demo:
     def department_lists(self, forms: dict[str, dict]) -> None:
         """环保 lists two enterprises its regions reported and one that 郑州's report leaves out."""
         self.at("2016-11-15", 10)
-        environment = self.client("environment department", "department", department="environment")
+        environment = self.actor("environment department", "department", department="environment")
         reported = [(code, entry) for code, form in sorted(forms.items()) for entry in form["entries"]][:2]
         listed = [{"enterprise": entry["enterprise"], "uscc": entry["uscc"], "region": code, "industry": entry["industry"],
                    "basis": "emissions", "detail": "在线监测超标排放"} for code, entry in reported]
@@ -177,11 +174,11 @@ class Demo:
         self.settle([(environment, "intake", environment.submit("intake", "/v1/department-lists",
                                                                 {"year": YEAR, "entries": listed}))])
 
-    def tips(self, regions: dict[str, Client]) -> dict:
+    def tips(self, regions: dict[str, Actor]) -> None:
         """Three anonymous tips: one confirmed (capacity the region had not reported), one
         unfounded, one left open past its period."""
         self.at("2016-11-20")
-        public = Client(self.urls)
+        public = Actor(self.urls)
         about = [("410300", "洛阳金源铁合金有限公司", "新安县某工业园", "矿热炉仍在夜间生产"),
                  ("410700", "新乡恒通造纸有限公司", "辉县市某村", "小造纸机未拆除"),
                  ("411400", "商丘瑞丰水泥有限公司", "商丘市郊", "立窑冒烟")]
@@ -197,9 +194,8 @@ class Demo:
             (regions["410700"], "intake", regions["410700"].submit("intake", f"/v1/tips/{filed[1]['tip_id']}/resolution", {
                 "resolution": "unfounded", "explanation": "经核查，该造纸机已于2015年拆除"})),
         ])
-        return {"confirmed": 1, "unfounded": 1, "open": 1}
 
-    def amend(self, regions: dict[str, Client], forms: dict[str, dict]) -> None:
+    def amend(self, regions: dict[str, Actor], forms: dict[str, dict]) -> None:
         """郑州 corrects a capacity it misreported (更正), with its reason."""
         self.at("2016-11-19")
         form = dict(forms["410100"], amendment=True, reason="第一行产能填报有误，予以更正")
@@ -207,7 +203,7 @@ class Demo:
                            *form["entries"][1:]]
         self.settle([(regions["410100"], "intake", regions["410100"].submit("intake", "/v1/reports", form))])
 
-    def eliminate_and_verify(self, regions: dict[str, Client], office: Client) -> dict:
+    def eliminate_and_verify(self, regions: dict[str, Actor], office: Actor) -> dict:
         """Most lines eliminated by their planned dates and verified; two rejected, a few late."""
         self.at("2016-12-16")
         items = office.call("GET", "ledger", "/v1/items", params={"year": YEAR, "limit": 1000})["items"]
@@ -226,7 +222,7 @@ class Demo:
         return {"registered": len(items), "eliminated": len(done), "verified": len(done) - len(rejected),
                 "rejected": len(rejected)}
 
-    def close_the_year(self, office: Client) -> dict:
+    def close_the_year(self, office: Actor) -> dict:
         """The overdue alerts, an on-demand circular and the published assessment, once notify and
         the assessment have followed the whole log."""
         head = office.call("GET", "ledger", "/v1/verify")["count"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -66,20 +66,29 @@ def replay_records(records: Iterable[tuple[dict, bytes]], as_of: AsOf = AsOf()) 
     return Replay(*replay_pairs(records, as_of))
 
 
-def checked_to_checkpoint(replay: Replay, path: str | os.PathLike) -> Replay:
-    """The replay of a whole export (no ``as_of``), its verdict also holding the end of the chain
-    against the export's checkpoint line, as the standalone verifier does: an export cut short, or
-    with anything after its checkpoint, fails."""
-    verdict = replay.verdict
+#: Why a whole export fails when its chain is sound but its checkpoint line is not where it belongs.
+NO_CHECKPOINT = "the export does not end with its checkpoint line (cut short, or data after it)"
+
+
+def against_checkpoint(verdict: Verdict, checkpoint: Any) -> Verdict:
+    """The verdict on a whole export's chain with its end held against the export's checkpoint
+    (its parsed ``{"count", "head", ...}``; anything else, None included, counts as none), as the
+    standalone verifier does: an export cut short, or with anything after its checkpoint, fails."""
     if not verdict.ok:
-        return replay
+        return verdict
+    if not (isinstance(checkpoint, dict) and isinstance(checkpoint.get("count"), int)
+            and isinstance(checkpoint.get("head"), str)):
+        return Verdict(False, verdict.count, verdict.head, verdict.count + 1, NO_CHECKPOINT)
+    return ChainVerifier(verdict.count, verdict.head).finish(checkpoint["count"], checkpoint["head"])
+
+
+def checked_to_checkpoint(replay: Replay, path: str | os.PathLike) -> Replay:
+    """``replay`` of the whole export at ``path``, its verdict held against the file's last line."""
     try:
         checkpoint = orjson.loads(last_line(path))["checkpoint"]
-        expected = checkpoint["count"], checkpoint["head"]
     except (ValueError, KeyError, TypeError):
-        return Replay(replay.state, Verdict(False, verdict.count, verdict.head, verdict.count + 1,
-                                            "the export does not end with its checkpoint line (cut short, or data after it)"))
-    return Replay(replay.state, ChainVerifier(verdict.count, verdict.head).finish(*expected))
+        checkpoint = None
+    return Replay(replay.state, against_checkpoint(replay.verdict, checkpoint))
 
 
 def last_line(path: str | os.PathLike, block: int = 1 << 16) -> bytes:

@@ -153,7 +153,8 @@ def test_an_offline_assessment_checks_the_whole_export_first(tmp_path):
     tampered = json.loads(lines[-2])
     tampered["payload"]["document_no"] = "改过的文号"
     broken = {
-        "no checkpoint line: the export is truncated": lines[:-1],
+        "the export does not end with its checkpoint line (cut short, or data after it)": lines[:-1],
+        f"first bad seq {len(events) + 1} (the export does not end with its checkpoint line": [*lines, lines[0]],
         f"first bad seq {len(events)} (payload does not match its payload_hash)":
             [*lines[:-2], json.dumps(tampered, ensure_ascii=False), lines[-1]],
         "first bad seq 2 (not an event line of an export": [lines[0], "{not json", *lines[1:]],
