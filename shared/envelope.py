@@ -6,6 +6,7 @@ its place on the log. ``type`` is ``<producer>.<event_snake>.v<N>``.
 """
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass, fields
@@ -78,7 +79,10 @@ def batch_body(bodies: list[bytes]) -> bytes:
 def split_body(body: bytes) -> list[bytes]:
     """The envelope bodies a message carries: one, or each element of a batch (re-serialised).
 
-    Raises ``EnvelopeError`` when the body is not JSON at all.
+    One bad element must not lose the others: orjson refuses a lone surrogate (``"\\ud800"``)
+    anywhere in a document, so a batch it refuses is read again leniently, and such an element
+    stays escaped for the envelope's own reading to refuse alone. Raises ``EnvelopeError`` when
+    the body is not JSON at all.
     """
     stripped = body.lstrip()
     if not stripped.startswith(b"["):
@@ -86,8 +90,18 @@ def split_body(body: bytes) -> list[bytes]:
     try:
         items = orjson.loads(stripped)
     except orjson.JSONDecodeError as exc:
-        raise EnvelopeError(f"body is not JSON: {exc}") from None
-    return [orjson.dumps(item) for item in items]
+        try:
+            items = json.loads(stripped)
+        except (ValueError, RecursionError):
+            raise EnvelopeError(f"body is not JSON: {exc}") from None
+    return [_element_bytes(item) for item in items]
+
+
+def _element_bytes(item: Any) -> bytes:
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError:
+        return json.dumps(item).encode()
 
 
 def schema_version_of(message_type: str) -> int:

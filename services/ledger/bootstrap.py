@@ -7,7 +7,7 @@ from pathlib import Path
 from shared.broker import Broker
 from shared.clock import Clock, business_clock
 from shared.config import Settings
-from shared.db import make_engine, migrate
+from shared.db import is_transient_db_error, make_engine, migrate
 from shared.keys import KeyStore, migrate_keys
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
@@ -62,6 +62,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()
     clock = clock or business_clock(settings.mode, settings.data_dir)
-    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed)
+    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed, is_transient=is_transient_db_error)
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
                          reference, clock)

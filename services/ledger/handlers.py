@@ -16,7 +16,8 @@ from shared.broker import Outcome
 from shared.envelope import Envelope, EnvelopeError, RecordedEvent, split_body
 from shared.reference import Reference
 
-from .domain.rules import NewEvent, decide, open_year
+from .domain.events import Reason
+from .domain.rules import NewEvent, decide, open_year, rejection
 from .domain.sealing import Sealed, seal
 from .domain.state import LedgerState, Touched
 
@@ -25,12 +26,20 @@ MAX_ID_LENGTH = 64
 
 
 def _envelope(body: bytes) -> Envelope:
+    """The envelope of a message, its header fit to be stored (the payload is judged later): what
+    fails here cannot even be rejected on the log, for a rejection repeats these fields."""
     message = Envelope.from_bytes(body)
-    if not isinstance(message.id, str) or not 0 < len(message.id) <= MAX_ID_LENGTH:
-        raise EnvelopeError("message id must be a string of at most 64 characters")
-    if not isinstance(message.actor, str) or not isinstance(message.correlation_id, str):
-        raise EnvelopeError("actor and correlation_id must be strings")
+    if not _header_text(message.id, MAX_ID_LENGTH):
+        raise EnvelopeError("message id must be printable text of at most 64 characters")
+    if not _header_text(message.actor, 200) or not _header_text(message.correlation_id, MAX_ID_LENGTH):
+        raise EnvelopeError("actor and correlation_id must be printable text")
+    if message.causation_id is not None and not _header_text(message.causation_id, MAX_ID_LENGTH):
+        raise EnvelopeError("causation_id must be printable text or null")
     return message
+
+
+def _header_text(value, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
 
 
 class LedgerTx(Protocol):
@@ -49,11 +58,13 @@ class LedgerStore(Protocol):
 
 class LedgerWriter:
     def __init__(self, store: LedgerStore, reference: Reference, clock: Clock,
-                 on_commit: Callable[[list[RecordedEvent]], None] | None = None):
+                 on_commit: Callable[[list[RecordedEvent]], None] | None = None,
+                 is_transient: Callable[[BaseException], bool] = lambda exc: False):
         self.store = store
         self.reference = reference
         self.clock = clock
         self.on_commit = on_commit
+        self.is_transient = is_transient
         self._lock = threading.Lock()
         self._state: LedgerState | None = None
 
@@ -90,8 +101,38 @@ class LedgerWriter:
                     else:
                         outcome.dead_parts.append(part)
         if messages:
-            self.record(messages)
+            self._record_isolating(messages, outcome)
         return outcome
+
+    def _record_isolating(self, messages: list[Envelope], outcome: Outcome) -> None:
+        """Record ``messages``; if the store refuses the batch for a reason that is no outage, find
+        the message at fault by halves, so that every other one is recorded. The one at fault is
+        recorded as a rejection (its submission ends ``rejected``, never pending for ever), or
+        dead-lettered alone if even that cannot be stored."""
+        try:
+            self.record(messages)
+        except Exception as exc:
+            if self.is_transient(exc):
+                raise  # the database is away: the whole batch waits and is retried
+            if len(messages) > 1:
+                half = len(messages) // 2
+                self._record_isolating(messages[:half], outcome)
+                self._record_isolating(messages[half:], outcome)
+                return
+            self._refuse_unprocessable(messages[0], exc, outcome)
+
+    def _refuse_unprocessable(self, message: Envelope, error: Exception, outcome: Outcome) -> None:
+        log.error("ledger inbox: message %s (%s) cannot be stored (%r); recording its rejection",
+                  message.id, message.type, error)
+        reason = Reason("unprocessable", f"the ledger could not store this message ({type(error).__name__})",
+                        "台账无法保存此事项")
+        try:
+            self._append(lambda state, tx: [(message.id, [rejection(message, [reason], self.clock.now())])])
+        except Exception as again:
+            if self.is_transient(again):
+                raise
+            log.exception("ledger inbox: the rejection of %s cannot be stored either; dead-lettering it", message.id)
+            outcome.dead_parts.append(message.to_bytes())
 
     # -- internals ---------------------------------------------------------------------------
     def _decide_all(self, state: LedgerState, tx: LedgerTx, messages: list[Envelope]):

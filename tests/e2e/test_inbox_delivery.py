@@ -114,3 +114,35 @@ def test_a_batch_message_is_recorded_envelope_by_envelope_and_a_bad_envelope_in_
         assert orjson.loads(dead.body) == orjson.loads(bad)
     finally:
         conn.release()
+
+
+def _tip(system, enterprise: str) -> Outgoing:
+    """A tip as a producer other than intake might send it (no intake check in front)."""
+    message_id = new_envelope("intake.tip_filed.v1", {}, actor="public", occurred_at=system.clock.now()).id
+    message = new_envelope("intake.tip_filed.v1", {
+        "submission_id": message_id, "region": "410100", "enterprise": enterprise, "uscc": "",
+        "location": "中牟县", "description": "夜间生产"}, actor="public", occurred_at=system.clock.now(), id=message_id)
+    return Outgoing(system.topology.inbox_exchange, INBOX_ROUTING_KEY, message.to_bytes(), message.id, message.type,
+                    mandatory=True)
+
+
+def test_one_envelope_no_store_can_hold_is_rejected_alone_and_its_batch_is_recorded(system, api, keys):
+    """A NUL in a tip (PostgreSQL cannot store it in text) once dead-lettered every valid envelope
+    batched with it; now the others are recorded, it is recorded as a rejection, the chain holds."""
+    from shared.envelope import BATCH_TYPE, batch_body
+
+    good = [_proposal(system, region) for region in ("411200", "411300")] + [_tip(system, "郑州某焦化厂")]
+    poison = _tip(system, "毒\u0000厂")
+    surrogate = _tip(system, "x").body.replace(b'"x"', b'"\\ud800"')  # a lone surrogate, as raw JSON carries it
+    body = batch_body([good[0].body, poison.body, good[1].body, surrogate, good[2].body])
+    _publish(system, Outgoing(system.topology.inbox_exchange, INBOX_ROUTING_KEY, body, "batch-poison", BATCH_TYPE,
+                              mandatory=True))
+    events = _wait_for(lambda: (lambda found: found if all(any(e["id"] == g.message_id for e in found) for g in good)
+                                and any(e["causation_id"] == poison.message_id for e in found) else None)(_events(api, keys)))
+    rejection = next(e for e in events if e["causation_id"] == poison.message_id)
+    assert rejection["type"] == "ledger.submission_rejected.v1"
+    assert [r["code"] for r in rejection["payload"]["reasons"]] == ["unstorable_text"]
+    assert "enterprise" in rejection["payload"]["reasons"][0]["message"]
+    assert not any(e["id"] == poison.message_id for e in events)
+    verdict = api.get("ledger", "/v1/verify").json()
+    assert verdict["ok"] is True and verdict["count"] == len(events)

@@ -11,6 +11,8 @@ from typing import Any, Mapping
 from shared.clock import format_instant, parse_instant
 from shared.envelope import Envelope, new_id
 from shared.reference import Reference
+from shared.messages_zh import zh
+from shared.text import unstorable_anywhere
 
 
 from .events import (
@@ -58,11 +60,21 @@ def decide(state: LedgerState, message: Envelope, reference: Reference, now: dat
     try:
         if judge is None:
             raise Rejected(Reason("unknown_type", f"the ledger does not record {message.type}", "台账不接受此类事项"))
+        _check_storable(message.payload)
         return judge(state, message, reference, now)
     except Malformed as exc:
         return [rejection(message, exc.reasons, now)]
     except Rejected as exc:
         return [rejection(message, exc.reasons, now)]
+
+
+def _check_storable(payload: Mapping[str, Any]) -> None:
+    """Text no store can hold is refused here, the same on SQLite and PostgreSQL (which would
+    refuse a NUL only when the batch is written, failing every fact batched with it)."""
+    problems = [Reason("unstorable_text", f"{path}: {message}", f"{path}：{zh(message)}")
+                for path, message in unstorable_anywhere(payload)]
+    if problems:
+        raise Malformed(problems[:10])
 
 
 def _fact(message: Envelope, stream: str, region: str | None, payload: Mapping[str, Any],
@@ -394,7 +406,7 @@ def rejection(message: Envelope, reasons: list[Reason], now: datetime) -> NewEve
     payload = message.payload if isinstance(message.payload, Mapping) else {}
     region = payload.get("region") if isinstance(payload.get("region"), str) else None
     year = payload.get("year") if isinstance(payload.get("year"), int) and not isinstance(payload.get("year"), bool) else None
-    submission_id = payload.get("submission_id") if isinstance(payload.get("submission_id"), str) else None
+    submission_id = payload.get("submission_id") if _plain_id(payload.get("submission_id")) else None
     well_formed = bool(region and REGION_CODE.match(region) and year is not None and 1900 < year < 3000)
     region = region if region and REGION_CODE.match(region) else None
     stream = report_stream(region, year) if well_formed else f"rejection/{message.id}"
@@ -404,6 +416,11 @@ def rejection(message: Envelope, reasons: list[Reason], now: datetime) -> NewEve
         payload={"submission_id": submission_id, "message_id": message.id, "message_type": message.type,
                  "region": region, "year": year, "reasons": [r.to_dict() for r in reasons]},
     )
+
+
+def _plain_id(value: Any) -> bool:
+    """An id a rejection may repeat: short printable text (it is stored, so it must be storable)."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable()
 
 
 def report_stream(region: str, year: int) -> str:

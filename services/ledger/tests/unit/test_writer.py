@@ -107,3 +107,63 @@ def test_a_delivery_without_an_occurrence_time_does_not_fail_the_batch(writer, s
     types = [e.type for e in store.read(0, 10)]
     assert types[:2] == [YEAR_OPENED, REPORT_FILED]
     assert (dead, types[2:]) in (({1}, []), (set(), [SUBMISSION_REJECTED]))  # refused at the door, or rejected
+
+
+class RefusingStore(InMemoryLedgerStore):
+    """A store that refuses, as a database might for a reason no judge foresaw, any batch holding
+    an event whose payload names ``refused``; its refusals are no outage (not transient)."""
+
+    def __init__(self, refused: str):
+        super().__init__()
+        self.refused = refused.encode()
+        self.attempts = 0
+
+    def transaction(self):
+        store = self
+
+        class Guarded:
+            def __enter__(self):
+                self.context = InMemoryLedgerStore.transaction(store)
+                tx = self.context.__enter__()
+                append = tx.append
+
+                def refusing_append(sealed, processed):
+                    store.attempts += 1
+                    if any(store.refused in s.payload_bytes for s in sealed):
+                        raise ValueError("the store cannot hold this")
+                    append(sealed, processed)
+                tx.append = refusing_append
+                return tx
+
+            def __exit__(self, *exc):
+                return self.context.__exit__(*exc)
+        return Guarded()
+
+
+def test_a_message_the_store_refuses_is_rejected_alone_and_the_rest_of_its_batch_is_recorded(reference, clock):
+    store = RefusingStore("refused-document")
+    writer = LedgerWriter(store, reference, clock)
+    messages = [report_message(region) for region in ("410100", "410200", "410300", "410400", "410500")]
+    poison = report_message("410600")
+    poison = type(poison)(**{**poison.to_dict(), "payload": {**poison.payload, "document_no": "refused-document"}})
+    batch = [delivery(m.to_bytes()) for m in messages[:2]] + [delivery(poison.to_bytes())] + \
+            [delivery(m.to_bytes()) for m in messages[2:]]
+
+    outcome = writer.handle_deliveries(batch)
+
+    assert outcome.dead == set() and outcome.dead_parts == []
+    events = store.read(0, 100)
+    assert {e.id for e in events if e.type == REPORT_FILED} == {m.id for m in messages}
+    rejected = [e for e in events if e.type == SUBMISSION_REJECTED]
+    assert [(e.causation_id, [r["code"] for r in e.payload["reasons"]]) for e in rejected] == [(poison.id, ["unprocessable"])]
+    assert store.verify().ok
+    assert writer.handle_deliveries([delivery(poison.to_bytes())]).dead == set()  # a redelivery changes nothing
+    assert store.head()[0] == len(events)
+
+
+def test_a_database_outage_is_not_taken_for_a_poison_message(reference, clock):
+    store = RefusingStore("410100")  # every batch fails, as when the database is away
+    writer = LedgerWriter(store, reference, clock, is_transient=lambda exc: True)
+    with pytest.raises(ValueError):
+        writer.handle_deliveries([delivery(report_message("410100").to_bytes())])
+    assert store.head()[0] == 0
