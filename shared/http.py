@@ -25,6 +25,8 @@ from werkzeug.exceptions import HTTPException
 
 from .db import is_transient_db_error
 from .keys import KeyStore, Principal
+from .messages_zh import zh
+from .text import unstorable_anywhere
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -54,13 +56,26 @@ def _no_duplicates(pairs):
 
 
 def strict_loads(data: str | bytes) -> Any:
-    """JSON with exact decimals, without NaN/Infinity and without duplicate keys."""
+    """JSON with exact decimals, without NaN/Infinity, duplicate keys or lone surrogates."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
     try:
-        return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
+        value = json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise ValueError("the JSON is nested too deeply") from None
+    if "\\u" in data:  # only an escape can make a lone surrogate (\ud800): not Unicode text
+        for path, message in unstorable_anywhere(value):
+            if "surrogate" in message:
+                raise UnstorableText(path, message)
+    return value
+
+
+class UnstorableText(ValueError):
+    """Valid JSON holding text that is not Unicode (a lone surrogate): refused naming its place."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path, self.message = path, message
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -88,6 +103,9 @@ class StrictParser(FlaskParser):
         data = req.get_data(cache=True)
         try:
             return strict_loads(data)
+        except UnstorableText as exc:
+            raise Problem(422, "Invalid request", "1 field(s) are not acceptable", kind="validation",
+                          errors=[{"field": exc.path, "message": exc.message}]) from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}", kind="malformed-json") from None
 
@@ -97,8 +115,19 @@ class ApiBlueprint(Blueprint):
 
 
 class FieldErrorSchema(Schema):
-    field = fields.String(required=True, metadata={"example": "entries[2].uscc"})
-    message = fields.String(required=True)
+    """One bad field: where (a JSON path, ``query:x``, ``header:X``, or a spreadsheet's cell) and why."""
+
+    field = fields.String(allow_none=True, metadata={
+        "description": "the field's path in the request (entries[2].uscc, query:as_of, header:Idempotency-Key); "
+                       "null for a whole spreadsheet", "example": "entries[2].uscc"})
+    message = fields.String(required=True, metadata={"example": "Not a valid unified social credit code"})
+    message_zh = fields.String(required=True, metadata={"description": "the same in Chinese",
+                                                        "example": "统一社会信用代码校验位错误"})
+    row = fields.Integer(allow_none=True, metadata={"description": "spreadsheet uploads: the row as the sheet shows it"})
+    column = fields.String(allow_none=True, metadata={"description": "spreadsheet uploads: the column letter",
+                                                      "example": "C"})
+    header = fields.String(allow_none=True, metadata={"description": "spreadsheet uploads: the column's header",
+                                                      "example": "统一社会信用代码"})
 
 
 class ProblemSchema(Schema):
@@ -108,7 +137,10 @@ class ProblemSchema(Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String()
-    errors = fields.List(fields.Nested(FieldErrorSchema))
+    errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "every bad field, each named"})
+    missing = fields.List(fields.Dict(), metadata={
+        "description": "a refused publication (409 inputs-missing): each region and the criteria the office has "
+                       "not scored yet", "example": [{"region": "410100", "criteria": [2, 3]}]})
 
 
 class ProblemApi(Api):
@@ -159,7 +191,8 @@ def problem_response(status: int, title: str, detail: str = "", *, kind: str = "
     if detail:
         body["detail"] = detail
     if errors:
-        body["errors"] = errors
+        body["errors"] = [error if "message_zh" in error else {**error, "message_zh": zh(error["message"])}
+                          for error in errors]
     body.update(extra)
     response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype=PROBLEM)
     for key, value in (headers or {}).items():

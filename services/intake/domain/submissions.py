@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,11 +34,6 @@ class Submission:
     key_id: str
     submitted_at: datetime
     message: Envelope
-
-
-def normalise_text(value: str) -> str:
-    """NFKC folds full-width digits, letters and spaces (common in Chinese office software)."""
-    return " ".join(unicodedata.normalize("NFKC", value).split())
 
 
 def decimal_text(value: Decimal) -> str:

@@ -16,7 +16,7 @@ from stdnum.exceptions import ValidationError as NumberError
 from shared.clock import Clock
 from shared.reference import Reference
 
-from ..domain.submissions import normalise_text
+from shared.text import as_filed, fold_code, fold_digits, unstorable
 
 MAX_ENTRIES = 5000
 MAX_CAPACITY = Decimal("1000000000")
@@ -32,20 +32,43 @@ class StrictBoolean(fields.Boolean):
 
 
 class Text(fields.String):
-    """A string folded with NFKC and trimmed; empty after trimming counts as missing."""
+    """Text as filed (trimmed, NFC) or, with ``code=True``, a code folded as one writes it (NFKC);
+    text no record can hold (control characters, lone surrogates) is refused, naming the field.
+    Empty after trimming counts as missing; ``multiline`` keeps line breaks and tabs."""
 
-    def __init__(self, *, max_length: int = 200, allow_empty: bool = False, **kwargs):
+    def __init__(self, *, max_length: int = 200, allow_empty: bool = False, multiline: bool = False,
+                 code: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.max_length = max_length
         self.allow_empty = allow_empty
+        self.multiline = multiline
+        self.code = code
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = normalise_text(super()._deserialize(value, attr, data, **kwargs))
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        problem = unstorable(raw, multiline=self.multiline or self.code)
+        if problem:
+            raise ValidationError(problem)
+        text = fold_code(raw) if self.code else as_filed(raw)
         if not text and not self.allow_empty:
             raise ValidationError("Must not be empty.")
         if len(text) > self.max_length:
             raise ValidationError(f"Longer than {self.max_length} characters.")
         return text
+
+
+class Code(Text):
+    """A code or a choice from a list (region, industry, unit, method…): folded, never free text."""
+
+    def __init__(self, **kwargs):
+        super().__init__(code=True, **kwargs)
+
+
+class DocumentNumber(Text):
+    """A 文号 as written, its full-width digits folded (〔２０１６〕 and 〔2016〕 are one number)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return fold_digits(super()._deserialize(value, attr, data, **kwargs))
 
 
 def _check_uscc(value: str) -> str:
@@ -55,7 +78,7 @@ def _check_uscc(value: str) -> str:
         raise ValidationError(f"Not a valid unified social credit code (统一社会信用代码): {exc}") from None
 
 
-class UsccField(Text):
+class UsccField(Code):
     def _deserialize(self, value, attr, data, **kwargs):
         return _check_uscc(super()._deserialize(value, attr, data, **kwargs).upper())
 
@@ -81,18 +104,18 @@ def entry_schema(reference: Reference) -> type[Schema]:
         enterprise = Text(required=True)
         uscc = UsccField(required=True, max_length=30, metadata={"description": "统一社会信用代码, 18 characters, check digit verified"})
         county = Text(required=True, max_length=100)
-        industry = Text(required=True, validate=validate.OneOf(sorted(industries)), max_length=32)
-        equipment = Text(required=True, metadata={"description": "outdated process or equipment"})
+        industry = Code(required=True, validate=validate.OneOf(sorted(industries)), max_length=32)
+        equipment = Text(required=True, multiline=True, metadata={"description": "outdated process or equipment"})
         equipment_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
         capacity = fields.Decimal(required=True, validate=_positive_capacity,
                                   metadata={"description": "in the industry's unit; a number or a decimal string",
                                             "type": "string", "example": "12.5"})
-        unit = Text(required=True, max_length=16, validate=validate.OneOf(sorted(reference.units)))
-        target_source = Text(required=True, validate=validate.OneOf(reference.target_sources))
+        unit = Code(required=True, max_length=16, validate=validate.OneOf(sorted(reference.units)))
+        target_source = Code(required=True, validate=validate.OneOf(reference.target_sources))
         planned_date = fields.Date(required=True, metadata={"description": "planned elimination date"})
-        method = Text(required=True, validate=validate.OneOf(reference.methods), max_length=16)
+        method = Code(required=True, validate=validate.OneOf(reference.methods), max_length=16)
         workers_affected = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000000))
-        remarks = Text(load_default="", max_length=500, allow_empty=True)
+        remarks = Text(load_default="", max_length=500, allow_empty=True, multiline=True)
 
         @validates_schema(skip_on_field_errors=False)
         def unit_of_industry(self, data, **kwargs):
@@ -112,16 +135,16 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
     EntrySchema = entry_schema(reference)
 
     class ReportSchema(Schema):
-        region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."),
+        region = Code(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."),
                                metadata={"description": "GB/T 2260 code of the reporting region", "example": "410100"})
         year = fields.Integer(required=True, strict=True)
-        document_no = Text(required=True, max_length=100, metadata={"description": "文号 of the government document"})
+        document_no = DocumentNumber(required=True, max_length=100, metadata={"description": "文号 of the government document"})
         signed_by = Text(required=True, max_length=50)
         zero_report = StrictBoolean(required=True, metadata={"description": "零报告: no outdated capacity at all"})
         entries = fields.List(fields.Nested(EntrySchema), required=True, validate=validate.Length(max=MAX_ENTRIES))
         amendment = StrictBoolean(load_default=False, metadata={
             "description": "更正: supersedes the region's earlier report for the year (both stay on the log)"})
-        reason = Text(load_default=None, max_length=500, metadata={"description": "why the report is amended (required for an amendment)"})
+        reason = Text(load_default=None, max_length=500, multiline=True, metadata={"description": "why the report is amended (required for an amendment)"})
 
         @pre_load
         def not_a_list(self, data, **kwargs):
@@ -182,11 +205,11 @@ def department_list_schema(reference: Reference, clock: Clock) -> type[Schema]:
     class ListingSchema(Schema):
         enterprise = Text(required=True)
         uscc = UsccField(required=True, max_length=30)
-        region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."))
-        industry = Text(required=True, validate=validate.OneOf(sorted(reference.industries)), max_length=32)
+        region = Code(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."))
+        industry = Code(required=True, validate=validate.OneOf(sorted(reference.industries)), max_length=32)
         basis = fields.String(required=True, validate=validate.OneOf(["emissions", "energy", "quality", "safety"]),
                               metadata={"description": "emissions (环保), energy (节能), quality (质量), safety (安全)"})
-        detail = Text(load_default="", max_length=1000, allow_empty=True)
+        detail = Text(load_default="", max_length=1000, allow_empty=True, multiline=True)
 
     class DepartmentListSchema(_Strict):
         year = fields.Integer(required=True, strict=True)
@@ -208,8 +231,8 @@ def elimination_schema(reference: Reference, clock: Clock) -> type[Schema]:
     class EliminationSchema(_Strict):
         item_id = ItemId(required=True)
         eliminated_on = fields.Date(required=True, validate=_not_future(clock, reference))
-        method = Text(required=True, validate=validate.OneOf(reference.methods), max_length=16)
-        evidence = Text(required=True, max_length=2000, metadata={"description": "what shows it was done (photos, acceptance records…)"})
+        method = Code(required=True, validate=validate.OneOf(reference.methods), max_length=16)
+        evidence = Text(required=True, max_length=2000, multiline=True, metadata={"description": "what shows it was done (photos, acceptance records…)"})
         workers_resettled = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000000))
 
     return EliminationSchema
@@ -218,7 +241,7 @@ def elimination_schema(reference: Reference, clock: Clock) -> type[Schema]:
 class VerificationSchema(_Strict):
     item_id = ItemId(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(["verified", "rejected"]))
-    reason = Text(load_default="", max_length=1000, allow_empty=True)
+    reason = Text(load_default="", max_length=1000, allow_empty=True, multiline=True)
 
     @validates_schema(skip_on_field_errors=False)
     def reason_for_rejection(self, data, **kwargs):
@@ -228,12 +251,12 @@ class VerificationSchema(_Strict):
 
 def tip_schema(reference: Reference) -> type[Schema]:
     class TipSchema(_Strict):
-        region = Text(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."))
+        region = Code(required=True, max_length=12, validate=validate.OneOf(sorted(reference.regions), error="Unknown region code (GB/T 2260)."))
         enterprise = Text(required=True)
-        uscc = Text(load_default="", max_length=30, allow_empty=True,
+        uscc = Code(load_default="", max_length=30, allow_empty=True,
                     metadata={"description": "统一社会信用代码, if known (check digit verified)"})
         location = Text(required=True, max_length=500)
-        description = Text(required=True, max_length=5000)
+        description = Text(required=True, max_length=5000, multiline=True)
         contact = Text(load_default="", max_length=200, allow_empty=True,
                        metadata={"description": "optional; kept encrypted, never published"})
 
@@ -251,8 +274,8 @@ def tip_schema(reference: Reference) -> type[Schema]:
 def tip_resolution_schema(reference: Reference) -> type[Schema]:
     class TipResolutionSchema(_Strict):
         resolution = fields.String(required=True, validate=validate.OneOf(["confirmed", "unfounded", "duplicate"]))
-        explanation = Text(required=True, max_length=2000, metadata={"description": "published with the outcome"})
-        duplicate_of = Text(load_default=None, max_length=64)
+        explanation = Text(required=True, max_length=2000, multiline=True, metadata={"description": "published with the outcome"})
+        duplicate_of = Code(load_default=None, max_length=64)
         entry = fields.Nested(entry_schema(reference), load_default=None,
                               metadata={"description": "a confirmed tip's capacity, entered on the ledger (source: tip)"})
 

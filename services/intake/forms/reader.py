@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from shared.messages_zh import zh
 from shared.reference import Reference
 
 from ..domain.submissions import decimal_text
@@ -334,48 +335,7 @@ def _cell_problems(number: int, messages: dict, columns: dict[str | None, int]) 
     for field, inner in messages.items():
         texts = _flat(inner)
         known = field in layout.BY_FIELD
-        problems.append(_problem(" ".join(texts), "；".join(dict.fromkeys(_zh(text) for text in texts)),
+        problems.append(_problem(" ".join(texts), "；".join(dict.fromkeys(zh(text) for text in texts)),
                                  row=number, column=columns.get(field) if known else None,
                                  field=field if known else None))
     return problems
-
-
-_ZH_EXACT = {
-    "Missing data for required field.": "必填项为空",
-    "Must not be empty.": "必填项为空",
-    "Field may not be null.": "必填项为空",
-    "Not a valid integer.": "应为整数",
-    "Not a valid number.": "应为数字",
-    "Special numeric values (nan or infinity) are not permitted.": "应为数字",
-    "Not a valid date.": "不是有效日期（应为 yyyy-mm-dd，如 2016-12-31）",
-    "Not a valid string.": "应为文字",
-    "At most 4 decimal places.": "最多保留 4 位小数",
-}
-_ZH_USCC = {
-    "checksum or check digit": "统一社会信用代码校验位错误",
-    "invalid length": "统一社会信用代码应为 18 位",
-    "invalid format": "统一社会信用代码含有不允许的字符",
-    "parts of the number": "统一社会信用代码的组成部分无效",
-}
-_ZH_PATTERNS = (
-    (re.compile(r"Must be one of: (.*)\."), lambda m: "不在可选范围内：" + m[1].replace(", ", "、")),
-    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\."),
-     lambda m: f"应在 {m[1]} 到 {m[2]} 之间"),
-    (re.compile(r"Must be greater than (\S+)\."), lambda m: f"必须大于 {m[1]}"),
-    (re.compile(r"Must be less than (\S+)\."), lambda m: f"必须小于 {m[1]}"),
-    (re.compile(r"Longer than (\d+) characters\."), lambda m: f"超过 {m[1]} 个字符"),
-    (re.compile(r"(.+) capacity is registered in (.+), not (.+)\."), lambda m: f"{m[1]}的产能单位应为{m[2]}，不是{m[3]}"),
-)
-
-
-def _zh(message: str) -> str:
-    """The Chinese of a schema message; a generic 格式错误 for one the table does not know."""
-    if message in _ZH_EXACT:
-        return _ZH_EXACT[message]
-    if message.startswith("Not a valid unified social credit code"):
-        return next((zh for key, zh in _ZH_USCC.items() if key in message), "统一社会信用代码无效")
-    for pattern, translate in _ZH_PATTERNS:
-        match = pattern.fullmatch(message)
-        if match:
-            return translate(match)
-    return "格式错误"

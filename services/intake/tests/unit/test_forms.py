@@ -20,8 +20,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.intake.forms import layout
-from services.intake.forms.reader import FormErrors, _zh, read_form
+from services.intake.forms.reader import FormErrors, read_form
 from services.intake.forms.template import blank_form
+from shared import messages_zh
 from shared.reference import Industry, default_reference
 from shared.testing import data
 
@@ -427,7 +428,7 @@ def test_the_blank_form_as_is_has_no_rows_to_read():
     ("Something nobody translated.", "格式错误"),
 ])
 def test_schema_messages_have_their_chinese(message, zh):
-    assert _zh(message) == zh
+    assert messages_zh.zh(message) == zh
 
 
 # --- other office suites -------------------------------------------------------------------

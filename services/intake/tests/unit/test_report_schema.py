@@ -68,23 +68,52 @@ def test_a_valid_form_and_a_valid_zero_report_are_accepted_as_given():
     assert zero["zero_report"] is True and zero["entries"] == []
 
 
-def test_full_width_digits_letters_and_spaces_are_folded_and_text_is_trimmed():
+def test_text_is_kept_as_filed_only_trimmed_while_codes_and_document_numbers_are_folded():
     body = data.report(REGION, entries=1)
     code = body["entries"][0]["uscc"]
     body.update(document_no="\u3000郑政文〔２０１６〕１００号 ", signed_by="张\u3000\u3000三")
     body["entries"][0].update(
-        enterprise=" 河南省第１钢铁　有限公司 ",
+        enterprise=" 洛阳某（集团）有限公司 ",
         uscc="".join(chr(ord(c) + 0xFEE0) for c in code.lower()),  # full-width and lower case
         county="中牟县\u3000",
         equipment="３０吨转炉",
-        remarks="ＡＢＣ",
+        remarks="已停产，待拆除。\n设备已封存。",
+        industry="炼钢",
     )
     loaded = schema().load(body)
     entry = loaded["entries"][0]
     assert loaded["document_no"] == "郑政文〔2016〕100号"
-    assert loaded["signed_by"] == "张 三"
+    assert loaded["signed_by"] == "张\u3000\u3000三"
     assert (entry["enterprise"], entry["uscc"], entry["county"], entry["equipment"], entry["remarks"]) == (
-        "河南省第1钢铁 有限公司", code, "中牟县", "30吨转炉", "ABC")
+        "洛阳某（集团）有限公司", code, "中牟县", "３０吨转炉", "已停产，待拆除。\n设备已封存。")
+
+
+def test_text_in_nfd_is_kept_in_nfc_the_same_characters():
+    body = data.report(REGION, entries=1)
+    body["entries"][0]["enterprise"] = "Cafe\u0301 某公司"
+    assert schema().load(body)["entries"][0]["enterprise"] == "Caf\u00e9 某公司"
+
+
+@pytest.mark.parametrize("where, value", [
+    ("signed_by", "张\u0000三"), ("signed_by", "张\ud800三"), ("document_no", "郑政文\x1b〔2016〕1号"),
+    ("signed_by", "张\n三"), ("signed_by", "张\ufffe三"),
+])
+def test_text_no_record_can_hold_is_refused_naming_the_field(where, value):
+    body = data.report(REGION, entries=1)
+    body[where] = value
+    with pytest.raises(ValidationError) as refused:
+        schema().load(body)
+    assert list(refused.value.messages) == [where]
+
+
+def test_a_multi_line_field_keeps_its_line_breaks_but_not_a_nul():
+    body = data.report(REGION, entries=1)
+    body["entries"][0]["remarks"] = "第一行\r\n第二行\t备注"
+    assert schema().load(body)["entries"][0]["remarks"] == "第一行\r\n第二行\t备注"
+    body["entries"][0]["remarks"] = "第一行\u0000"
+    with pytest.raises(ValidationError) as refused:
+        schema().load(body)
+    assert refused.value.messages == {"entries": {0: {"remarks": ["Contains a control character (U+0000)."]}}}
 
 
 def test_a_region_code_typed_with_full_width_digits_is_folded():
@@ -113,7 +142,7 @@ def test_remarks_are_optional():
 
 
 def test_the_proposed_message_carries_the_normalised_report_and_the_submission_id():
-    loaded = schema().load(data.report(REGION, entries=1) | {"signed_by": "李\u3000四"})
+    loaded = schema().load(data.report(REGION, entries=1) | {"signed_by": " 李\u3000四 "})
     submission = report_submission("0b5e7a4e-8a3e-4d5e-9c1e-3c0a8b7d6f10", loaded, actor="region/410100/k1",
                                    key_id="k1", now=CAMPAIGN_START)
     message = submission.message
@@ -121,6 +150,6 @@ def test_the_proposed_message_carries_the_normalised_report_and_the_submission_i
                                                          "region/410100/k1")
     assert message.occurred_at == "2016-11-01T00:00:00.000000Z"
     assert message.payload["submission_id"] == submission.submission_id
-    assert message.payload["signed_by"] == "李 四"
+    assert message.payload["signed_by"] == "李\u3000四"
     assert message.payload["entries"][0] == {**data.entry(1, region=REGION), "capacity": "12.5"}
     assert (submission.region, submission.year, submission.kind) == (REGION, 2016, "report")
