@@ -248,6 +248,7 @@ class BatchConsumer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> "BatchConsumer":
+        self._stop.clear()  # a stopped consumer may be started again
         self._thread = threading.Thread(target=self.run, name=f"consumer:{self.name}", daemon=True)
         self._thread.start()
         return self

@@ -50,6 +50,8 @@ class Settings:
     mail_from: str = "zeroclear@localhost"
     delivery_retry_ms: int = 30000  # the first retry's wait; each next one doubles it
     delivery_attempts: int = 6  # then a delivery is dead-lettered (visible, re-drivable)
+    outbox_attempts: int = 10  # sends of an unanswered outbox message before it stalls (visible, re-drivable)
+    outbox_redeliver_seconds: float = 30.0  # how long an unanswered message waits before it is sent again
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -90,6 +92,8 @@ class Settings:
             mail_from=lookup.text("MAIL_FROM", "zeroclear@localhost"),
             delivery_retry_ms=lookup.integer("DELIVERY_RETRY_MS", 30000),
             delivery_attempts=lookup.integer("DELIVERY_ATTEMPTS", 6),
+            outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
+            outbox_redeliver_seconds=lookup.number("OUTBOX_REDELIVER_SECONDS", 30.0),
         )
         values.update(overrides)
         return cls(**values)
@@ -113,6 +117,18 @@ class _Lookup:
     def integer(self, key: str, default: int) -> int:
         found = self._raw(key)
         return default if found is None else _int(*found)
+
+    def number(self, key: str, default: float) -> float:
+        found = self._raw(key)
+        if found is None:
+            return default
+        try:
+            value = float(found[1])
+        except ValueError:
+            raise SettingsError(f"{found[0]} must be a number, not {found[1]!r}") from None
+        if not 0 <= value < 1e9:
+            raise SettingsError(f"{found[0]} must be a number from 0, not {found[1]!r}")
+        return value
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         found = self._raw(key)

@@ -5,13 +5,17 @@ A row is *published* once the broker confirmed it, and *settled* once the ledger
 event (or rejection) for it has come back. A published but unsettled row is published again
 after ``redeliver_after``: the in-process broker of the embedded mode keeps nothing across a
 crash, and the ledger ignores a message id it has already taken, so re-sending is always safe.
-After ``max_attempts`` sends a row is left alone (a message the ledger dead-letters would
-otherwise circle for ever); it stays unsettled, counted by ``Outbox.counts``, for an operator.
+After ``max_attempts`` sends a row is *stalled*: left alone (a message the ledger dead-letters
+would otherwise circle for ever), logged once as a warning, counted by ``Outbox.counts``, shown
+by its producer's status view and re-driven by an operator (``Outbox.redrive``, the command
+``zeroclear outbox redrive``) once the cause is mended: nothing stays pending silently.
 The relay polls ``published_at IS NULL``, never an id watermark (ids are taken before commit),
 and sends each batch of rows as one message (a JSON array of envelopes).
 """
 from __future__ import annotations
 
+import logging
+import time
 from datetime import timedelta
 from typing import Iterable
 
@@ -25,6 +29,7 @@ from .db import BigKey, bulk_insert, write_tx
 from .envelope import BATCH_TYPE, Envelope, batch_body
 from .topology import INBOX_ROUTING_KEY
 
+log = logging.getLogger(__name__)
 
 
 def outbox_columns() -> list[sa.Column]:
@@ -55,9 +60,14 @@ def outbox_table(metadata: sa.MetaData, name: str = "outbox") -> sa.Table:
 class Outbox:
     """Operational timestamps come from the wall clock, never the (movable) business clock."""
 
-    def __init__(self, table: sa.Table, clock: Clock | None = None):
+    def __init__(self, table: sa.Table, clock: Clock | None = None, *, max_attempts: int = 10):
         self.table = table
         self.clock = clock or SystemClock()
+        self.max_attempts = max_attempts
+
+    def _stalled(self):
+        t = self.table
+        return t.c.settled_at.is_(None) & (t.c.attempts >= self.max_attempts)
 
     def add(self, conn: Connection, envelopes: Iterable[Envelope]) -> None:
         """Stage messages for the ledger inside the caller's transaction."""
@@ -76,42 +86,67 @@ class Outbox:
 
     def counts(self, conn: Connection) -> dict[str, int]:
         t = self.table
-        unpublished = conn.execute(sa.select(sa.func.count()).where(t.c.published_at.is_(None))).scalar_one()
-        unsettled = conn.execute(sa.select(sa.func.count()).where(t.c.settled_at.is_(None))).scalar_one()
-        return {"unpublished": unpublished, "unsettled": unsettled}
+        count = sa.select(sa.func.count()).select_from(t)
+        return {"unpublished": conn.execute(count.where(t.c.published_at.is_(None))).scalar_one(),
+                "unsettled": conn.execute(count.where(t.c.settled_at.is_(None))).scalar_one(),
+                "stalled": conn.execute(count.where(self._stalled())).scalar_one()}
+
+    def attempts(self, conn: Connection, message_id: str) -> tuple[int, bool] | None:
+        """How often a message was sent, and whether it is stalled; None if it was never staged."""
+        t = self.table
+        row = conn.execute(sa.select(t.c.attempts, t.c.settled_at).where(t.c.message_id == message_id)).first()
+        if row is None:
+            return None
+        return row.attempts, row.settled_at is None and row.attempts >= self.max_attempts
+
+    def stalled(self, conn: Connection, limit: int = 1000) -> list[dict]:
+        t = self.table
+        rows = conn.execute(sa.select(t.c.message_id, t.c.type, t.c.attempts, t.c.created_at, t.c.published_at)
+                            .where(self._stalled()).order_by(t.c.id).limit(limit))
+        return [dict(row._mapping) for row in rows]
+
+    def redrive(self, conn: Connection, message_ids: Iterable[str] | None = None) -> int:
+        """Send stalled messages again from their first attempt (all, or those named)."""
+        t = self.table
+        where = self._stalled()
+        if message_ids is not None:
+            where = where & t.c.message_id.in_(list(message_ids))
+        return conn.execute(t.update().where(where).values(attempts=0, published_at=None)).rowcount
 
 
 class OutboxRelay(BackgroundLoop):
     """Publishes outbox rows to the ledger's inbox; one relay thread per producing process."""
 
     def __init__(self, engine: Engine, outbox: Outbox, broker: Broker, *, batch_size: int = 500,
-                 poll_seconds: float = 0.05, redeliver_after: timedelta = timedelta(seconds=30),
-                 max_attempts: int = 10):
+                 poll_seconds: float = 0.05, redeliver_after: timedelta = timedelta(seconds=30)):
         self.engine = engine
         self.outbox = outbox
         self.broker = broker
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.redeliver_after = redeliver_after
-        self.max_attempts = max_attempts
         self._publisher = broker.publisher()
-        self._sweeps = 0
+        self._looked_back_at = float("-inf")
         super().__init__("outbox-relay", poll_seconds=poll_seconds, pace_seconds=0.02, batch_size=batch_size,
                          on_exit=self._publisher.close)
 
     def step(self) -> int:
-        self._sweeps += 1
-        return self.relay_once(self._publisher, redeliver=self._sweeps % 100 == 1)
+        now = time.monotonic()
+        look_back = now - self._looked_back_at >= min(5.0, self.redeliver_after.total_seconds() / 2)
+        if look_back:
+            self._looked_back_at = now
+        return self.relay_once(self._publisher, redeliver=look_back)
 
     def relay_once(self, publisher, *, redeliver: bool = False) -> int:
         """Publish one batch of unpublished rows (and, if asked, stale unsettled ones)."""
         t = self.outbox.table
-        query = sa.select(t.c.id, t.c.message_id, t.c.type, t.c.body).where(t.c.published_at.is_(None))
+        columns = (t.c.id, t.c.message_id, t.c.type, t.c.body, t.c.attempts)
+        query = sa.select(*columns).where(t.c.published_at.is_(None))
         if redeliver:
             stale = format_instant(self.outbox.clock.now() - self.redeliver_after)
-            query = sa.select(t.c.id, t.c.message_id, t.c.type, t.c.body).where(
+            query = sa.select(*columns).where(
                 t.c.published_at.is_(None)
-                | (t.c.settled_at.is_(None) & (t.c.published_at < stale) & (t.c.attempts < self.max_attempts))
+                | (t.c.settled_at.is_(None) & (t.c.published_at < stale) & (t.c.attempts < self.outbox.max_attempts))
             )
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(t.c.id).limit(self.batch_size)).all()
@@ -127,4 +162,9 @@ class OutboxRelay(BackgroundLoop):
                 t.update().where(t.c.id.in_([row.id for row in rows]))
                 .values(published_at=format_instant(self.outbox.clock.now()), attempts=t.c.attempts + 1)
             )
+        for row in rows:
+            if row.attempts + 1 == self.outbox.max_attempts:
+                log.warning("outbox: %s (%s) sent %d times without an answer from the ledger; it is stalled until "
+                            "an operator re-drives it (zeroclear outbox redrive)", row.message_id, row.type,
+                            row.attempts + 1)
         return len(rows)

@@ -544,3 +544,13 @@ def _checked_export_events(export_file: str, upto: int | None):
     if not verdict.ok:
         click.echo(f"the export does not verify: first bad seq {verdict.first_bad_seq} ({verdict.reason})", err=True)
         sys.exit(1)
+
+
+def _register_commands() -> None:
+    """Command groups that live in modules of their own."""
+    from .outbox_cli import outbox
+
+    main.add_command(outbox)
+
+
+_register_commands()

@@ -1,6 +1,8 @@
 """Intake's composition root: settings → adapters → handlers. Nothing connects at import."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +55,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
         if keys is None:
             migrate_keys(settings.auth_database_url)
     engine = make_engine(settings.database_url, pool_size=max(settings.workers, 5))
-    box = Outbox(outbox)
+    box = Outbox(outbox, max_attempts=settings.outbox_attempts)
     repo = SubmissionRepository(engine, box)
     broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
-    relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size)
+    relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size,
+                        redeliver_after=timedelta(seconds=settings.outbox_redeliver_seconds))
     clock = clock or business_clock(settings.mode, settings.data_dir)
     handlers = IntakeHandlers(repo, clock, on_commit=relay.notify)
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,

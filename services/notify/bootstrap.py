@@ -171,10 +171,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
         if keys is None:
             migrate_keys(settings.auth_database_url)
     engine = make_engine(settings.database_url, pool_size=max(settings.workers, 5))
-    box = Outbox(outbox)
+    box = Outbox(outbox, max_attempts=settings.outbox_attempts)
     repo = NotifyRepository(engine, box)
     broker = broker or Broker(settings.broker_url, Topology(settings.topology_prefix))
-    relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size)
+    relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size,
+                        redeliver_after=timedelta(seconds=settings.outbox_redeliver_seconds))
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="notify", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)

@@ -73,7 +73,7 @@ def test_rows_added_in_a_transaction_are_published_by_the_relay_and_marked_publi
     assert all(r["settled_at"] is None for r in rows.values())
     assert _received(broker) == Counter({mid: 1 for mid in ids})
     with engine.connect() as conn:
-        assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 25}
+        assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 25, "stalled": 0}
 
 
 def test_rows_of_a_rolled_back_transaction_are_never_published(box, broker):
@@ -153,7 +153,7 @@ def test_while_the_broker_is_unreachable_rows_stay_unpublished_and_are_published
         relay.notify()
         wait_for(lambda: rabbit_proxy.accepted >= 3, what="the relay trying the broker again")
         with engine.connect() as conn:
-            assert outbox.counts(conn) == {"unpublished": 20, "unsettled": 20}
+            assert outbox.counts(conn) == {"unpublished": 20, "unsettled": 20, "stalled": 0}
         assert _received(direct) == Counter()
 
         rabbit_proxy.restore()
@@ -170,10 +170,11 @@ def test_while_the_broker_is_unreachable_rows_stay_unpublished_and_are_published
     assert received == Counter({mid: 1 for mid in first + second})
 
 
-def test_a_row_the_ledger_never_answers_is_sent_at_most_max_attempts_times_and_stays_unsettled(box, broker):
+def test_a_row_the_ledger_never_answers_is_sent_at_most_max_attempts_times_then_stalled_until_redriven(box, broker, caplog):
     engine, outbox = box
+    outbox.max_attempts = 3
     declare_inbox(broker)
-    relay = _relay(engine, outbox, broker, redeliver_after=timedelta(seconds=30), max_attempts=3)
+    relay = _relay(engine, outbox, broker, redeliver_after=timedelta(seconds=30))
     publisher = broker.publisher()
     try:
         ids = _stage(engine, outbox, 1)
@@ -181,9 +182,20 @@ def test_a_row_the_ledger_never_answers_is_sent_at_most_max_attempts_times_and_s
         for _ in range(4):
             outbox.clock.advance(timedelta(seconds=31))
             sends.append(relay.relay_once(publisher, redeliver=True))
+        assert sends == [1, 1, 1, 0, 0]
+        assert _rows(engine, outbox)[ids[0]]["attempts"] == 3
+        assert [r.message for r in caplog.records if "stalled" in r.message] == [
+            f"outbox: {ids[0]} (intake.report_filed.v1) sent 3 times without an answer from the ledger; it is "
+            "stalled until an operator re-drives it (zeroclear outbox redrive)"]
+        with engine.connect() as conn:
+            assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 1, "stalled": 1}
+            assert outbox.attempts(conn, ids[0]) == (3, True)
+            assert [row["message_id"] for row in outbox.stalled(conn)] == ids
+        with write_tx(engine) as conn:
+            assert outbox.redrive(conn) == 1
+        assert relay.relay_once(publisher) == 1  # sent again at once, from its first attempt
     finally:
         publisher.close()
-    assert sends == [1, 1, 1, 0, 0]
-    assert _rows(engine, outbox)[ids[0]]["attempts"] == 3
     with engine.connect() as conn:
-        assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 1}
+        assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 1, "stalled": 0}
+        assert outbox.attempts(conn, ids[0]) == (1, False)

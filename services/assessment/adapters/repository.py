@@ -85,6 +85,10 @@ class AssessmentRepository:
         return 202, answer
 
     def submission(self, submission_id: str) -> dict | None:
+        """A submission with how often its message was sent and whether it is stalled (see intake's)."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
-        return dict(row) if row else None
+            if row is None:
+                return None
+            attempts, stalled = self.outbox.attempts(conn, submission_id) or (0, False)
+        return {**row, "attempts": attempts, "stalled": stalled}

@@ -105,6 +105,10 @@ class SubmissionSchema(Schema):
     seq = fields.Integer(allow_none=True)
     hash = fields.String(allow_none=True)
     reasons = fields.List(fields.Dict(), allow_none=True)
+    attempts = fields.Integer(metadata={"description": "times its message was sent to the ledger's inbox"})
+    stalled = fields.Boolean(metadata={
+        "description": "sent as often as the outbox allows without the ledger's answer: it stays pending until an "
+                       "operator re-drives it (zeroclear outbox redrive)"})
 
 
 class AssessmentSchema(Schema):

@@ -62,9 +62,14 @@ class SubmissionRepository:
         return dict(row) if row else None
 
     def get(self, submission_id: str) -> dict | None:
+        """A submission with how often its message was sent and whether it is stalled (sent as often
+        as the outbox allows without an answer: it waits for an operator to re-drive it)."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
-        return dict(row) if row else None
+            if row is None:
+                return None
+            attempts, stalled = self.outbox.attempts(conn, submission_id) or (0, False)
+        return {**row, "attempts": attempts, "stalled": stalled}
 
     def apply_ledger_events(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
         """Settle submissions from what the ledger recorded: the fact itself, or its rejection."""

@@ -322,6 +322,10 @@ class SubmissionSchema(Schema):
     hash = fields.String(allow_none=True)
     stream = fields.String(allow_none=True)
     reasons = fields.List(fields.Nested(ReasonSchema), allow_none=True)
+    attempts = fields.Integer(metadata={"description": "times its message was sent to the ledger's inbox"})
+    stalled = fields.Boolean(metadata={
+        "description": "sent as often as the outbox allows without the ledger's answer: it stays pending until an "
+                       "operator re-drives it (zeroclear outbox redrive)"})
 
 
 
