@@ -239,11 +239,12 @@ def _register_errors(app: Flask) -> None:
 
 
 def flatten_messages(messages: Any, path: str = "") -> Iterable[dict]:
-    """webargs/marshmallow nested messages → [{field, message}] with paths like entries[2].uscc."""
+    """webargs/marshmallow nested messages → [{field, message}] with paths like ``entries[2].uscc``
+    in a JSON body and ``query:year`` elsewhere (``form:``, ``files:``, ``headers:``, ``path:``)."""
     if isinstance(messages, dict):
         for key, value in messages.items():
             if path == "" and key in ("json", "query", "form", "files", "headers", "path"):
-                yield from flatten_messages(value, "" if key == "json" else key)
+                yield from flatten_messages(value, "" if key == "json" else f"{key}:")
                 continue
             if key == "_schema":  # marshmallow's name for "the object itself"
                 yield from flatten_messages(value, path)
@@ -251,16 +252,16 @@ def flatten_messages(messages: Any, path: str = "") -> Iterable[dict]:
             if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
                 child = f"{path}[{key}]"
             else:
-                child = f"{path}.{key}" if path else str(key)
+                child = f"{path}.{key}" if path and not path.endswith(":") else f"{path}{key}"
             yield from flatten_messages(value, child)
     elif isinstance(messages, (list, tuple)) and messages and all(isinstance(m, str) for m in messages):
         for message in messages:
-            yield {"field": path or "$", "message": message}
+            yield {"field": path.rstrip(":") or "$", "message": message}
     elif isinstance(messages, (list, tuple)):
         for item in messages:
             yield from flatten_messages(item, path)
     else:
-        yield {"field": path or "$", "message": str(messages)}
+        yield {"field": path.rstrip(":") or "$", "message": str(messages)}
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from shared.clock import Clock, parse_instant
 from shared.reference import Reference
+from shared.schema_fields import Text
 
 
 
@@ -37,7 +38,7 @@ class PublishSchema(Schema):
 
 
 def _score(value: Decimal) -> None:
-    if not Decimal(0) <= value <= Decimal(100):
+    if value.is_signed() or not value <= Decimal(100):  # -0 is no score either
         raise ValidationError("Must be between 0 and 100.")
     if value.as_tuple().exponent < -2:
         raise ValidationError("At most 2 decimal places.")
@@ -52,7 +53,7 @@ def input_schema(reference: Reference, clock: Clock) -> type[Schema]:
         criterion = fields.Integer(required=True, strict=True, validate=validate.OneOf([2, 3]), metadata={
             "description": "2: leadership and coordination (组织领导); 3: policy support to enterprises (政策支持)"})
         score = fields.Decimal(required=True, validate=_score, metadata={"type": "string", "example": "85.5"})
-        note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+        note = Text(required=True, max_length=2000, multiline=True)
 
         @pre_load
         def an_object(self, data, **kwargs):
@@ -69,8 +70,6 @@ def input_schema(reference: Reference, clock: Clock) -> type[Schema]:
             first, current = reference.calendar.first_year, reference.calendar.business_date(clock.now()).year
             if isinstance(year, int) and not first <= year <= current:
                 errors["year"] = [f"Must be between {first} and {current}."]
-            if data.get("note") is not None and not data["note"].strip():
-                errors["note"] = ["Must not be empty."]
             if errors:
                 raise ValidationError(errors)
 

@@ -107,7 +107,7 @@ def _register_forms(blp: ApiBlueprint, service: IntakeService) -> None:
 
     @blp.route("/forms/registration.xlsx")
     @require("region", "office", "department", "auditor")
-    @blp.arguments(schemas.FormQuery, location="query")
+    @blp.arguments(schemas.form_query_schema(service.reference, service.clock), location="query")
     @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     def registration_form(args):
         """The blank registration form (排查登记表) for a region and year, with drop-down lists."""

@@ -7,6 +7,7 @@ target sources, methods) and the clock (a report cannot be for a future year).
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
@@ -16,59 +17,13 @@ from stdnum.exceptions import ValidationError as NumberError
 from shared.clock import Clock
 from shared.reference import Reference
 
-from shared.text import as_filed, fold_code, fold_digits, unstorable
+from shared.schema_fields import Code, DocumentNumber, StrictBoolean, Text
 
 MAX_ENTRIES = 5000
+#: The dates a record may carry: no capacity was planned or eliminated under the campaign's targets
+#: (the 11th five-year plan's on) before 2000, nor planned beyond 2099.
+EARLIEST_DATE, LATEST_PLANNED_DATE = date(2000, 1, 1), date(2099, 12, 31)
 MAX_CAPACITY = Decimal("1000000000")
-
-
-class StrictBoolean(fields.Boolean):
-    """Only JSON true/false: "yes", 1 or "0" are mistakes worth naming."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise ValidationError("Not a valid boolean (true or false).")
-        return value
-
-
-class Text(fields.String):
-    """Text as filed (trimmed, NFC) or, with ``code=True``, a code folded as one writes it (NFKC);
-    text no record can hold (control characters, lone surrogates) is refused, naming the field.
-    Empty after trimming counts as missing; ``multiline`` keeps line breaks and tabs."""
-
-    def __init__(self, *, max_length: int = 200, allow_empty: bool = False, multiline: bool = False,
-                 code: bool = False, **kwargs):
-        super().__init__(**kwargs)
-        self.max_length = max_length
-        self.allow_empty = allow_empty
-        self.multiline = multiline
-        self.code = code
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        problem = unstorable(raw, multiline=self.multiline or self.code)
-        if problem:
-            raise ValidationError(problem)
-        text = fold_code(raw) if self.code else as_filed(raw)
-        if not text and not self.allow_empty:
-            raise ValidationError("Must not be empty.")
-        if len(text) > self.max_length:
-            raise ValidationError(f"Longer than {self.max_length} characters.")
-        return text
-
-
-class Code(Text):
-    """A code or a choice from a list (region, industry, unit, method…): folded, never free text."""
-
-    def __init__(self, **kwargs):
-        super().__init__(code=True, **kwargs)
-
-
-class DocumentNumber(Text):
-    """A 文号 as written, its full-width digits folded (〔２０１６〕 and 〔2016〕 are one number)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return fold_digits(super()._deserialize(value, attr, data, **kwargs))
 
 
 def _check_uscc(value: str) -> str:
@@ -112,7 +67,8 @@ def entry_schema(reference: Reference) -> type[Schema]:
                                             "type": "string", "example": "12.5"})
         unit = Code(required=True, max_length=16, validate=validate.OneOf(sorted(reference.units)))
         target_source = Code(required=True, validate=validate.OneOf(reference.target_sources))
-        planned_date = fields.Date(required=True, metadata={"description": "planned elimination date"})
+        planned_date = fields.Date(required=True, validate=validate.Range(min=EARLIEST_DATE, max=LATEST_PLANNED_DATE),
+                                   metadata={"description": "planned elimination date"})
         method = Code(required=True, validate=validate.OneOf(reference.methods), max_length=16)
         workers_affected = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000000))
         remarks = Text(load_default="", max_length=500, allow_empty=True, multiline=True)
@@ -230,7 +186,7 @@ def department_list_schema(reference: Reference, clock: Clock) -> type[Schema]:
 def elimination_schema(reference: Reference, clock: Clock) -> type[Schema]:
     class EliminationSchema(_Strict):
         item_id = ItemId(required=True)
-        eliminated_on = fields.Date(required=True, validate=_not_future(clock, reference))
+        eliminated_on = fields.Date(required=True, validate=[validate.Range(min=EARLIEST_DATE), _not_future(clock, reference)])
         method = Code(required=True, validate=validate.OneOf(reference.methods), max_length=16)
         evidence = Text(required=True, max_length=2000, multiline=True, metadata={"description": "what shows it was done (photos, acceptance records…)"})
         workers_resettled = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000000))
@@ -329,9 +285,20 @@ class SubmissionSchema(Schema):
 
 
 
-class FormQuery(Schema):
-    region = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2999))
+def form_query_schema(reference: Reference, clock: Clock) -> type[Schema]:
+    """The blank form is for a year of the campaign: from its first to the next business year."""
+
+    class FormQuery(Schema):
+        region = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
+        year = fields.Integer(required=True)
+
+        @validates_schema(skip_on_field_errors=True)
+        def year_of_the_campaign(self, data, **kwargs):
+            first, current = reference.calendar.first_year, reference.calendar.business_date(clock.now()).year
+            if not first <= data["year"] <= current + 1:
+                raise ValidationError(f"Must be between {first} and {current + 1}.", "year")
+
+    return FormQuery
 
 
 class UploadFields(Schema):
