@@ -68,11 +68,21 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+#: How long a process may go on trusting a key it looked up: a revocation (by any process, the
+#: command line included) takes effect everywhere within this bound.
+REVOCATION_BOUND_SECONDS = 1.0
+
+
 class KeyStore:
-    def __init__(self, engine: Engine, clock: Clock | None = None, cache_seconds: float = 5.0):
+    """Keys looked up are kept for ``cache_seconds`` (at most ``REVOCATION_BOUND_SECONDS``): one
+    lookup a second per key instead of one per request."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None, cache_seconds: float = REVOCATION_BOUND_SECONDS,
+                 ticks=time.monotonic):
         self.engine = engine
         self.clock = clock or SystemClock()
-        self.cache_seconds = cache_seconds
+        self.cache_seconds = min(cache_seconds, REVOCATION_BOUND_SECONDS)
+        self._ticks = ticks
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
@@ -133,7 +143,7 @@ class KeyStore:
 
     def authenticate(self, key: str) -> Principal | None:
         digest = hash_key(key)
-        now = time.monotonic()
+        now = self._ticks()
         with self._lock:
             hit = self._cache.get(digest)
         if hit and now - hit[0] < self.cache_seconds:

@@ -88,3 +88,28 @@ def test_an_imported_deployment_key_authenticates_once_registered_and_is_not_reg
     assert store.import_key("a-deployment-secret-of-enough-length", "service") is True
     assert store.import_key("a-deployment-secret-of-enough-length", "service") is False
     assert store.authenticate("a-deployment-secret-of-enough-length").role == "service"
+
+
+class Ticks:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_key_revoked_by_another_process_stops_working_here_within_one_second(tmp_path):
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    migrate_keys(url)
+    ticks = Ticks()
+    serving = KeyStore.from_url(url, ticks=ticks, cache_seconds=60)  # asks for more: the bound still holds
+    elsewhere = KeyStore.from_url(url)  # the command line, say
+    key, principal = elsewhere.create("office")
+    assert serving.authenticate(key) == principal
+    assert elsewhere.revoke(principal.key_id)
+    ticks.now += 0.999
+    assert serving.authenticate(key) == principal  # still trusted from its lookup, within the bound
+    ticks.now += 0.001
+    assert serving.authenticate(key) is None
+    for store in (serving, elsewhere):
+        store.engine.dispose()
