@@ -5,12 +5,19 @@ Nothing here sees a client address except ``allow()``, which hands it to the rat
 keeps only a keyed pseudonym of it). The receipt exists in clear only in the one answer that gives
 it; a retried request (same Idempotency-Key) gets it back from a copy sealed under a key derived
 from that Idempotency-Key, which the server does not keep.
+
+A tip has no key to scope a retry by, so the retry is bound to what only its first sender holds:
+a long random Idempotency-Key (``TIP_IDEMPOTENCY_KEY``: 32 or more characters, a UUID will do)
+together with the very same tip. The slot is a keyed hash of both, so the same key with another
+tip is simply another tip — the answer never tells whether someone else used a key — and nobody
+gets a receipt back without knowing the key and the tip alike.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,6 +31,8 @@ from .handlers import Intent
 from .tips import AckSigner, ContactBox, MalformedReceipt, RateLimiter, ack_fields, load_tip_secrets, new_receipt, receipt_hash
 
 TIP_KEY_ID = "tip"  # the idempotency slot owner for tips: no key, so no key id
+#: What an anonymous tip's Idempotency-Key must look like: long enough that only its sender knows it.
+TIP_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{32,200}$")
 
 
 class TipDesk:
@@ -64,13 +73,14 @@ class TipDesk:
                 receipt_again = None
             return {"tip_id": stored["tip_id"], "receipt": receipt_again, "status": "pending"}
 
-        slot = self._slot(idempotency_key) if idempotency_key is not None else None
         fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
+        slot = self._slot(idempotency_key, fingerprint) if idempotency_key is not None else None
         return Intent(TIP_KEY_ID, slot, fingerprint, build, extra=extra, reopen=reopen)
 
-    def _slot(self, idempotency_key: str) -> str:
-        """Tips share one slot owner, so the key is stored only as a keyed hash of itself."""
-        return hmac.new(self._pepper, b"idempotency\n" + idempotency_key.encode(), hashlib.sha256).hexdigest()
+    def _slot(self, idempotency_key: str, fingerprint: str) -> str:
+        """The key and the tip together, stored only as a keyed hash of both (see the module)."""
+        return hmac.new(self._pepper, b"idempotency\n" + idempotency_key.encode() + b"\n" + fingerprint.encode(),
+                        hashlib.sha256).hexdigest()
 
     def _retry_box(self, idempotency_key: str) -> Fernet:
         key = hmac.new(self._pepper, b"retry-receipt\n" + idempotency_key.encode(), hashlib.sha256).digest()

@@ -95,16 +95,32 @@ def test_the_acknowledgement_proves_the_tips_place_on_the_log(system, api, keys)
 
 
 def test_a_retried_tip_gives_the_same_receipt_and_is_recorded_once(system, api, keys):
-    headers = {"Idempotency-Key": "my-tip-2016-11-01"}
+    key = "my-tip-2016-11-01-" + "7f3c9a2e5b1d4c6f8a0e2b4d6f8a1c3e"
+    headers = {"Idempotency-Key": key}
     first = api.post("intake", "/v1/tips", json=TIP, headers=headers)
     again = api.post("intake", "/v1/tips", json=TIP, headers=headers)
     assert first.status_code == 201 and again.status_code in (201, 202)
     assert (again.json()["tip_id"], again.json()["receipt"]) == (first.json()["tip_id"], first.json()["receipt"])
-    other = api.post("intake", "/v1/tips", json={**TIP, "description": "另一件事"}, headers=headers)
-    assert other.status_code == 422
     events = api.as_key(keys("auditor")).get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
     assert [e["type"] for e in events].count("intake.tip_filed.v1") == 1
-    assert "my-tip-2016-11-01" not in every_stored_value(system)
+    assert key not in every_stored_value(system)
+
+
+def test_someone_else_using_the_same_key_learns_nothing_and_gets_no_receipt(system, api):
+    """Another client that knows (or guesses) a citizen's key but not the tip: a tip of its own, a
+    receipt of its own, never the first citizen's — and nothing says the key was used before."""
+    headers = {"Idempotency-Key": "6d1f0c2a-9b8e-4f3a-a7c5-0e2d4b6f8a1c"}
+    citizen = api.post("intake", "/v1/tips", json=TIP, headers=headers).json()
+    other = api.post("intake", "/v1/tips", json={**TIP, "description": "另一件事"}, headers=headers)
+    assert other.status_code == 201, other.text
+    assert other.json()["tip_id"] != citizen["tip_id"] and other.json()["receipt"] != citizen["receipt"]
+
+
+@pytest.mark.parametrize("key", ["my-tip", "a" * 31, "short key with spaces but long enough, 40"])
+def test_an_anonymous_tips_key_must_be_long_and_random_looking(system, api, key):
+    answer = api.post("intake", "/v1/tips", json=TIP, headers={"Idempotency-Key": key})
+    assert answer.status_code == 400
+    assert [e["field"] for e in answer.json()["errors"]] == ["header:Idempotency-Key"]
 
 
 def test_tips_are_rate_limited_per_client(system, api):

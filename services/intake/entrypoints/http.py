@@ -22,6 +22,7 @@ from ..domain.submissions import (
 )
 from ..forms.reader import FormErrors, read_form
 from ..forms.template import blank_form
+from ..tip_desk import TIP_IDEMPOTENCY_KEY
 from . import schemas
 
 
@@ -232,7 +233,7 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
         if not allowed:
             raise Problem(429, "Too many tips", "try again later", kind="rate-limited",
                           headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
-        status, answer = service.handlers.file_tip(desk.intent(data, path=request.path, idempotency_key=idempotency_key()))
+        status, answer = service.handlers.file_tip(desk.intent(data, path=request.path, idempotency_key=tip_idempotency_key()))
         deadline = time.monotonic() + service.settings.tip_wait_seconds
         row = service.repo.tip(tip_id=answer["tip_id"])
         while row is not None and row["status"] == PENDING and time.monotonic() < deadline:
@@ -267,6 +268,18 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def tip_idempotency_key() -> str | None:
+    """An anonymous tip's Idempotency-Key: 32 to 200 visible characters, random (a UUID will do),
+    for nothing else binds a retry to its sender (see ``tip_desk``)."""
+    key = idempotency_key()
+    if key is not None and not TIP_IDEMPOTENCY_KEY.match(key):
+        message = "an anonymous tip's key: 32 to 200 visible ASCII characters, random (a UUID will do)"
+        raise Problem(400, "Bad Idempotency-Key", message, kind="validation",
+                      errors=[{"field": "header:Idempotency-Key", "message": message,
+                               "message_zh": "匿名举报的幂等键须为 32 至 200 个随机可见字符（可用 UUID）"}])
+    return key
 
 
 def _may_read(principal, row) -> bool:
