@@ -46,6 +46,7 @@ _EXACT = {
     "A webhook is an http(s) URL.": "Webhook 地址应为 http(s) 网址",
     "Not an e-mail address.": "不是有效的电子邮件地址",
     "Missing file.": "未上传文件",
+    "Not a telephone number.": "不是有效的电话号码",
 }
 _USCC = {
     "checksum or check digit": "统一社会信用代码校验位错误",

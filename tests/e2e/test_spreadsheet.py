@@ -52,10 +52,11 @@ def test_a_filled_form_uploads_and_lands_on_the_ledger(system, api, keys):
     book = load_workbook(io.BytesIO(blank.content))
     sheet = book.active
     assert sheet["A1"].value == "洛阳市2016年落后产能排查登记表"
-    assert {str(r) for r in sheet.merged_cells.ranges} >= {"A1:N1", "A2:N2"}
+    assert {str(r) for r in sheet.merged_cells.ranges} >= {"A1:N1", "A3:N3"}
+    sheet["C2"], sheet["G2"], sheet["J2"], sheet["M2"] = "洛阳市工业和信息化局", "赵六", "0379-63921234", date(2016, 11, 8)
     first, second = data.entry(1, region="410300"), data.entry(2, region="410300", industry="水泥")
-    for row, entry in ((4, first), (5, second)):
-        sheet.cell(row, 1, row - 3)
+    for row, entry in ((5, first), (6, second)):
+        sheet.cell(row, 1, row - 4)
         for column, name in enumerate(FIELDS, start=2):
             sheet.cell(row, column, entry[name])
         sheet.cell(row, 2 + FIELDS.index("planned_date"), date(2016, 12, 31))  # a real date cell
@@ -66,6 +67,10 @@ def test_a_filled_form_uploads_and_lands_on_the_ledger(system, api, keys):
     assert answer.status_code == 202, answer.text
     outcome = luoyang.wait_decided(answer.json()["submission_id"])
     assert outcome["status"] == "recorded"
+    [event] = [e for e in luoyang.get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+               if e["id"] == answer.json()["submission_id"]]
+    assert event["payload"]["filer"] == {"organisation": "洛阳市工业和信息化局", "person": "赵六",
+                                         "phone": "0379-63921234", "date": "2016-11-08"}
     items = luoyang.get("ledger", "/v1/items").json()["items"]
     assert sorted((i["uscc"], i["industry"], i["capacity"], i["planned_date"]) for i in items) == sorted([
         (first["uscc"], "炼钢", "12.5", "2016-12-31"), (second["uscc"], "水泥", "12.5", "2016-12-31")])
@@ -130,3 +135,21 @@ def test_bad_fields_beside_the_file_are_named(system, api, keys):
     assert no_reason.status_code == 422 and {e["field"] for e in no_reason.json()["errors"]} == {"reason"}
     not_a_year = upload(office, form, year="next")
     assert not_a_year.status_code == 422 and "year" in not_a_year.text
+
+
+def test_a_form_titled_for_another_region_is_refused_naming_the_title_and_nothing_is_recorded(system, api, keys):
+    """A 郑州 form filed as 三门峡's report was once recorded as 三门峡's."""
+    zhengzhou_form = api.as_key(keys("region", region="410100")).get(
+        "intake", "/v1/forms/registration.xlsx", params={"region": "410100", "year": 2016}).content
+    book = load_workbook(io.BytesIO(zhengzhou_form))
+    for column, name in enumerate(FIELDS, start=2):
+        book.active.cell(5, column, data.entry(1, region="411200")[name])
+    out = io.BytesIO()
+    book.save(out)
+    sanmenxia = api.as_key(keys("region", region="411200"))
+    answer = upload(sanmenxia, out.getvalue(), region="411200", document_no="三政〔2016〕1号")
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["row"], error["column"]) == (1, "A") and "郑州市" in error["message_zh"]
+    events = api.as_key(keys("auditor")).get("ledger", "/v1/events", params={"limit": 1000}).json()["events"]
+    assert not [e for e in events if e["region"] == "411200"]

@@ -55,6 +55,10 @@ def report_payload(submission_id: str, data: Mapping[str, Any]) -> dict[str, Any
     }
     if data.get("amendment"):
         payload["reason"] = data["reason"]
+    filer = {name: value.isoformat() if isinstance(value, date) else value
+             for name, value in (data.get("filer") or {}).items() if value}
+    if filer:
+        payload["filer"] = filer
     return payload
 
 

@@ -135,11 +135,12 @@ def _register_forms(blp: ApiBlueprint, service: IntakeService) -> None:
             raise Problem(422, "No file", "attach the filled-in form as the multipart field 'file'", kind="validation",
                           errors=[{"field": "file", "message": "Missing file.", "message_zh": "未上传文件"}])
         try:
-            entries = read_form(upload.read(), service.reference, max_bytes=service.settings.max_body_bytes)
+            form = read_form(upload.read(), service.reference, region=fields["region"], year=fields["year"],
+                             max_bytes=service.settings.max_body_bytes)
         except FormErrors as exc:
             raise Problem(422, "The form has errors", f"{len(exc.errors)} problem(s); nothing was recorded",
                           kind="form-errors", errors=exc.errors) from None
-        body = {**fields, "zero_report": False, "entries": entries}
+        body = {**fields, "zero_report": False, "entries": form.entries, **({"filer": form.filer} if form.filer else {})}
         data = report_schema.load(body)  # the same rules as the JSON API; row errors were caught above
         key = idempotency_key()
         status, answer = service.handlers.file_report(current_principal(), data, path=request.path, idempotency_key=key)

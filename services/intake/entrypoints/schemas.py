@@ -86,6 +86,21 @@ def entry_schema(reference: Reference) -> type[Schema]:
 _ENTRY_SCHEMAS: dict[int, tuple[Reference, type[Schema]]] = {}
 
 
+PHONE = re.compile(r"^\+?[0-9][0-9()\- ]{4,30}([转#][0-9]{1,6})?$")
+
+
+class FilerSchema(Schema):
+    """The official form's filer lines (填报单位, 填报人, 联系电话, 填报日期), each optional,
+    recorded with the report; a filled-in form carries them, a JSON filing may."""
+
+    organisation = Text(max_length=100, metadata={"description": "填报单位 (as on its seal)", "example": "郑州市工业和信息化局"})
+    person = Text(max_length=50, metadata={"description": "填报人", "example": "王五"})
+    phone = Code(max_length=40, validate=validate.Regexp(PHONE, error="Not a telephone number."),
+                 metadata={"description": "联系电话", "example": "0371-67188888"})
+    date = fields.Date(validate=validate.Range(min=EARLIEST_DATE, max=LATEST_PLANNED_DATE),
+                       metadata={"description": "填报日期"})
+
+
 def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
     first_year = reference.calendar.first_year
     EntrySchema = entry_schema(reference)
@@ -101,6 +116,8 @@ def report_schema(reference: Reference, clock: Clock) -> type[Schema]:
         amendment = StrictBoolean(load_default=False, metadata={
             "description": "更正: supersedes the region's earlier report for the year (both stay on the log)"})
         reason = Text(load_default=None, max_length=500, multiline=True, metadata={"description": "why the report is amended (required for an amendment)"})
+        filer = fields.Nested(FilerSchema, load_default=None, metadata={
+            "description": "the form's filer lines: who filled it in and how to reach them"})
 
         @pre_load
         def not_a_list(self, data, **kwargs):

@@ -6,6 +6,7 @@ header as printed on the official form, an English header, and its width in the 
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -39,9 +40,40 @@ BY_FIELD = {column.field: column for column in FIELDS}
 OPTIONAL_FIELDS = frozenset({"remarks"})  # the schema defaults it; a form without the column is still a form
 
 TITLE = "{region}{year}年落后产能排查登记表"
+#: The title as read back, once ``header_key`` has folded it: the region (as written) and the year.
+TITLE_PATTERN = re.compile(r"^(?P<region>.*?)(?P<year>[0-9]{4})年落后产能排查登记表$")
 UNITS_NOTE = "产能单位：万吨（其中，玻璃，万重量箱；制革，万标张；印染，万米；电力，万千瓦）"
-TITLE_ROW, UNITS_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3, 4
+TITLE_ROW, FILER_ROW, UNITS_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3, 4, 5
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+@dataclass(frozen=True)
+class FilerLine:
+    """One of the official form's filer lines: the label, and the columns of its label and value."""
+
+    field: str
+    label: str
+    label_column: int
+    value_columns: tuple[int, int]
+
+
+#: 填报单位 / 填报人 / 联系电话 / 填报日期 on the row under the title, as an official form carries them.
+FILER_LINES = (
+    FilerLine("organisation", "填报单位（盖章）：", 2, (3, 5)),
+    FilerLine("person", "填报人：", 6, (7, 8)),
+    FilerLine("phone", "联系电话：", 9, (10, 11)),
+    FilerLine("date", "填报日期：", 12, (13, 14)),
+)
+
+
+def filer_label_keys() -> dict[str, FilerLine]:
+    """Each filer label as ``header_key`` folds it (with and without 盖章, without its colon)."""
+    keys = {}
+    for line in FILER_LINES:
+        bare = header_key(line.label).rstrip(":")
+        keys[bare] = line
+        keys[bare.replace("(盖章)", "")] = line
+    return keys
 
 
 def header_key(text: object) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
@@ -29,7 +30,7 @@ from shared.messages_zh import zh
 from shared.reference import Reference
 
 from ..domain.submissions import decimal_text
-from ..entrypoints.schemas import entry_schema
+from ..entrypoints.schemas import FilerSchema, entry_schema
 from . import layout
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
@@ -68,8 +69,19 @@ def _refuse(message: str, message_zh: str, **where: Any) -> FormErrors:
     return FormErrors([_problem(message, message_zh, **where)])
 
 
-def read_form(data: bytes, reference: Reference, *, max_bytes: int = 5_000_000, max_rows: int = 5000) -> list[dict]:
-    """The entries of the filled form, each valid for ``entry_schema(reference)``, JSON-ready."""
+@dataclass(frozen=True)
+class FilledForm:
+    """What an uploaded form says: its entries and its filer lines (填报单位, 填报人, 联系电话,
+    填报日期: those filled in, JSON-ready)."""
+
+    entries: list[dict]
+    filer: dict[str, str]
+
+
+def read_form(data: bytes, reference: Reference, *, region: str | None = None, year: int | None = None,
+              max_bytes: int = 5_000_000, max_rows: int = 5000) -> FilledForm:
+    """The filled form, each entry valid for ``entry_schema(reference)``. A title that names another
+    region or year than the filing's (``region``, ``year``) is refused, naming the title's cell."""
     _check_archive(data, max_bytes)
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
@@ -77,6 +89,7 @@ def read_form(data: bytes, reference: Reference, *, max_bytes: int = 5_000_000, 
         raise _parse_failure(exc) from None
     try:
         sheet, header_row, columns = _find_header(workbook.worksheets)
+        head = read_head(sheet, header_row, workbook.epoch)
         rows = list(_data_rows(sheet, header_row, columns, max_rows, workbook.epoch))
     except FormErrors:
         raise
@@ -84,9 +97,11 @@ def read_form(data: bytes, reference: Reference, *, max_bytes: int = 5_000_000, 
         raise _parse_failure(exc) from None
     finally:
         workbook.close()
+    check_title(head, reference, region, year)
+    filer = judge_filer(head)
     if not rows:
         raise _refuse("The form has no filled-in rows below the header row.", "表头下没有填写任何数据行。")
-    return _judge(rows, columns, reference)
+    return FilledForm(_judge(rows, columns, reference), filer)
 
 
 # --- the file ------------------------------------------------------------------------------
@@ -169,6 +184,79 @@ def _find_header(sheets: Iterable) -> tuple[Any, int, dict[str | None, int]]:
     headers = "、".join(column.header for column in layout.FIELDS[:3])
     raise _refuse(f"No header row found: the sheet needs the form's header row ({headers}, …).",
                   f"未找到表头行：工作表须含登记表的表头（{headers}……）。")
+
+
+# --- above the header: the title and the filer lines ----------------------------------------
+
+@dataclass
+class FormHead:
+    title: tuple[int, int, str, int] | None = None  # (row, column, region as written, year)
+    filer: dict[str, tuple[Any, int, int]] = field(default_factory=dict)  # field -> (value, row, column)
+
+
+def read_head(sheet, header_row: int, epoch) -> FormHead:
+    """The title (where it is, the region and year it names) and the filer lines' values, as
+    written in the rows above the header row."""
+    labels = layout.filer_label_keys()
+    head = FormHead()
+    rows = sheet.iter_rows(min_row=1, max_row=header_row - 1, max_col=HEADER_SCAN_COLUMNS, values_only=True)
+    for number, values in enumerate(rows, start=1):
+        pending: layout.FilerLine | None = None
+        for index, value in enumerate(values, start=1):
+            if _blank(value):
+                continue
+            key = layout.header_key(value)
+            title = layout.TITLE_PATTERN.fullmatch(key)
+            if title and head.title is None:
+                head.title = (number, index, title["region"], int(title["year"]))
+                continue
+            label, _, rest = key.partition(":")  # NFKC made a full-width colon plain
+            if label in labels:
+                pending = labels[label]
+                if rest:  # "填报人：张三" in one cell: what follows the colon, as written
+                    written = re.split("[:：]", str(value), maxsplit=1)[1]
+                    head.filer[pending.field] = (_filer_value(pending.field, written, epoch), number, index)
+                    pending = None
+            elif pending is not None:
+                head.filer[pending.field] = (_filer_value(pending.field, value, epoch), number, index)
+                pending = None
+    return head
+
+
+def _filer_value(name: str, value: Any, epoch) -> Any:
+    if name == "date":
+        return _date(value, epoch)
+    text = _text(value)
+    return "".join(unicodedata.normalize("NFKC", text).split()) if name == "phone" else text
+
+
+def check_title(head: FormHead, reference: Reference, region: str | None, year: int | None) -> None:
+    """A form whose title names another region (on the register) or year than the filing's is refused."""
+    if head.title is None:
+        return
+    row, column, written, title_year = head.title
+    named = [code for code, known in reference.regions.items() if known.name in written]
+    named = sorted(named, key=lambda code: len(reference.regions[code].name), reverse=True)[:1]
+    expected = reference.regions.get(region) if region else None
+    if expected is not None and named and named[0] != region:
+        other = reference.regions[named[0]].name
+        raise _refuse(f"The form's title names {other}, but it is filed for {expected.name}.",
+                      f"登记表标题为{other}，与报送地区{expected.name}不符。", row=row, column=column)
+    if year is not None and title_year != year:
+        raise _refuse(f"The form's title is for {title_year}, but it is filed for {year}.",
+                      f"登记表标题年度为{title_year}年，与报送年度{year}年不符。", row=row, column=column)
+
+
+def judge_filer(head: FormHead) -> dict[str, str]:
+    """The filer lines filled in, each valid for ``FilerSchema``; a bad one is named by its cell."""
+    raw = {name: value for name, (value, _, _) in head.filer.items() if not _blank(value)}
+    try:
+        loaded = FilerSchema().load(raw)
+    except ValidationError as refused:
+        raise FormErrors([_problem(" ".join(_flat(messages)), "；".join(zh(m) for m in _flat(messages)),
+                                   row=head.filer[name][1], column=head.filer[name][2])
+                          for name, messages in refused.messages.items()]) from None
+    return {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in loaded.items()}
 
 
 # --- the rows ------------------------------------------------------------------------------

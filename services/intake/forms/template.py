@@ -61,12 +61,29 @@ def _head(sheet, title: str) -> None:
                                                  vertical="center")
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         sheet.row_dimensions[row].height = height
+    _filer_lines(sheet)
     for index, column in enumerate(layout.COLUMNS, start=1):
         cell = sheet.cell(layout.HEADER_ROW, index, column.header)
         cell.font, cell.alignment, cell.border = Font(bold=True), _CENTRE, _BORDER
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.row_dimensions[layout.HEADER_ROW].height = 36
     sheet.freeze_panes = sheet.cell(layout.FIRST_DATA_ROW, 1)
+
+
+def _filer_lines(sheet) -> None:
+    """填报单位（盖章）/ 填报人 / 联系电话 / 填报日期: a label, then an underlined cell to fill in."""
+    row = layout.FILER_ROW
+    underline = Border(bottom=_THIN)
+    for line in layout.FILER_LINES:
+        label = sheet.cell(row, line.label_column, line.label)
+        label.alignment = Alignment(horizontal="right", vertical="center", shrink_to_fit=True)
+        first, last = line.value_columns
+        for column in range(first, last + 1):
+            sheet.cell(row, column).border = underline
+        sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+        if line.field == "date":
+            sheet.cell(row, first).number_format = layout.DATE_FORMAT
+    sheet.row_dimensions[row].height = 24
 
 
 def _body(sheet, last_row: int) -> None:

@@ -81,6 +81,7 @@ class ReportFiled:
     zero_report: bool
     entries: tuple[Entry, ...]
     reason: str | None = None  # an amendment's reason; None for a first filing
+    filer: Mapping[str, str] | None = None  # the form's filer lines (填报单位, 填报人, 联系电话, 填报日期), if given
 
     def to_payload(self) -> dict[str, Any]:
         """The payload as the ledger records it: exactly the known fields, nothing a producer added."""
@@ -89,6 +90,8 @@ class ReportFiled:
                    "entries": [dict(vars(entry)) for entry in self.entries]}
         if self.reason is not None:
             payload["reason"] = self.reason
+        if self.filer:
+            payload["filer"] = dict(self.filer)
         return payload
 
 
@@ -127,9 +130,24 @@ def parse_report_filed(payload: Mapping[str, Any], *, amendment: bool = False) -
         raw_entries = []
     for index, raw in enumerate(raw_entries):
         entries.append(_entry(raw, f"entries[{index}].", reasons))
+    filer = _filer(payload.get("filer") if isinstance(payload, Mapping) else None, reasons)
     if reasons:
         raise Malformed(reasons)
-    return ReportFiled(entries=tuple(entries), **fields)
+    return ReportFiled(entries=tuple(entries), filer=filer, **fields)
+
+
+FILER_FIELDS = ("organisation", "person", "phone", "date")
+
+
+def _filer(raw: Any, reasons: list[Reason]) -> dict[str, str] | None:
+    """The filer lines, if any: only the known ones, each a short text."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) - set(FILER_FIELDS):
+        reasons.append(Reason("malformed", f"filer must be an object of {', '.join(FILER_FIELDS)}", "filer 格式错误"))
+        return None
+    values = _typed(raw, tuple((name, str) for name in FILER_FIELDS if name in raw), "filer.", reasons)
+    return {name: value for name, value in values.items() if value} or None
 
 
 def _entry(raw: Any, where: str, reasons: list[Reason]) -> Entry:
@@ -306,7 +324,7 @@ def parse_tip_resolution(payload: Mapping[str, Any]) -> TipResolved:
 
 
 #: The longest text each field may hold (the projection columns' sizes); any other text field 5000.
-MAX_LENGTH = {"submission_id": 64, "region": 6, "uscc": 18, "industry": 32, "unit": 16, "method": 16, "item_id": 64,
+MAX_LENGTH = {"organisation": 100, "person": 50, "phone": 40, "date": 10, "submission_id": 64, "region": 6, "uscc": 18, "industry": 32, "unit": 16, "method": 16, "item_id": 64,
               "tip_id": 64, "duplicate_of": 64, "department": 16, "basis": 16, "resolution": 16, "decision": 16,
               "subject": 80, "rule": 32, "recipient": 16, "deadline": 27,
               "circular_id": 40, "period": 16}

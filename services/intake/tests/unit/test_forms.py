@@ -76,21 +76,25 @@ def test_openpyxl_parses_xml_through_defusedxml():
     assert openpyxl.DEFUSEDXML is True
 
 
-def test_blank_form_has_title_units_note_headers_and_merged_cells():
+def test_blank_form_has_title_filer_lines_units_note_headers_and_merged_cells():
     workbook = load_workbook(BytesIO(blank_form(REF, "410100", 2016)))
     sheet = workbook.worksheets[0]
     last = openpyxl.utils.get_column_letter(len(layout.COLUMNS))
     assert sheet["A1"].value == "郑州市2016年落后产能排查登记表"
-    assert sheet["A2"].value == "产能单位：万吨（其中，玻璃，万重量箱；制革，万标张；印染，万米；电力，万千瓦）"
-    assert {str(r) for r in sheet.merged_cells.ranges} == {f"A1:{last}1", f"A2:{last}2"}
-    headers = [cell.value for cell in sheet[3]]
+    assert [sheet["B2"].value, sheet["F2"].value, sheet["I2"].value, sheet["L2"].value] == [
+        "填报单位（盖章）：", "填报人：", "联系电话：", "填报日期："]
+    assert sheet["A3"].value == "产能单位：万吨（其中，玻璃，万重量箱；制革，万标张；印染，万米；电力，万千瓦）"
+    assert {str(r) for r in sheet.merged_cells.ranges} == {f"A1:{last}1", f"A3:{last}3", "C2:E2", "G2:H2", "J2:K2",
+                                                           "M2:N2"}
+    headers = [cell.value for cell in sheet[4]]
     assert headers == ["序号", "企业名称", "统一社会信用代码", "所在县（市、区）", "行业", "落后工艺装备", "装备数量（台/套）",
                        "产能", "产能单位", "淘汰目标来源", "计划淘汰时间", "淘汰方式", "涉及职工人数", "备注"]
-    assert all(cell.font.b and cell.alignment.wrap_text for cell in sheet[3])
+    assert all(cell.font.b and cell.alignment.wrap_text for cell in sheet[4])
     assert sheet.column_dimensions["B"].width == layout.BY_FIELD["enterprise"].width
-    assert sheet["K4"].number_format == "yyyy-mm-dd" and sheet["K203"].number_format == "yyyy-mm-dd"
-    assert sheet["C4"].number_format == "@"  # codes stay text, never a float
-    assert sheet.max_row == 203
+    assert sheet["K5"].number_format == "yyyy-mm-dd" and sheet["K204"].number_format == "yyyy-mm-dd"
+    assert sheet["C5"].number_format == "@"  # codes stay text, never a float
+    assert sheet["M2"].number_format == "yyyy-mm-dd"
+    assert sheet.max_row == 204
     assert workbook.properties.created == workbook.properties.modified == datetime(2016, 1, 1)
 
 
@@ -99,18 +103,18 @@ def test_blank_form_has_the_four_drop_downs_over_the_data_rows():
     sheet = workbook.worksheets[0]
     assert sheet["A1"].value == "洛阳市2017年落后产能排查登记表"
     lists = {str(rule.sqref): rule for rule in sheet.data_validations.dataValidation if rule.type == "list"}
-    assert set(lists) == {"E4:E53", "I4:I53", "J4:J53", "L4:L53"}
-    assert lists["E4:E53"].formula1 == '"' + ",".join(REF.industries) + '"'
-    assert lists["I4:I53"].formula1 == '"' + ",".join(REF.units) + '"'
-    assert lists["L4:L53"].formula1 == '"' + ",".join(REF.methods) + '"'
+    assert set(lists) == {"E5:E54", "I5:I54", "J5:J54", "L5:L54"}
+    assert lists["E5:E54"].formula1 == '"' + ",".join(REF.industries) + '"'
+    assert lists["I5:I54"].formula1 == '"' + ",".join(REF.units) + '"'
+    assert lists["L5:L54"].formula1 == '"' + ",".join(REF.methods) + '"'
     # 国家"十二五"目标 has quotes: it cannot sit in an inline list, so it goes through the hidden sheet
-    assert lists["J4:J53"].formula1 == "'lists'!$A$1:$A$5"
+    assert lists["J5:J54"].formula1 == "'lists'!$A$1:$A$5"
     hidden = workbook["lists"]
     assert hidden.sheet_state == "hidden"
     assert [row[0] for row in hidden.iter_rows(values_only=True)] == list(REF.target_sources)
     numbers = {str(rule.sqref): (rule.type, rule.formula1, rule.formula2)
                for rule in sheet.data_validations.dataValidation if rule.type != "list"}
-    assert numbers["G4:G53"] == ("whole", "1", "100000") and numbers["M4:M53"] == ("whole", "0", "1000000")
+    assert numbers["G5:G54"] == ("whole", "1", "100000") and numbers["M5:M54"] == ("whole", "0", "1000000")
 
 
 def test_a_list_longer_than_255_characters_goes_through_the_hidden_sheet():
@@ -119,8 +123,8 @@ def test_a_list_longer_than_255_characters_goes_through_the_hidden_sheet():
     sheet_book = load_workbook(BytesIO(blank_form(reference, "410100", 2016, rows=10)))
     rules = {str(rule.sqref): rule.formula1 for rule in sheet_book.worksheets[0].data_validations.dataValidation}
     assert len(",".join(many)) > 255
-    assert rules["E4:E13"] == "'lists'!$A$1:$A$40"
-    assert rules["J4:J13"] == "'lists'!$B$1:$B$5"
+    assert rules["E5:E14"] == "'lists'!$A$1:$A$40"
+    assert rules["J5:J14"] == "'lists'!$B$1:$B$5"
     assert [row[0] for row in sheet_book["lists"].iter_rows(max_col=1, values_only=True)] == list(many)
 
 
@@ -143,8 +147,8 @@ def test_blank_form_refuses_an_unknown_region():
 # --- reading good forms --------------------------------------------------------------------
 
 def test_the_blank_form_filled_in_reads_back_as_the_entries():
-    content = _filled_blank_form({4: _entry_cells(1), 5: _entry_cells(2), 6: _entry_cells(3, remarks="已签订关停协议")})
-    assert read_form(content, REF) == [data.entry(1), data.entry(2), data.entry(3, remarks="已签订关停协议")]
+    content = _filled_blank_form({5: _entry_cells(1), 6: _entry_cells(2), 7: _entry_cells(3, remarks="已签订关停协议")})
+    assert read_form(content, REF).entries == [data.entry(1), data.entry(2), data.entry(3, remarks="已签订关停协议")]
 
 
 def _hand_made_form() -> bytes:
@@ -186,7 +190,9 @@ def _hand_made_form() -> bytes:
 
 
 def test_a_hand_made_form_reads_back_whatever_the_way_values_are_written():
-    entries = read_form(_hand_made_form(), REF)
+    form = read_form(_hand_made_form(), REF)
+    entries = form.entries
+    assert form.filer == {"organisation": "郑州市工业和信息化委员会"}
     assert [entry["enterprise"] for entry in entries] == ["郑州甲钢铁有限公司", "郑州乙焦化厂", "郑州丙玻璃有限公司", "郑州丁造纸厂",
                                                          "郑州戊印染厂", "郑州己制革厂", "郑州庚电厂"]
     assert [entry["uscc"] for entry in entries] == [data.make_uscc(n) for n in range(11, 18)]
@@ -215,12 +221,12 @@ def test_the_form_is_found_on_a_later_sheet_and_totals_and_english_header_rows_a
     entry = _entry_cells(1)
     sheet.append([1, *(entry[field] for field in FIELD_NAMES)])
     sheet.append(["合计", None, None, None, None, None, 2, 12.5, None, None, None, None, 120, None])
-    assert read_form(_bytes(workbook), REF) == [data.entry(1)]
+    assert read_form(_bytes(workbook), REF).entries == [data.entry(1)]
 
 
 def test_blank_rows_do_not_count_toward_the_row_cap():
-    content = _filled_blank_form({n: _entry_cells(n) for n in range(4, 9)}, form_rows=300)
-    assert len(read_form(content, REF, max_rows=5)) == 5
+    content = _filled_blank_form({n: _entry_cells(n) for n in range(5, 10)}, form_rows=300)
+    assert len(read_form(content, REF, max_rows=5).entries) == 5
 
 
 def test_formulas_are_read_as_their_cached_values():
@@ -237,34 +243,76 @@ def test_formulas_are_read_as_their_cached_values():
     assert '<c r="G2" t="n"><v>12.5</v></c>' in xml
     parts["xl/worksheets/sheet1.xml"] = xml.replace('<c r="G2" t="n"><v>12.5</v></c>',
                                                     '<c r="G2"><f>10+2.5</f><v>12.5</v></c>').encode()
-    assert read_form(_zip(parts), REF) == [data.entry(1)]
+    assert read_form(_zip(parts), REF).entries == [data.entry(1)]
+
+
+def test_the_filer_lines_of_the_blank_form_are_read_back_as_filled_in():
+    workbook = load_workbook(BytesIO(blank_form(REF, "410100", 2016)))
+    sheet = workbook.worksheets[0]
+    sheet["C2"], sheet["G2"], sheet["J2"], sheet["M2"] = "郑州市工业和信息化局", "王五", "0371-6718 8888", date(2016, 11, 10)
+    sheet.cell(5, 2, None)
+    for field, value in _entry_cells(1).items():
+        sheet.cell(5, layout.COLUMNS.index(layout.BY_FIELD[field]) + 1, value)
+    form = read_form(_bytes(workbook), REF, region="410100", year=2016)
+    assert form.filer == {"organisation": "郑州市工业和信息化局", "person": "王五", "phone": "0371-67188888",
+                          "date": "2016-11-10"}
+
+
+def _titled(title: str, **filer) -> bytes:
+    workbook = load_workbook(BytesIO(_filled_blank_form({5: _entry_cells(1)})))
+    sheet = workbook.worksheets[0]
+    sheet["A1"] = title
+    for cell, value in filer.items():
+        sheet[cell] = value
+    return _bytes(workbook)
+
+
+@pytest.mark.parametrize("title, says", [
+    ("郑州市2016年落后产能排查登记表", "郑州市"),
+    ("河南省 郑州市 2016年落后产能排查登记表", "郑州市"),
+    ("三门峡市2015年落后产能排查登记表", "2015"),
+])
+def test_a_form_titled_for_another_region_or_year_is_refused_naming_the_title_cell(title, says):
+    [error] = _refusal(_titled(title), region="411200", year=2016)
+    assert (error["row"], error["column"]) == (1, "A")
+    assert says in error["message"] and says in error["message_zh"]
+
+
+def test_a_form_whose_title_names_the_filer_or_no_known_region_is_taken():
+    assert read_form(_titled("三门峡市2016年落后产能排查登记表"), REF, region="411200", year=2016).entries
+    assert read_form(_titled("××市（县）2016年落后产能排查登记表"), REF, region="411200", year=2016).entries
+
+
+def test_a_bad_filer_line_is_named_by_its_cell():
+    [error] = _refusal(_titled("郑州市2016年落后产能排查登记表", J2="打电话给我"), region="410100", year=2016)
+    assert (error["row"], error["column"], error["message_zh"]) == (2, "J", "不是有效的电话号码")
 
 
 # --- reading bad forms ---------------------------------------------------------------------
 
 BAD_ROWS = {
     # Excel row: (changes to a good entry, the cells to be named)
-    5: ({"uscc": data.make_uscc(5)[:-1] + ("0" if data.make_uscc(5)[-1] != "0" else "1")}, ["C"]),
-    6: ({"industry": "炼金"}, ["E"]),
-    7: ({"industry": "印染", "unit": "万吨"}, ["I"]),
-    8: ({"capacity": -3}, ["H"]),
-    9: ({"capacity": "十二"}, ["H"]),
-    10: ({"planned_date": "2016-02-30"}, ["K"]),
-    11: ({"enterprise": None}, ["B"]),
-    12: ({"target_source": "十三五规划"}, ["J"]),
-    13: ({"method": "拍卖"}, ["L"]),
-    14: ({"equipment_count": 2.5}, ["G"]),
-    15: ({"workers_affected": -1}, ["M"]),
-    16: ({"capacity": 12.34567}, ["H"]),
-    17: ({"county": "   ", "uscc": "91410100ABC", "unit": "吨"}, ["C", "D", "I"]),
-    18: ({"remarks": "长" * 501}, ["N"]),
-    19: ({"equipment_count": "两台", "planned_date": "明年"}, ["G", "K"]),
-    30: ({"uscc": "abc"}, ["C"]),  # after a run of blank rows
+    6: ({"uscc": data.make_uscc(5)[:-1] + ("0" if data.make_uscc(5)[-1] != "0" else "1")}, ["C"]),
+    7: ({"industry": "炼金"}, ["E"]),
+    8: ({"industry": "印染", "unit": "万吨"}, ["I"]),
+    9: ({"capacity": -3}, ["H"]),
+    10: ({"capacity": "十二"}, ["H"]),
+    11: ({"planned_date": "2016-02-30"}, ["K"]),
+    12: ({"enterprise": None}, ["B"]),
+    13: ({"target_source": "十三五规划"}, ["J"]),
+    14: ({"method": "拍卖"}, ["L"]),
+    15: ({"equipment_count": 2.5}, ["G"]),
+    16: ({"workers_affected": -1}, ["M"]),
+    17: ({"capacity": 12.34567}, ["H"]),
+    18: ({"county": "   ", "uscc": "91410100ABC", "unit": "吨"}, ["C", "D", "I"]),
+    19: ({"remarks": "长" * 501}, ["N"]),
+    20: ({"equipment_count": "两台", "planned_date": "明年"}, ["G", "K"]),
+    31: ({"uscc": "abc"}, ["C"]),  # after a run of blank rows
 }
 
 
 def test_every_bad_cell_of_the_sheet_is_named_by_excel_row_and_column():
-    rows = {4: _entry_cells(4)}
+    rows = {5: _entry_cells(5)}
     rows.update({number: _entry_cells(number, **changes) for number, (changes, _) in BAD_ROWS.items()})
     errors = _refusal(_filled_blank_form(rows))
     named = [(error["row"], error["column"]) for error in errors]
@@ -275,18 +323,18 @@ def test_every_bad_cell_of_the_sheet_is_named_by_excel_row_and_column():
         assert error["header"] == column.header
         assert error["message_zh"] != "格式错误", error  # every message of this table has its Chinese
     by_cell = {(error["row"], error["column"]): error for error in errors}
-    assert by_cell[5, "C"]["message_zh"] == "统一社会信用代码校验位错误"
-    assert by_cell[6, "E"]["message_zh"].startswith("不在可选范围内：") and "炼钢" in by_cell[6, "E"]["message_zh"]
-    assert by_cell[7, "I"]["message_zh"] == "印染的产能单位应为万米，不是万吨"
-    assert by_cell[8, "H"]["message_zh"] == "必须大于 0"
-    assert by_cell[9, "H"]["message_zh"] == "应为数字"
-    assert by_cell[10, "K"]["message"] == "Not a valid date."
-    assert by_cell[11, "B"]["message_zh"] == "必填项为空" and by_cell[17, "D"]["message_zh"] == "必填项为空"
-    assert by_cell[14, "G"]["message_zh"] == "应为整数"
-    assert by_cell[15, "M"]["message_zh"] == "应在 0 到 1000000 之间"
-    assert by_cell[16, "H"]["message_zh"] == "最多保留 4 位小数"
-    assert by_cell[17, "C"]["message_zh"] == "统一社会信用代码应为 18 位"
-    assert by_cell[18, "N"]["message_zh"] == "超过 500 个字符"
+    assert by_cell[6, "C"]["message_zh"] == "统一社会信用代码校验位错误"
+    assert by_cell[7, "E"]["message_zh"].startswith("不在可选范围内：") and "炼钢" in by_cell[7, "E"]["message_zh"]
+    assert by_cell[8, "I"]["message_zh"] == "印染的产能单位应为万米，不是万吨"
+    assert by_cell[9, "H"]["message_zh"] == "必须大于 0"
+    assert by_cell[10, "H"]["message_zh"] == "应为数字"
+    assert by_cell[11, "K"]["message"] == "Not a valid date."
+    assert by_cell[12, "B"]["message_zh"] == "必填项为空" and by_cell[18, "D"]["message_zh"] == "必填项为空"
+    assert by_cell[15, "G"]["message_zh"] == "应为整数"
+    assert by_cell[16, "M"]["message_zh"] == "应在 0 到 1000000 之间"
+    assert by_cell[17, "H"]["message_zh"] == "最多保留 4 位小数"
+    assert by_cell[18, "C"]["message_zh"] == "统一社会信用代码应为 18 位"
+    assert by_cell[19, "N"]["message_zh"] == "超过 500 个字符"
 
 
 def test_a_form_missing_a_column_names_the_column():
@@ -308,7 +356,7 @@ def _zip(parts: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
 
 
 def _form_parts() -> dict[str, bytes]:
-    with zipfile.ZipFile(BytesIO(_filled_blank_form({4: _entry_cells(1)}))) as archive:
+    with zipfile.ZipFile(BytesIO(_filled_blank_form({5: _entry_cells(1)}))) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
@@ -381,12 +429,12 @@ def test_a_zip_with_too_many_parts_is_refused():
 
 
 def test_a_file_over_the_size_limit_is_refused():
-    content = _filled_blank_form({4: _entry_cells(1)})
+    content = _filled_blank_form({5: _entry_cells(1)})
     assert "larger than 1000 bytes" in _whole_file_refusal(content, max_bytes=1000)["message"]
 
 
 def test_more_rows_than_the_cap_are_refused():
-    content = _filled_blank_form({n: _entry_cells(n) for n in range(4, 15)}, form_rows=20)
+    content = _filled_blank_form({n: _entry_cells(n) for n in range(5, 16)}, form_rows=20)
     error = _whole_file_refusal(content, max_rows=10)
     assert "more than 10" in error["message"] and "10" in error["message_zh"]
 
