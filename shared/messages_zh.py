@@ -47,6 +47,7 @@ _EXACT = {
     "Not an e-mail address.": "不是有效的电子邮件地址",
     "Missing file.": "未上传文件",
     "Not a telephone number.": "不是有效的电话号码",
+    "A correction needs a reason.": "更正须说明理由",
 }
 _USCC = {
     "checksum or check digit": "统一社会信用代码校验位错误",

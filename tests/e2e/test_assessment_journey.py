@@ -173,6 +173,23 @@ def test_a_campaign_is_scored_as_spec_6_says_and_published(system, api, keys, cl
     assert now["status"] == "final" and now["published"]["digest"] == final["digest"]
     assert now["published"]["seq"] == status["seq"] and now["published"]["position"] == final["position"]
 
+    # A year is published once: a second publication is refused, a correction names the official
+    # one and says why, and then it is the official one every reader shows.
+    again = office.post("assessment", "/v1/assessments/2016/publish", json={})
+    assert again.status_code == 409 and again.json()["published"]["seq"] == status["seq"]
+    score_input(office, ZZ, 2, "95")
+    followed(api, office, head(api))
+    corrected = office.post("assessment", "/v1/assessments/2016/publish",
+                            json={"corrects": status["seq"], "reason": "郑州组织领导评分录入有误，予以更正"})
+    assert corrected.status_code == 202, corrected.text
+    correction = office.get("assessment", corrected.json()["status_url"], params={"wait": 10}).json()
+    assert correction["status"] == "recorded", correction
+    official = followed(api, office, head(api))["published"]
+    assert (official["seq"], official["replaces"], official["reason"]) == (
+        correction["seq"], status["seq"], "郑州组织领导评分录入有误，予以更正")
+    stale = office.post("assessment", "/v1/assessments/2016/publish", json={"corrects": status["seq"], "reason": "再次"})
+    assert stale.status_code == 409 and stale.json()["published"]["seq"] == correction["seq"]
+
 
 def _seqs(criterion: dict) -> list[int]:
     return [seq for lost in criterion["lost"] for seq in lost["seqs"]]

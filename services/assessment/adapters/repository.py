@@ -56,8 +56,11 @@ class AssessmentRepository:
         for event in self.journal.events(upto=upto, types=(PUBLISHED,), newest_first=True):
             payload = event["payload"]
             if payload.get("year") == year:
-                return {"seq": event["seq"], "recorded_at": event["recorded_at"], "position": payload["position"],
-                        "cut_off": payload["cut_off"], "digest": payload["digest"]}
+                found = {"seq": event["seq"], "recorded_at": event["recorded_at"], "position": payload["position"],
+                         "cut_off": payload["cut_off"], "digest": payload["digest"]}
+                if "replaces" in payload:  # a correction: the official one now, and what it replaced and why
+                    found.update(replaces=payload["replaces"], reason=payload["reason"])
+                return found
         return None
 
     # -- the office's submissions ------------------------------------------------------------

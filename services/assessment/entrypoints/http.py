@@ -141,18 +141,35 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def publish(data, year):
         """Publish the year's assessment as it stands on the log now: the scores, weights, cut-off,
         the log position they were computed at and their digest are recorded on the ledger.
-        Every office input must be in; otherwise 409 lists what is missing."""
+        Every office input must be in; otherwise 409 lists what is missing. A year is published
+        once: a later publication is a correction, naming the official one it replaces
+        (``corrects``: its seq) and why (``reason``); every reader then shows the correction."""
         found = result(year, {"cut_off": data.get("cut_off")})
         missing = [{"region": r["region"], "criteria": r["missing_inputs"]} for r in found["regions"] if r["missing_inputs"]]
         if missing or not found["regions"]:
             raise Problem(409, "Inputs missing", f"{len(missing)} region(s) lack the office's scores; nothing published"
                           if missing else f"no region is expected to report for {year}", kind="inputs-missing",
                           missing=missing)
+        correction = correction_of(year, data)
         payload = {"year": year, "cut_off": found["cut_off"], "position": found["position"], "digest": found["digest"],
-                   "result": found}
+                   "result": found, **correction}
         answer, status = submit(PUBLISHED, "publication", payload, region=None, year=year,
-                                body={"year": year, "position": found["position"], "digest": found["digest"]})
+                                body={"year": year, "position": found["position"], "digest": found["digest"],
+                                      **correction})
         return {**answer, "digest": found["digest"], "position": found["position"]}, status
+
+    def correction_of(year: int, data: dict) -> dict:
+        """What a publication must say when the year is published already: which one it replaces and why."""
+        official = service.repo.publication(year)
+        if official is None:
+            if data.get("corrects") is not None:
+                raise Problem(409, "Nothing to correct", f"{year} is not published yet", kind="not-published")
+            return {}
+        if data.get("corrects") != official["seq"]:
+            raise Problem(409, "Already published", f"{year} is published (seq {official['seq']}, digest "
+                          f"{official['digest']}); a correction names it (corrects) and says why (reason)",
+                          kind="already-published", published=official)
+        return {"replaces": official["seq"], "reason": data["reason"]}
 
     def submit(message_type: str, kind: str, payload: dict, *, region, year, body: dict):
         principal = current_principal()

@@ -27,6 +27,16 @@ class AssessmentQuery(Schema):
 
 class PublishSchema(Schema):
     cut_off = fields.String(validate=_instant, load_default=None)
+    corrects = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=2**53 - 1), metadata={
+        "description": "a correction: the ledger seq of the official publication it replaces (a year is published "
+                       "once; a later publication corrects it, naming it and why)"})
+    reason = Text(load_default=None, max_length=1000, multiline=True,
+                  metadata={"description": "why the correction (required with corrects)"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def a_correction_says_why(self, data, **kwargs):
+        if data.get("corrects") is not None and not data.get("reason"):
+            raise ValidationError("A correction needs a reason.", "reason")
 
     @pre_load
     def an_object(self, data, **kwargs):
@@ -110,6 +120,16 @@ class SubmissionSchema(Schema):
                        "operator re-drives it (zeroclear outbox redrive)"})
 
 
+class PublicationSchema(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "the ledger seq that recorded it"})
+    recorded_at = fields.String(required=True, metadata={"description": "when (UTC)"})
+    position = fields.Integer(required=True, metadata={"description": "the ledger seq the scores were computed at"})
+    cut_off = fields.String(required=True)
+    digest = fields.String(required=True)
+    replaces = fields.Integer(metadata={"description": "a correction: the seq of the publication it replaced"})
+    reason = fields.String(metadata={"description": "a correction: why"})
+
+
 class AssessmentSchema(Schema):
     year = fields.Integer(required=True)
     cut_off = fields.String(required=True)
@@ -123,8 +143,9 @@ class AssessmentSchema(Schema):
     status = fields.String(required=True, metadata={
         "enum": ["draft", "provisional", "final"],
         "description": "draft: an office input is missing; provisional: complete, not published; final: published"})
-    published = fields.Dict(allow_none=True, metadata={
-        "description": "the year's latest publication on the log: its seq, recorded_at, position, cut_off, digest"})
+    published = fields.Nested(PublicationSchema, allow_none=True, metadata={
+        "description": "the year's official publication on the log up to the position (the latest: a correction "
+                       "replaces the one it names)"})
 
 
 class RegionAssessmentSchema(Schema):

@@ -27,7 +27,7 @@ from .tables import (
 
 #: The shape of the projection rows; raise it when a fold or a record changes, and the ledger
 #: rebuilds its projections from the log at start-up (``ensure_projections``).
-PROJECTION_VERSION = 2
+PROJECTION_VERSION = 3
 #: Each projection's table, how its state key matches rows, and how a row gives back the key.
 _TABLES = {
     "years": (years, lambda keys: years.c.year.in_(keys), lambda r: r["year"]),

@@ -57,6 +57,8 @@ years = sa.Table(
     sa.Column("time_zone", sa.String(64), nullable=False),
     sa.Column("regions", sa.JSON, nullable=False),
     sa.Column("opened_seq", sa.BigInteger, nullable=False),
+    sa.Column("published_seq", sa.BigInteger),
+    sa.Column("published_digest", sa.String(64)),
 )
 
 reports = sa.Table(

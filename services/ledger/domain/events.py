@@ -417,10 +417,15 @@ class AssessmentPublished:
     position: int
     digest: str
     result: Mapping[str, Any]
+    replaces: int | None = None  # a correction: the seq of the publication it replaces
+    reason: str | None = None  # and why
 
     def to_payload(self) -> dict[str, Any]:
-        return {"submission_id": self.submission_id, "year": self.year, "cut_off": self.cut_off,
-                "position": self.position, "digest": self.digest, "result": dict(self.result)}
+        payload = {"submission_id": self.submission_id, "year": self.year, "cut_off": self.cut_off,
+                   "position": self.position, "digest": self.digest, "result": dict(self.result)}
+        if self.replaces is not None:
+            payload.update(replaces=self.replaces, reason=self.reason)
+        return payload
 
 
 def parse_publication(payload: Mapping[str, Any]) -> AssessmentPublished:
@@ -437,9 +442,14 @@ def parse_publication(payload: Mapping[str, Any]) -> AssessmentPublished:
             reasons.append(Reason("malformed", f"result: {exc}", "result 格式错误"))
     if isinstance(fields.get("digest"), str) and not DIGEST_TEXT.match(fields["digest"]):
         reasons.append(Reason("malformed", "digest must be a SHA-256 hex digest", "digest 格式错误"))
+    correction = {}
+    if isinstance(payload, Mapping) and "replaces" in payload:
+        correction = _typed(payload, (("replaces", int), ("reason", str)), "", reasons)
+        if isinstance(correction.get("reason"), str) and not correction["reason"].strip():
+            reasons.append(Reason("malformed", "a correction needs a reason", "更正须说明理由"))
     if reasons:
         raise Malformed(reasons)
-    return AssessmentPublished(result=result, **fields)
+    return AssessmentPublished(result=result, **fields, **correction)
 
 
 # -- notify ---------------------------------------------------------------------------------------

@@ -277,9 +277,24 @@ def _judge_publication(state: LedgerState, message: Envelope, reference: Referen
     if not 0 <= published.position <= state.seq:
         reasons.append(Reason("position_out_of_range", f"position {published.position} is not on the log (head {state.seq})",
                               "所据台账位置不存在"))
+    reasons.extend(_correction_problems(state, published))
     if reasons:
         raise Rejected(*reasons)
     return [_fact(message, f"assessment/{published.year}", None, published.to_payload(), occurred_at)]
+
+
+def _correction_problems(state: LedgerState, published) -> list[Reason]:
+    """A year is published once; a later publication is a correction that names the official one
+    it replaces (so that exactly one is official at any position, and why it changed is on record)."""
+    year = state.years.get(published.year)
+    official = year.published_seq if year is not None else None
+    if official is None and published.replaces is not None:
+        return [Reason("nothing_to_correct", f"{published.year} has no publication to correct", "该年度尚未发布考核结果，无可更正")]
+    if official is not None and published.replaces != official:
+        return [Reason("already_published",
+                       f"{published.year} is already published (seq {official}); a correction names it (replaces) and why",
+                       "该年度考核结果已发布；如需更正，须注明所更正的发布及理由")]
+    return []
 
 
 #: Who may record an alert: the notify service, as it names itself on its messages.

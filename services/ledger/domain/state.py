@@ -16,7 +16,7 @@ import orjson
 
 from .chain import GENESIS, STATE_TAG
 from .events import (
-    DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, TIP_FILED,
+    ASSESSMENT_PUBLISHED, DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, TIP_FILED,
     TIP_RESOLVED, YEAR_OPENED, parse_year_opened,
 )
 
@@ -40,6 +40,8 @@ class YearRecord:
     time_zone: str
     regions: list[str]
     opened_seq: int
+    published_seq: int | None = None  # the year's official assessment publication (the latest, corrections included)
+    published_digest: str | None = None
 
 
 @dataclass(slots=True)
@@ -489,6 +491,14 @@ def _fold_tip_filed(state: LedgerState, seq: int, occurred_at: str, tip: Any, to
     _resurgence(state, seq, occurred_at, "tip", tip_id, tip["region"], tip["enterprise"], tip["uscc"], touched)
 
 
+def _fold_assessment_published(state: LedgerState, seq: int, occurred_at: str, payload: Any,
+                               touched: Touched | None) -> None:
+    year = state.years.get(payload["year"])
+    if year is not None:
+        year.published_seq, year.published_digest = seq, payload["digest"]
+        _mark(touched, "years", year.year, False)
+
+
 def _fold_tip_resolved(state: LedgerState, seq: int, occurred_at: str, payload: Any, touched: Touched | None) -> None:
     tip = state.tips[payload["tip_id"]]
     tip.status, tip.explanation, tip.duplicate_of = payload["resolution"], payload["explanation"], payload["duplicate_of"]
@@ -511,6 +521,7 @@ FOLDS = {
     ELIMINATION_DECIDED: _fold_elimination_decided,
     TIP_FILED: _fold_tip_filed,
     TIP_RESOLVED: _fold_tip_resolved,
+    ASSESSMENT_PUBLISHED: _fold_assessment_published,
 }
 
 #: How each fold takes its event's payload: from the recorded (canonical) bytes, as a replay

@@ -209,3 +209,32 @@ def test_every_recorded_fact_replays_to_the_same_state(reference):
     assert not [s.event.payload for s in sealed if s.event.type == SUBMISSION_REJECTED]
     replayed = LedgerState().apply_all(s.event for s in sealed)
     assert replayed.snapshot() == state.snapshot() and replayed.digest() == state.digest()
+
+
+def _correction(replaces, reason="C2 of 郑州 entered wrongly", id="pub-2"):
+    envelope = _published(position=3)
+    payload = {**envelope.payload, "submission_id": id, "digest": "b" * 64, "replaces": replaces, "reason": reason}
+    return message(ASSESSMENT_PUBLISHED, payload, actor="office/k", id=id)
+
+
+def test_a_year_is_published_once_and_then_only_corrected_naming_the_official_one_and_why(campaign, reference):
+    state, sealed = record_in_memory([_published(position=3)], reference, state=campaign)
+    official = sealed[-1].event.seq
+    assert (state.years[2016].published_seq, state.years[2016].published_digest) == (official, "a" * 64)
+
+    again = _published(position=3)
+    again.payload["submission_id"] = "pub-again"
+    refusals = {
+        "a second publication": type(again)(**{**again.to_dict(), "id": "pub-again"}),
+        "a correction of a publication that is not the official one": _correction(official - 1, id="pub-x"),
+        "a correction without a reason": _correction(official, reason=" ", id="pub-y"),
+    }
+    for name, proposed in refusals.items():
+        _, refused = record_in_memory([proposed], reference, state=state)
+        assert [e.event.type for e in refused] == [SUBMISSION_REJECTED], name
+    state, sealed = record_in_memory([_correction(official)], reference, state=state)
+    assert sealed[-1].event.type == ASSESSMENT_PUBLISHED
+    assert (state.years[2016].published_seq, state.years[2016].published_digest) == (sealed[-1].event.seq, "b" * 64)
+    _, refused = record_in_memory([report_message("410100"), report_message("410200"), _correction(5, id="pub-z")],
+                                  reference)  # a year never published
+    assert [r["code"] for r in refused[-1].event.payload["reasons"]] == ["nothing_to_correct"]
