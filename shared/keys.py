@@ -7,6 +7,7 @@ Keys carry 256 bits of randomness, so an unsalted fast hash is safe to store and
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -39,7 +40,10 @@ api_keys = sa.Table(
     sa.Column("label", sa.String(200), nullable=False, server_default=""),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("revoked_at", sa.String(32)),
+    sa.Column("person", sa.String(32)),
 )
+#: A person's user name, as it may stand in an actor (``.../user:<name>``) and a column of 32.
+PERSON = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 
 
 class KeyRequestError(ValueError):
@@ -52,11 +56,14 @@ class Principal:
     role: str
     region: str | None = None
     department: str | None = None
+    person: str | None = None  # the person the key was issued to (a portal user), if any
 
     @property
     def actor(self) -> str:
+        """Who acts, as the ledger records it: ``role[/region or department]/key[/user:person]``."""
         scope = self.region or self.department
-        return f"{self.role}/{scope}/{self.key_id}" if scope else f"{self.role}/{self.key_id}"
+        actor = f"{self.role}/{scope}/{self.key_id}" if scope else f"{self.role}/{self.key_id}"
+        return f"{actor}/user:{self.person}" if self.person else actor
 
     def can_read_region(self, region: str | None) -> bool:
         if self.role in ("office", "auditor", "service"):
@@ -91,17 +98,19 @@ class KeyStore:
         return cls(make_engine(url, pool_size=2), **kwargs)
 
     def create(self, role: str, *, region: str | None = None, department: str | None = None,
-               label: str = "", valid_regions: set[str] | None = None) -> tuple[str, Principal]:
-        """Make a key; returns the clear key (show it once) and who it stands for."""
+               label: str = "", valid_regions: set[str] | None = None, person: str | None = None) -> tuple[str, Principal]:
+        """Make a key (issued to ``person``, if given); returns the clear key (show it once) and who it stands for."""
         self._check(role, region, department, valid_regions)
+        if person is not None and not PERSON.match(person):
+            raise KeyRequestError("a person's name: 1 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit")
         key_id = "k" + secrets.token_hex(6)
         key = f"zc_{key_id}_{secrets.token_urlsafe(32)}"
         with self.engine.begin() as conn:
             conn.execute(api_keys.insert().values(
                 key_id=key_id, key_hash=hash_key(key), role=role, region=region, department=department,
-                label=label, created_at=format_instant(self.clock.now()),
+                label=label, created_at=format_instant(self.clock.now()), person=person,
             ))
-        return key, Principal(key_id, role, region, department)
+        return key, Principal(key_id, role, region, department, person)
 
     @staticmethod
     def _check(role, region, department, valid_regions) -> None:
@@ -154,7 +163,7 @@ class KeyStore:
             ).first()
         if row is None:
             return None
-        principal = Principal(row.key_id, row.role, row.region, row.department)
+        principal = Principal(row.key_id, row.role, row.region, row.department, row.person)
         with self._lock:
             self._cache[digest] = (now, principal)
         return principal

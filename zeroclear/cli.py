@@ -189,14 +189,15 @@ def _key_store():
 @click.option("--department", type=click.Choice(["industry", "environment", "development", "quality", "safety"]),
               help="For a department key.")
 @click.option("--label", default="", help="Who holds it, for the operator's records.")
-def keys_add(role, region, department, label):
+@click.option("--person", default=None, help="Issue it to a person (a user name): what they file is recorded under them.")
+def keys_add(role, region, department, label, person):
     """Create a key and print it once."""
     from shared.keys import KeyRequestError
     from shared.reference import default_reference
 
     try:
         key, principal = _key_store().create(role, region=region, department=department, label=label,
-                                             valid_regions=set(default_reference().regions))
+                                             valid_regions=set(default_reference().regions), person=person)
     except KeyRequestError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(key)

@@ -31,7 +31,7 @@ def _envelope(body: bytes) -> Envelope:
     message = Envelope.from_bytes(body)
     if not _header_text(message.id, MAX_ID_LENGTH):
         raise EnvelopeError("message id must be printable text of at most 64 characters")
-    if not _header_text(message.actor, 200) or not _header_text(message.correlation_id, MAX_ID_LENGTH):
+    if not _header_text(message.actor, 80) or not _header_text(message.correlation_id, MAX_ID_LENGTH):
         raise EnvelopeError("actor and correlation_id must be printable text")
     if message.causation_id is not None and not _header_text(message.causation_id, MAX_ID_LENGTH):
         raise EnvelopeError("causation_id must be printable text or null")

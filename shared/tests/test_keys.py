@@ -113,3 +113,11 @@ def test_a_key_revoked_by_another_process_stops_working_here_within_one_second(t
     assert serving.authenticate(key) is None
     for store in (serving, elsewhere):
         store.engine.dispose()
+
+
+def test_a_key_issued_to_a_person_acts_as_that_person_within_its_region(store):
+    key, principal = store.create("region", region="410100", person="zhang.san", valid_regions=REGIONS)
+    assert store.authenticate(key) == principal
+    assert principal.actor == f"region/410100/{principal.key_id}/user:zhang.san"
+    with pytest.raises(KeyRequestError):
+        store.create("office", person="Zhang San")

@@ -344,8 +344,9 @@ def _instant(text) -> str:
 
 
 def _actor(actor: str) -> tuple[str, str | None]:
-    """(role, region or department) of an actor written ``role/scope/key`` or ``role/key``."""
-    parts = actor.split("/")
+    """(role, region or department) of an actor written ``role/scope/key`` or ``role/key``, either
+    followed by ``/user:<person>`` when a person acted with a key issued to them."""
+    parts = [part for part in actor.split("/") if not part.startswith("user:")]
     return parts[0], parts[1] if len(parts) >= 3 else None
 
 

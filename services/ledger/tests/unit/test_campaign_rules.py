@@ -70,6 +70,10 @@ CASES: list[tuple[str, Callable, list[str] | None]] = [
     ("amend without a reason", lambda: amendment_message("410100", reason=" "), ["malformed"]),
     ("amend another region's report", lambda: amendment_message("410200", actor="region/410100/k"),
      ["outside_territory"]),
+    ("a person of the region eliminating", lambda: elimination_message(ZZ3, actor="region/410100/k/user:zhang.san"), None),
+    ("a person of another region eliminating", lambda: elimination_message(ZZ3, actor="region/410200/k/user:li.si"),
+     ["outside_territory"]),
+    ("a person of the office verifying", lambda: decision_message(ZZ2, actor="office/k/user:wang.wu"), None),
     # department lists
     ("a department list on its own basis", lambda: list_message([listing()]), None),
     ("a department list on another basis", lambda: list_message([listing(basis="safety")]), ["basis_not_allowed"]),
