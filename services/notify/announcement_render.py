@@ -1,10 +1,12 @@
-"""The public announcement as open data and as a page: JSON (canonical), CSV (UTF-8 with a byte
-order mark, so that Excel and WPS open the Chinese right) and HTML (every text escaped)."""
+"""The public announcement as open data and as a page: JSON (canonical, the text as filed), CSV
+(UTF-8 with a byte order mark, so that Excel and WPS open the Chinese right, every cell a
+spreadsheet would run neutralised) and HTML (every text escaped)."""
 from __future__ import annotations
 
 import csv
 import html
 import io
+import unicodedata
 from typing import Any, Mapping
 
 from shared import canonical
@@ -22,8 +24,25 @@ def as_csv(content: Mapping[str, Any]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([title for _, title in ENTERPRISE_COLUMNS])
     for row in content["enterprises"]:
-        writer.writerow([row[name] for name, _ in ENTERPRISE_COLUMNS])
+        writer.writerow([spreadsheet_text(row[name]) for name, _ in ENTERPRISE_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+_FORMULA_SIGNS = frozenset("=+-@")
+_BLANK_CATEGORIES = frozenset(("Zs", "Zl", "Zp", "Cc", "Cf"))  # spaces, controls, invisible format characters
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A cell a spreadsheet shows as text rather than runs (OWASP, CSV injection): text that
+    starts with a tab or carriage return, or whose first visible character is ``= + - @`` (or its
+    full-width form ＝ ＋ － ＠, after any leading spaces), gets a leading apostrophe; nothing else
+    changes. Numbers are left as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    visible = next((c for c in value if unicodedata.category(c) not in _BLANK_CATEGORIES), "")
+    if value[0] in "\t\r" or unicodedata.normalize("NFKC", visible)[:1] in _FORMULA_SIGNS:
+        return "'" + value
+    return value
 
 
 def as_html(content: Mapping[str, Any]) -> bytes:

@@ -150,3 +150,30 @@ def test_the_scheduler_wakes_on_its_own_and_issues_what_the_clock_says_is_due(tm
             assert time.monotonic() < deadline, "no monthly circular"
             time.sleep(0.1)
         assert office.get("notify", "/v1/circulars").json()["circulars"][0]["period"] == "2016-10"
+
+
+
+#: Enterprise names a spreadsheet would run as formulas (OWASP CSV injection); the variants
+#: (full-width signs, leading whitespace, tab, carriage return) are the unit tests'.
+FORMULAS = ('=HYPERLINK("http://x","点击查看")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3+cmd|' /C calc'!A0")
+
+
+def test_the_open_data_csv_neutralises_formulas_while_the_json_keeps_the_text_as_filed(system, api, keys):
+    office = api.as_key(keys("office"))
+    zz = api.as_key(keys("region", region=ZZ))
+    names = [*FORMULAS, "＝HYPERLINK(\"http://x\")"]  # full-width: whatever intake keeps of it
+    entries = [data.entry(n, enterprise=name, county=name if n == 1 else "中牟县", equipment="=1+2")
+               for n, name in enumerate(names, start=1)]
+    recorded(zz, zz.file_report(data.report(ZZ, entries=0) | {"entries": entries}))
+    caught_up(api, office)
+
+    public = api.as_key(None)
+    filed = [row["enterprise"] for row in json.loads(public.get("notify", "/public/announcement.json").content)["enterprises"]]
+    assert set(FORMULAS) <= set(filed) and len(filed) == len(names)  # the JSON: the text as filed
+    table = list(csv.reader(io.StringIO(public.get("notify", "/public/announcement.csv").content.decode("utf-8-sig"),
+                                        newline="")))
+    header, rows = table[0], table[1:]
+    assert sorted(row[header.index("企业名称")] for row in rows) == sorted("'" + name for name in filed)
+    assert {row[header.index("落后工艺装备")] for row in rows} == {"'=1+2"}
+    assert "'" + FORMULAS[0] in {row[header.index("县（市、区）")] for row in rows}
+    assert {row[header.index("产能")] for row in rows} == {"12.5"}  # figures stay figures
