@@ -11,7 +11,7 @@ from shared.background import BackgroundLoop
 import orjson
 
 from shared.broker import Broker
-from shared.clock import Clock, business_clock, parse_instant
+from shared.clock import Clock, business_clock, format_instant, parse_instant
 from shared.config import Settings
 from shared.db import make_engine, migrate
 from shared.envelope import Envelope, new_envelope, new_id
@@ -65,7 +65,7 @@ class Service:
         """Issue every alert due now that was not issued before (each onto the ledger)."""
         now = self.clock.now()
         due = self.model.using(None, lambda state: due_alerts(state, now, self.names()))
-        return self.repo.issue(due, lambda alert: _message(alert, now))
+        return self.repo.issue(due, lambda alert: _message(alert, now), format_instant(now))
 
     def still_due(self, alert: dict) -> bool:
         """Whether the duty an issued alert is about is still overdue, as the clock and the log say now."""
@@ -106,13 +106,13 @@ class Service:
                "kind": kind,
                "position": position, "issued_at": issued_at, "content": documents["json"].decode(),
                "json_sha256": digests["json"], "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}
-        message_id = new_id()
+        message_id, now = new_id(), self.clock.now()
         message = new_envelope(CIRCULAR_ISSUED, {
             "submission_id": message_id, "circular_id": circular_id, "year": year, "number": content["number"],
             "period": content["period"], "position": position, "json_sha256": digests["json"],
-            "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}, actor=ACTOR, occurred_at=self.clock.now(),
+            "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}, actor=ACTOR, occurred_at=now,
             id=message_id)
-        return self.repo.add_circular(row, message)
+        return self.repo.add_circular(row, message, format_instant(now))
 
     def issue_monthly_circular(self) -> dict | None:
         """The month's circular, on its day (``circular_day``), for the month just ended, while a
@@ -183,7 +183,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
                       reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir))
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"]),
-                                       settings, still_due=service.still_due)
+                                       settings, still_due=service.still_due, business=service.clock)
     def tick() -> int:
         service.run_schedule()
         return 0  # then rest until the next look

@@ -130,14 +130,16 @@ class DeliveryPump(BackgroundLoop):
 
 class DeliveryWorker:
     """Consumes the task queue: each task sends one delivery and records what happened. An alert
-    whose duty has been done since it was issued is not sent any more (``cancelled``)."""
+    whose duty has been done since it was issued is not sent any more (``cancelled``). Retries are
+    scheduled on the machine's clock (``clock``); what happened is stamped in business time."""
 
     def __init__(self, repo: NotifyRepository, sender: Sender, settings: Settings, clock: Clock | None = None,
-                 still_due: Callable[[dict], bool] = lambda alert: True):
+                 still_due: Callable[[dict], bool] = lambda alert: True, business: Clock | None = None):
         self.repo = repo
         self.sender = sender
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.business = business or self.clock
         self.still_due = still_due
 
     def handle(self, deliveries_: list) -> set[int]:
@@ -154,9 +156,9 @@ class DeliveryWorker:
         delivery = self.repo.delivery(delivery_id)
         if delivery is None or delivery["status"] in ("sent", "dead", "cancelled"):
             return  # redelivered after it was done: nothing to do
-        now = self.clock.now()
+        now, stamp = self.clock.now(), format_instant(self.business.now())
         if delivery["kind"] == "alert" and not self.still_due(delivery["subject"]):
-            self.repo.cancelled(delivery_id, format_instant(now))
+            self.repo.cancelled(delivery_id, stamp)
             return
         try:
             self.sender.send(delivery)
@@ -168,7 +170,7 @@ class DeliveryWorker:
                         exc)
             self.repo.failed(delivery_id, f"{type(exc).__name__}: {exc}", next_attempt_at=later)
             return
-        self.repo.delivered(delivery_id, format_instant(now))
+        self.repo.delivered(delivery_id, stamp)
 
 
 def started_consumer(broker: Broker, worker: DeliveryWorker):

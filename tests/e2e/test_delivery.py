@@ -197,8 +197,11 @@ def test_alerts_and_circulars_reach_each_address_once(world, clock):
     assert len(circulars) == 1
     attachment = next(part for part in circulars[0].iter_attachments())
     assert hashlib.sha256(attachment.get_content()).hexdigest() == issued["pdf_sha256"]
-    every = [(d["kind"], d["ref_id"], d["address"]) for d in office.get("notify", "/v1/deliveries").json()["deliveries"]]
+    listed = office.get("notify", "/v1/deliveries").json()["deliveries"]
+    every = [(d["kind"], d["ref_id"], d["address"]) for d in listed]
     assert len(every) == len(set(every))
+    # made and sent in business time (the retries' schedule, next_attempt_at, is the machine's own)
+    assert {d["created_at"][:4] for d in listed} == {d["sent_at"][:4] for d in listed if d["sent_at"]} == {"2016", "2017"}
 
 
 def test_an_alert_whose_duty_is_done_before_it_goes_out_is_not_sent(world, clock):

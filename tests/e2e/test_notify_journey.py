@@ -81,6 +81,9 @@ def test_overdue_duties_alert_once_escalate_and_stop_when_done(system, api, keys
     on_log = {e["id"]: e for e in events if e["type"] == "notify.alert_issued.v1"}
     assert set(on_log) == {a["alert_id"] for a in issued}
     assert all(a["seq"] == on_log[a["alert_id"]]["seq"] for a in office.get("notify", "/v1/alerts").json()["alerts"])
+    # issued in business time, as their events say: on the day the clock stood at, not the real one
+    assert all(a["issued_at"] == on_log[a["alert_id"]]["occurred_at"] for a in issued)
+    assert {a["issued_at"][:10] for a in issued} == {"2016-11-16", "2016-11-23", "2016-12-01"}
     some = on_log[next(a["alert_id"] for a in issued if a["subject"] == "report/410300/2016" and a["level"] == 2)]
     assert some["payload"]["recipient"] == "office" and some["payload"]["late_days"] == 7
     assert "洛阳市2016年度排查登记表" in some["payload"]["case"]

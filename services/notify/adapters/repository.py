@@ -44,8 +44,9 @@ class NotifyRepository:
         if ours:
             self.outbox.settle(conn, ours)
 
-    def issue(self, due: list[Alert], message: Callable[[Alert], Envelope]) -> list[dict]:
-        """Store the alerts of ``due`` not issued before, with their messages to the ledger."""
+    def issue(self, due: list[Alert], message: Callable[[Alert], Envelope], now: str) -> list[dict]:
+        """Store the alerts of ``due`` not issued before, with their messages to the ledger, as
+        issued at ``now`` (business time, as their events say)."""
         issued = []
         with write_tx(self.engine) as conn:
             if conn.dialect.name == "postgresql":  # scaled workers take turns
@@ -53,7 +54,6 @@ class NotifyRepository:
             known = {(r.subject, r.rule, r.level) for r in conn.execute(
                 sa.select(alerts.c.subject, alerts.c.rule, alerts.c.level))}
             envelopes = []
-            now = format_instant(self.outbox.clock.now())
             subscribed = self._subscriptions(conn)
             for alert in due:
                 if alert.key in known:
@@ -79,16 +79,15 @@ class NotifyRepository:
             return [dict(row) for row in conn.execute(query).mappings()]
 
     # -- circulars -----------------------------------------------------------------------------
-    def add_circular(self, row: dict, message: Envelope) -> tuple[dict, bool]:
-        """Store a circular and its message to the ledger; the one already issued at the same
-        position is returned as it is (``False``: not new)."""
+    def add_circular(self, row: dict, message: Envelope, now: str) -> tuple[dict, bool]:
+        """Store a circular and its message to the ledger (its deliveries made at ``now``, business
+        time); the one already issued at the same position is returned as it is (``False``: not new)."""
         with write_tx(self.engine) as conn:
             found = conn.execute(sa.select(circulars).where(circulars.c.circular_id == row["circular_id"])).mappings().first()
             if found is not None:
                 return dict(found), False
             conn.execute(circulars.insert().values(**row))
-            self._deliver(conn, "circular", row["circular_id"], circular_recipients(self._subscriptions(conn)),
-                          format_instant(self.outbox.clock.now()))
+            self._deliver(conn, "circular", row["circular_id"], circular_recipients(self._subscriptions(conn)), now)
             self.outbox.add(conn, [message])
         return {**row, "seq": None}, True
 
@@ -127,7 +126,10 @@ class NotifyRepository:
         return done.rowcount == 1
 
     def _deliver(self, conn: Connection, kind: str, ref_id: str, recipients: list, now: str) -> None:
-        """A delivery per recipient address, once: the same address subscribed twice gets one."""
+        """A delivery per recipient address, once: the same address subscribed twice gets one. It is
+        made at ``now`` (business time); its first attempt is due at once on the machine's own
+        clock, which schedules the attempts (a demo's business clock may stand anywhere)."""
+        due = format_instant(self.outbox.clock.now())
         seen = set()
         for subscription in recipients:
             if subscription["address"] in seen:
@@ -136,7 +138,7 @@ class NotifyRepository:
             conn.execute(deliveries.insert().values(
                 delivery_id=new_id(), kind=kind, ref_id=ref_id, subscription_id=subscription["subscription_id"],
                 channel=subscription["channel"], address=subscription["address"], status="pending", attempts=0,
-                next_attempt_at=now, created_at=now))
+                next_attempt_at=due, created_at=now))
 
     def due_deliveries(self, now: str, limit: int = 100) -> list[str]:
         """Deliveries whose (next) attempt is due, marked queued: their tasks go on the queue now."""

@@ -18,7 +18,7 @@ class AlertSchema(Schema):
     deadline = fields.String(required=True)
     late_days = fields.Integer(required=True)
     case = fields.String(required=True)
-    issued_at = fields.String(required=True)
+    issued_at = fields.String(required=True, metadata={"description": "business time, as its ledger event says"})
     seq = fields.Integer(allow_none=True, metadata={"description": "its place on the ledger, once recorded"})
 
 
@@ -117,9 +117,10 @@ class DeliverySchema(Schema):
     status = fields.String(required=True)
     attempts = fields.Integer(required=True)
     last_error = fields.String(allow_none=True)
-    next_attempt_at = fields.String(required=True)
-    created_at = fields.String(required=True)
-    sent_at = fields.String(allow_none=True)
+    next_attempt_at = fields.String(required=True, metadata={
+        "description": "when the next attempt is due on the server's own clock (retries are scheduled on it)"})
+    created_at = fields.String(required=True, metadata={"description": "business time"})
+    sent_at = fields.String(allow_none=True, metadata={"description": "business time"})
 
 
 class DeliveriesSchema(Schema):
