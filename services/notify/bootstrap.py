@@ -38,6 +38,10 @@ ACTOR = "system/notify"
 class CircularRefused(ValueError):
     """A circular that cannot be issued as asked (a position not followed yet, or before the last one)."""
 
+    def __init__(self, message: str, field: str = "position"):
+        super().__init__(message)
+        self.field = field
+
 
 @dataclass
 class Service:

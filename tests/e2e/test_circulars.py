@@ -130,3 +130,33 @@ def test_an_operator_issues_a_circular_from_the_command_line(system, api, keys, 
         assert refused.returncode == 1 and message in refused.stderr, refused.stderr
     gone = cli({**env, "ZEROCLEAR_NOTIFY_URL": "http://127.0.0.1:9"}, "circular", "issue", "--year", "2016", check=False)
     assert gone.returncode == 1 and "notify is not reachable at http://127.0.0.1:9" in gone.stderr
+
+
+def test_a_circular_outside_what_the_business_allows_is_a_4xx_naming_the_field(system, api, keys):
+    """Years from the campaign's first to the current business year (the clock stands in 2016),
+    positions up to what notify has followed, months of the circular's campaign up to today."""
+    office = api.as_key(keys("office"))
+    zz = api.as_key(keys("region", region=ZZ))
+    recorded(zz, zz.file_report(data.report(ZZ)))
+    head = caught_up(api, office)
+    refused = {
+        (("year", 2500),): (422, "year"), (("year", 2015),): (422, "year"), (("year", 2017),): (422, "year"),
+        (("year", True),): (422, "year"), (("year", "2016"),): (422, "year"),
+        (("year", 2016), ("position", 0)): (422, "position"), (("year", 2016), ("position", -1)): (422, "position"),
+        (("year", 2016), ("position", 2 ** 63)): (422, "position"),
+        (("year", 2016), ("position", head + 1)): (409, "position"),
+        (("year", 2016), ("period", "2016-13")): (422, "period"),
+        (("year", 2016), ("period", "2017-01")): (422, "period"),  # a month still to come
+        (("year", 2016), ("period", "2015-12")): (422, "period"),  # before the circular's year
+    }
+    for body, (status, field) in refused.items():
+        answer = office.post("notify", "/v1/circulars", json=dict(body))
+        assert answer.status_code == status, (body, answer.text)
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
+        assert [e["field"] for e in answer.json()["errors"]] == [field], (body, answer.text)
+    for query in ({"year": "2500"}, {"year": "2015"}, {"year": "99999999999999999999"}):
+        answer = office.get("notify", "/v1/circulars", params=query)
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "query.year", answer.text
+    assert office.get("notify", "/v1/circulars").json()["circulars"] == []  # nothing issued by any of them
+    unknown = office.post("notify", "/v1/deliveries/no-such-delivery/redrive")
+    assert unknown.status_code == 404, unknown.text

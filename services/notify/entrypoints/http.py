@@ -102,10 +102,11 @@ CIRCULAR_READERS = ("office", "auditor", "service", "region", "department")
 
 def _circulars(service: Service) -> ApiBlueprint:
     blp = ApiBlueprint("circulars", __name__, url_prefix="/v1", description="Circulars (通报, SPEC §7)")
+    request_schema, query_schema = schemas.circular_schemas(service.reference, service.clock)
 
     @blp.route("/circulars", methods=["POST"])
     @require("office")
-    @blp.arguments(schemas.CircularRequest)
+    @blp.arguments(request_schema)
     @blp.response(201, schemas.CircularSchema)
     def issue(data):
         """Issue a circular now (on demand), pinned to ``position`` (default: the latest the service
@@ -113,12 +114,13 @@ def _circulars(service: Service) -> ApiBlueprint:
         try:
             row, new = service.issue_circular(data["year"], data.get("position"), data.get("period"))
         except CircularRefused as exc:
-            raise Problem(409, "Cannot issue this circular", str(exc), kind="circular-refused") from None
+            raise Problem(409, "Cannot issue this circular", str(exc), kind="circular-refused",
+                          errors=[{"field": exc.field, "message": str(exc)}]) from None
         return row, 201 if new else 200  # the schema shows what a reader needs, not the stored content
 
     @blp.route("/circulars")
     @require(*CIRCULAR_READERS)
-    @blp.arguments(schemas.CircularsQuery, location="query")
+    @blp.arguments(query_schema, location="query")
     @blp.response(200, schemas.CircularsSchema)
     def list_circulars(args):
         """The circulars issued, oldest first, with their documents' hashes and ledger positions."""
@@ -192,6 +194,8 @@ def _delivery(service: Service) -> ApiBlueprint:
     @blp.response(202, schemas.DeliveriesSchema)
     def redrive(delivery_id):
         """Try a dead-lettered delivery again, from its first attempt."""
+        if service.repo.delivery(delivery_id) is None:
+            raise Problem(404, "Not found", f"no delivery {delivery_id}", kind="not-found")
         if not service.repo.redrive(delivery_id, format_instant(SystemClock().now())):
             raise Problem(409, "Not dead-lettered", f"delivery {delivery_id} is not dead-lettered", kind="not-dead")
         return {"deliveries": [d for d in service.repo.deliveries() if d["delivery_id"] == delivery_id]}

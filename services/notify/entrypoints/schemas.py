@@ -1,6 +1,9 @@
 """Request and response schemas of notify's HTTP API (they also make its OpenAPI document)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.clock import Clock
+from shared.reference import Reference
+
 
 class AlertsQuery(Schema):
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
@@ -33,16 +36,39 @@ class AnnouncementSchema(Schema):
     tips = fields.List(fields.Dict(), required=True)
 
 
-class CircularRequest(Schema):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2016, max=2999))
-    position = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**53 - 1),
-                              metadata={"description": "the ledger position to pin it to (default: the latest)"})
-    period = fields.String(validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
-                           metadata={"description": "the month it reports on, YYYY-MM (default: the position's)"})
+def circular_schemas(reference: Reference, clock: Clock) -> tuple[type[Schema], type[Schema]]:
+    """The request to issue a circular and the query listing them, bounded by the reference data's
+    first year and the business clock (built per app)."""
 
+    def known_year(value: int) -> None:
+        first, current = reference.calendar.first_year, reference.calendar.business_date(clock.now()).year
+        if not first <= value <= current:
+            raise ValidationError(f"Must be a campaign year, from {first} to {current}.")
 
-class CircularsQuery(Schema):
-    year = fields.Integer(validate=validate.Range(min=2016, max=2999))
+    class CircularRequest(Schema):
+        year = fields.Integer(required=True, strict=True, validate=known_year)
+        position = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**53 - 1),
+                                  metadata={"description": "the ledger position to pin it to (default: the latest "
+                                                           "notify has followed; 409 beyond it)"})
+        period = fields.String(validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+                               metadata={"description": "the month it reports on, YYYY-MM, within the circular's "
+                                                        "campaign (its year and the next) and not after this month "
+                                                        "(default: the position's)"})
+
+        @validates_schema(skip_on_field_errors=True)
+        def period_of_the_campaign(self, data, **kwargs):
+            if "period" not in data:
+                return
+            today = reference.calendar.business_date(clock.now())
+            month = (int(data["period"][:4]), int(data["period"][5:]))
+            if not (data["year"], 1) <= month <= min((data["year"] + 1, 12), (today.year, today.month)):
+                raise ValidationError(f"Must be a month of the {data['year']} campaign up to "
+                                      f"{today.year}-{today.month:02d}.", "period")
+
+    class CircularsQuery(Schema):
+        year = fields.Integer(validate=known_year)
+
+    return CircularRequest, CircularsQuery
 
 
 class CircularSchema(Schema):
