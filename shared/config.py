@@ -52,6 +52,7 @@ class Settings:
     delivery_attempts: int = 6  # then a delivery is dead-lettered (visible, re-drivable)
     outbox_attempts: int = 10  # sends of an unanswered outbox message before it stalls (visible, re-drivable)
     outbox_redeliver_seconds: float = 30.0  # how long an unanswered message waits before it is sent again
+    webhook_allow_networks: str = ""  # CIDRs notify may send webhooks into although they are inside (tests, intranets)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -94,6 +95,7 @@ class Settings:
             delivery_attempts=lookup.integer("DELIVERY_ATTEMPTS", 6),
             outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
             outbox_redeliver_seconds=lookup.number("OUTBOX_REDELIVER_SECONDS", 30.0),
+            webhook_allow_networks=lookup.text("WEBHOOK_ALLOW_NETWORKS", ""),
         )
         values.update(overrides)
         return cls(**values)

@@ -12,7 +12,7 @@ import orjson
 
 from shared.broker import Broker
 from shared.clock import Clock, business_clock, format_instant, parse_instant
-from shared.config import Settings
+from shared.config import Settings, SettingsError
 from shared.db import make_engine, migrate
 from shared.envelope import Envelope, new_envelope, new_id
 from shared.feed import FeedClient, LedgerFollower
@@ -23,6 +23,7 @@ from shared.reference import Reference, default_reference
 from shared.topology import Topology
 
 from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
+from .adapters.webhooks import WebhookGuard, parse_networks
 from .circulars import PdfUnavailable, render_html, render_json, render_pdf, validate_content
 from .delivery import DeliveryPump, DeliveryWorker, Sender
 from .domain.circular import circular_content
@@ -57,6 +58,7 @@ class Service:
     keys: KeyStore
     reference: Reference
     clock: Clock
+    webhooks: WebhookGuard  # where a webhook may point
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -163,6 +165,14 @@ def _message(alert: Alert, now: datetime) -> Envelope:
                         id=alert_id)
 
 
+def webhook_networks(settings: Settings) -> tuple:
+    """The networks an operator allows webhooks into although they are inside."""
+    try:
+        return parse_networks(settings.webhook_allow_networks)
+    except ValueError as exc:
+        raise SettingsError(f"ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS: {exc}") from None
+
+
 def migrate_notify(settings: Settings) -> None:
     migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
 
@@ -185,9 +195,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                               subscriber="notify", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
     service = Service(settings, repo, FoldedView(repo.journal, NotifyState), relay, follower, None,
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
-                      reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir))
-    service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"]),
-                                       settings, still_due=service.still_due, business=service.clock)
+                      reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir),
+                      WebhookGuard(webhook_networks(settings)))
+    service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"],
+                                                    service.webhooks), settings, still_due=service.still_due,
+                                       business=service.clock)
     def tick() -> int:
         service.run_schedule()
         return 0  # then rest until the next look

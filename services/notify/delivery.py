@@ -21,7 +21,6 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import orjson
-import requests
 
 from shared.background import BackgroundLoop
 from shared.broker import Broker, Outgoing
@@ -29,6 +28,7 @@ from shared.clock import Clock, SystemClock, format_instant
 from shared.config import Settings
 
 from .adapters.repository import NotifyRepository
+from .adapters.webhooks import WebhookGuard
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "notify.delivery.v1"
@@ -54,11 +54,14 @@ def document(delivery: dict) -> dict[str, Any]:
 
 
 class Sender:
-    """Sends one delivery; raises on failure (the caller retries or dead-letters)."""
+    """Sends one delivery; raises on failure (the caller retries or dead-letters). A webhook goes
+    only where ``webhooks`` allows, checked again at each attempt, and never follows a redirect."""
 
-    def __init__(self, settings: Settings, pdf_of: Callable[[dict], bytes | None], timeout: float = 10.0):
+    def __init__(self, settings: Settings, pdf_of: Callable[[dict], bytes | None], webhooks: WebhookGuard,
+                 timeout: float = 10.0):
         self.settings = settings
         self.pdf_of = pdf_of
+        self.webhooks = webhooks
         self.timeout = timeout
 
     def send(self, delivery: dict) -> None:
@@ -71,9 +74,11 @@ class Sender:
     def _webhook(self, delivery: dict, body: bytes) -> None:
         headers = {"Content-Type": "application/json", "X-Zeroclear-Delivery": delivery["delivery_id"],
                    SIGNATURE_HEADER: signature(delivery["subscription"]["secret"] or "", body)}
-        answer = requests.post(delivery["address"], data=body, headers=headers, timeout=self.timeout)
-        if not 200 <= answer.status_code < 300:
-            raise RuntimeError(f"webhook answered {answer.status_code}")
+        status = self.webhooks.post(delivery["address"], body, headers, self.timeout)
+        if 300 <= status < 400:
+            raise RuntimeError(f"webhook answered {status}: a redirect, which is never followed")
+        if not 200 <= status < 300:
+            raise RuntimeError(f"webhook answered {status}")
 
     def _email(self, delivery: dict) -> None:
         subject = delivery["subject"]

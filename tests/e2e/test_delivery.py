@@ -88,7 +88,8 @@ def world(backend, tmp_path, clock, reference):
     receiver = Receiver()
     env = {"ZEROCLEAR_NOTIFY_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "ZEROCLEAR_NOTIFY_DELIVERY_RETRY_MS": "150",
            "ZEROCLEAR_NOTIFY_DELIVERY_ATTEMPTS": "4",
-           "ZEROCLEAR_NOTIFY_CIRCULAR_DAY": "0"}  # the monthly circular is test_circulars.py's
+           "ZEROCLEAR_NOTIFY_CIRCULAR_DAY": "0",  # the monthly circular is test_circulars.py's
+           "ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"}  # the receivers are on loopback
     try:
         with system_on(backend, tmp_path, clock=clock, reference=reference, env=env) as running:
             yield running, Api(running.urls), mailbox, receiver
@@ -226,3 +227,44 @@ def test_an_alert_whose_duty_is_done_before_it_goes_out_is_not_sent(world, clock
     receiver.up = True
     found = settled(office)
     assert [d["status"] for d in found] == ["cancelled"] and receiver.calls == []
+
+
+def test_a_webhook_aimed_inside_is_refused_and_a_redirect_is_never_followed(world, clock):
+    running, api, mailbox, receiver = world
+    office = api.as_key(running.keys.create("office")[0])
+    for address in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/hook", "http://192.168.1.1/",
+                    "http://[::1]:8080/", "http://[fd00:ec2::254]/", "http://0.0.0.0/", "http://224.0.0.1/",
+                    "http://167772161/", "http://0x0a.1/", "http://[::ffff:10.0.0.1]/", "ftp://127.0.0.1/", "http://u:p@127.0.0.1/"):
+        refused = office.post("notify", "/v1/subscriptions", json={
+            "agency": "某局", "region": KF, "channel": "webhook", "address": address, "topics": ["alerts"]})
+        assert refused.status_code == 422, (address, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["address"], refused.text
+    assert office.get("notify", "/v1/subscriptions").json()["subscriptions"] == []
+
+    # A receiver on the allowed loopback network that answers with a redirect: never followed.
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", receiver.url)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        hook = office.post("notify", "/v1/subscriptions", json={
+            "agency": "开封市工信局", "region": KF, "channel": "webhook", "topics": ["alerts"],
+            "address": f"http://127.0.0.1:{redirecting.server_address[1]}/hook"})
+        assert hook.status_code == 201, hook.text
+        zz = api.as_key(running.keys.create("region", region=ZZ)[0])
+        recorded(zz, zz.file_report(data.report(ZZ)))
+        clock.set(at("2016-11-16T02:00:00"))  # 开封's report is overdue: an alert to its webhook
+        run(api, office)
+        dead = [d for d in settled(office) if d["status"] == "dead"]
+        assert len(dead) == 1 and "307: a redirect, which is never followed" in dead[0]["last_error"], dead
+        assert receiver.calls == []  # where it pointed was never called
+    finally:
+        redirecting.shutdown()

@@ -14,6 +14,7 @@ from shared.clock import SystemClock, format_instant
 from shared.envelope import new_id
 from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
+from ..adapters.webhooks import AddressRefused
 from ..announcement_render import as_csv, as_html, as_json
 from ..bootstrap import CircularRefused, Service
 from ..domain.announcement import announcement
@@ -159,6 +160,12 @@ def _delivery(service: Service) -> ApiBlueprint:
         if data.get("region") and data["region"] not in service.reference.regions:
             raise Problem(422, "Invalid request", "unknown region", kind="validation",
                           errors=[{"field": "region", "message": "Unknown region code (GB/T 2260)."}])
+        if data["channel"] == "webhook":
+            try:
+                service.webhooks.check(data["address"])
+            except AddressRefused as exc:
+                raise Problem(422, "Invalid request", str(exc), kind="validation",
+                              errors=[{"field": "address", "message": str(exc)}]) from None
         row = {"subscription_id": new_id(), "agency": data["agency"], "region": data.get("region"),
                "channel": data["channel"], "address": data["address"], "topics": sorted(set(data["topics"])),
                "secret": secrets.token_hex(32) if data["channel"] == "webhook" else None,

@@ -100,7 +100,10 @@ class SubscriptionRequest(Schema):
                            metadata={"description": "whose alerts; none: the office's (escalations)"})
     channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook"]))
     address = fields.String(required=True, validate=validate.Length(min=3, max=500),
-                            metadata={"description": "an e-mail address, or an http(s) URL for a webhook"})
+                            metadata={"description": "an e-mail address, or an http(s) URL for a webhook, "
+                                                     "which may not point inside (loopback, private, link-local, "
+                                                     "metadata… unless ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS "
+                                                     "allows its network)"})
     topics = fields.List(fields.String(validate=validate.OneOf(["alerts", "circulars"])), required=True,
                          validate=validate.Length(min=1, max=2))
 
