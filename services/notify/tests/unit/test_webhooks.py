@@ -147,3 +147,43 @@ def test_a_redirect_is_never_followed_and_fails_the_delivery_visibly():
     finally:
         target.close()
         redirecting.close()
+
+
+def test_over_https_the_pinned_connection_still_checks_the_certificate_of_the_name(tmp_path, monkeypatch):
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.agency.example")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.agency.example")]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True).sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    receiver = _Receiver()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    names = []
+    context.sni_callback = lambda sock, server_name, ctx: names.append(server_name)
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    guard = WebhookGuard(parse_networks("127.0.0.0/8"), resolver=lambda host, port: ["127.0.0.1"])
+    url = f"https://hooks.agency.example:{receiver.port}/hook"
+    try:
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):  # not trusted yet: refused
+            guard.post(url, b"{}", {}, timeout=5)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # now trusted, for that name only
+        assert guard.post(url, b"{}", {}, timeout=5) == 204
+        assert names[-1] == "hooks.agency.example" and receiver.hosts == [f"hooks.agency.example:{receiver.port}"]
+        other = WebhookGuard(parse_networks("127.0.0.0/8"), resolver=lambda host, port: ["127.0.0.1"])
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED|doesn't match|hostname"):
+            other.post(f"https://other.agency.example:{receiver.port}/hook", b"{}", {}, timeout=5)
+    finally:
+        receiver.close()
