@@ -34,6 +34,7 @@ class Settings:
     host: str
     port: int
     ledger_url: str
+    assessment_url: str
     service_key: str | None
     topology_prefix: str
     mode: str
@@ -67,6 +68,8 @@ class Settings:
         lookup = _Lookup(service, env)
         data_dir = Path(lookup.text("DATA_DIR", str(default_data_dir(env)))).expanduser()
         ledger_port = _int("ZEROCLEAR_LEDGER_PORT", env.get("ZEROCLEAR_LEDGER_PORT", DEFAULT_PORTS["ledger"]))
+        assessment_port = _int("ZEROCLEAR_ASSESSMENT_PORT",
+                               env.get("ZEROCLEAR_ASSESSMENT_PORT", DEFAULT_PORTS["assessment"]))
         values = dict(
             service=service,
             data_dir=data_dir,
@@ -76,6 +79,7 @@ class Settings:
             host=lookup.text("HOST", "127.0.0.1"),
             port=lookup.integer("PORT", DEFAULT_PORTS.get(service, 0)),
             ledger_url=lookup.text("LEDGER_URL", f"http://127.0.0.1:{ledger_port}").rstrip("/"),
+            assessment_url=lookup.text("ASSESSMENT_URL", f"http://127.0.0.1:{assessment_port}").rstrip("/"),
             service_key=lookup.text("SERVICE_KEY", "") or None,
             topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
             # embedded and demo: the business clock is the data folder's, moved by ``zeroclear clock``

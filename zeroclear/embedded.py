@@ -81,6 +81,8 @@ class EmbeddedSystem:
             overrides = {"service_key": service_key}
             if name != "ledger":
                 overrides["ledger_url"] = self.urls["ledger"]
+            if name == "notify":  # it ranks regions by the assessment's scores (an explicit setting wins)
+                overrides["assessment_url"] = self.env.get("ZEROCLEAR_NOTIFY_ASSESSMENT_URL", self.urls["assessment"])
             self._start_service(name, self.settings(name, **overrides))
         if isinstance(self.clock, DemoClock):
             log.info("business time %s (demo clock: `zeroclear clock set|advance` moves it)",

@@ -22,6 +22,7 @@ from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
 
+from .adapters.assessment import Assessments, HttpAssessments, ScoresUnavailable
 from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
 from .adapters.webhooks import WebhookGuard, parse_networks
 from .circulars import PdfUnavailable, render_html, render_json, render_pdf, validate_content
@@ -59,6 +60,7 @@ class Service:
     reference: Reference
     clock: Clock
     webhooks: WebhookGuard  # where a webhook may point
+    assessments: Assessments  # the scores a circular ranks by
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -80,10 +82,13 @@ class Service:
 
     # -- circulars ---------------------------------------------------------------------------
     def issue_circular(self, year: int, position: int | None = None, period: str | None = None,
-                       kind: str = "on_demand") -> tuple[dict, bool]:
+                       kind: str = "on_demand", document_no: str | None = None,
+                       wait_seconds: float = 0.0) -> tuple[dict, bool]:
         """Issue ``year``'s circular pinned to ``position`` (default: as far as notify has followed
         the log): its content, its documents' hashes onto the ledger. The same position gives the
-        same circular (and is not issued twice); returns it and whether it is new."""
+        same circular (and is not issued twice); returns it and whether it is new. Its ranking is
+        the assessment's as of the same position: ``ScoresUnavailable`` (nothing issued) until the
+        assessment has followed the log that far (waiting up to ``wait_seconds`` for it)."""
         head = self.repo.journal.head()
         position = head if position is None else position
         if not 1 <= position <= head:
@@ -91,9 +96,19 @@ class Service:
         # An on-demand circular is one per position; the monthly one, one per month (it may share
         # its position with an on-demand one, as a document of its own).
         circular_id = f"{year}-{position}" if kind == "on_demand" else f"{year}-{period}"
-        found = self.repo.circular(circular_id)
-        if found is not None:
-            return found, False
+        for _ in range(3):  # another process may take the next number meanwhile: compose again
+            found = self.repo.circular(circular_id)
+            if found is not None:
+                return found, False
+            row, message, now = self._compose(year, position, circular_id, period, kind, document_no, wait_seconds)
+            added = self.repo.add_circular(row, message, now)
+            if added is not None:
+                return added
+        raise CircularRefused(f"circular {circular_id}: other circulars were being issued at the same time; try again")
+
+    def _compose(self, year: int, position: int, circular_id: str, period: str | None, kind: str,
+                 document_no: str | None, wait_seconds: float) -> tuple[dict, Envelope, str]:
+        """The circular's row and its message to the ledger."""
         issued = self.repo.circulars(year)
         if issued and issued[-1]["position"] > position:
             raise CircularRefused(f"circular {issued[-1]['circular_id']} is pinned to a later position "
@@ -102,15 +117,16 @@ class Service:
         event = self.repo.journal.event_at(position)
         issued_at, head_hash = event["recorded_at"], event["hash"]
         today = self.reference.calendar.business_date(parse_instant(issued_at))
+        scores = self.assessments.scores(year, position, wait_seconds)
         content = self.model.using(position, lambda state: circular_content(
             state, circular_id=circular_id, year=year, issued_at=issued_at, head_hash=head_hash, today=today.isoformat(),
-            period=period or today.strftime("%Y-%m"), names=self.names(), previous=previous))
+            period=period or today.strftime("%Y-%m"), names=self.names(), scores=scores, previous=previous,
+            document_no=document_no))
         validate_content(content)
         documents = self.documents(content)
         digests = {name: hashlib.sha256(body).hexdigest() if body is not None else None for name, body in documents.items()}
         row = {"circular_id": circular_id, "year": year, "number": content["number"], "period": content["period"],
-               "kind": kind,
-               "position": position, "issued_at": issued_at, "content": documents["json"].decode(),
+               "kind": kind, "position": position, "issued_at": issued_at, "content": documents["json"].decode(),
                "json_sha256": digests["json"], "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}
         message_id, now = new_id(), self.clock.now()
         message = new_envelope(CIRCULAR_ISSUED, {
@@ -118,7 +134,7 @@ class Service:
             "period": content["period"], "position": position, "json_sha256": digests["json"],
             "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}, actor=ACTOR, occurred_at=now,
             id=message_id)
-        return self.repo.add_circular(row, message, format_instant(now))
+        return row, message, format_instant(now)
 
     def issue_monthly_circular(self) -> dict | None:
         """The month's circular, on its day (``circular_day``), for the month just ended, while a
@@ -140,8 +156,8 @@ class Service:
                 return None
             try:
                 row, _ = self.issue_circular(year, period=period, kind="monthly")
-            except CircularRefused:
-                return None
+            except (CircularRefused, ScoresUnavailable):
+                return None  # tried again at the next wake-up
             return row
         return None
 
@@ -196,7 +212,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     service = Service(settings, repo, FoldedView(repo.journal, NotifyState), relay, follower, None,
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
                       reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir),
-                      WebhookGuard(webhook_networks(settings)))
+                      WebhookGuard(webhook_networks(settings)),
+                      HttpAssessments(settings.assessment_url, settings.service_key))
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"],
                                                     service.webhooks), settings, still_due=service.still_due,
                                        business=service.clock)

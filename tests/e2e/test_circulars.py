@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 
 import pytest
@@ -64,6 +65,17 @@ def test_circulars_are_pinned_reproducible_and_on_the_ledger(system, api, keys, 
         {f: first[f"{f}_sha256"] for f in ("json", "html", "pdf")}
     assert event["payload"]["position"] == position
 
+    # Ranked by the SPEC §6 totals the assessment gives for the same position, and saying so.
+    content = json.loads(documents["json"])
+    assessed = office.get("assessment", "/v1/assessments/2016", params={"as_of": position}).json()
+    assert content["ranking"] == {"position": position, "cut_off": assessed["cut_off"], "digest": assessed["digest"],
+                                  "draft": assessed["draft"]}
+    assert {r["region"]: (r["rank"], r["total"], r["grade"]) for r in content["regions"]} == \
+        {r["region"]: (r["rank"], r["total"], r["grade"]) for r in assessed["regions"]}
+    assert [r["rank"] for r in content["regions"]] == sorted(r["rank"] for r in content["regions"])
+    assert content["previous"] is None and len(content["regions"]) == 28
+    assert "排名依据：考核总分（SPEC §6" in documents["html"].decode() and "本期为2016年度第一期通报" in documents["html"].decode()
+
     pdf = PdfReader(io.BytesIO(documents["pdf"]))
     text = "".join(page.extract_text() for page in pdf.pages)
     assert "郑州市" in text and "开封市" in text and "25" in text  # 2 lines of 12.5 万吨 registered
@@ -80,7 +92,7 @@ def test_circulars_are_pinned_reproducible_and_on_the_ledger(system, api, keys, 
     caught_up(api, office)
     second = office.post("notify", "/v1/circulars", json={"year": 2016}).json()
     content = auditor.get("notify", f"/v1/circulars/{second['circular_id']}.json").json()
-    assert content["number"] == 2 and {"region": ZZ, "what": "验收进度：0.00%→50.00%"} in content["changes"]
+    assert content["number"] == 2 and {"region": ZZ, "what": "炼钢已验收：0→12.5万吨"} in content["changes"]
     assert office.post("notify", "/v1/circulars", json={"year": 2016, "position": position - 1}).status_code == 409
 
     # The monthly circular: on the 1st, for the month just ended, once.
@@ -160,3 +172,35 @@ def test_a_circular_outside_what_the_business_allows_is_a_4xx_naming_the_field(s
     assert office.get("notify", "/v1/circulars").json()["circulars"] == []  # nothing issued by any of them
     unknown = office.post("notify", "/v1/deliveries/no-such-delivery/redrive")
     assert unknown.status_code == 404, unknown.text
+
+
+def test_no_circular_is_issued_while_the_assessment_cannot_give_the_scores_of_its_position(tmp_path, clock, reference):
+    """The ranking is the assessment's as of the circular's own position: while the assessment is
+    out of reach, an on-demand circular is a 503 with Retry-After and the monthly one waits for the
+    scheduler's next wake-up — never a circular with other figures."""
+    from shared.testing.client import Api
+    from shared.testing.plugin import system_on
+    from shared.testing.proxy import TcpProxy
+
+    with TcpProxy(("127.0.0.1", 9)) as proxy, system_on(
+            "embedded", tmp_path, clock=clock, reference=reference,
+            env={"ZEROCLEAR_NOTIFY_ASSESSMENT_URL": f"http://127.0.0.1:{proxy.port}"}) as running:
+        proxy.target = ("127.0.0.1", int(running.urls["assessment"].rsplit(":", 1)[1]))
+        api = Api(running.urls)
+        office = api.as_key(running.keys.create("office")[0])
+        zz = api.as_key(running.keys.create("region", region=ZZ)[0])
+        recorded(zz, zz.file_report(data.report(ZZ)))
+        caught_up(api, office)
+        proxy.cut()
+        refused = office.post("notify", "/v1/circulars", json={"year": 2016})
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5", refused.text
+        assert "not reachable" in refused.json()["detail"]
+        clock.set(at("2016-12-01T02:00:00"))
+        assert office.post("notify", "/v1/schedule/run").json()["circular"] is None  # not yet: no scores
+        assert office.get("notify", "/v1/circulars").json()["circulars"] == []
+
+        proxy.restore()
+        monthly = office.post("notify", "/v1/schedule/run").json()["circular"]  # the next wake-up
+        assert monthly is not None and monthly["period"] == "2016-11"
+        issued = office.post("notify", "/v1/circulars", json={"year": 2016})
+        assert issued.status_code in (200, 201), issued.text

@@ -79,16 +79,21 @@ class NotifyRepository:
             return [dict(row) for row in conn.execute(query).mappings()]
 
     # -- circulars -----------------------------------------------------------------------------
-    def add_circular(self, row: dict, message: Envelope, now: str) -> tuple[dict, bool]:
+    def add_circular(self, row: dict, message: Envelope, now: str) -> tuple[dict, bool] | None:
         """Store a circular and its message to the ledger (its deliveries made at ``now``, business
-        time); the one already issued at the same position is returned as it is (``False``: not new)."""
-        with write_tx(self.engine) as conn:
-            found = conn.execute(sa.select(circulars).where(circulars.c.circular_id == row["circular_id"])).mappings().first()
-            if found is not None:
-                return dict(found), False
-            conn.execute(circulars.insert().values(**row))
-            self._deliver(conn, "circular", row["circular_id"], circular_recipients(self._subscriptions(conn)), now)
-            self.outbox.add(conn, [message])
+        time); the one already issued at the same position is returned as it is (``False``: not new).
+        None: another circular took its number meanwhile (the caller composes it again)."""
+        try:
+            with write_tx(self.engine) as conn:
+                found = conn.execute(sa.select(circulars).where(
+                    circulars.c.circular_id == row["circular_id"])).mappings().first()
+                if found is not None:
+                    return dict(found), False
+                conn.execute(circulars.insert().values(**row))
+                self._deliver(conn, "circular", row["circular_id"], circular_recipients(self._subscriptions(conn)), now)
+                self.outbox.add(conn, [message])
+        except sa.exc.IntegrityError:
+            return None
         return {**row, "seq": None}, True
 
     def circular(self, circular_id: str) -> dict | None:

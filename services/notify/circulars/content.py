@@ -6,6 +6,7 @@ key allowed, so a misspelt key is an error rather than a silently missing figure
 
     {"circular_id": "2016-11",              # or a uuid-like string: letters, digits, "-", "_"
      "number": 2,                           # optional: the issue number (第2期), from 1
+     "document_no": "豫淘汰办〔2016〕12号",   # optional: its document number (文号), or null
      "title": "河南省淘汰落后产能清零行动工作通报（2016年第2期）",
      "issued_at": "2016-11-30T02:00:00Z",   # ISO 8601 instant with an offset
      "position": 1234,                      # the ledger sequence number it is pinned to
@@ -24,8 +25,14 @@ key allowed, so a misspelt key is an error rather than a silently missing figure
                                      "planned_date": "2016-06-30", "days_late": 153}],
                   "tips": {"received": n, "resolved": n, "late": n},
                   "discrepancies": n, "resurgences": n, "cleared": bool,
-                  "rank": int | None,               # from 1, by ``total``
-                  "total": "82.00" | None}],        # the score the ranking is based on (得分)
+                  "rank": int | None,               # from 1; equal totals share a rank (1, 2, 2, 4)
+                  "total": "82.00" | None,          # the SPEC §6 total the ranking is by
+                  "grade": "良好" | None,            # 优秀, 良好, 合格 or 不合格
+                  "draft": bool}],                  # an office score still missing (counted as 0)
+     "ranking": {"position": 1234,          # optional: the assessment the ranks and totals are
+                 "cut_off": "<instant>",    # from, as of that position (its cut-off and digest)
+                 "digest": "<64 hex>", "draft": bool},
+     "previous": {"circular_id": "2016-1200", "number": 1, "position": 1200} | None,  # optional
      "changes": [{"region": "410100", "what": "报送排查登记表"}]}   # since the previous one
 
 Counts are non-negative integers (never booleans); quantities are non-negative decimal strings
@@ -45,6 +52,7 @@ from shared.canonical import dumps_checked
 
 REPORT_STATUS_ZH = {"on_time": "按时报送", "late": "逾期报送", "missing": "未报送",
                     "awaiting": "待报送", "zero": "零报告"}
+GRADES_ZH = ("优秀", "良好", "合格", "不合格")  # SPEC §6: ≥ 90, ≥ 75, ≥ 60, below
 OFFICE_ZH = "河南省淘汰落后产能工作领导小组办公室"
 BEIJING = timezone(timedelta(hours=8), "CST")  # no daylight saving in China since 1991
 
@@ -150,6 +158,12 @@ class _Optional:
     check: Callable[[Any, str], None]
 
 
+@dataclass(frozen=True)
+class _Nullable:
+    """An object of ``shape``, or null."""
+    shape: Any
+
+
 _TIPS = {"received": _count, "resolved": _count, "late": _count}
 _QUANTITY_CHECK = _matching(_QUANTITY, "a non-negative decimal string such as \"150\" or \"12.5\"")
 _INDUSTRY = {"industry": _text, "unit": _text, "registered": _QUANTITY_CHECK,
@@ -161,6 +175,7 @@ _REGION_SHAPE = {
     "report": _one_of(*REPORT_STATUS_ZH), "industries": [_INDUSTRY], "overdue_items": [_OVERDUE],
     "tips": _TIPS, "discrepancies": _count, "resurgences": _count, "cleared": _flag,
     "rank": _rank, "total": _nullable(_matching(_TOTAL, "a decimal string such as \"82.00\"")),
+    "grade": _nullable(_one_of(*GRADES_ZH)), "draft": _flag,
 }
 _PROVINCE = {
     "regions": _count, "reported": _count, "on_time": _count, "late": _count, "missing": _count,
@@ -170,17 +185,24 @@ _PROVINCE = {
 }
 _CIRCULAR = {
     "circular_id": _matching(_ID, "an identifier such as \"2016-11\" or a uuid"),
-    "number": _Optional(_ordinal), "title": _text,
+    "number": _Optional(_ordinal), "document_no": _Optional(_nullable(_text)), "title": _text,
     "issued_at": _instant, "position": _count,
     "head_hash": _matching(_HEX64, "64 lowercase hexadecimal digits"),
     "year": _year, "period": _text,
     "province": _PROVINCE, "regions": [_REGION_SHAPE],
+    "ranking": _Optional({"position": _count, "cut_off": _instant,
+                          "digest": _matching(_HEX64, "64 lowercase hexadecimal digits"), "draft": _flag}),
+    "previous": _Optional(_Nullable({"circular_id": _matching(_ID, "an identifier"), "number": _ordinal,
+                                     "position": _count})),
     "changes": [{"region": _matching(_REGION, "a six-digit region code"), "what": _text}],
 }
 
 
 def _check(value: Any, shape: Any, path: str) -> None:
-    if isinstance(shape, dict):
+    if isinstance(shape, _Nullable):
+        if value is not None:
+            _check(value, shape.shape, path)
+    elif isinstance(shape, dict):
         if type(value) is not dict:
             _fail(path, "an object", value)
         for key, inner in shape.items():
@@ -289,14 +311,15 @@ def industry_totals(content: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def charts(content: Mapping[str, Any]) -> list[Chart]:
-    """The circular's charts: progress per industry (a share, so units never mix) and the
-    overdue items per region. A chart with nothing to show is left out."""
+    """The circular's charts: progress per industry (a share, so units never mix) and the overdue
+    items of the regions that have any, most first. A chart with nothing to show is left out."""
     found = []
     totals = industry_totals(content)
     if totals:
         found.append(_industry_chart(totals))
-    if content["regions"]:
-        found.append(_overdue_chart(content["regions"]))
+    late = sorted((r for r in content["regions"] if r["overdue_items"]), key=lambda r: -len(r["overdue_items"]))
+    if late:
+        found.append(_overdue_chart(late))
     return found
 
 
@@ -318,7 +341,7 @@ def _industry_chart(totals: list[dict[str, Any]]) -> Chart:
 def _overdue_chart(regions: list[dict[str, Any]]) -> Chart:
     counts = tuple(Decimal(len(region["overdue_items"])) for region in regions)
     axis_max, step = nice_axis(max(counts))
-    return Chart("各地区逾期未淘汰项目数", "项", tuple(region["name"] for region in regions),
+    return Chart("各地区逾期未淘汰项目数（有逾期项目的地区）", "项", tuple(region["name"] for region in regions),
                  (Series("逾期项目", OVERDUE_COLOR, counts, tuple(str(n) for n in counts)),),
                  axis_max, step)
 

@@ -10,39 +10,54 @@ from html import escape
 from typing import Any, Mapping
 
 from services.notify.circulars.content import (
-    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_date_zh, percent,
-    percent_zh, period_zh, plain, provenance_zh, region_names, validate_content,
+    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_date_zh, percent, percent_zh, plain,
+    validate_content,
+)
+from services.notify.circulars.words import (
+    BULLETIN_ZH, changes_zh, footer_zh, issue_line_zh, progress_zh, rank_zh, ranking_zh, score_zh, subtitle_zh,
+    summary_zh, tips_zh,
 )
 
 _STYLE = """
-@page { size: A4; margin: 16mm 14mm; }
+@page { size: A4; margin: 16mm 14mm 18mm; }
 body { font-family: "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Microsoft YaHei", "SimSun",
        sans-serif; color: #222; max-width: 190mm; margin: 0 auto; font-size: 10.5pt;
        line-height: 1.5; }
-h1 { font-size: 17pt; text-align: center; margin: 0.6em 0 0.3em; }
-h2 { font-size: 13pt; border-bottom: 1px solid #999; margin-top: 1.4em; }
-h3 { font-size: 11.5pt; margin: 1.1em 0 0.3em; }
-.meta { text-align: center; color: #444; margin: 0; }
-.provenance { font-size: 9pt; color: #444; word-break: break-all; text-align: center; }
-table { border-collapse: collapse; width: 100%; margin: 0.3em 0 0.6em; font-size: 9.5pt; }
-th, td { border: 1px solid #888; padding: 2px 5px; text-align: left; vertical-align: top; }
+.masthead { text-align: center; }
+.bulletin { color: #c00; font-size: 24pt; font-weight: bold; letter-spacing: 0.1em; margin: 0.4em 0 0.1em; }
+.issue { margin: 0; }
+.issuer { display: flex; justify-content: space-between; margin-top: 0.6em; }
+hr.red { border: 0; border-top: 2px solid #c00; margin: 0.2em 0 0.8em; }
+.subtitle { text-align: center; color: #444; margin: 0; font-size: 9.5pt; }
+h2 { font-size: 13pt; margin: 1.2em 0 0.4em; }
+p.note { font-size: 9pt; color: #333; }
+table { border-collapse: collapse; width: 100%; margin: 0.3em 0 0.6em; font-size: 8.5pt; }
+th, td { border: 1px solid #888; padding: 1px 4px; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-section.region, figure { page-break-inside: avoid; break-inside: avoid; }
-figure { margin: 0.8em 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr, figure { page-break-inside: avoid; break-inside: avoid; }
+figure { margin: 0.6em 0; }
 svg { max-width: 100%; height: auto; }
 figcaption { font-weight: bold; margin-bottom: 0.3em; }
-footer { margin-top: 2em; text-align: right; }
+.signature { margin-top: 1.5em; text-align: right; }
+.signature p { margin: 0; }
+footer.provenance { margin-top: 1.5em; border-top: 1px solid #999; font-size: 7.5pt; color: #555;
+                    white-space: nowrap; overflow-wrap: normal; }
 """.strip()
 
 
 def render_html(content: Mapping[str, Any]) -> bytes:
-    """The circular as a complete UTF-8 HTML document."""
+    """The circular as a complete UTF-8 HTML document, laid out as the printed bulletin."""
     validate_content(content)
     body = [
-        _header(content), _summary(content),
-        "<h2>二、淘汰进度图</h2>", *(svg_chart(chart) for chart in charts(content)),
-        _overview(content), _details(content), _changes(content), _footer(content),
+        _masthead(content),
+        "<h2>一、总体情况</h2>", f"<p>{escape(summary_zh(content))}</p>",
+        _industry_table(industry_totals(content), "全省分行业产能（各按其计量单位）"),
+        "<h2>二、各地区情况及考核排名</h2>", f"<p class=\"note\">{escape(ranking_zh(content))}</p>",
+        _regions(content),
+        "<h2>三、淘汰进度图</h2>", *(svg_chart(chart) for chart in charts(content)),
+        "<h2>四、逾期未淘汰项目</h2>", _overdue_table(content), _changes(content), _signature(content),
+        f"<footer class=\"provenance\">{escape(footer_zh(content))}</footer>",
     ]
     page = ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{escape(content['title'])}</title>\n<style>\n{_STYLE}\n</style>\n</head>\n"
@@ -50,31 +65,12 @@ def render_html(content: Mapping[str, Any]) -> bytes:
     return page.encode("utf-8")
 
 
-def _header(content: Mapping[str, Any]) -> str:
-    return (f"<header>\n<h1>{escape(content['title'])}</h1>\n"
-            f"<p class=\"meta\">{escape(OFFICE_ZH)}　{escape(issued_date_zh(content))}</p>\n"
-            f"<p class=\"meta\">通报编号：{escape(content['circular_id'])}　"
-            f"统计期：{escape(period_zh(content))}（{content['year']}年度）</p>\n"
-            f"<p class=\"provenance\">{escape(provenance_zh(content))}</p>\n</header>")
-
-
-def _summary(content: Mapping[str, Any]) -> str:
-    p = content["province"]
-    items, tips = p["items"], p["tips"]
-    rows = [
-        ("地区总数", p["regions"], "已报送", p["reported"]),
-        ("按时报送", p["on_time"], "逾期报送", p["late"]),
-        ("未报送", p["missing"], "零报告", p["zero_reports"]),
-        ("已清零地区", p["cleared"], "登记项目", items["registered"]),
-        ("已淘汰项目", items["eliminated"], "已验收项目", items["verified"]),
-        ("逾期未淘汰项目", items["overdue"], "收到举报", tips["received"]),
-        ("办结举报", tips["resolved"], "逾期举报", tips["late"]),
-        ("名单核对差异", p["discrepancies"], "死灰复燃", p["resurgences"]),
-    ]
-    body = "".join(f"<tr><th>{a}</th><td class=\"num\">{b}</td><th>{c}</th>"
-                   f"<td class=\"num\">{d}</td></tr>\n" for a, b, c, d in rows)
-    return (f"<h2>一、全省总体情况</h2>\n<table class=\"summary\">\n{body}</table>\n"
-            + _industry_table(industry_totals(content), "全省分行业产能"))
+def _masthead(content: Mapping[str, Any]) -> str:
+    return (f"<header class=\"masthead\">\n<h1 class=\"bulletin\">{BULLETIN_ZH}</h1>\n"
+            f"<p class=\"issue\">{escape(issue_line_zh(content))}</p>\n"
+            f"<div class=\"issuer\"><span>{escape(OFFICE_ZH)}</span>"
+            f"<span>{escape(issued_date_zh(content))}</span></div>\n<hr class=\"red\">\n"
+            f"<p class=\"subtitle\">{escape(subtitle_zh(content))}</p>\n</header>")
 
 
 def _industry_table(rows: list[Mapping[str, Any]], caption: str) -> str:
@@ -95,72 +91,41 @@ def _quantity(value: str | Decimal) -> str:
     return plain(value) if isinstance(value, Decimal) else value
 
 
-def _overview(content: Mapping[str, Any]) -> str:
+def _regions(content: Mapping[str, Any]) -> str:
     body = "".join(
-        f"<tr><td class=\"num\">{_rank(region)}</td><td>{escape(region['name'])}</td>"
-        f"<td>{REPORT_STATUS_ZH[region['report']]}</td>"
-        f"<td class=\"num\">{len(region['overdue_items'])}</td>"
-        f"<td class=\"num\">{region['tips']['received']}/{region['tips']['resolved']}"
-        f"/{region['tips']['late']}</td>"
-        f"<td class=\"num\">{region['discrepancies']}</td>"
-        f"<td class=\"num\">{region['resurgences']}</td>"
-        f"<td>{'已清零' if region['cleared'] else '未清零'}</td>"
-        f"<td class=\"num\">{_total(region)}</td></tr>\n" for region in content["regions"])
-    return ("<h2>三、各地区情况</h2>\n<table class=\"overview\">\n"
-            "<tr><th>排名</th><th>地区</th><th>报送情况</th><th>逾期项目</th>"
-            "<th>举报（收到/办结/逾期）</th><th>名单核对差异</th><th>死灰复燃</th>"
-            f"<th>清零</th><th>得分</th></tr>\n{body}</table>")
+        f"<tr><td class=\"num\">{rank_zh(region)}</td><td>{escape(region['name'])}</td>"
+        f"<td>{REPORT_STATUS_ZH[region['report']]}</td><td class=\"num\">{escape(score_zh(region))}</td>"
+        f"<td>{escape(region['grade'] or '—')}</td><td>{'已清零' if region['cleared'] else '未清零'}</td>"
+        f"<td>{escape(progress_zh(region))}</td><td class=\"num\">{len(region['overdue_items'])}</td>"
+        f"<td class=\"num\">{tips_zh(region)}</td><td class=\"num\">{region['discrepancies']}</td>"
+        f"<td class=\"num\">{region['resurgences']}</td></tr>\n" for region in content["regions"])
+    return ("<table class=\"regions\">\n<tr><th>排名</th><th>地区</th><th>报送情况</th><th>考核总分</th>"
+            "<th>等次</th><th>清零</th><th>淘汰进展（已验收/登记）</th><th>逾期项目</th>"
+            f"<th>举报（收到/办结/逾期）</th><th>名单差异</th><th>死灰复燃</th></tr>\n{body}</table>")
 
 
-def _rank(region: Mapping[str, Any]) -> str:
-    return "—" if region["rank"] is None else f"第{region['rank']}名"
-
-
-def _total(region: Mapping[str, Any]) -> str:
-    return "—" if region["total"] is None else escape(region["total"])
-
-
-def _details(content: Mapping[str, Any]) -> str:
-    return "\n".join(_region(region) for region in content["regions"])
-
-
-def _region(region: Mapping[str, Any]) -> str:
-    tips = region["tips"]
-    facts = (f"报送情况：{REPORT_STATUS_ZH[region['report']]}；"
-             f"{'已清零' if region['cleared'] else '未清零'}；排名：{_rank(region)}；"
-             f"得分：{_total(region)}；举报：收到{tips['received']}件，办结{tips['resolved']}件，"
-             f"逾期{tips['late']}件；名单核对差异{region['discrepancies']}处；"
-             f"死灰复燃{region['resurgences']}处。")
-    return (f"<section class=\"region\" id=\"region-{escape(region['region'])}\">\n"
-            f"<h3>{escape(region['name'])}（{escape(region['region'])}）</h3>\n<p>{facts}</p>\n"
-            + _industry_table(region["industries"], f"{region['name']}分行业产能") + "\n"
-            + _overdue_table(region["overdue_items"]) + "\n</section>")
-
-
-def _overdue_table(items: list[Mapping[str, Any]]) -> str:
+def _overdue_table(content: Mapping[str, Any]) -> str:
+    items = [(region["name"], item) for region in content["regions"] for item in region["overdue_items"]]
     if not items:
         return "<p>无逾期未淘汰项目。</p>"
     body = "".join(
-        f"<tr><td>{escape(item['item_id'])}</td><td>{escape(item['enterprise'])}</td>"
-        f"<td>{escape(item['equipment'])}</td><td>{escape(item['planned_date'])}</td>"
-        f"<td class=\"num\">{item['days_late']}</td></tr>\n" for item in items)
-    return ("<table class=\"overdue\">\n<caption>逾期未淘汰项目</caption>\n"
-            "<tr><th>项目编号</th><th>企业</th><th>设备（生产线）</th><th>计划淘汰日期</th>"
-            f"<th>逾期天数</th></tr>\n{body}</table>")
+        f"<tr><td>{escape(name)}</td><td>{escape(item['enterprise'])}</td><td>{escape(item['equipment'])}</td>"
+        f"<td>{escape(item['planned_date'])}</td><td class=\"num\">{item['days_late']}</td>"
+        f"<td>{escape(item['item_id'])}</td></tr>\n" for name, item in items)
+    return ("<table class=\"overdue\">\n<tr><th>地区</th><th>企业</th><th>设备（生产线）</th><th>计划淘汰日期</th>"
+            f"<th>逾期天数</th><th>项目编号</th></tr>\n{body}</table>")
 
 
 def _changes(content: Mapping[str, Any]) -> str:
-    names = region_names(content)
-    if not content["changes"]:
-        return "<h2>四、与上期通报相比的变化</h2>\n<p>与上期通报相比无变化。</p>"
-    items = "".join(f"<li>{escape(names.get(change['region'], change['region']))}："
-                    f"{escape(change['what'])}</li>\n" for change in content["changes"])
-    return f"<h2>四、与上期通报相比的变化</h2>\n<ol class=\"changes\">\n{items}</ol>"
+    intro, items = changes_zh(content)
+    listed = "".join(f"<li>{escape(item)}</li>\n" for item in items)
+    return (f"<h2>五、与上期通报相比的变化</h2>\n<p>{escape(intro)}</p>"
+            + (f"\n<ol class=\"changes\">\n{listed}</ol>" if items else ""))
 
 
-def _footer(content: Mapping[str, Any]) -> str:
-    return (f"<footer>\n<p>{escape(OFFICE_ZH)}</p>\n<p>{escape(issued_date_zh(content))}</p>\n"
-            "</footer>")
+def _signature(content: Mapping[str, Any]) -> str:
+    return (f"<div class=\"signature\">\n<p>{escape(OFFICE_ZH)}</p>\n<p>{escape(issued_date_zh(content))}</p>\n"
+            "</div>")
 
 
 # --- the SVG chart ------------------------------------------------------------------------

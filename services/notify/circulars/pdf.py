@@ -25,11 +25,15 @@ from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.notify.circulars.content import (
     OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_beijing, issued_date_zh,
-    percent, percent_zh, period_zh, plain, provenance_zh, region_names, validate_content,
+    percent, percent_zh, plain, provenance_zh, validate_content,
+)
+from services.notify.circulars.words import (
+    BULLETIN_ZH, changes_zh, footer_zh, issue_line_zh, progress_zh, rank_zh, ranking_zh, score_zh, subtitle_zh,
+    summary_zh, tips_zh,
 )
 from services.notify.circulars.fonts import PdfUnavailable, find_cjk_font, no_font_message
 from shared.canonical import dumps_checked
@@ -70,20 +74,26 @@ def _register(path: str) -> str:
     return _FONTS[key]
 
 
+RED = colors.HexColor("#cc0000")
+
+
 class _Styles:
     def __init__(self, font: str) -> None:
         self.font = font
 
         def style(name: str, size: float, **extra: Any) -> ParagraphStyle:
-            return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.45,
-                                  wordWrap="CJK", **extra)
-        self.title = style("title", 16, alignment=1, spaceAfter=4)
-        self.meta = style("meta", 9.5, alignment=1, textColor=colors.HexColor("#444444"))
-        self.h2 = style("h2", 12.5, spaceBefore=10, spaceAfter=4, keepWithNext=1)
-        self.h3 = style("h3", 11, spaceBefore=8, spaceAfter=2, keepWithNext=1)
-        self.body = style("body", 9.5)
-        self.cell = style("cell", 8.5)
-        self.number = style("number", 8.5, alignment=2)
+            return ParagraphStyle(name, **{"fontName": font, "fontSize": size, "leading": size * 1.45,
+                                           "wordWrap": "CJK", **extra})
+        self.bulletin = style("bulletin", 24, alignment=1, textColor=RED, leading=30, spaceAfter=2)
+        self.issue = style("issue", 11, alignment=1)
+        self.issuer = style("issuer", 10.5)
+        self.dated = style("dated", 10.5, alignment=2)
+        self.meta = style("meta", 8.5, alignment=1, textColor=colors.HexColor("#444444"))
+        self.h2 = style("h2", 12.5, spaceBefore=8, spaceAfter=3, keepWithNext=1)
+        self.body = style("body", 9.5, firstLineIndent=19, spaceAfter=3)
+        self.note = style("note", 8, textColor=colors.HexColor("#333333"), spaceAfter=3)
+        self.cell = style("cell", 7.5, leading=9.5)
+        self.number = style("number", 7.5, leading=9.5, alignment=2)
         self.caption = style("caption", 9, spaceBefore=2, keepWithNext=1)
         self.signature = style("signature", 10.5, alignment=2)
 
@@ -91,17 +101,19 @@ class _Styles:
 def _build(content: Mapping[str, Any], s: _Styles) -> bytes:
     out = BytesIO()
     doc = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
-        bottomMargin=_MARGIN + 4 * mm, title=content["title"], author=OFFICE_ZH,
+        out, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN - 2 * mm,
+        bottomMargin=_MARGIN + 2 * mm, title=content["title"], author=OFFICE_ZH,
         subject=provenance_zh(content), creator="zeroclear notify", invariant=True,
         initialFontName=s.font, lang="zh-CN")
-    story = [*_header(content, s), *_summary(content, s), Paragraph("二、淘汰进度图", s.h2)]
-    for chart in charts(content):
-        story.append(KeepTogether([Paragraph(_esc(chart.title), s.caption),
-                                   chart_drawing(chart, s.font)]))
-    story += [*_overview(content, s), *_details(content, s)]
-    story.append(KeepTogether([*_changes(content, s), Spacer(1, 8 * mm),
-                               Paragraph(OFFICE_ZH, s.signature),
+    story = [*_masthead(content, s),
+             Paragraph("一、总体情况", s.h2), Paragraph(_esc(summary_zh(content)), s.body),
+             *_industries(industry_totals(content), "全省分行业产能（各按其计量单位）", s),
+             Paragraph("二、各地区情况及考核排名", s.h2), Paragraph(_esc(ranking_zh(content)), s.note),
+             _regions(content, s), Paragraph("三、淘汰进度图", s.h2)]
+    story += [KeepTogether([Paragraph(_esc(chart.title), s.caption), chart_drawing(chart, s.font)])
+              for chart in charts(content)]
+    story += [Paragraph("四、逾期未淘汰项目", s.h2), *_overdue(content, s)]
+    story.append(KeepTogether([*_changes(content, s), Spacer(1, 6 * mm), Paragraph(OFFICE_ZH, s.signature),
                                Paragraph(issued_date_zh(content), s.signature)]))
     footer = _footer(content, s.font)
     doc.build(story, onFirstPage=footer, onLaterPages=footer,
@@ -125,14 +137,25 @@ class _PinnedCanvas(Canvas):
 
 
 def _footer(content: Mapping[str, Any], font: str) -> Any:
-    text = f"{content['title']}　台账第{content['position']}条　{content['head_hash'][:16]}…"
+    """The log position and the full hash on one line at the foot of every page, with the page
+    number: the type shrinks until the line fits the width (it never wraps)."""
+    text = footer_zh(content)
 
     def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        page = f"第 {doc.page} 页"
+        room = _WIDTH - pdfmetrics.stringWidth(page, font, 7.5) - 4 * mm
+        size = 7.5
+        while size > 4 and pdfmetrics.stringWidth(text, font, size) > room:
+            size -= 0.25
         canvas.saveState()
-        canvas.setFont(font, 7.5)
-        canvas.setFillColor(colors.HexColor("#666666"))
+        canvas.setStrokeColor(colors.HexColor("#999999"))
+        canvas.setLineWidth(0.5)
+        canvas.line(_MARGIN, 13 * mm, A4[0] - _MARGIN, 13 * mm)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.setFont(font, size)
         canvas.drawString(_MARGIN, 9 * mm, text)
-        canvas.drawRightString(A4[0] - _MARGIN, 9 * mm, f"第 {doc.page} 页")
+        canvas.setFont(font, 7.5)
+        canvas.drawRightString(A4[0] - _MARGIN, 9 * mm, page)
         canvas.restoreState()
     return draw
 
@@ -142,12 +165,16 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _header(content: Mapping[str, Any], s: _Styles) -> list[Any]:
-    return [Paragraph(_esc(content["title"]), s.title),
-            Paragraph(f"{OFFICE_ZH}　{issued_date_zh(content)}", s.meta),
-            Paragraph(f"通报编号：{_esc(content['circular_id'])}　统计期：{_esc(period_zh(content))}"
-                      f"（{content['year']}年度）", s.meta),
-            Paragraph(_esc(provenance_zh(content)), s.meta)]
+def _masthead(content: Mapping[str, Any], s: _Styles) -> list[Any]:
+    """The head of an official bulletin: its name in red, the issue (and 文号), the issuing office
+    and the date, a red rule."""
+    issuer = Table([[Paragraph(OFFICE_ZH, s.issuer), Paragraph(issued_date_zh(content), s.dated)]],
+                   colWidths=[_WIDTH * 0.7, _WIDTH * 0.3])
+    issuer.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), s.font), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    return [Paragraph(BULLETIN_ZH, s.bulletin), Paragraph(_esc(issue_line_zh(content)), s.issue), Spacer(1, 4 * mm),
+            issuer, HRFlowable(width="100%", thickness=1.5, color=RED, spaceBefore=1, spaceAfter=3),
+            Paragraph(_esc(subtitle_zh(content)), s.meta)]
 
 
 def _table(rows: list[list[Any]], widths: list[float], s: _Styles, numeric: tuple[int, ...] = (),
@@ -161,27 +188,13 @@ def _table(rows: list[list[Any]], widths: list[float], s: _Styles, numeric: tupl
     table = Table(cells, colWidths=[w * scale for w in widths], repeatRows=1 if header else 0)
     commands = [("FONTNAME", (0, 0), (-1, -1), s.font),
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
+                ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2.5)]
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
     table.setStyle(TableStyle(commands))
     return table
-
-
-def _summary(content: Mapping[str, Any], s: _Styles) -> list[Any]:
-    p = content["province"]
-    items, tips = p["items"], p["tips"]
-    rows = [["地区总数", p["regions"], "已报送", p["reported"]],
-            ["按时报送", p["on_time"], "逾期报送", p["late"]],
-            ["未报送", p["missing"], "零报告", p["zero_reports"]],
-            ["已清零地区", p["cleared"], "登记项目", items["registered"]],
-            ["已淘汰项目", items["eliminated"], "已验收项目", items["verified"]],
-            ["逾期未淘汰项目", items["overdue"], "收到举报", tips["received"]],
-            ["办结举报", tips["resolved"], "逾期举报", tips["late"]],
-            ["名单核对差异", p["discrepancies"], "死灰复燃", p["resurgences"]]]
-    return [Paragraph("一、全省总体情况", s.h2), _table(rows, [3, 2, 3, 2], s, (1, 3), header=False),
-            *_industries(industry_totals(content), "全省分行业产能", s)]
 
 
 def _industries(rows: list[Mapping[str, Any]], caption: str, s: _Styles) -> list[Any]:
@@ -199,97 +212,69 @@ def _quantity(value: Any) -> str:
     return value if isinstance(value, str) else plain(value)
 
 
-def _overview(content: Mapping[str, Any], s: _Styles) -> list[Any]:
-    lines = [["排名", "地区", "报送情况", "逾期项目", "举报（收到/办结/逾期）", "名单核对差异",
-              "死灰复燃", "清零", "得分"]]
+def _regions(content: Mapping[str, Any], s: _Styles) -> Table:
+    """The 28 regions in rank order, one row each."""
+    lines = [["排名", "地区", "报送情况", "考核总分", "等次", "清零", "淘汰进展（已验收/登记）", "逾期项目",
+              "举报（收/结/逾）", "名单差异", "死灰复燃"]]
     for region in content["regions"]:
-        tips = region["tips"]
-        lines.append([_rank(region), region["name"], REPORT_STATUS_ZH[region["report"]],
-                      len(region["overdue_items"]),
-                      f"{tips['received']}/{tips['resolved']}/{tips['late']}",
-                      region["discrepancies"], region["resurgences"],
-                      "已清零" if region["cleared"] else "未清零", _total(region)])
-    return [Paragraph("三、各地区情况", s.h2),
-            _table(lines, [38, 70, 56, 42, 72, 50, 46, 44, 50], s, (0, 3, 4, 5, 6, 8))]
+        lines.append([rank_zh(region), region["name"], REPORT_STATUS_ZH[region["report"]], score_zh(region),
+                      region["grade"] or "—", "已清零" if region["cleared"] else "未清零", progress_zh(region),
+                      len(region["overdue_items"]), tips_zh(region), region["discrepancies"],
+                      region["resurgences"]])
+    return _table(lines, [9, 18, 15, 21, 12, 12, 49, 10, 15, 10, 10], s, (0, 3, 7, 8, 9, 10))
 
 
-def _rank(region: Mapping[str, Any]) -> str:
-    return "—" if region["rank"] is None else f"第{region['rank']}名"
-
-
-def _total(region: Mapping[str, Any]) -> str:
-    return "—" if region["total"] is None else region["total"]
-
-
-def _details(content: Mapping[str, Any], s: _Styles) -> list[Any]:
-    story: list[Any] = []
-    for region in content["regions"]:
-        tips = region["tips"]
-        facts = (f"报送情况：{REPORT_STATUS_ZH[region['report']]}；"
-                 f"{'已清零' if region['cleared'] else '未清零'}；排名：{_rank(region)}；"
-                 f"得分：{_total(region)}；举报：收到{tips['received']}件，办结{tips['resolved']}件，"
-                 f"逾期{tips['late']}件；名单核对差异{region['discrepancies']}处；"
-                 f"死灰复燃{region['resurgences']}处。")
-        story.append(KeepTogether([
-            Paragraph(_esc(f"{region['name']}（{region['region']}）"), s.h3),
-            Paragraph(facts, s.body),
-            *_industries(region["industries"], f"{region['name']}分行业产能", s)]))
-        story += _overdue(region["overdue_items"], s)
-    return story
-
-
-def _overdue(items: list[Mapping[str, Any]], s: _Styles) -> list[Any]:
+def _overdue(content: Mapping[str, Any], s: _Styles) -> list[Any]:
+    items = [(region["name"], item) for region in content["regions"] for item in region["overdue_items"]]
     if not items:
         return [Paragraph("无逾期未淘汰项目。", s.body)]
-    lines = [["项目编号", "企业", "设备（生产线）", "计划淘汰日期", "逾期天数"]]
-    lines += [[item["item_id"], item["enterprise"], item["equipment"], item["planned_date"],
-               item["days_late"]] for item in items]
-    return [Paragraph("逾期未淘汰项目", s.caption), _table(lines, [4, 6, 6, 3, 2], s, (4,))]
+    lines = [["地区", "企业", "设备（生产线）", "计划淘汰日期", "逾期天数", "项目编号"]]
+    lines += [[name, item["enterprise"], item["equipment"], item["planned_date"], item["days_late"],
+               item["item_id"]] for name, item in items]
+    return [_table(lines, [3, 6, 5, 3, 2, 5], s, (4,))]
 
 
 def _changes(content: Mapping[str, Any], s: _Styles) -> list[Any]:
-    story: list[Any] = [Paragraph("四、与上期通报相比的变化", s.h2)]
-    if not content["changes"]:
-        return story + [Paragraph("与上期通报相比无变化。", s.body)]
-    names = region_names(content)
-    for number, change in enumerate(content["changes"], 1):
-        name = names.get(change["region"], change["region"])
-        story.append(Paragraph(_esc(f"{number}. {name}：{change['what']}"), s.body))
-    return story
+    intro, items = changes_zh(content)
+    return [Paragraph("五、与上期通报相比的变化", s.h2), Paragraph(_esc(intro), s.body),
+            *(Paragraph(_esc(f"{number}. {item}"), s.body) for number, item in enumerate(items, 1))]
 
 
 def chart_drawing(chart: Chart, font: str) -> Drawing:
-    """The chart as a reportlab Drawing of horizontal grouped bars, with a legend."""
-    group = 10 * len(chart.series) + 6
+    """The chart as a reportlab Drawing of horizontal grouped bars, with a legend, as wide as the
+    page's text and as tall as its categories need (thinner bars when there are many)."""
+    bars_drawn = len(chart.categories) * len(chart.series)
+    bar = 10 if bars_drawn <= 12 else 7 if bars_drawn <= 24 else 5.5
+    group = bar * len(chart.series) + (5 if bar > 7 else 3)
     plot_height = group * len(chart.categories)
-    drawing = Drawing(_WIDTH, plot_height + 44, initialFontName=font, initialFontSize=8)
+    drawing = Drawing(_WIDTH, plot_height + 40, initialFontName=font, initialFontSize=8)
     bars = HorizontalBarChart()
-    bars.x, bars.y, bars.width, bars.height = 100, 18, _WIDTH - 100 - 130, plot_height
+    bars.x, bars.y, bars.width, bars.height = 90, 16, _WIDTH - 90 - 120, plot_height
     # a horizontal chart stacks a group's bars upwards: reversed, the first series is on top
     in_group = list(reversed(chart.series))
     bars.data = [[float(value) for value in series.values] for series in in_group]
-    bars.barWidth, bars.groupSpacing, bars.barSpacing = 10, 6, 0
+    bars.barWidth, bars.groupSpacing, bars.barSpacing = bar, group - bar * len(chart.series), 0
     bars.categoryAxis.categoryNames = list(chart.categories)
     bars.categoryAxis.reverseDirection = 1
-    bars.categoryAxis.labels.fontName, bars.categoryAxis.labels.fontSize = font, 8
+    bars.categoryAxis.labels.fontName, bars.categoryAxis.labels.fontSize = font, 7.5 if bar > 7 else 6.5
     bars.valueAxis.valueMin, bars.valueAxis.valueMax = 0, float(chart.axis_max)
     bars.valueAxis.valueStep = float(chart.step)
-    bars.valueAxis.labels.fontName, bars.valueAxis.labels.fontSize = font, 7.5
+    bars.valueAxis.labels.fontName, bars.valueAxis.labels.fontSize = font, 7
     bars.valueAxis.labelTextFormat = lambda value: f"{round(value)}{chart.axis_label}"
     bars.barLabelFormat, bars.barLabelArray = "values", [list(s.labels) for s in in_group]
-    bars.barLabels.fontName, bars.barLabels.fontSize = font, 7
+    bars.barLabels.fontName, bars.barLabels.fontSize = font, 6.5
     bars.barLabels.boxAnchor, bars.barLabels.dx = "w", 3
     for index, series in enumerate(in_group):
         bars.bars[index].fillColor = colors.HexColor(series.color)
         bars.bars[index].strokeColor = None
     drawing.add(bars)
-    drawing.add(_legend(chart, font, plot_height + 36))
+    drawing.add(_legend(chart, font, plot_height + 32))
     return drawing
 
 
 def _legend(chart: Chart, font: str, y: float) -> Legend:
     legend = Legend()
-    legend.x, legend.y, legend.fontName, legend.fontSize = 100, y, font, 8
+    legend.x, legend.y, legend.fontName, legend.fontSize = 90, y, font, 8
     legend.alignment, legend.columnMaximum, legend.deltax = "right", 1, 70
     legend.dx, legend.dy, legend.dxTextSpace = 8, 8, 4
     legend.colorNamePairs = [(colors.HexColor(s.color), s.name) for s in chart.series]

@@ -1,6 +1,8 @@
 """The content of a circular (通报, SPEC §7), pinned to a ledger position: everything in it is a
-function of the state folded to that position (and of the previous circular, for what changed), so
-issuing it again for the same position gives the same content — and the same bytes."""
+function of the state folded to that position, of the assessment's scores as of that same
+position (the ranking: SPEC §6 totals, not a figure of notify's own) and of the previous circular
+(what changed), so issuing it again for the same position gives the same content — and bytes.
+Capacities are only ever added within one (industry, unit): never across units."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,12 +11,17 @@ from typing import Any, Mapping
 from .campaign import ELIMINATED, REGISTERED, SCHEDULED, VERIFIED, WITHDRAWN, NotifyState
 
 REPORT_STATUS = ("on_time", "late", "missing", "awaiting", "zero")
+STATUS_WORDS = {"on_time": "按时报送", "late": "逾期报送", "missing": "未报送", "awaiting": "待报送", "zero": "零报告"}
 
 
 def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_at: str, head_hash: str, today: str,
-                     period: str, names: Mapping[str, str], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                     period: str, names: Mapping[str, str], scores: Mapping[str, Any],
+                     previous: Mapping[str, Any] | None = None, document_no: str | None = None) -> dict[str, Any]:
     """The circular of ``year`` at the state's position; ``issued_at`` is the recording time of the
-    event at that position and ``today`` its business date (what is overdue is judged then)."""
+    event at that position and ``today`` its business date (what is overdue is judged then);
+    ``scores`` is the assessment of ``year`` as of the same position (its wire shape)."""
+    if scores["position"] != state.seq or scores["year"] != year:
+        raise ValueError(f"scores of {scores['year']} as of {scores['position']}, not of {year} as of {state.seq}")
     opened = state.years.get(year)
     expected = list(opened.regions) if opened is not None else sorted(names)
     deadline = opened.deadline if opened is not None else ""
@@ -30,9 +37,12 @@ def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_
         items = [i for i in state.items.values() if i.region == region and i.year <= year and i.status != WITHDRAWN]
         rows.append(_region_row(state, region, year, names.get(region, ""), items, deadline, issued_at, today,
                                 discrepant.get(region, 0), resurgent.get(region, 0)))
-    ranked = sorted(rows, key=lambda r: (-Decimal(r["total"]), r["region"]))
-    for rank, row in enumerate(ranked, start=1):
-        row["rank"] = rank
+    assessed = {row["region"]: row for row in scores["regions"]}
+    for row in rows:
+        found = assessed.get(row["region"], {})
+        row.update(rank=found.get("rank"), total=found.get("total"), grade=found.get("grade"),
+                   draft=bool(found.get("draft", False)))
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["region"]))  # ties share a rank: by code
     counts = {status: sum(1 for r in rows if r["report"] == status) for status in REPORT_STATUS}
     province = {
         "regions": len(rows), "reported": counts["on_time"] + counts["late"] + counts["zero"],
@@ -46,10 +56,15 @@ def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_
         del row["_items"]
     number = int(previous["number"]) + 1 if previous else 1
     return {
-        "circular_id": circular_id, "number": number,
+        "circular_id": circular_id, "number": number, "document_no": document_no,
         "title": f"河南省淘汰落后产能清零行动工作通报（{year}年第{number}期）",
         "issued_at": issued_at, "position": state.seq, "head_hash": head_hash, "year": year, "period": period,
-        "province": province, "regions": rows, "changes": _changes(previous, rows),
+        "province": province, "regions": rows,
+        "ranking": {"position": scores["position"], "cut_off": scores["cut_off"], "digest": scores["digest"],
+                    "draft": bool(scores["draft"])},
+        "previous": None if not previous else {"circular_id": previous["circular_id"], "number": previous["number"],
+                                               "position": previous["position"]},
+        "changes": _changes(previous, rows),
     }
 
 
@@ -80,9 +95,6 @@ def _region_row(state: NotifyState, region: str, year: int, name: str, items: li
             overdue.append({"item_id": item.item_id, "enterprise": item.enterprise, "equipment": item.equipment,
                             "planned_date": item.planned_date,
                             "days_late": (_date(today) - _date(item.planned_date)).days})
-    registered = sum((s[0] for s in industries.values()), Decimal(0))
-    verified = sum((s[2] for s in industries.values()), Decimal(0))
-    progress = (verified * 100 / registered).quantize(Decimal("0.01")) if registered else Decimal("100.00")
     tips = [t for t in state.tips.values() if t.region == region]
     return {
         "region": region, "name": name, "report": status,
@@ -93,31 +105,45 @@ def _region_row(state: NotifyState, region: str, year: int, name: str, items: li
                  "late": sum(1 for t in tips if (t.resolved_at or now) > t.due_at)},
         "discrepancies": discrepancies, "resurgences": resurgences,
         "cleared": report is not None and all(i.status == VERIFIED for i in items),
-        "rank": None, "total": format(progress, "f"), "_items": counts,
+        "_items": counts,
     }
 
 
 def _changes(previous: Mapping[str, Any] | None, rows: list[dict]) -> list[dict[str, str]]:
-    """What changed per region since the previous circular, in words."""
+    """What changed per region since the previous circular, in words; each quantity in its unit."""
     if not previous:
         return []
     before = {row["region"]: row for row in previous["regions"]}
-    status_words = {"on_time": "按时报送", "late": "逾期报送", "missing": "未报送", "awaiting": "待报送", "zero": "零报告"}
     found = []
     for row in rows:
         old = before.get(row["region"])
-        if old is None:
-            continue
-        if old["report"] != row["report"]:
-            found.append({"region": row["region"], "what": f"报送状态：{status_words[old['report']]}→{status_words[row['report']]}"})
-        if old["total"] != row["total"]:
-            found.append({"region": row["region"], "what": f"验收进度：{old['total']}%→{row['total']}%"})
-        if old["cleared"] != row["cleared"]:
-            found.append({"region": row["region"], "what": "实现清零" if row["cleared"] else "不再清零"})
-        if len(old["overdue_items"]) != len(row["overdue_items"]):
-            found.append({"region": row["region"],
-                          "what": f"逾期未淘汰：{len(old['overdue_items'])}项→{len(row['overdue_items'])}项"})
+        if old is not None:
+            found += [{"region": row["region"], "what": what} for what in _region_changes(old, row)]
     return found
+
+
+def _region_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    found = []
+    if old["report"] != new["report"]:
+        found.append(f"报送状态：{STATUS_WORDS[old['report']]}→{STATUS_WORDS[new['report']]}")
+    if (old.get("total"), old.get("rank")) != (new["total"], new["rank"]):
+        found.append(f"考核总分：{_score(old)}→{_score(new)}")
+    verified = {(i["industry"], i["unit"]): i["verified"] for i in old["industries"]}
+    for industry in new["industries"]:
+        was = verified.get((industry["industry"], industry["unit"]), "0")
+        if Decimal(was) != Decimal(industry["verified"]):
+            found.append(f"{industry['industry']}已验收：{was}→{industry['verified']}{industry['unit']}")
+    if old["cleared"] != new["cleared"]:
+        found.append("实现清零" if new["cleared"] else "不再清零")
+    if len(old["overdue_items"]) != len(new["overdue_items"]):
+        found.append(f"逾期未淘汰：{len(old['overdue_items'])}项→{len(new['overdue_items'])}项")
+    return found
+
+
+def _score(row: Mapping[str, Any]) -> str:
+    if row.get("total") is None:
+        return "—"
+    return f"{row['total']}（第{row['rank']}名）" if row.get("rank") else row["total"]
 
 
 def _date(text: str):

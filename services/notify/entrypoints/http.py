@@ -14,6 +14,7 @@ from shared.clock import SystemClock, format_instant
 from shared.envelope import new_id
 from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
+from ..adapters.assessment import ScoresUnavailable
 from ..adapters.webhooks import AddressRefused
 from ..announcement_render import as_csv, as_html, as_json
 from ..bootstrap import CircularRefused, Service
@@ -97,6 +98,8 @@ def _alerts(service: Service) -> ApiBlueprint:
     return blp
 
 
+SCORES_WAIT_SECONDS = 5.0  # the assessment follows the same log: it is usually there within moments
+RETRY_AFTER_SECONDS = 5
 FORMATS = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 CIRCULAR_READERS = ("office", "auditor", "service", "region", "department")
 
@@ -111,9 +114,16 @@ def _circulars(service: Service) -> ApiBlueprint:
     @blp.response(201, schemas.CircularSchema)
     def issue(data):
         """Issue a circular now (on demand), pinned to ``position`` (default: the latest the service
-        has followed). The same position gives the same circular, bytes and all (200, not issued twice)."""
+        has followed). The same position gives the same circular, bytes and all (200, not issued twice).
+        Regions are ranked by their SPEC §6 totals as the assessment service gives them for that same
+        position: 503 (with Retry-After) while the assessment has not followed the log that far."""
         try:
-            row, new = service.issue_circular(data["year"], data.get("position"), data.get("period"))
+            row, new = service.issue_circular(data["year"], data.get("position"), data.get("period"),
+                                              document_no=data.get("document_no"), wait_seconds=SCORES_WAIT_SECONDS)
+        except ScoresUnavailable as exc:
+            raise Problem(503, "Scores not ready", f"{exc}: the circular ranks regions by the assessment's scores "
+                          "as of its own position, so it is not issued yet; ask again shortly",
+                          kind="scores-unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
         except CircularRefused as exc:
             raise Problem(409, "Cannot issue this circular", str(exc), kind="circular-refused",
                           errors=[{"field": exc.field, "message": str(exc)}]) from None

@@ -54,6 +54,8 @@ def circular_schemas(reference: Reference, clock: Clock) -> tuple[type[Schema], 
                                metadata={"description": "the month it reports on, YYYY-MM, within the circular's "
                                                         "campaign (its year and the next) and not after this month "
                                                         "(default: the position's)"})
+        document_no = fields.String(validate=validate.Length(min=1, max=60), metadata={
+            "description": "its document number (文号), printed in its header, e.g. 豫淘汰办〔2016〕12号"})
 
         @validates_schema(skip_on_field_errors=True)
         def period_of_the_campaign(self, data, **kwargs):

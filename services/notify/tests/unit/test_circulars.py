@@ -35,7 +35,7 @@ needs_font = pytest.mark.skipif(FONT is None, reason="no CJK TrueType font (font
 
 
 def _region(code, name, report, industries, overdue=(), tips=(0, 0, 0), rank=None, total=None,
-            cleared=False, discrepancies=0, resurgences=0):
+            cleared=False, discrepancies=0, resurgences=0, grade=None, draft=False):
     return {"region": code, "name": name, "report": report,
             "industries": [{"industry": i, "unit": u, "registered": r, "eliminated": e,
                             "verified": v} for i, u, r, e, v in industries],
@@ -44,13 +44,13 @@ def _region(code, name, report, industries, overdue=(), tips=(0, 0, 0), rank=Non
                               for item, ent, eq, day, late in overdue],
             "tips": dict(zip(("received", "resolved", "late"), tips)),
             "discrepancies": discrepancies, "resurgences": resurgences, "cleared": cleared,
-            "rank": rank, "total": total}
+            "rank": rank, "total": total, "grade": grade, "draft": draft}
 
 
 @pytest.fixture
 def content():
     return {
-        "circular_id": "2016-11",
+        "circular_id": "2016-11", "number": 2, "document_no": "豫淘汰办〔2016〕12号",
         "title": "河南省淘汰落后产能清零行动工作通报（2016年第2期）",
         "issued_at": "2016-11-30T02:00:00Z",
         "position": 4821, "head_hash": HEAD, "year": 2016, "period": "2016-11",
@@ -64,16 +64,18 @@ def content():
                     [("炼钢", "万吨", "150", "100", "50"), ("水泥", "万吨", "320", "320", "280"),
                      ("平板玻璃", "万重量箱", "600", "240", "120")],
                     overdue=[("ZZ-2016-007", "郑州某某钢铁有限公司", "30吨转炉", "2016-06-30", 153)],
-                    tips=(6, 5, 0), rank=1, total="82.00", discrepancies=1),
+                    tips=(6, 5, 0), rank=1, total="82.00", grade="良好", discrepancies=1),
             _region("410200", "开封市", "late",
                     [("炼钢", "万吨", "45.5", "20", "0"), ("造纸", "万吨", "12.5", "12.5", "12.5")],
                     overdue=[("KF-2016-002", "开封某某造纸厂", "1575mm造纸机", "2016-09-30", 61),
                              ("KF-2016-004", "开封某某铸造厂", "3吨冲天炉", "2016-10-31", 30)],
-                    tips=(4, 2, 1), rank=2, total="67.35", resurgences=1),
-            _region("410300", "洛阳市", "zero", [], rank=3, total="60.00", cleared=True),
+                    tips=(4, 2, 1), rank=2, total="60.00", grade="合格", resurgences=1),
+            _region("410300", "洛阳市", "zero", [], rank=2, total="60.00", grade="合格", cleared=True),
             _region("419001", "济源市", "missing", [("制革", "万标张", "30", "0", "0")],
-                    tips=(1, 0, 1)),
+                    tips=(1, 0, 1), rank=4, total="36.00", grade="不合格", draft=True),
         ],
+        "ranking": {"position": 4821, "cut_off": "2017-01-03T15:59:59.999999Z", "digest": "ab" * 32, "draft": True},
+        "previous": {"circular_id": "2016-4000", "number": 1, "position": 4000},
         "changes": [{"region": "410100", "what": "报送排查登记表"},
                     {"region": "410200", "what": "开封某某造纸厂1575mm造纸机完成淘汰"},
                     {"region": "410300", "what": "报送零报告"}],
@@ -104,10 +106,12 @@ def test_the_html_page_is_self_contained_chinese_and_carries_every_section(conte
     page = render_html(content).decode("utf-8")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page
     for text in ("郑州市", "开封市", "洛阳市", "济源市", "2016年11月30日",
-                 f"本通报依据台账第4821条记录（哈希 {HEAD}）", "按时报送", "逾期报送", "零报告",
-                 "未报送", "已清零", "未清零", "第1名", "82.00", "平板玻璃", "万重量箱", "万标张",
+                 f"本通报依据台账第4821条记录　哈希 {HEAD}", "按时报送", "逾期报送", "零报告",
+                 "未报送", "已清零", "未清零", "82.00", "良好", "36.00（草稿）", "平板玻璃", "万重量箱", "万标张",
                  "ZZ-2016-007", "郑州某某钢铁有限公司", "153", "与上期通报相比的变化",
-                 "报送排查登记表", "全省总体情况", "名单核对差异", "死灰复燃"):
+                 "报送排查登记表", "总体情况", "名单核对差异", "死灰复燃", "豫淘汰办〔2016〕12号",
+                 "河南省淘汰落后产能工作领导小组办公室", "第2期", "排名依据：考核总分（SPEC §6",
+                 "截至台账第4821条记录", "总分相同者名次并列", "炼钢 50/150万吨；水泥 280/320万吨；平板玻璃 120/600万重量箱"):
         assert text in page, text
     assert "<script" not in page and "http://" not in page.replace(
         'xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
@@ -115,8 +119,8 @@ def test_the_html_page_is_self_contained_chinese_and_carries_every_section(conte
 
 def test_the_html_page_shows_figures_in_their_table_cells(content):
     page = render_html(content).decode("utf-8")
-    assert ('<td>炼钢</td><td>万吨</td><td class="num">150</td><td class="num">100</td>'
-            '<td class="num">50</td><td class="num">33.3%</td>') in page
+    assert ('<td>水泥</td><td>万吨</td><td class="num">320</td><td class="num">320</td>'
+            '<td class="num">280</td><td class="num">87.5%</td>') in page
     # the province totals add decimals exactly: 150 + 45.5 registered steel
     assert '<td>炼钢</td><td>万吨</td><td class="num">195.5</td>' in page
 
@@ -194,8 +198,9 @@ def test_the_pdf_text_carries_the_region_names_figures_position_and_hash(content
     text = re.sub(r"\s+", "", text)
     for expected in ("郑州市", "开封市", "洛阳市", "济源市", "150", "195.5", "平板玻璃", "万重量箱",
                      "2016年11月30日", "本通报依据台账第4821条记录", HEAD, "按时报送", "逾期报送",
-                     "零报告", "未报送", "已清零", "第1名", "82.00", "郑州某某钢铁有限公司", "153",
-                     "与上期通报相比的变化", "报送排查登记表", "分行业淘汰进度"):
+                     "零报告", "未报送", "已清零", "82.00", "良好", "郑州某某钢铁有限公司", "153",
+                     "与上期通报相比的变化", "报送排查登记表", "分行业淘汰进度", "豫淘汰办〔2016〕12号",
+                     "排名依据：考核总分（SPEC§6", "炼钢50/150万吨；水泥280/320万吨"):
         assert expected in text, expected
 
 
