@@ -5,6 +5,11 @@ left open, an amendment, eliminations verified and rejected, the office's scores
 circular and the published assessment. The same seed files the same campaign (its ids, keys
 and hashes are new each time).
 
+The clock walks day by day, and on each business day notify's scheduler runs (asked through
+``POST /v1/schedule/run`` once notify and the assessment have followed the log, as the scheduler
+would find it that day), so the alerts, their escalations 7 days later and the monthly circulars
+appear on their own business days, not all at the last step.
+
 It goes through the front door only (HTTP, keys), so what it leaves is exactly what real users
 would: every fact on the ledger, every read model following it.
 """
@@ -28,6 +33,8 @@ YEAR = 2016
 HENAN = ZoneInfo("Asia/Shanghai")
 #: When the demo's log begins: the 2016 inspection stage (排查), before the report is due.
 START = datetime(2016, 10, 20, 9, 0, tzinfo=HENAN)
+#: The hour of each business day at which the demo runs notify's scheduler.
+SCHEDULE_HOUR = 8
 #: Regions that file late, that never file, and that file zero reports (零报告).
 LATE, MISSING, ZERO = ("410900", "411600"), ("411200",), ("410225", "411525", "411729")
 _TRADE_NAMES = ("宏达", "金源", "华丰", "永兴", "恒通", "鑫磊", "中原", "天瑞", "明泰", "豫龙", "瑞丰", "嵩山", "伏牛",
@@ -97,12 +104,42 @@ class Demo:
         return Actor(self.urls, self.keys[name])
 
     def at(self, day: str, hour: int = 9) -> None:
-        """Move the business time on to ``day`` at ``hour`` in Henan (never back: the log's times only go on)."""
-        when = datetime.combine(date.fromisoformat(day), datetime.min.time(), HENAN) + timedelta(hours=hour)
+        """Move the business time on to ``day`` at ``hour`` in Henan (never back: the log's times only
+        go on), through every day in between, running notify's scheduler on each as it would."""
+        target = date.fromisoformat(day)
+        when = datetime.combine(target, datetime.min.time(), HENAN) + timedelta(hours=hour)
         if when < self.clock.now():
             raise DemoError(f"the demo's calendar goes back to {day}")
+        passing = self.clock.now().astimezone(HENAN).date() + timedelta(days=1)
+        while passing < target:
+            self.clock.set(datetime.combine(passing, datetime.min.time(), HENAN) + timedelta(hours=SCHEDULE_HOUR))
+            self.tick()
+            passing += timedelta(days=1)
         self.clock.set(when)
         self.log(f"  {day} {hour:02d}:00")
+        self.tick()
+
+    def tick(self) -> None:
+        """What notify's scheduler does at this business time: the alerts due (and escalations), the
+        monthly circular on its day — once notify and the assessment have followed the whole log."""
+        office = self.actor("office", "office")
+        self.followed(office)
+        done = office.call("POST", "notify", "/v1/schedule/run")
+        if done["alerts"]:
+            levels = Counter(alert["level"] for alert in done["alerts"])
+            self.log(f"    {sum(levels.values())} alert(s) issued ({levels[1]} to regions, {levels[2]} escalated)")
+        if done["circular"]:
+            self.log(f"    monthly circular {done['circular']['circular_id']} issued")
+
+    def followed(self, office: Actor) -> None:
+        """Wait until notify and the assessment have followed the ledger to its head."""
+        head = office.call("GET", "ledger", "/v1/verify")["count"]
+        deadline = time.monotonic() + 60
+        while (office.call("GET", "notify", "/public/announcement.json")["position"] < head
+               or office.call("GET", "assessment", f"/v1/assessments/{YEAR}")["position"] < head):
+            if time.monotonic() > deadline:
+                raise DemoError("notify or the assessment did not follow the ledger")
+            time.sleep(0.1)
 
     def settle(self, pending: list[tuple[Actor, str, str]], expect: str = "recorded") -> list[dict]:
         outcomes = [client.outcome(service, url) for client, service, url in pending]
@@ -223,17 +260,14 @@ class Demo:
                 "rejected": len(rejected)}
 
     def close_the_year(self, office: Actor) -> dict:
-        """The overdue alerts, an on-demand circular and the published assessment, once notify and
-        the assessment have followed the whole log."""
-        head = office.call("GET", "ledger", "/v1/verify")["count"]
-        deadline = time.monotonic() + 60
-        while (office.call("GET", "notify", "/public/announcement.json")["position"] < head
-               or office.call("GET", "assessment", f"/v1/assessments/{YEAR}")["position"] < head):
-            if time.monotonic() > deadline:
-                raise DemoError("notify or the assessment did not follow the ledger")
-            time.sleep(0.1)
-        alerts = office.call("POST", "notify", "/v1/alerts/check")["alerts"]
+        """An on-demand circular after the acceptance stage and the published assessment, once
+        notify and the assessment have followed the whole log; what notify issued on the way."""
+        self.followed(office)
         circular = office.call("POST", "notify", "/v1/circulars", ok=(200, 201), json={"year": YEAR})
         published = office.call("POST", "assessment", f"/v1/assessments/{YEAR}/publish", ok=(202,), json={})
         self.settle([(office, "assessment", published["status_url"])])
-        return {"alerts": len(alerts), "circular": circular["circular_id"], "assessment_digest": published["digest"]}
+        alerts = office.call("GET", "notify", "/v1/alerts")["alerts"]
+        monthly = [c["period"] for c in office.call("GET", "notify", "/v1/circulars", params={"year": YEAR})["circulars"]
+                   if c["kind"] == "monthly"]
+        return {"alerts": len(alerts), "monthly_circulars": monthly, "circular": circular["circular_id"],
+                "assessment_digest": published["digest"]}

@@ -118,17 +118,18 @@ class Service:
         issued_at, head_hash = event["recorded_at"], event["hash"]
         today = self.reference.calendar.business_date(parse_instant(issued_at))
         scores = self.assessments.scores(year, position, wait_seconds)
+        now = self.clock.now()
         content = self.model.using(position, lambda state: circular_content(
             state, circular_id=circular_id, year=year, issued_at=issued_at, head_hash=head_hash, today=today.isoformat(),
             period=period or today.strftime("%Y-%m"), names=self.names(), scores=scores, previous=previous,
-            document_no=document_no))
+            document_no=document_no, dated=self.reference.calendar.business_date(now).isoformat()))
         validate_content(content)
         documents = self.documents(content)
         digests = {name: hashlib.sha256(body).hexdigest() if body is not None else None for name, body in documents.items()}
         row = {"circular_id": circular_id, "year": year, "number": content["number"], "period": content["period"],
                "kind": kind, "position": position, "issued_at": issued_at, "content": documents["json"].decode(),
                "json_sha256": digests["json"], "html_sha256": digests["html"], "pdf_sha256": digests["pdf"]}
-        message_id, now = new_id(), self.clock.now()
+        message_id = new_id()
         message = new_envelope(CIRCULAR_ISSUED, {
             "submission_id": message_id, "circular_id": circular_id, "year": year, "number": content["number"],
             "period": content["period"], "position": position, "json_sha256": digests["json"],

@@ -23,6 +23,14 @@ pytestmark = pytest.mark.e2e
 COUNTS = {"on_time": 25, "late": 2, "missing": 1, "awaiting": 0, "zero": 3}
 
 
+def every_event(office: Api) -> list[dict]:
+    found, after = [], 0
+    while page := office.get("ledger", "/v1/events", params={"after": after, "limit": 1000}).json()["events"]:
+        found += page
+        after = page[-1]["seq"]
+    return found
+
+
 def check_campaign(office: Api, summary: dict) -> None:
     """What the campaign left, read back through the read APIs."""
     registry = office.get("ledger", "/v1/reports", params={"year": 2016}).json()
@@ -35,8 +43,25 @@ def check_campaign(office: Api, summary: dict) -> None:
     assert sum(item.get("source") == "tip" for item in items) == 1  # the confirmed tip's capacity
     tips = Counter(tip["status"] for tip in office.get("ledger", "/v1/tips").json()["tips"])
     assert tips == {"confirmed": 1, "unfounded": 1, "open": 1} == summary["tips"]
-    alerts = {(a["subject"], a["rule"]) for a in office.get("notify", "/v1/alerts").json()["alerts"]}
+    issued = office.get("notify", "/v1/alerts").json()["alerts"]
+    alerts = {(a["subject"], a["rule"]) for a in issued}
     assert (f"report/{MISSING[0]}/2016", "report_missing") in alerts
+    # each alert on its own business day as the calendar walked: the missing report the day after
+    # it was due, its escalation 7 days later; overdue eliminations once December began
+    missing = {a["level"]: a["issued_at"][:10] for a in issued if a["subject"] == f"report/{MISSING[0]}/2016"}
+    assert missing == {1: "2016-11-16", 2: "2016-11-23"}, missing
+    assert min(a["issued_at"] for a in issued if a["rule"] == "elimination_overdue") >= "2016-12-01"
+    assert len({a["issued_at"][:10] for a in issued}) >= 4 and summary["alerts"] == len(issued)
+    # the monthly circulars on their day, for the month just ended, and the on-demand one last
+    listed = office.get("notify", "/v1/circulars", params={"year": 2016}).json()["circulars"]
+    assert [(c["kind"], c["period"]) for c in listed] == [("monthly", "2016-10"), ("monthly", "2016-11"),
+                                                           ("monthly", "2016-12"), ("on_demand", "2017-01")]
+    assert summary["monthly_circulars"] == ["2016-10", "2016-11", "2016-12"]
+    sent = {e["payload"]["circular_id"]: e["occurred_at"][:10] for e in every_event(office)
+            if e["type"] == "notify.circular_issued.v1"}
+    assert [sent[f"2016-2016-{month}"] for month in (10, 11, 12)] == ["2016-11-01", "2016-12-01", "2017-01-01"], sent
+    november = office.get("notify", "/v1/circulars/2016-2016-11.html").content.decode()
+    assert '<span>2016年12月1日</span></div>' in november  # the masthead bears the day it was issued
     assert any(rule == "tip_unresolved" for _, rule in alerts) and any(rule == "elimination_overdue" for _, rule in alerts)
     assert [c["circular_id"] for c in office.get("notify", "/v1/circulars").json()["circulars"]][-1] == summary["circular"]
     assessment = office.get("assessment", "/v1/assessments/2016").json()

@@ -8,7 +8,8 @@ key allowed, so a misspelt key is an error rather than a silently missing figure
      "number": 2,                           # optional: the issue number (第2期), from 1
      "document_no": "豫淘汰办〔2016〕12号",   # optional: its document number (文号), or null
      "title": "河南省淘汰落后产能清零行动工作通报（2016年第2期）",
-     "issued_at": "2016-11-30T02:00:00Z",   # ISO 8601 instant with an offset
+     "issued_at": "2016-11-30T02:00:00Z",   # the recording time of the event at its position
+     "dated": "2016-12-01",                 # optional: the business date it was issued on
      "position": 1234,                      # the ledger sequence number it is pinned to
      "head_hash": "<64 lowercase hex>",     # the hash of that event
      "year": 2016, "period": "2016-11",
@@ -186,7 +187,7 @@ _PROVINCE = {
 _CIRCULAR = {
     "circular_id": _matching(_ID, "an identifier such as \"2016-11\" or a uuid"),
     "number": _Optional(_ordinal), "document_no": _Optional(_nullable(_text)), "title": _text,
-    "issued_at": _instant, "position": _count,
+    "issued_at": _instant, "dated": _Optional(_date), "position": _count,
     "head_hash": _matching(_HEX64, "64 lowercase hexadecimal digits"),
     "year": _year, "period": _text,
     "province": _PROVINCE, "regions": [_REGION_SHAPE],
@@ -234,8 +235,18 @@ def issued_beijing(content: Mapping[str, Any]) -> datetime:
 
 
 def issued_date_zh(content: Mapping[str, Any]) -> str:
-    """The issue date in Beijing time, as the office writes it: ``2016年11月30日``."""
+    """The date of the log's state at the position (its recording time, in Beijing), as the office
+    writes it: ``2016年11月30日``."""
     day = issued_beijing(content)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def dated_zh(content: Mapping[str, Any]) -> str:
+    """The date the circular was issued (the business date it bears in its head and under its
+    signature); a circular without one bears the date of its position."""
+    if not content.get("dated"):
+        return issued_date_zh(content)
+    day = date.fromisoformat(content["dated"])
     return f"{day.year}年{day.month}月{day.day}日"
 
 

@@ -10,7 +10,7 @@ from html import escape
 from typing import Any, Mapping
 
 from services.notify.circulars.content import (
-    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_date_zh, percent, percent_zh, plain,
+    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, dated_zh, percent, percent_zh, plain,
     validate_content,
 )
 from services.notify.circulars.words import (
@@ -18,6 +18,7 @@ from services.notify.circulars.words import (
     summary_zh, tips_zh,
 )
 
+NO_CHART_HTML = "<p>无登记产能，暂无进度图。</p>"
 _STYLE = """
 @page { size: A4; margin: 16mm 14mm 18mm; }
 body { font-family: "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Microsoft YaHei", "SimSun",
@@ -55,7 +56,7 @@ def render_html(content: Mapping[str, Any]) -> bytes:
         _industry_table(industry_totals(content), "全省分行业产能（各按其计量单位）"),
         "<h2>二、各地区情况及考核排名</h2>", f"<p class=\"note\">{escape(ranking_zh(content))}</p>",
         _regions(content),
-        "<h2>三、淘汰进度图</h2>", *(svg_chart(chart) for chart in charts(content)),
+        "<h2>三、淘汰进度图</h2>", *([svg_chart(chart) for chart in charts(content)] or [NO_CHART_HTML]),
         "<h2>四、逾期未淘汰项目</h2>", _overdue_table(content), _changes(content), _signature(content),
         f"<footer class=\"provenance\">{escape(footer_zh(content))}</footer>",
     ]
@@ -69,7 +70,7 @@ def _masthead(content: Mapping[str, Any]) -> str:
     return (f"<header class=\"masthead\">\n<h1 class=\"bulletin\">{BULLETIN_ZH}</h1>\n"
             f"<p class=\"issue\">{escape(issue_line_zh(content))}</p>\n"
             f"<div class=\"issuer\"><span>{escape(OFFICE_ZH)}</span>"
-            f"<span>{escape(issued_date_zh(content))}</span></div>\n<hr class=\"red\">\n"
+            f"<span>{escape(dated_zh(content))}</span></div>\n<hr class=\"red\">\n"
             f"<p class=\"subtitle\">{escape(subtitle_zh(content))}</p>\n</header>")
 
 
@@ -124,7 +125,7 @@ def _changes(content: Mapping[str, Any]) -> str:
 
 
 def _signature(content: Mapping[str, Any]) -> str:
-    return (f"<div class=\"signature\">\n<p>{escape(OFFICE_ZH)}</p>\n<p>{escape(issued_date_zh(content))}</p>\n"
+    return (f"<div class=\"signature\">\n<p>{escape(OFFICE_ZH)}</p>\n<p>{escape(dated_zh(content))}</p>\n"
             "</div>")
 
 

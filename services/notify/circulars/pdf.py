@@ -28,7 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.notify.circulars.content import (
-    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_beijing, issued_date_zh,
+    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_beijing, dated_zh,
     percent, percent_zh, plain, provenance_zh, validate_content,
 )
 from services.notify.circulars.words import (
@@ -111,10 +111,10 @@ def _build(content: Mapping[str, Any], s: _Styles) -> bytes:
              Paragraph("二、各地区情况及考核排名", s.h2), Paragraph(_esc(ranking_zh(content)), s.note),
              _regions(content, s), Paragraph("三、淘汰进度图", s.h2)]
     story += [KeepTogether([Paragraph(_esc(chart.title), s.caption), chart_drawing(chart, s.font)])
-              for chart in charts(content)]
+              for chart in charts(content)] or [Paragraph("无登记产能，暂无进度图。", s.body)]
     story += [Paragraph("四、逾期未淘汰项目", s.h2), *_overdue(content, s)]
     story.append(KeepTogether([*_changes(content, s), Spacer(1, 6 * mm), Paragraph(OFFICE_ZH, s.signature),
-                               Paragraph(issued_date_zh(content), s.signature)]))
+                               Paragraph(dated_zh(content), s.signature)]))
     footer = _footer(content, s.font)
     doc.build(story, onFirstPage=footer, onLaterPages=footer,
               canvasmaker=lambda *args, **kw: _PinnedCanvas(content, *args, **kw))
@@ -168,7 +168,7 @@ def _esc(text: str) -> str:
 def _masthead(content: Mapping[str, Any], s: _Styles) -> list[Any]:
     """The head of an official bulletin: its name in red, the issue (and 文号), the issuing office
     and the date, a red rule."""
-    issuer = Table([[Paragraph(OFFICE_ZH, s.issuer), Paragraph(issued_date_zh(content), s.dated)]],
+    issuer = Table([[Paragraph(OFFICE_ZH, s.issuer), Paragraph(dated_zh(content), s.dated)]],
                    colWidths=[_WIDTH * 0.7, _WIDTH * 0.3])
     issuer.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), s.font), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                                 ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))

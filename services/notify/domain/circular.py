@@ -16,9 +16,11 @@ STATUS_WORDS = {"on_time": "按时报送", "late": "逾期报送", "missing": "�
 
 def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_at: str, head_hash: str, today: str,
                      period: str, names: Mapping[str, str], scores: Mapping[str, Any],
-                     previous: Mapping[str, Any] | None = None, document_no: str | None = None) -> dict[str, Any]:
+                     previous: Mapping[str, Any] | None = None, document_no: str | None = None,
+                     dated: str | None = None) -> dict[str, Any]:
     """The circular of ``year`` at the state's position; ``issued_at`` is the recording time of the
-    event at that position and ``today`` its business date (what is overdue is judged then);
+    event at that position and ``today`` its business date (what is overdue is judged then); ``dated``
+    the business date it is issued on, which it bears;
     ``scores`` is the assessment of ``year`` as of the same position (its wire shape)."""
     if scores["position"] != state.seq or scores["year"] != year:
         raise ValueError(f"scores of {scores['year']} as of {scores['position']}, not of {year} as of {state.seq}")
@@ -58,7 +60,7 @@ def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_
     return {
         "circular_id": circular_id, "number": number, "document_no": document_no,
         "title": f"河南省淘汰落后产能清零行动工作通报（{year}年第{number}期）",
-        "issued_at": issued_at, "position": state.seq, "head_hash": head_hash, "year": year, "period": period,
+        "issued_at": issued_at, "dated": dated or today, "position": state.seq, "head_hash": head_hash, "year": year, "period": period,
         "province": province, "regions": rows,
         "ranking": {"position": scores["position"], "cut_off": scores["cut_off"], "digest": scores["digest"],
                     "draft": bool(scores["draft"])},

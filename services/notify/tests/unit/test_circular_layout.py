@@ -123,3 +123,13 @@ def _text(document: bytes) -> str:
     if document.startswith(b"%PDF"):
         return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(BytesIO(document)).pages))
     return re.sub(r"<[^>]+>", "", document.decode("utf-8"))
+
+
+@pytest.mark.parametrize("render", [render_html, render_pdf])
+def test_a_circular_with_nothing_registered_says_there_is_no_chart(render):
+    if render is render_pdf and FONT is None:
+        pytest.skip("no CJK TrueType font")
+    empty = campaign()
+    for region in empty["regions"]:
+        region["industries"], region["overdue_items"] = [], []
+    assert "无登记产能，暂无进度图。" in _text(render(empty)) and "无登记的落后产能" in _text(render(empty))
