@@ -168,7 +168,7 @@ def test_a_circular_outside_what_the_business_allows_is_a_4xx_naming_the_field(s
         assert [e["field"] for e in answer.json()["errors"]] == [field], (body, answer.text)
     for query in ({"year": "2500"}, {"year": "2015"}, {"year": "99999999999999999999"}):
         answer = office.get("notify", "/v1/circulars", params=query)
-        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "query.year", answer.text
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "query:year", answer.text
     assert office.get("notify", "/v1/circulars").json()["circulars"] == []  # nothing issued by any of them
     unknown = office.post("notify", "/v1/deliveries/no-such-delivery/redrive")
     assert unknown.status_code == 404, unknown.text
