@@ -167,6 +167,21 @@ class Service:
         return {"alerts": self.issue_due_alerts(), "circular": self.issue_monthly_circular()}
 
     @staticmethod
+    def circular_document(row: dict, fmt: str) -> bytes | None:
+        """One document of an issued circular: its JSON as stored (the canonical bytes hashed at
+        issue), its HTML or PDF rendered again from that content (None: no CJK font for a PDF);
+        ValueError for content of a layout this version no longer renders."""
+        if fmt == "json":
+            return row["content"].encode()
+        content = orjson.loads(row["content"])
+        if fmt == "html":
+            return render_html(content)
+        try:
+            return render_pdf(content)
+        except PdfUnavailable:
+            return None
+
+    @staticmethod
     def documents(content: dict) -> dict[str, bytes | None]:
         """The circular's documents; the PDF is None where no CJK font is installed."""
         try:

@@ -204,3 +204,30 @@ def test_no_circular_is_issued_while_the_assessment_cannot_give_the_scores_of_it
         assert monthly is not None and monthly["period"] == "2016-11"
         issued = office.post("notify", "/v1/circulars", json={"year": 2016})
         assert issued.status_code in (200, 201), issued.text
+
+
+def test_a_circular_of_an_earlier_layout_keeps_its_json_and_says_why_it_is_not_rendered(system, api, keys):
+    """Documents are rendered again from the stored content; content stored by an earlier version
+    of notify (here: without the grades the ranking now carries) is not rendered in today's layout
+    but answered 410 saying why, while its JSON — the bytes hashed on the ledger — is served as is."""
+    import sqlalchemy as sa
+
+    from services.notify.adapters.tables import circulars
+
+    office = api.as_key(keys("office"))
+    zz = api.as_key(keys("region", region=ZZ))
+    recorded(zz, zz.file_report(data.report(ZZ)))
+    caught_up(api, office)
+    issued = office.post("notify", "/v1/circulars", json={"year": 2016}).json()
+    earlier = json.loads(office.get("notify", f"/v1/circulars/{issued['circular_id']}.json").content)
+    for region in earlier["regions"]:
+        del region["grade"], region["draft"]
+    stored = json.dumps(earlier, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    with system.services["notify"].repo.engine.begin() as conn:
+        conn.execute(sa.update(circulars).where(circulars.c.circular_id == issued["circular_id"]).values(content=stored))
+
+    for fmt in ("html", "pdf"):
+        answer = office.get("notify", f"/v1/circulars/{issued['circular_id']}.{fmt}")
+        assert answer.status_code == 410 and "earlier version" in answer.json()["detail"], answer.text
+    kept = office.get("notify", f"/v1/circulars/{issued['circular_id']}.json")
+    assert kept.status_code == 200 and kept.content == stored.encode()

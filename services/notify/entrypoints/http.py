@@ -146,12 +146,17 @@ def _circulars(service: Service) -> ApiBlueprint:
         row = service.repo.circular(circular_id)
         if row is None or fmt not in FORMATS:
             raise Problem(404, "Not found", f"no circular {circular_id}.{fmt}", kind="not-found")
-        documents = service.documents(orjson.loads(row["content"]))
-        if documents[fmt] is None:
+        try:
+            body = service.circular_document(row, fmt)
+        except ValueError:
+            raise Problem(410, "Layout no longer rendered", f"circular {circular_id} was issued by an earlier version "
+                          "of notify whose HTML and PDF layout this one no longer renders; its JSON document, whose "
+                          "SHA-256 is on the ledger, stands", kind="earlier-layout") from None
+        if body is None:
             raise Problem(503, "PDF unavailable", "no CJK TrueType font is installed on this server: install "
                           "fonts-wqy-zenhei (python3 dev.py does) or set ZEROCLEAR_NOTIFY_FONT", kind="pdf-unavailable")
-        return current_app.response_class(documents[fmt], mimetype=FORMATS[fmt].split(";")[0], headers={
-            "Content-Type": FORMATS[fmt], "X-Content-SHA256": hashlib.sha256(documents[fmt]).hexdigest()})
+        return current_app.response_class(body, mimetype=FORMATS[fmt].split(";")[0], headers={
+            "Content-Type": FORMATS[fmt], "X-Content-SHA256": hashlib.sha256(body).hexdigest()})
 
     return blp
 
