@@ -113,3 +113,10 @@ def _wait_announced(api, seq: int) -> dict:
             return content
         time.sleep(0.1)
     raise AssertionError(f"the announcement did not reach position {seq}")
+
+
+def test_a_subscription_with_a_nul_is_refused_naming_the_field(system, api, keys):
+    office = api.as_key(keys("office"))
+    answer = office.post("notify", "/v1/subscriptions", json={
+        "agency": "省环保厅\u0000", "channel": "email", "address": "duty@example.org", "topics": ["alerts"]})
+    assert list(_fields(answer)) == ["agency"]

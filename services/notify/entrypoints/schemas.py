@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.clock import Clock
 from shared.reference import Reference
+from shared.schema_fields import Code, DocumentNumber, Text
 
 
 class AlertsQuery(Schema):
@@ -54,7 +55,7 @@ def circular_schemas(reference: Reference, clock: Clock) -> tuple[type[Schema], 
                                metadata={"description": "the month it reports on, YYYY-MM, within the circular's "
                                                         "campaign (its year and the next) and not after this month "
                                                         "(default: the position's)"})
-        document_no = fields.String(validate=validate.Length(min=1, max=60), metadata={
+        document_no = DocumentNumber(max_length=60, metadata={
             "description": "its document number (文号), printed in its header, e.g. 豫淘汰办〔2016〕12号"})
 
         @validates_schema(skip_on_field_errors=True)
@@ -97,15 +98,14 @@ class ScheduleRunSchema(Schema):
 
 
 class SubscriptionRequest(Schema):
-    agency = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    agency = Text(required=True, max_length=200)
     region = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{6}$"),
                            metadata={"description": "whose alerts; none: the office's (escalations)"})
     channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook"]))
-    address = fields.String(required=True, validate=validate.Length(min=3, max=500),
-                            metadata={"description": "an e-mail address, or an http(s) URL for a webhook, "
-                                                     "which may not point inside (loopback, private, link-local, "
-                                                     "metadata… unless ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS "
-                                                     "allows its network)"})
+    address = Code(required=True, max_length=500, validate=validate.Length(min=3),
+                   metadata={"description": "an e-mail address, or an http(s) URL for a webhook, which may not "
+                                            "point inside (loopback, private, link-local, metadata… unless "
+                                            "ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS allows its network)"})
     topics = fields.List(fields.String(validate=validate.OneOf(["alerts", "circulars"])), required=True,
                          validate=validate.Length(min=1, max=2))
 
