@@ -19,7 +19,8 @@ from shared.reference import Reference
 from .domain.events import Reason
 from .domain.rules import NewEvent, decide, open_year, rejection
 from .domain.sealing import Sealed, seal
-from .domain.state import LedgerState, Touched
+from .domain.changes import Changes
+from .domain.state import LedgerState
 
 log = logging.getLogger(__name__)
 MAX_ID_LENGTH = 64
@@ -47,7 +48,7 @@ class LedgerTx(Protocol):
     def events_after(self, seq: int) -> Iterable[RecordedEvent]: ...
     def processed(self, message_ids: Iterable[str]) -> set[str]: ...
     def append(self, sealed: list[Sealed], processed: list[tuple[str, int]]) -> None: ...
-    def save(self, state: LedgerState, touched: Touched) -> None: ...
+    def save(self, changes: Changes) -> None: ...
     def set_head(self, state: LedgerState) -> None: ...
 
 
@@ -150,16 +151,16 @@ class LedgerWriter:
             self._state = None  # until this batch is committed, the in-memory state is suspect
             with self.store.transaction() as tx:
                 self._catch_up(state, tx)
-                sealed, processed, touched = [], [], Touched()
+                sealed, processed, changes = [], [], Changes()
                 now = format_instant(self.clock.now())
                 for message_id, new_events in plan(state, tx):
                     for new in new_events:
-                        sealed.append(self._seal(new, state, touched, now))
+                        sealed.append(self._seal(new, state, changes, now))
                     if message_id is not None:
                         processed.append((message_id, state.seq))
                 if sealed or processed:
                     tx.append(sealed, processed)
-                    tx.save(state, touched)
+                    tx.save(changes)
                     tx.set_head(state)
             self._state = state
         recorded = [s.event for s in sealed]
@@ -176,7 +177,7 @@ class LedgerWriter:
         if head != state.seq:
             raise RuntimeError(f"log head {head} but state folded to {state.seq}")
 
-    def _seal(self, new: NewEvent, state: LedgerState, touched: Touched, now: str) -> Sealed:
+    def _seal(self, new: NewEvent, state: LedgerState, changes: Changes, now: str) -> Sealed:
         sealed = seal(new, state, max(now, state.recorded_at))  # recording times never go back
-        touched.update(state.apply(sealed.event))
+        changes.capture(state, sealed.event.seq, state.apply(sealed.event))
         return sealed

@@ -23,7 +23,8 @@ from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
 from ..domain.sealing import Sealed
-from ..domain.state import PROJECTIONS, LedgerState, Touched
+from ..domain.changes import Changes
+from ..domain.state import PROJECTIONS, LedgerState
 
 _RECORD_FIELDS = HEADER_FIELDS + ("hash",)
 
@@ -97,12 +98,14 @@ class InMemoryLedgerTransaction:
         self._records.extend(rows)
         self._inbox.update(inbox)
 
-    def save(self, state: LedgerState, touched: Touched) -> None:
-        """Stage the projection rows ``touched`` by the events just folded into ``state``."""
+    def save(self, changes: Changes) -> None:
+        """Stage the live projection rows the batch's ``changes`` leave (this fake keeps no older
+        versions: nothing reads it as of a position)."""
         for kind, staged in self._projections.items():
-            records = getattr(state, kind)
-            for key in getattr(touched, kind):
-                staged[key] = copy.deepcopy(records[key])
+            cls = PROJECTIONS[kind][0]
+            for version in changes.versions[kind]:
+                if version.valid_to is None:
+                    staged[version.key] = cls(**copy.deepcopy(version.row))
 
     def set_head(self, state: LedgerState) -> None:
         self._head = (state.seq, state.head, state.recorded_at)

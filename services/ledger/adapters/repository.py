@@ -18,27 +18,16 @@ from shared.db import bulk_insert, read_tx, write_tx
 from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict
+from ..domain.changes import Changes
 from ..domain.sealing import Sealed
-from ..domain.state import PROJECTIONS, LedgerState, Touched, plain_record
+from ..domain.state import PROJECTIONS, LedgerState
 from .log_rows import ROW_FIELDS, stream_rows
-from .tables import (
-    events, inbox_messages, items, listings, log_head, projection_meta, publication, reports, resurgences, tips, years,
-)
+from .projections import TABLES, record_columns, valid_at, write_changes
+from .tables import events, inbox_messages, log_head, projection_meta, publication
 
 #: The shape of the projection rows; raise it when a fold or a record changes, and the ledger
 #: rebuilds its projections from the log at start-up (``ensure_projections``).
-PROJECTION_VERSION = 3
-#: Each projection's table, how its state key matches rows, and how a row gives back the key.
-_TABLES = {
-    "years": (years, lambda keys: years.c.year.in_(keys), lambda r: r["year"]),
-    "reports": (reports, lambda keys: sa.tuple_(reports.c.region, reports.c.year).in_(keys),
-                lambda r: (r["region"], r["year"])),
-    "items": (items, lambda keys: items.c.item_id.in_(keys), lambda r: r["item_id"]),
-    "tips": (tips, lambda keys: tips.c.tip_id.in_(keys), lambda r: r["tip_id"]),
-    "listings": (listings, lambda keys: listings.c.listing_id.in_(keys), lambda r: r["listing_id"]),
-    "resurgences": (resurgences, lambda keys: resurgences.c.resurgence_id.in_(keys), lambda r: r["resurgence_id"]),
-}
-assert set(_TABLES) == set(PROJECTIONS)
+PROJECTION_VERSION = 4
 
 _EVENT_COLUMNS = [events.c[name] for name in HEADER_FIELDS] + [events.c.hash, events.c.payload]
 _EVENT_NAMES = [c.name for c in _EVENT_COLUMNS]
@@ -84,21 +73,9 @@ class LedgerTransaction:
         self.conn.execute(log_head.update().where(log_head.c.id == 1)
                           .values(seq=state.seq, hash=state.head, recorded_at=state.recorded_at))
 
-    def save(self, state: LedgerState, touched: Touched) -> None:
-        """Write the projection rows ``touched`` by the events just folded into ``state``."""
-        for kind, (table, matching, _) in _TABLES.items():
-            _replace(self.conn, table, getattr(touched, kind), getattr(state, kind), matching, touched.created)
-
-
-def _replace(conn: Connection, table: sa.Table, keys: set, objects: dict, matching, created: set) -> None:
-    """Delete the stored rows of ``keys`` (not those created by this batch) and write them anew
-    from ``objects``, in chunks and in bulk."""
-    if not keys:
-        return
-    stored = [key for key in keys if (table.name, key) not in created]
-    for start in range(0, len(stored), 500):
-        conn.execute(table.delete().where(matching(stored[start:start + 500])))
-    bulk_insert(conn, table, [plain_record(type(objects[key]))(objects[key]) for key in keys])
+    def save(self, changes: Changes) -> None:
+        """Write the projection rows' versions the batch made (``projections.write_changes``)."""
+        write_changes(self.conn, changes)
 
 
 def _event_row(sealed: Sealed) -> dict:
@@ -124,26 +101,19 @@ class LedgerRepository:
     def ensure_projections(self) -> bool:
         """Rebuild every projection from the log when its rows were written by an older shape of
         them (``PROJECTION_VERSION``); returns whether it did. Holds the append lock meanwhile."""
-        from ..replay_fast import replay_rows
+        from ..rebuild import rebuild_projections
 
         with self.engine.connect() as conn:
             version = conn.execute(sa.select(projection_meta.c.version).where(projection_meta.c.id == 1)).scalar()
         if version == PROJECTION_VERSION:
             return False
         with self.transaction() as tx:
-            conn = tx.conn
             head = tx.lock_head()
-            with closing(stream_rows(conn, upto_seq=head)) as rows:
-                state, verdict = replay_rows(rows)
-            if not verdict.ok or state.seq != head:
+            verdict = rebuild_projections(tx.conn, head)
+            if not verdict.ok or verdict.count != head:
                 raise RuntimeError(f"cannot rebuild the projections: the log does not verify ({verdict.to_dict()})")
-            for kind, (table, _, _) in _TABLES.items():
-                conn.execute(table.delete())
-                records = getattr(state, kind)
-                if records:
-                    bulk_insert(conn, table, [plain_record(type(r))(r) for r in records.values()])
-            conn.execute(projection_meta.delete())
-            conn.execute(projection_meta.insert().values(id=1, version=PROJECTION_VERSION))
+            tx.conn.execute(projection_meta.delete())
+            tx.conn.execute(projection_meta.insert().values(id=1, version=PROJECTION_VERSION))
         return True
 
     # -- reading the log ---------------------------------------------------------------------
@@ -227,13 +197,13 @@ def load_state(conn: Connection, *, with_items: bool = True, with_streams: bool 
     row = conn.execute(sa.select(log_head).where(log_head.c.id == 1)).first()
     if row is not None:
         state.seq, state.head, state.recorded_at = int(row.seq), row.hash, row.recorded_at
-    for kind, (table, _, key_of) in _TABLES.items():
+    for kind, (table, names) in TABLES.items():
         if not with_items and kind in ("items", "listings"):
             continue
         cls = PROJECTIONS[kind][0]
         target = getattr(state, kind)
-        for r in conn.execute(sa.select(table)).mappings():
-            target[key_of(r)] = cls(**r)
+        for r in conn.execute(sa.select(*record_columns(table)).where(valid_at(table, None))).mappings():
+            target[r[names[0]] if len(names) == 1 else tuple(r[n] for n in names)] = cls(**r)
     if with_items:
         state.index_items()
     if with_items and with_streams:

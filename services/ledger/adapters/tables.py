@@ -6,6 +6,22 @@ from shared.db import BigKey
 
 metadata = sa.MetaData()
 
+
+def versioned(name: str, key: tuple[str, ...], *columns, live_indexes: dict[str, tuple[str, ...]] = {}) -> sa.Table:
+    """A projection's table, every version of every row kept: ``valid_from`` is the seq of the
+    event that made the version, ``valid_to`` the seq of the one that replaced it (NULL while it
+    is live). The live rows are the projection now; the rows valid at P are the projection as of
+    P — read by index, without a replay. Each index over live rows is partial (``valid_to IS NULL``)."""
+    table = sa.Table(name, metadata, *columns,
+                     sa.Column("valid_from", sa.BigInteger, nullable=False),
+                     sa.Column("valid_to", sa.BigInteger),
+                     sa.PrimaryKeyConstraint(*key, "valid_from", name=f"pk_{name}"))
+    live = table.c.valid_to.is_(None)
+    sa.Index(f"ux_{name}_live", *(table.c[c] for c in key), unique=True, postgresql_where=live, sqlite_where=live)
+    for index_name, indexed in live_indexes.items():
+        sa.Index(f"ix_{name}_{index_name}", *(table.c[c] for c in indexed), postgresql_where=live, sqlite_where=live)
+    return table
+
 events = sa.Table(
     "events", metadata,
     sa.Column("seq", BigKey, primary_key=True, autoincrement=False),
@@ -49,9 +65,9 @@ publication = sa.Table(
     sa.Column("published_seq", sa.BigInteger, nullable=False),
 )
 
-years = sa.Table(
-    "years", metadata,
-    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+years = versioned(
+    "years", ("year",),
+    sa.Column("year", sa.Integer, nullable=False, autoincrement=False),
     sa.Column("report_due", sa.String(10), nullable=False),
     sa.Column("deadline", sa.String(27), nullable=False),
     sa.Column("time_zone", sa.String(64), nullable=False),
@@ -61,10 +77,10 @@ years = sa.Table(
     sa.Column("published_digest", sa.String(64)),
 )
 
-reports = sa.Table(
-    "reports", metadata,
-    sa.Column("region", sa.String(6), primary_key=True),
-    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+reports = versioned(
+    "reports", ("region", "year"),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False, autoincrement=False),
     sa.Column("submission_id", sa.String(64), nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("filed_at", sa.String(27), nullable=False),
@@ -75,11 +91,12 @@ reports = sa.Table(
     sa.Column("item_ids", sa.JSON, nullable=False),
     sa.Column("amended_at", sa.String(27)),
     sa.Column("history", sa.JSON, nullable=False),
+    live_indexes={"year": ("year", "region")},
 )
 
-items = sa.Table(
-    "items", metadata,
-    sa.Column("item_id", sa.String(64), primary_key=True),
+items = versioned(
+    "items", ("item_id",),
+    sa.Column("item_id", sa.String(64), nullable=False),
     sa.Column("region", sa.String(6), nullable=False),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("report_seq", sa.BigInteger, nullable=False),
@@ -107,12 +124,15 @@ items = sa.Table(
     sa.Column("verified_seq", sa.BigInteger),
     sa.Column("rejection_reason", sa.Text),
     sa.Column("event_seqs", sa.JSON, nullable=False),
-    sa.Index("ix_items_region_year", "region", "year"),
+    live_indexes={"region": ("region", "item_id"), "year": ("year", "item_id"), "industry": ("industry", "item_id"),
+                  "status": ("status", "item_id"), "uscc": ("uscc", "region", "year")},
 )
+# as of a position: each region's versions in item order, then any item's versions in order
+sa.Index("ix_items_region_versions", items.c.region, items.c.item_id, items.c.valid_from)
 
-tips = sa.Table(
-    "tips", metadata,
-    sa.Column("tip_id", sa.String(64), primary_key=True),
+tips = versioned(
+    "tips", ("tip_id",),
+    sa.Column("tip_id", sa.String(64), nullable=False),
     sa.Column("region", sa.String(6), nullable=False),
     sa.Column("enterprise", sa.Text, nullable=False),
     sa.Column("uscc", sa.String(18), nullable=False),
@@ -129,12 +149,14 @@ tips = sa.Table(
     sa.Column("late", sa.Boolean),
     sa.Column("revealed", sa.String(16)),
     sa.Column("item_id", sa.String(64)),
-    sa.Index("ix_tips_region", "region"),
+    live_indexes={"region": ("region", "seq"), "status": ("status", "seq"), "seq": ("seq",)},
 )
+sa.Index("ix_tips_versions", tips.c.seq, tips.c.valid_from)
+sa.Index("ix_tips_region_versions", tips.c.region, tips.c.seq, tips.c.valid_from)
 
-listings = sa.Table(
-    "listings", metadata,
-    sa.Column("listing_id", sa.String(40), primary_key=True),
+listings = versioned(
+    "listings", ("listing_id",),
+    sa.Column("listing_id", sa.String(40), nullable=False),
     sa.Column("department", sa.String(16), nullable=False),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("region", sa.String(6), nullable=False),
@@ -145,12 +167,12 @@ listings = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("submission_id", sa.String(64), nullable=False),
-    sa.Index("ix_listings_region_year", "region", "year"),
+    live_indexes={"region_year": ("region", "year", "seq"), "seq": ("seq",), "department": ("department", "seq")},
 )
 
-resurgences = sa.Table(
-    "resurgences", metadata,
-    sa.Column("resurgence_id", sa.String(40), primary_key=True),
+resurgences = versioned(
+    "resurgences", ("resurgence_id",),
+    sa.Column("resurgence_id", sa.String(40), nullable=False),
     sa.Column("source", sa.String(8), nullable=False),
     sa.Column("source_id", sa.String(64), nullable=False),
     sa.Column("region", sa.String(6), nullable=False),
@@ -159,6 +181,7 @@ resurgences = sa.Table(
     sa.Column("item_ids", sa.JSON, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("occurred_at", sa.String(27), nullable=False),
+    live_indexes={"region": ("region", "seq"), "seq": ("seq",)},
 )
 
 #: Which version of the projections' shape the rows above were written in; when the code's

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from operator import attrgetter, itemgetter
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 import msgspec
 import orjson
@@ -260,25 +260,30 @@ class LedgerState:
     def digest(self) -> str:
         """``state_digest(self.snapshot())``, hashed record by record along the canonical text of
         the snapshot, without building the snapshot (four times faster on a large state)."""
-        digest = hashlib.sha256(STATE_TAG)
-        opening = b"{"
-        for kind in sorted(PROJECTIONS):
-            cls, write = PROJECTIONS[kind]
-            plain = plain_record(cls)
-            # canonical order: the snapshot's keys sorted, each one's records by key (code point
-            # order, as orjson sorts), each record's fields sorted.
-            digest.update(opening + _dumps(kind) + b":{")
-            opening = b"},"
-            separator, chunk = b"", []
-            for key, record in sorted(((write(k), r) for k, r in getattr(self, kind).items()), key=_first):
-                chunk.append(_dumps(key) + b":" + _dumps(plain(record), option=_SORT_KEYS))
-                if len(chunk) == 512:
-                    digest.update(separator + b",".join(chunk))
-                    separator, chunk = b",", []
-            if chunk:
+        return digest_of({kind: sorted(((write(k), r) for k, r in getattr(self, kind).items()), key=_first)
+                          for kind, (_, write) in PROJECTIONS.items()})
+
+
+def digest_of(projections: Mapping[str, Iterable[tuple[str, Any]]]) -> str:
+    """The state digest of each projection's (written key, record) pairs, given in code point order
+    of the keys (as orjson sorts them): from a state in memory, or streamed from stored rows."""
+    digest = hashlib.sha256(STATE_TAG)
+    opening = b"{"
+    for kind in sorted(PROJECTIONS):
+        plain = plain_record(PROJECTIONS[kind][0])
+        # canonical order: the snapshot's keys sorted, each one's records by key, each record's fields sorted
+        digest.update(opening + _dumps(kind) + b":{")
+        opening = b"},"
+        separator, chunk = b"", []
+        for key, record in projections[kind]:
+            chunk.append(_dumps(key) + b":" + _dumps(plain(record), option=_SORT_KEYS))
+            if len(chunk) == 512:
                 digest.update(separator + b",".join(chunk))
-        digest.update(b"}}")
-        return digest.hexdigest()
+                separator, chunk = b",", []
+        if chunk:
+            digest.update(separator + b",".join(chunk))
+    digest.update(b"}}")
+    return digest.hexdigest()
 
 
 def plain_record(cls: type) -> Any:

@@ -4,27 +4,35 @@ department-list cross-check (SPEC §5). Pure functions of the state and the mome
 of any point shows exactly what the live service showed then."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from .state import REGISTERED, SCHEDULED, WITHDRAWN, CapacityItem, LedgerState, plain_record
+from .state import REGISTERED, SCHEDULED, WITHDRAWN, CapacityItem, LedgerState, TipRecord, YearRecord, plain_record
 
 _item_fields = plain_record(CapacityItem)
+_tip_fields = plain_record(TipRecord)
 
 
-def item_status(item: CapacityItem, state: LedgerState, now: str, today: str) -> tuple[str, bool]:
-    """(status, overdue) of ``item`` at the instant ``now`` (business date ``today``)."""
+def item_status(item: CapacityItem, years: Mapping[int, YearRecord], now: str, today: str) -> tuple[str, bool]:
+    """(status, overdue) of ``item`` at the instant ``now`` (business date ``today``), its year's
+    deadline read from ``years`` (a state's, or the rows of a read)."""
     status = item.status
-    year = state.years.get(item.year)
+    year = years.get(item.year)
     if status == REGISTERED and year is not None and now > year.deadline:
         status = SCHEDULED  # the year's report deadline fixed the plan its entries belong to
     overdue = status in (REGISTERED, SCHEDULED) and item.planned_date < today
     return status, overdue
 
 
-def item_view(item: CapacityItem, state: LedgerState, now: str, today: str) -> dict[str, Any]:
+def item_view(item: CapacityItem, years: Mapping[int, YearRecord], now: str, today: str) -> dict[str, Any]:
     view = _item_fields(item)
     view["recorded_status"] = item.status
-    view["status"], view["overdue"] = item_status(item, state, now, today)
+    view["status"], view["overdue"] = item_status(item, years, now, today)
+    return view
+
+
+def tip_view(tip: TipRecord, now: str) -> dict[str, Any]:
+    view = _tip_fields(tip)
+    view["overdue"] = tip.status == "open" and now > tip.due_at
     return view
 
 
@@ -36,7 +44,7 @@ def items_view(state: LedgerState, now: str, today: str, *, region: str | None =
         item = state.items[item_id]
         if (region and item.region != region) or (industry and item.industry != industry) or (year and item.year != year):
             continue
-        view = item_view(item, state, now, today)
+        view = item_view(item, state.years, now, today)
         if status and not (view["status"] == status or (status == "overdue" and view["overdue"])):
             continue
         found.append(view)

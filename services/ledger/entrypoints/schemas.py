@@ -1,4 +1,8 @@
 """Request and response schemas of the ledger's HTTP API (they also make its OpenAPI document)."""
+import base64
+import binascii
+
+import orjson
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.clock import parse_instant
@@ -89,39 +93,76 @@ class RegistrySchema(Schema):
 
 
 class AsOfQuery(Schema):
-    as_of = fields.String(metadata={"description": "a log position (seq) or an ISO time: the state as it was then "
-                                                   "(replayed from the log and verified); default: now"})
+    as_of = fields.String(validate=validate.Length(max=40), metadata={
+        "description": "a ledger seq or an ISO 8601 time with its offset: the projections as they stood then (the row "
+                       "versions valid at that position, by index: no replay); default: now"})
+
+
+class Cursor(fields.String):
+    """A page's ``next``, given back as ``?cursor=`` to read on: opaque to the client, checked here
+    to hold the key parts of this list's order (their types in ``shape``)."""
+
+    def __init__(self, shape: tuple[type, ...], **kwargs):
+        super().__init__(metadata={"description": "the previous page's `next`; absent: the first page"}, **kwargs)
+        self.shape = shape
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parts = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (ValueError, binascii.Error):
+            parts = None
+        if not (isinstance(parts, list) and len(parts) == len(self.shape)
+                and all(type(p) is kind for p, kind in zip(parts, self.shape))):
+            raise ValidationError("Not a cursor of this list (pass a page's next as it came).")
+        return tuple(parts)
 
 
 class PageQuery(AsOfQuery):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000), metadata={
+        "description": "rows per page"})
+    count = fields.Boolean(load_default=False, metadata={
+        "description": "also count every row matching the filters (`total`): costs a scan, ask only when shown"})
 
 
 class ItemsQuery(PageQuery):
+    cursor = Cursor((str,))
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
     industry = fields.String(validate=validate.Length(max=32))
     year = fields.Integer(validate=validate.Range(min=1900, max=2999))
     status = fields.String(validate=validate.OneOf(["registered", "scheduled", "eliminated", "verified", "withdrawn",
-                                                    "overdue"]))
+                                                    "overdue"]), metadata={
+        "description": "scheduled: registered, its year's plan fixed by the report deadline; overdue: registered or "
+                       "scheduled, its planned date passed — both judged as of the read's instant"})
+    source = fields.String(validate=validate.OneOf(["report", "tip"]), metadata={
+        "description": "report: filed by its region; tip: entered by a confirmed tip"})
 
 
 class DiscrepanciesQuery(PageQuery):
+    cursor = Cursor((int, int, str))
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
     year = fields.Integer(validate=validate.Range(min=1900, max=2999))
 
 
+class ResurgencesQuery(AsOfQuery):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = Cursor((int,))
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+
+
 class TipsQuery(PageQuery):
+    cursor = Cursor((int,))
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
     status = fields.String(validate=validate.OneOf(["open", "confirmed", "unfounded", "duplicate", "late"]))
 
 
 class PageSchema(Schema):
-    total = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
-    next_offset = fields.Integer(allow_none=True, metadata={"description": "pass as ?offset= for the next page"})
-    as_of = fields.String(required=True, metadata={"description": "the instant the statuses are judged at"})
-    seq = fields.Integer(required=True, metadata={"description": "the log position the page reflects"})
+    next = fields.String(allow_none=True, metadata={"description": "pass as ?cursor= (with the same filters) for "
+                                                                   "the next page; null on the last page"})
+    limit = fields.Integer(required=True)
+    total = fields.Integer(metadata={"description": "every row matching the filters (only with ?count=true)"})
+    as_of = fields.String(required=True, metadata={"description": "the instant (UTC) statuses are judged at"})
+    seq = fields.Integer(required=True, metadata={"description": "the ledger seq the page reflects"})
 
 
 class ItemsPage(PageSchema):
@@ -170,6 +211,9 @@ class HistorySchema(Schema):
 
 class DiscrepanciesPage(PageSchema):
     discrepancies = fields.List(fields.Dict(), required=True)
+
+
+class ResurgencesPage(PageSchema):
     resurgences = fields.List(fields.Dict(), required=True)
 
 

@@ -1,0 +1,211 @@
+"""The ledger's read endpoints over its projections: capacity items, tips, the report registry,
+the department lists' cross-check, as of now or of any position — each a page of indexed rows
+(``adapters/reads.py``) in one read transaction, with a cursor for the next page."""
+from __future__ import annotations
+
+import base64
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from shared.clock import format_instant, parse_instant, parse_position
+from shared.db import read_tx
+from shared.http import ApiBlueprint, Problem, current_principal, require
+
+from ..adapters import reads
+from ..bootstrap import LedgerService
+from ..domain.registry import registry
+from ..domain.state import PROJECTIONS, LedgerState, plain_record
+from ..domain.views import item_view, tip_view
+from . import schemas
+
+READERS = ("office", "auditor", "service", "region")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What a read sees: the rows valid at ``at`` (None: live) judged at the instant ``now``."""
+
+    conn: Connection
+    at: int | None
+    seq: int
+    now: str
+    today: str
+
+
+def encode_cursor(parts: tuple | None) -> str | None:
+    return None if parts is None else base64.urlsafe_b64encode(orjson.dumps(list(parts))).decode().rstrip("=")
+
+
+def blueprint(service: LedgerService) -> ApiBlueprint:
+    blp = ApiBlueprint("ledger-reads", __name__, url_prefix="/v1", description="The projections: now or as of a position")
+
+    @contextmanager
+    def moment(as_of: str | None) -> Iterator[Moment]:
+        with read_tx(service.repo.engine) as conn:
+            head, _ = reads.head(conn)
+            if not as_of:
+                yield _judged(conn, None, head, service.clock.now())
+                return
+            try:
+                seq, recorded_at = parse_position(as_of)
+            except ValueError as exc:
+                raise Problem(400, "Bad as_of", f"as_of: {exc}", kind="validation",
+                              errors=[{"field": "query:as_of", "message": str(exc)}]) from None
+            if seq is None:
+                yield _judged(conn, reads.position_at(conn, recorded_at), head, parse_instant(recorded_at))
+                return
+            if seq > head:
+                raise Problem(409, "Not on the log", f"as_of: position {seq} is past the head of the log ({head})",
+                              kind="not-yet", errors=[{"field": "query:as_of", "message": f"at most {head}"}])
+            when = reads.recorded_at(conn, seq)
+            yield _judged(conn, seq, seq, parse_instant(when) if when else service.clock.now())
+
+    def _judged(conn: Connection, at: int | None, seq: int, when: datetime) -> Moment:
+        today = service.reference.calendar.business_date(when).isoformat()
+        return Moment(conn, at, at if at is not None else seq, format_instant(when), today)
+
+    def own_region(asked: str | None) -> str | None:
+        """The region a reader may see: a region key only its own, whatever it asks for."""
+        principal = current_principal()
+        if principal.role == "region":
+            return principal.region if not asked or asked == principal.region else "-"  # another's: as if none
+        return asked
+
+    def own_department() -> str | None:
+        principal = current_principal()
+        return principal.department if principal.role == "department" else None
+
+    def page_of(args: dict, m: Moment, rows: list, page: reads.Page, count) -> dict:
+        answer = {"next": encode_cursor(page.next), "limit": args["limit"], "as_of": m.now, "seq": m.seq,
+                  "rows": rows}
+        if args["count"]:
+            answer["total"] = count()
+        return answer
+
+    @blp.route("/items")
+    @require(*READERS)
+    @blp.arguments(schemas.ItemsQuery, location="query")
+    @blp.response(200, schemas.ItemsPage)
+    def items(args):
+        """Capacity items (台账条目) with their status judged as of now or ``as_of``, filtered, in
+        item id order, a page at a time (``next``: the cursor of the next page)."""
+        f = reads.ItemFilter(region=own_region(args.get("region")), industry=args.get("industry"),
+                             year=args.get("year"), status=args.get("status"), source=args.get("source"))
+        with moment(args.get("as_of")) as m:
+            page = reads.items_page(m.conn, f, at=m.at, now=m.now, today=m.today, after=_one(args), limit=args["limit"])
+            years = reads.years_at(m.conn, m.at)
+            rows = [item_view(item, years, m.now, m.today) for item in page.rows]
+            answer = page_of(args, m, rows, page, lambda: reads.items_count(m.conn, f, at=m.at, now=m.now, today=m.today))
+        answer["items"] = answer.pop("rows")
+        return answer
+
+    def visible_item(m: Moment, item_id: str):
+        found = reads.item(m.conn, item_id, m.at)
+        principal = current_principal()
+        if found is None or (principal.role == "region" and found.region != principal.region):
+            raise Problem(404, "Not found", f"no capacity item {item_id}", kind="not-found")
+        return found
+
+    @blp.route("/items/<item_id>")
+    @require(*READERS)
+    @blp.arguments(schemas.AsOfQuery, location="query")
+    @blp.response(200, schemas.ItemSchema)
+    def item(args, item_id):
+        """One capacity item with its status as of now or ``as_of`` (404 for another region's)."""
+        with moment(args.get("as_of")) as m:
+            return item_view(visible_item(m, item_id), reads.years_at(m.conn, m.at), m.now, m.today)
+
+    @blp.route("/items/<item_id>/history")
+    @require(*READERS)
+    @blp.response(200, schemas.HistorySchema)
+    def item_history(item_id):
+        """Every recorded event that touched the item, in log order."""
+        with moment(None) as m:
+            seqs = list(visible_item(m, item_id).event_seqs)
+        return {"item_id": item_id, "events": [e.to_dict() for e in service.repo.events_at(seqs)]}
+
+    @blp.route("/tips")
+    @require(*READERS)
+    @blp.arguments(schemas.TipsQuery, location="query")
+    @blp.response(200, schemas.TipsPage)
+    def tip_list(args):
+        """Tips (举报) on the ledger with their resolution, in the order they were recorded; a
+        region sees the tips about it. ``status=late``: resolved late, or open past its period."""
+        region, status = own_region(args.get("region")), args.get("status")
+        with moment(args.get("as_of")) as m:
+            page = reads.tips_page(m.conn, region=region, status=status, at=m.at, now=m.now, after=_one(args),
+                                   limit=args["limit"])
+            answer = page_of(args, m, [tip_view(t, m.now) for t in page.rows], page,
+                             lambda: reads.tips_count(m.conn, region=region, status=status, at=m.at, now=m.now))
+        answer["tips"] = answer.pop("rows")
+        return answer
+
+    @blp.route("/discrepancies")
+    @require(*READERS, "department")
+    @blp.arguments(schemas.DiscrepanciesQuery, location="query")
+    @blp.response(200, schemas.DiscrepanciesPage)
+    def discrepancy_list(args):
+        """Department-listed enterprises that their region's current report leaves out (or declares
+        zero against), in the order they were listed; a department key sees what its own lists
+        revealed. Resurgences (死灰复燃) are at ``/v1/resurgences``."""
+        scope = dict(region=own_region(args.get("region")), year=args.get("year"), department=own_department())
+        with moment(args.get("as_of")) as m:
+            page = reads.discrepancies_page(m.conn, **scope, at=m.at, after=args.get("cursor"), limit=args["limit"])
+            answer = page_of(args, m, page.rows, page, lambda: reads.discrepancies_count(m.conn, **scope, at=m.at))
+        answer["discrepancies"] = answer.pop("rows")
+        return answer
+
+    @blp.route("/resurgences")
+    @require(*READERS, "department")
+    @blp.arguments(schemas.ResurgencesQuery, location="query")
+    @blp.response(200, schemas.ResurgencesPage)
+    def resurgence_list(args):
+        """死灰复燃: a tip or a department's list naming an enterprise whose capacity was already
+        verified eliminated, in log order; a department key sees those its own lists revealed."""
+        plain = plain_record(PROJECTIONS["resurgences"][0])
+        with moment(args.get("as_of")) as m:
+            page = reads.resurgences_page(m.conn, region=own_region(args.get("region")), department=own_department(),
+                                          at=m.at, after=_one(args), limit=args["limit"])
+            answer = page_of({**args, "count": False}, m, [plain(r) for r in page.rows], page, None)
+        answer["resurgences"] = answer.pop("rows")
+        return answer
+
+    @blp.route("/reports")
+    @require(*READERS)
+    @blp.arguments(schemas.RegistryQuery, location="query")
+    @blp.response(200, schemas.RegistrySchema)
+    def report_registry(args):
+        """The report registry of a year: on time, late, missing or awaiting, and zero reports,
+        judged at ``as_of`` (a time; default: now) from the rows valid then."""
+        year = args["year"]
+        when = parse_instant(args["as_of"]) if args.get("as_of") else service.clock.now()
+        with read_tx(service.repo.engine) as conn:
+            at = reads.position_at(conn, format_instant(when)) if args.get("as_of") else None
+            state = LedgerState(years=reads.years_at(conn, at), reports=reads.reports_of_year(conn, year, at))
+        principal = current_principal()
+        only = {principal.region} if principal.role == "region" else None
+        return registry(state, year, when, service.reference, only)
+
+    @blp.route("/state")
+    @require("office", "auditor", "service")
+    @blp.arguments(schemas.AsOfQuery, location="query")
+    @blp.response(200, schemas.StateSchema)
+    def state(args):
+        """The projections' digest now or as of a position (compare with ``zeroclear ledger
+        replay``): streamed from the rows valid then, no replay."""
+        with moment(args.get("as_of")) as m:
+            head_hash = reads.hash_at(m.conn, m.seq)
+            return {"seq": m.seq, "head": head_hash, "digest": reads.state_digest(m.conn, m.at)}
+
+    return blp
+
+
+def _one(args: dict):
+    """The one key a single-key cursor holds."""
+    cursor = args.get("cursor")
+    return None if cursor is None else cursor[0]
