@@ -146,18 +146,22 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
         return {"item_id": item_id, "events": [e.to_dict() for e in service.repo.events_at(list(item.event_seqs))]}
 
     @blp.route("/discrepancies")
-    @require(*READERS)
+    @require(*READERS, "department")
     @blp.arguments(schemas.DiscrepanciesQuery, location="query")
     @blp.response(200, schemas.DiscrepanciesPage)
     def discrepancy_list(args):
         """Department-listed enterprises the region's current report leaves out, and resurgences
-        (死灰复燃: a tip or list naming capacity already verified eliminated)."""
+        (死灰复燃: a tip or list naming capacity already verified eliminated). A department key
+        sees what its own lists revealed."""
         state, when = state_at(args.get("as_of"))
         now, _ = judged(when)
         region = own_region(args.get("region"))
-        rows = discrepancies(state, region=region, year=args.get("year"))
+        principal = current_principal()
+        department = principal.department if principal.role == "department" else None
+        rows = discrepancies(state, region=region, year=args.get("year"), department=department)
         meta, rows = page(rows, args, state, now)
-        return {**meta, "discrepancies": rows, "resurgences": resurgences(state, region=region)}
+        return {**meta, "discrepancies": rows,
+                "resurgences": resurgences(state, region=region, department=department)}
 
     @blp.route("/tips")
     @require("office", "auditor", "service", "region")
