@@ -48,7 +48,9 @@ def create_app(service: PortalService) -> Flask:
     app.config.update(
         SECRET_KEY=service.cookie_key, SESSION_COOKIE_NAME="zc_prefs", SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True, MAX_CONTENT_LENGTH=service.settings.max_body_bytes + 64 * 1024,
-        WTF_CSRF_TIME_LIMIT=4 * 3600, ZEROCLEAR_COOKIE_SECURE=service.settings.cookie_secure,
+        # No Referer check over TLS: the pages send none (Referrer-Policy: no-referrer); the token
+        # and SameSite=Strict cookies do the work.
+        WTF_CSRF_TIME_LIMIT=4 * 3600, WTF_CSRF_SSL_STRICT=False, ZEROCLEAR_COOKIE_SECURE=service.settings.cookie_secure,
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"), BABEL_DEFAULT_LOCALE="zh_CN",
         BABEL_DEFAULT_TIMEZONE=service.reference.calendar.time_zone.key, SEND_FILE_MAX_AGE_DEFAULT=3600,
     )

@@ -89,8 +89,16 @@ def apply_errors(form, problem: ApiProblem, fields: Mapping[str, str] | None = N
 
 
 def form_summary(form) -> list[dict]:
-    return [{"field": form[name].id, "message": message} for name, messages in form.errors.items()
-            if not isinstance(messages, dict) for message in messages if isinstance(message, str)]
+    """Every field in error, in the form's order, each linking to its field (rows of a list too)."""
+    summary = []
+    for field in form:
+        if hasattr(field, "entries"):  # a list of sub-forms: their fields in turn
+            for entry in field.entries:
+                summary.extend(form_summary(entry.form))
+            continue
+        summary.extend({"field": field.id, "message": str(message)} for message in field.errors
+                       if not isinstance(message, (dict, list)))
+    return summary
 
 
 def install_template_helpers(app: Flask, svc) -> None:
@@ -111,6 +119,7 @@ def install_template_helpers(app: Flask, svc) -> None:
     app.add_template_filter(moment, "moment")
     app.add_template_filter(region_name, "region_name")
     app.add_template_global(_, "_")
+    app.add_template_global(lambda attrs: {k: v for k, v in attrs.items() if v not in (None, "")}, "present")
 
 
 def region_name(code: str | None) -> str:
