@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from ..adapters.http import ApiProblem
-from .forms import DepartmentListForm
+from .forms import DepartmentListForm, options
 from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, today
 from ..domain.campaign import years
 
@@ -79,10 +79,10 @@ def _required() -> str:
 def _choices(svc, form: DepartmentListForm) -> None:
     from flask_babel import gettext as _
 
-    regions = [("", "—")] + [(c, r.name_en if english() else r.name) for c, r in svc.reference.regions.items()]
-    industries = [("", "—")] + [(n, i.name_en if english() else n) for n, i in svc.reference.industries.items()]
-    bases = [("emissions", _("Emissions")), ("energy", _("Energy use")), ("quality", _("Quality")),
-             ("safety", _("Safety"))]
+    regions = options([("", "—")] + [(c, r.name_en if english() else r.name) for c, r in svc.reference.regions.items()])
+    industries = options([("", "—")] + [(n, i.name_en if english() else n) for n, i in svc.reference.industries.items()])
+    bases = options([("emissions", _("Emissions")), ("energy", _("Energy use")), ("quality", _("Quality")),
+                     ("safety", _("Safety"))])
     for entry in form.entries:
         entry.region.choices, entry.industry.choices, entry.basis.choices = regions, industries, bases
 

@@ -11,11 +11,17 @@ from wtforms import (
     StringField, TextAreaField,
 )
 from wtforms import Form
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 REQUIRED = _l("Required")
 NUMBER = _l("Enter a whole number")
 DATE = _l("Enter a date as yyyy-mm-dd, e.g. 2016-12-31")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def required():
@@ -70,8 +76,8 @@ class EliminationForm(FlaskForm):
 
 class TipResolutionForm(FlaskForm):
     resolution = RadioField(_l("Outcome"), validators=[required()], validate_choice=False,
-                            choices=[("confirmed", _l("Confirmed")), ("unfounded", _l("Unfounded")),
-                                     ("duplicate", _l("Duplicate"))])
+                            choices=options([("confirmed", _l("Confirmed")), ("unfounded", _l("Unfounded")),
+                                             ("duplicate", _l("Duplicate"))]))
     explanation = TextAreaField(_l("Explanation (published)"), validators=[required(), Length(max=2000)])
     duplicate_of = StringField(_l("Duplicate of (tip number)"), validators=[Optional(), Length(max=64)])
     enterprise = StringField(_l("Enterprise"), validators=[Optional(), Length(max=200)])

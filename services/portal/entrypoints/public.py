@@ -13,8 +13,8 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem, Unavailable
-from .forms import TipForm, TipLookupForm
-from .pages import apply_errors, client, form_summary, new_idempotency_key, service
+from .forms import TipForm, TipLookupForm, options
+from .pages import apply_errors, client, form_summary, new_idempotency_key
 
 TIP_FIELDS = {"region": "region", "enterprise": "enterprise", "location": "location", "description": "description",
               "uscc": "uscc", "contact": "contact"}
@@ -112,8 +112,9 @@ def blueprint(svc) -> Blueprint:
 def _tip_form(svc) -> TipForm:
     form = TipForm()
     names = svc.reference.regions
-    form.region.choices = [("", _("Choose the region"))] + [(code, _name(r)) for code, r in names.items()]
-    form.industry.choices = [("", _("Not known"))] + [(name, _industry(i)) for name, i in svc.reference.industries.items()]
+    form.region.choices = options([("", _("Choose the region"))] + [(code, _name(r)) for code, r in names.items()])
+    form.industry.choices = options([("", _("Not known"))] + [(name, _industry(i))
+                                                              for name, i in svc.reference.industries.items()])
     return form
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, st
 from ..adapters.http import ApiProblem
 from ..domain.accounts import days_left
 from ..domain.campaign import years
-from .forms import EliminationForm, TipResolutionForm, UploadForm, ZeroReportForm
+from .forms import EliminationForm, TipResolutionForm, UploadForm, ZeroReportForm, options
 from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, today
 
 STATUSES = ("overdue", "registered", "scheduled", "eliminated", "verified")
@@ -116,7 +116,7 @@ def blueprint(svc) -> Blueprint:
         if found is None:
             return _not_found()
         form = EliminationForm()
-        form.method.choices = _methods(svc)
+        form.method.choices = options(_methods(svc))
         errors, status = [], 200
         if request.method == "POST":
             if form.validate():
@@ -201,10 +201,10 @@ def _methods(svc) -> list[tuple[str, str]]:
 
 def _resolution_form(svc) -> TipResolutionForm:
     form = TipResolutionForm()
-    form.method.choices = [("", "—")] + _methods(svc)
-    form.industry.choices = [("", "—")] + [(n, f"{i.name_en if english() else n} ({i.unit})")
-                                           for n, i in svc.reference.industries.items()]
-    form.target_source.choices = [("", "—")] + [(s, s) for s in svc.reference.target_sources]
+    form.method.choices = options([("", "—")] + _methods(svc))
+    form.industry.choices = options([("", "—")] + [(n, f"{i.name_en if english() else n} ({i.unit})")
+                                                   for n, i in svc.reference.industries.items()])
+    form.target_source.choices = options([("", "—")] + [(s, s) for s in svc.reference.target_sources])
     return form
 
 
