@@ -6,6 +6,7 @@ region: another region's item or tip simply does not exist for them (404)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem
 from ..domain.accounts import days_left
@@ -62,11 +63,15 @@ def blueprint(svc) -> Blueprint:
                                           form.idempotency_key.data or None)
         except ApiProblem as problem:
             cells = [e for e in problem.errors if e.get("row") is not None or e.get("column")]
-            errors = apply_errors(form, problem, {"document_no": "document_no", "signed_by": "signed_by",
-                                                  "reason": "reason", "file": "file"})
+            fields = ApiProblem(problem.status, problem.title, problem.detail, problem.kind,
+                                [e for e in problem.errors if e not in cells])
+            errors = apply_errors(form, fields, {"document_no": "document_no", "signed_by": "signed_by",
+                                                 "reason": "reason", "file": "file"}) if fields.errors or not cells else []
+            if cells:  # the summary links to the table of cells
+                errors.insert(0, {"field": "cell-errors", "message": _("The form has errors; nothing was recorded")})
             form.idempotency_key.data = new_idempotency_key()
             return render_template("region/registration.html", form=form, year=year, years=_years(svc),
-                                   errors=[e for e in errors if e not in cells] if cells else errors, cells=cells), 422
+                                   errors=errors, cells=cells), 422
         return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
 
     @bp.get("/registration.xlsx")
@@ -224,6 +229,4 @@ def _resolution(form: TipResolutionForm) -> dict:
 
 
 def _not_found():
-    from flask_babel import gettext as _
-
     return render_template("error.html", status=404, title=_("Page not found"), detail=""), 404
