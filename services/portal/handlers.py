@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -30,6 +30,7 @@ class Accounts(Protocol):
     def session(self, token_hash: str) -> tuple[str, datetime, datetime] | None: ...
     def touch_session(self, token_hash: str, now: datetime) -> None: ...
     def end_session(self, token_hash: str) -> None: ...
+    def end_sessions_before(self, cut: datetime) -> int: ...
 
 
 class KeyIssuer(Protocol):
@@ -121,8 +122,8 @@ class AccountHandlers:
         if user.disabled:
             return SignIn()
         if user.failures:
-            self.accounts.record_attempt(User(**{**user.__dict__, "failures": 0, "last_failure_at": None,
-                                                 "locked_until": None}))
+            self.accounts.record_attempt(replace(user, failures=0, last_failure_at=None, locked_until=None))
+        self.accounts.end_sessions_before(now)  # housekeeping: rows of sessions long expired
         token = secrets.token_urlsafe(32)
         self.accounts.open_session(token_hash(token), user.name, now, now + self.lifetime)
         return SignIn(token=token, user=user)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..domain import navigation
 from .forms import SignInForm
-from .pages import requires
+from .pages import SIGN_IN_COOKIE, cookie_secure, requires
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -54,16 +54,12 @@ def blueprint(svc) -> Blueprint:
         if lang:
             session["lang"] = lang
         response = redirect(target or url_for(navigation.home(outcome.user.role)))
-        from .http import SIGN_IN_COOKIE, cookie_secure
-
         response.set_cookie(SIGN_IN_COOKIE, outcome.token, httponly=True, samesite="Strict",
                             secure=cookie_secure(current_app), path="/")
         return response
 
     @bp.post("/sign-out")
     def sign_out():
-        from .http import SIGN_IN_COOKIE
-
         svc.handlers.sign_out(request.cookies.get(SIGN_IN_COOKIE))
         session.pop("csrf_token", None)
         response = redirect(url_for("public.home"))

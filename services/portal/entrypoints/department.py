@@ -3,11 +3,12 @@ its own basis, and see the discrepancies and resurgences its lists revealed."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem
 from .forms import DepartmentListForm, options
-from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, today
 from ..domain.campaign import years
+from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, today
 
 #: The basis a department files on by default (a department may name another).
 BASIS = {"industry": "energy", "environment": "emissions", "development": "energy", "quality": "quality",
@@ -47,12 +48,12 @@ def blueprint(svc) -> Blueprint:
             form.entries[0].enterprise.errors = [_required()]
             errors = [{"field": form.entries[0].enterprise.id, "message": _required()}]
         if not errors:
-            body = {"year": year, "entries": [e for _, e in filled]}
+            body = {"year": year, "entries": [entry for _row, entry in filled]}
             try:
                 answer = intake.file_department_list(g.key, body, form.idempotency_key.data or None)
                 return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
             except ApiProblem as problem:
-                errors = _listing_errors(form, problem, [i for i, _ in filled])
+                errors = _listing_errors(form, problem, [row for row, _entry in filled])
         return render_template("department/list.html", form=form, year=year, years=_years(svc), errors=errors,
                                rows=rows), 422
 
@@ -71,14 +72,10 @@ def _years(svc) -> list[int]:
 
 
 def _required() -> str:
-    from flask_babel import gettext as _
-
     return _("Required")
 
 
 def _choices(svc, form: DepartmentListForm) -> None:
-    from flask_babel import gettext as _
-
     regions = options([("", "—")] + [(c, r.name_en if english() else r.name) for c, r in svc.reference.regions.items()])
     industries = options([("", "—")] + [(n, i.name_en if english() else n) for n, i in svc.reference.industries.items()])
     bases = options([("emissions", _("Emissions")), ("energy", _("Energy use")), ("quality", _("Quality")),

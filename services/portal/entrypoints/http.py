@@ -13,11 +13,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ..adapters.http import ApiProblem, Unavailable, timings
 from ..bootstrap import PortalService
 from . import account, department, public, region
-from .pages import install_template_helpers
+from .pages import SIGN_IN_COOKIE, cookie_secure, install_template_helpers
 
 PACKAGE = Path(__file__).resolve().parents[1]
 LANGUAGES = ("zh_CN", "en")
-SIGN_IN_COOKIE = "zc_session"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {
@@ -36,11 +35,6 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return cookie_secure(app)
-
-
-def cookie_secure(app: Flask) -> bool:
-    setting = app.config["ZEROCLEAR_COOKIE_SECURE"]
-    return setting == "always" or (setting == "auto" and request.is_secure)
 
 
 def create_app(service: PortalService) -> Flask:

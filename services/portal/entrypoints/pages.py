@@ -19,6 +19,15 @@ from ..domain import navigation
 from ..domain.campaign import working_year, years
 
 
+SIGN_IN_COOKIE = "zc_session"
+
+
+def cookie_secure(app: Flask) -> bool:
+    """Secure cookies over TLS (``auto``), always, or never (``ZEROCLEAR_PORTAL_COOKIE_SECURE``)."""
+    setting = app.config["ZEROCLEAR_COOKIE_SECURE"]
+    return setting == "always" or (setting == "auto" and request.is_secure)
+
+
 def service():
     return current_app.extensions["zeroclear.portal"]
 

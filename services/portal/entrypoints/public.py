@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem, Unavailable
 from .forms import TipForm, TipLookupForm, options
-from .pages import apply_errors, client, form_summary, new_idempotency_key
+from .pages import apply_errors, client, english, form_summary, new_idempotency_key
 
 TIP_FIELDS = {"region": "region", "enterprise": "enterprise", "location": "location", "description": "description",
               "uscc": "uscc", "contact": "contact"}
@@ -119,14 +119,10 @@ def _tip_form(svc) -> TipForm:
 
 
 def _name(region) -> str:
-    from .pages import english
-
     return region.name_en if english() else region.name
 
 
 def _industry(industry) -> str:
-    from .pages import english
-
     return industry.name_en if english() else industry.name
 
 

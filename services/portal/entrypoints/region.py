@@ -5,14 +5,18 @@ Every call goes out with the signed-in person's own key, which the services hold
 region: another region's item or tip simply does not exist for them (404)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+
+from shared.clock import parse_instant
 
 from ..adapters.http import ApiProblem
 from ..domain.accounts import days_left
 from ..domain.campaign import years
 from .forms import EliminationForm, TipResolutionForm, UploadForm, ZeroReportForm, options
-from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, today
+from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, service, today
 
 STATUSES = ("overdue", "registered", "scheduled", "eliminated", "verified")
 ENTRY_FIELDS = ("enterprise", "uscc", "county", "industry", "equipment", "equipment_count", "capacity",
@@ -187,14 +191,9 @@ def _years(svc) -> list[int]:
     return years(svc.reference.calendar.first_year, today())
 
 
-def _date(text: str):
-    from datetime import date
-
-    from shared.clock import parse_instant
-
+def _date(text: str) -> date:
+    """A date, or an instant's business date."""
     if "T" in text:
-        from .pages import service
-
         return service().reference.calendar.business_date(parse_instant(text))
     return date.fromisoformat(text[:10])
 
@@ -214,8 +213,6 @@ def _resolution_form(svc) -> TipResolutionForm:
 
 
 def _resolution(form: TipResolutionForm) -> dict:
-    from .pages import service
-
     body = {"resolution": form.resolution.data, "explanation": form.explanation.data.strip()}
     if form.resolution.data == "duplicate":
         body["duplicate_of"] = (form.duplicate_of.data or "").strip() or None
