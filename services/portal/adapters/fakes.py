@@ -42,9 +42,10 @@ class FakeLedger:
                 and (industry is None or i["industry"] == industry)]
         return self._page(rows, cursor, limit)
 
-    def item_counts(self, key: str, *, region, year) -> dict[str, int]:
-        return {s: self.items(key, year=year, status=s).total for s in
-                ("registered", "scheduled", "eliminated", "verified", "overdue")}
+    def year_summary(self, key: str, *, region, year, overdue=10) -> tuple[dict[str, int], list[dict]]:
+        counts = {s: self.items(key, year=year, status=s).total for s in
+                  ("registered", "scheduled", "eliminated", "verified", "overdue")}
+        return counts, self.items(key, year=year, status="overdue", limit=overdue).rows
 
     def item(self, key: str, item_id: str) -> dict | None:
         return next((i for i in self._visible(key, self.items_) if i["item_id"] == item_id), None)

@@ -38,8 +38,7 @@ def blueprint(svc) -> Blueprint:
         year = chosen_year()
         registry, row = own_row(year)
         due = registry["report_due"]
-        overdue = ledger.items(g.key, region=g.user.region, year=year, status="overdue", limit=10)
-        counts = ledger.item_counts(g.key, region=g.user.region, year=year)
+        counts, overdue = ledger.year_summary(g.key, region=g.user.region, year=year)
         tips = ledger.tips(g.key, region=g.user.region, status="open", limit=10)
         alerts = notify.alerts(g.key)[-5:][::-1]
         return render_template("region/home.html", year=year, years=_years(svc), registry=registry, report=row,
