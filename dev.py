@@ -23,8 +23,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 EXTRAS = {"run": "test", "test": "test", "bench": "test,bench"}
 #: System packages the project needs, with a file that shows each is there: a TrueType CJK font
-#: for the circulars' PDF (embedded in every document). The Dockerfile installs the same.
-SYSTEM_PACKAGES = {"fonts-wqy-zenhei": Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")}
+#: for the circulars' PDF (embedded in every document; the Dockerfile installs it too), and the
+#: chromium the portal's browser tests drive (Playwright never downloads a browser here).
+SYSTEM_PACKAGES = {"fonts-wqy-zenhei": Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+                   "chromium": Path("/usr/bin/chromium")}
 
 
 def ensure_environment(extras: str) -> None:
@@ -46,7 +48,7 @@ def ensure_environment(extras: str) -> None:
 def ensure_system_packages() -> None:
     """Install what is missing with apt-get where that is possible (Debian or Ubuntu, as root or
     with sudo); otherwise say what to install. Without the font the system still runs, and says
-    that PDF circulars are unavailable."""
+    that PDF circulars are unavailable; without chromium only the portal's browser tests cannot."""
     missing = [name for name, marker in SYSTEM_PACKAGES.items() if not marker.exists()]
     if not missing:
         return
@@ -64,8 +66,9 @@ def ensure_system_packages() -> None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode == 0:
             return
-    print(f"warning: could not install {', '.join(missing)} (PDF circulars will be unavailable); "
-          f"install it with your system's package manager", file=sys.stderr, flush=True)
+    print(f"warning: could not install {', '.join(missing)} (without the font PDF circulars are unavailable; "
+          f"without chromium the portal's browser tests skip, or fail in CI); install them with your system's "
+          f"package manager", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str]) -> int:

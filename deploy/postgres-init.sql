@@ -9,4 +9,5 @@ CREATE DATABASE zeroclear_ledger;
 CREATE DATABASE zeroclear_intake;
 CREATE DATABASE zeroclear_assessment;
 CREATE DATABASE zeroclear_notify;
+CREATE DATABASE zeroclear_portal;
 CREATE DATABASE zeroclear_keys;

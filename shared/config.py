@@ -5,13 +5,16 @@ defaults run the embedded mode (SQLite files in one data folder, in-process brok
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-SERVICES = ("intake", "ledger", "assessment", "notify")
-DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "assessment": 8003, "notify": 8004}
+SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
+DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "assessment": 8003, "notify": 8004, "portal": 8000}
+#: The services the portal reaches over HTTP, each at ``ZEROCLEAR_<NAME>_URL`` (default: its port here).
+API_SERVICES = ("intake", "ledger", "assessment", "notify")
 MEMORY_BROKER = "memory://"
 
 
@@ -54,6 +57,17 @@ class Settings:
     outbox_attempts: int = 10  # sends of an unanswered outbox message before it stalls (visible, re-drivable)
     outbox_redeliver_seconds: float = 30.0  # how long an unanswered message waits before it is sent again
     webhook_allow_networks: str = ""  # CIDRs notify may send webhooks into although they are inside (tests, intranets)
+    #: Proxies whose X-Forwarded-For names the client (intake's tip limiter; the portal in front of it).
+    trusted_proxies: tuple[str, ...] = ()
+    #: Where the other services' APIs are (the portal's clients), by service name.
+    service_urls: Mapping[str, str] = field(default_factory=dict)
+    #: The portal's secret (sessions, the people's keys at rest); generated in the data folder
+    #: outside production. Never printed.
+    secret: str | None = field(default=None, repr=False)
+    session_idle_minutes: int = 30  # a portal session ends after this long without a request
+    session_max_hours: int = 12  # and this long after sign-in, whatever
+    cookie_secure: str = "auto"  # portal cookies: Secure over TLS (auto), always, or never
+    contact_phone: str = ""  # the portal footer's 联系电话
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -100,9 +114,23 @@ class Settings:
             outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
             outbox_redeliver_seconds=lookup.number("OUTBOX_REDELIVER_SECONDS", 30.0),
             webhook_allow_networks=lookup.text("WEBHOOK_ALLOW_NETWORKS", ""),
+            trusted_proxies=lookup.networks("TRUSTED_PROXIES"),
+            service_urls={name: _service_url(name, env) for name in API_SERVICES},
+            secret=lookup.text("SECRET", "") or None,
+            session_idle_minutes=lookup.integer("SESSION_IDLE_MINUTES", 30),
+            session_max_hours=lookup.integer("SESSION_MAX_HOURS", 12),
+            cookie_secure=lookup.choice("COOKIE_SECURE", "auto", ("auto", "always", "never")),
+            contact_phone=lookup.text("CONTACT_PHONE", ""),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _service_url(name: str, env: Mapping[str, str]) -> str:
+    """``ZEROCLEAR_<NAME>_URL``, else the service's port on this machine (``ZEROCLEAR_<NAME>_PORT``)."""
+    prefix = f"ZEROCLEAR_{name.upper()}"
+    port = _int(f"{prefix}_PORT", env.get(f"{prefix}_PORT", DEFAULT_PORTS[name]))
+    return env.get(f"{prefix}_URL", f"http://127.0.0.1:{port}").rstrip("/")
 
 
 class _Lookup:
@@ -135,6 +163,18 @@ class _Lookup:
         if not 0 <= value < 1e9:
             raise SettingsError(f"{found[0]} must be a number from 0, not {found[1]!r}")
         return value
+
+    def networks(self, key: str) -> tuple[str, ...]:
+        """Comma-separated addresses or CIDR blocks (``127.0.0.1/32, 10.0.0.0/8``), normalised."""
+        found = self._raw(key)
+        if found is None or not found[1].strip():
+            return ()
+        try:
+            return tuple(str(ipaddress.ip_network(part.strip(), strict=False)) for part in found[1].split(",")
+                         if part.strip())
+        except ValueError:
+            raise SettingsError(f"{found[0]} must be addresses or CIDR blocks separated by commas, "
+                                f"not {found[1]!r}") from None
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         found = self._raw(key)

@@ -52,7 +52,7 @@ def _wait_for_signal() -> None:
 @click.option("--demo", is_flag=True, help="First fill a new data folder with a realistic 2016 campaign, filed "
               "through the APIs while the demo clock walks its calendar (SPEC §9).")
 def run(data_dir, demo):
-    """Run all four services in this process (SQLite, in-process broker unless configured)."""
+    """Run the portal and the four services in this process (SQLite, in-process broker unless configured)."""
     from .embedded import EmbeddedSystem
 
     if data_dir:
@@ -61,13 +61,15 @@ def run(data_dir, demo):
         _ready_for_demo()
     system = EmbeddedSystem().start()
     try:
-        click.echo(f"zeroclear is running; data in {system.data_dir}")
+        click.echo(f"zeroclear is running: open {system.urls['portal']}/   (data in {system.data_dir})")
         for name, url in system.urls.items():
-            click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
+            if name != "portal":
+                click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
         if demo:
             _fill_demo(system)
         command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
-        click.echo(f"Create a key in another terminal:  {command} keys add --role office     (Ctrl-C stops)")
+        click.echo(f"Add a person in another terminal:  {command} users add NAME --role region --region 410100")
+        click.echo(f"or create a key:                   {command} keys add --role office     (Ctrl-C stops)")
         _wait_for_signal()
     finally:
         system.stop()
@@ -123,7 +125,7 @@ def serve(service, workers):
 
 
 @main.command()
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice([name for name in SERVICES if name != "portal"]))
 def worker(service):
     """Run one service's background work: the ledger's inbox consumer and publisher; the others'
     outbox relay and ledger follower (and notify's scheduler)."""
@@ -548,10 +550,11 @@ def _checked_export_events(export_file: str, upto: int | None):
 
 
 def _register_commands() -> None:
-    """Command groups that live in modules of their own."""
+    """Command groups that live in modules of their own (the portal's by name, like the runner)."""
     from .outbox_cli import outbox
 
     main.add_command(outbox)
+    main.add_command(importlib.import_module("services.portal.entrypoints.cli").users)
 
 
 _register_commands()

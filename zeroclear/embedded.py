@@ -1,5 +1,7 @@
-"""The embedded mode: all four services in one process, one HTTP server each, their workers in
-threads, SQLite files in one data folder and kombu's in-process broker — nothing to install.
+"""The embedded mode: the four services and the portal in one process, one HTTP server each, their
+workers in threads, SQLite files in one data folder and kombu's in-process broker — nothing to
+install. The portal starts last, pointed at the others; intake trusts its loopback address to
+name the citizen behind a tip (X-Forwarded-For, for the rate limit only).
 
 The same composition runs on RabbitMQ and PostgreSQL when the settings say so (tests use that);
 production runs each service as its own processes (``zeroclear serve`` / ``zeroclear worker``).
@@ -26,6 +28,8 @@ from .services import parts
 
 log = logging.getLogger(__name__)
 SERVICE_KEY_FILE = "service.key"
+#: The portal reaches intake over loopback here: the address intake trusts to name a tip's sender.
+LOOPBACK = ("127.0.0.1/32", "::1/128")
 
 
 def ensure_service_key(keys: KeyStore, data_dir: Path) -> str:
@@ -83,7 +87,10 @@ class EmbeddedSystem:
                 overrides["ledger_url"] = self.urls["ledger"]
             if name == "notify":  # it ranks regions by the assessment's scores (an explicit setting wins)
                 overrides["assessment_url"] = self.env.get("ZEROCLEAR_NOTIFY_ASSESSMENT_URL", self.urls["assessment"])
+            if name == "intake":
+                overrides["trusted_proxies"] = self.settings(name).trusted_proxies or LOOPBACK
             self._start_service(name, self.settings(name, **overrides))
+        self._start_service("portal", self.settings("portal", service_urls=dict(self.urls)))
         if isinstance(self.clock, DemoClock):
             log.info("business time %s (demo clock: `zeroclear clock set|advance` moves it)",
                      format_instant(self.clock.now()))
@@ -94,8 +101,10 @@ class EmbeddedSystem:
         broker = Broker(settings.broker_url, self.topology)
         service = p.bootstrap(settings, clock=self.clock, reference=self.reference, keys=self.keys, broker=broker)
         self.services[name] = service
+        # A service that trusts proxies judges X-Forwarded-For itself (shared/forwarded.py); waitress
+        # strips the header elsewhere.
         server = create_server(p.create_app(service), host=settings.host, port=settings.port, threads=self.threads,
-                               ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=True)
+                               ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=not settings.trusted_proxies)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"
         thread = threading.Thread(target=self._serve, args=(server,), name=f"http:{name}", daemon=True)

@@ -19,7 +19,7 @@ from shared.reference import default_reference
 from .client import Api
 from .services import AMQP_URL, fresh_postgres_database, need
 
-SERVICES = ("intake", "ledger", "assessment", "notify")
+SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
 #: 2016-11-01 08:00 in Henan: the 2016 inspection stage, before the report is due.
 CAMPAIGN_START = datetime(2016, 11, 1, 0, 0, tzinfo=timezone.utc)
 

@@ -80,3 +80,18 @@ def test_settings_are_frozen():
     settings = Settings.from_env("intake", {})
     with pytest.raises(AttributeError):
         settings.port = 1
+
+
+def test_trusted_proxies_are_addresses_or_blocks_and_anything_else_is_named():
+    settings = Settings.from_env("intake", {"ZEROCLEAR_INTAKE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,::1"})
+    assert settings.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
+    assert Settings.from_env("intake", {}).trusted_proxies == ()
+    with pytest.raises(SettingsError, match="ZEROCLEAR_INTAKE_TRUSTED_PROXIES"):
+        Settings.from_env("intake", {"ZEROCLEAR_INTAKE_TRUSTED_PROXIES": "localhost"})
+
+
+def test_the_portal_finds_each_service_on_its_port_or_at_its_url():
+    settings = Settings.from_env("portal", {"ZEROCLEAR_NOTIFY_URL": "http://notify:8004/", "ZEROCLEAR_INTAKE_PORT": "9001"})
+    assert settings.port == 8000
+    assert settings.service_urls == {"intake": "http://127.0.0.1:9001", "ledger": "http://127.0.0.1:8002",
+                                     "assessment": "http://127.0.0.1:8003", "notify": "http://notify:8004"}

@@ -44,6 +44,7 @@ INIT_SQL = ROOT / "deploy" / "postgres-init.sql"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
 INFRASTRUCTURE = ("postgres", "rabbitmq")
 SERVICE_KEY = "compose-test-service-key"
+PORTAL_SECRET = "compose-test-portal-secret-of-some-length"
 #: ``docker compose up --scale ...`` for the local run: workers are competing consumers.
 SCALE = {"intake-worker": 2, "ledger-worker": 2}
 
@@ -100,7 +101,8 @@ def raw_compose() -> dict:
 
 
 def load_compose(variables: Mapping[str, str] | None = None) -> dict:
-    return interpolate(raw_compose(), {"ZEROCLEAR_SERVICE_KEY": SERVICE_KEY} if variables is None else variables)
+    secrets_only = {"ZEROCLEAR_SERVICE_KEY": SERVICE_KEY, "ZEROCLEAR_PORTAL_SECRET": PORTAL_SECRET}
+    return interpolate(raw_compose(), secrets_only if variables is None else variables)
 
 
 def app_services(compose: dict) -> dict[str, dict]:
@@ -176,11 +178,13 @@ def test_the_compose_file_is_valid_against_the_compose_spec_schema(tmp_path):
     assert check(broken).returncode != 0
 
 
-def test_compose_refuses_to_start_without_a_service_key():
+def test_compose_refuses_to_start_without_a_service_key_or_the_portals_secret():
     with pytest.raises(InterpolationError, match="ZEROCLEAR_SERVICE_KEY"):
-        load_compose({})
+        load_compose({"ZEROCLEAR_PORTAL_SECRET": PORTAL_SECRET})
     with pytest.raises(InterpolationError, match="ZEROCLEAR_SERVICE_KEY"):
-        load_compose({"ZEROCLEAR_SERVICE_KEY": ""})
+        load_compose({"ZEROCLEAR_SERVICE_KEY": "", "ZEROCLEAR_PORTAL_SECRET": PORTAL_SECRET})
+    with pytest.raises(InterpolationError, match="ZEROCLEAR_PORTAL_SECRET"):
+        load_compose({"ZEROCLEAR_SERVICE_KEY": SERVICE_KEY})
 
 
 def test_env_example_documents_every_variable_the_compose_file_reads():
@@ -264,7 +268,7 @@ def test_healthchecks_ask_the_right_questions():
 
 def test_the_settings_each_container_sees():
     variables = {"ZEROCLEAR_SERVICE_KEY": SERVICE_KEY, "ZEROCLEAR_DB_PASSWORD": "pgsecret1",
-                 "ZEROCLEAR_AMQP_PASSWORD": "mqsecret2"}
+                 "ZEROCLEAR_AMQP_PASSWORD": "mqsecret2", "ZEROCLEAR_PORTAL_SECRET": PORTAL_SECRET}
     compose = load_compose(variables)
     services = compose["services"]
     pg_env, mq_env = services["postgres"]["environment"], services["rabbitmq"]["environment"]
@@ -536,7 +540,7 @@ def test_the_compose_services_run_as_local_processes_on_rabbitmq_and_postgres(tm
     need("postgres")
     need("rabbitmq")
     service_key = secrets.token_urlsafe(32)
-    compose = load_compose({"ZEROCLEAR_SERVICE_KEY": service_key})
+    compose = load_compose({"ZEROCLEAR_SERVICE_KEY": service_key, "ZEROCLEAR_PORTAL_SECRET": PORTAL_SECRET})
     prefix = f"test-compose-{secrets.token_hex(4)}"
     with ExitStack() as stack:
         host = LocalCompose(compose, tmp_path, stack, prefix)
@@ -597,5 +601,8 @@ def _file_and_audit(host: LocalCompose, compose: dict, service_key: str) -> None
         assert verdict == {"ok": True, "count": feed["head_seq"], "head": feed["events"][-1]["hash"]}
         # `docker compose exec ledger-api zeroclear ledger verify`
         assert json.loads(host.cli("ledger-api", "ledger", "verify").stdout)["ok"] is True
+        # the portal, its own process on its own database, shows the announcement notify serves
+        home = api.session.get(urls["portal"] + "/", timeout=30)
+        assert home.status_code == 200 and "淘汰落后产能" in home.text
     finally:
         api.session.close()

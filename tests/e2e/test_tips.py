@@ -132,6 +132,19 @@ def test_tips_are_rate_limited_per_client(system, api):
     assert refused.headers["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_behind_the_portal_each_citizen_has_a_limit_of_their_own(system, api):
+    """Intake trusts the portal's address (loopback, in the embedded mode) to name the citizen in
+    X-Forwarded-For, for its limit only (shared/tests/test_forwarded.py: from anyone else the
+    header does not count)."""
+    def tip(citizen: str):
+        return api.post("intake", "/v1/tips", json=TIP, headers={"X-Forwarded-For": citizen})
+
+    codes = [tip("198.51.100.1").status_code for _ in range(6)]
+    assert codes[:5] == [201] * 5 and codes[5] == 429
+    assert tip("198.51.100.2").status_code == 201  # another citizen behind the same portal
+
+
 def test_a_bad_tip_names_the_field(system, api):
     answer = api.post("intake", "/v1/tips", json={**TIP, "uscc": "91410500MA000000X0", "region": "999999"})
     assert answer.status_code == 422

@@ -11,6 +11,7 @@ import time
 import orjson
 from flask import Flask, current_app, request
 
+from shared.forwarded import client_address
 from shared.http import (
     ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, problem_response, require,
 )
@@ -230,7 +231,7 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
         """File an anonymous tip (举报): no key, no address or identity kept; an optional contact
         is stored encrypted. The answer gives the receipt code ONCE (only its hash is kept) and,
         once the ledger has recorded the tip, a signed acknowledgement of its log position."""
-        allowed, retry_after = desk.allow(request.remote_addr or "")
+        allowed, retry_after = desk.allow(tip_client())
         if not allowed:
             raise Problem(429, "Too many tips", "try again later", kind="rate-limited",
                           headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
@@ -252,7 +253,7 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
     def lookup_tip(data):
         """Follow a tip with its receipt (sent in the body, never in a URL): status, the published
         outcome and the signed acknowledgement."""
-        allowed, retry_after = desk.allow(request.remote_addr or "")
+        allowed, retry_after = desk.allow(tip_client())
         if not allowed:
             raise Problem(429, "Too many lookups", "try again later", kind="rate-limited",
                           headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
@@ -260,6 +261,12 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
         if row is None:
             not_found("no tip has this receipt")
         return desk.status(row)
+
+    def tip_client() -> str:
+        """The client to rate-limit: behind a trusted proxy (the portal), the one it names in
+        X-Forwarded-For (ZEROCLEAR_INTAKE_TRUSTED_PROXIES); the address is not kept."""
+        return client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                              service.settings.trusted_proxies)
 
     @blp.route("/tips/signing-key")
     @blp.response(200, schemas.SigningKeySchema)

@@ -4,7 +4,7 @@ no database, no logging of anything a tipster sends."""
 from __future__ import annotations
 
 from .contact import ContactBox, ContactUnreadable
-from .ratelimit import RateLimiter
+from shared.ratelimit import RateLimiter
 from .receipts import MalformedReceipt, new_receipt, normalise_receipt, receipt_hash, receipt_matches
 from .secrets_file import (CONTACT_KEYS_VAR, PEPPER_VAR, SIGNING_KEY_VAR, TipSecrets, load_tip_secrets)
 from .signing import STATEMENT, AckSigner, ack_fields, key_id, verify_ack

@@ -51,13 +51,17 @@ def items_view(state: LedgerState, now: str, today: str, *, region: str | None =
     return found
 
 
-def discrepancies(state: LedgerState, *, region: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
+def discrepancies(state: LedgerState, *, region: str | None = None, year: int | None = None,
+                  department: str | None = None) -> list[dict[str, Any]]:
     """Listed enterprises that their region's current report for the list's year leaves out (or
-    declares zero against). A region that has not reported yet has no discrepancy: it is missing."""
+    declares zero against). A region that has not reported yet has no discrepancy: it is missing.
+    ``department`` keeps those its own lists revealed."""
     found = []
     for listing_id in sorted(state.listings, key=_listing_order):
         listing = state.listings[listing_id]
         if (region and listing.region != region) or (year and listing.year != year):
+            continue
+        if department and listing.department != department:
             continue
         report = state.reports.get((listing.region, listing.year))
         if report is None:
@@ -70,9 +74,14 @@ def discrepancies(state: LedgerState, *, region: str | None = None, year: int | 
     return found
 
 
-def resurgences(state: LedgerState, *, region: str | None = None) -> list[dict[str, Any]]:
+def resurgences(state: LedgerState, *, region: str | None = None, department: str | None = None) -> list[dict[str, Any]]:
+    """``department`` keeps those its own lists revealed (a tip's are the office's and the region's)."""
+    def revealed_by(r) -> bool:
+        listing = state.listings.get(r.source_id) if r.source == "list" else None
+        return listing is not None and listing.department == department
+
     return [plain_record(type(r))(r) for r in sorted(state.resurgences.values(), key=lambda r: r.seq)
-            if not region or r.region == region]
+            if (not region or r.region == region) and (not department or revealed_by(r))]
 
 
 def _listing_order(listing_id: str) -> tuple[int, int]:

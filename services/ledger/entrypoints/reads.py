@@ -145,6 +145,19 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         answer["tips"] = answer.pop("rows")
         return answer
 
+    @blp.route("/tips/<tip_id>")
+    @require(*READERS)
+    @blp.arguments(schemas.AsOfQuery, location="query")
+    @blp.response(200, schemas.TipSchema)
+    def tip_lookup(args, tip_id):
+        """One tip with its resolution as of now or ``as_of`` (404 for another region's, to a region key)."""
+        with moment(args.get("as_of")) as m:
+            found = reads.tip(m.conn, tip_id, m.at)
+            principal = current_principal()
+            if found is None or (principal.role == "region" and found.region != principal.region):
+                raise Problem(404, "Not found", f"no tip {tip_id}", kind="not-found")
+            return tip_view(found, m.now)
+
     @blp.route("/discrepancies")
     @require(*READERS, "department")
     @blp.arguments(schemas.DiscrepanciesQuery, location="query")

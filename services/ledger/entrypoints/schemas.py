@@ -217,5 +217,30 @@ class ResurgencesPage(PageSchema):
     resurgences = fields.List(fields.Dict(), required=True)
 
 
+class TipSchema(Schema):
+    """A tip (举报) on the ledger: what was alleged, when it is due, how it was resolved."""
+
+    tip_id = fields.String(required=True)
+    region = fields.String(required=True)
+    enterprise = fields.String(required=True)
+    uscc = fields.String(required=True, metadata={"description": "empty when the tipster did not know it"})
+    location = fields.String(required=True)
+    description = fields.String(required=True)
+    seq = fields.Integer(required=True, metadata={"description": "the ledger seq that recorded it"})
+    filed_at = fields.String(required=True, metadata={"description": "UTC"})
+    due_at = fields.String(required=True, metadata={"description": "the end of its resolution period (UTC)"})
+    status = fields.String(required=True, metadata={"enum": ["open", "confirmed", "unfounded", "duplicate"]})
+    overdue = fields.Boolean(required=True, metadata={"description": "open past its period, at the read's instant"})
+    explanation = fields.String(allow_none=True)
+    duplicate_of = fields.String(allow_none=True)
+    resolved_seq = fields.Integer(allow_none=True)
+    resolved_at = fields.String(allow_none=True)
+    late = fields.Boolean(allow_none=True, metadata={"description": "resolved after its period"})
+    revealed = fields.String(allow_none=True, metadata={
+        "enum": ["unreported", "zero_report", None],
+        "description": "a confirmed tip: capacity the region had not reported, or under a zero report"})
+    item_id = fields.String(allow_none=True, metadata={"description": "a confirmed tip: the item it entered"})
+
+
 class TipsPage(PageSchema):
-    tips = fields.List(fields.Dict(), required=True)
+    tips = fields.List(fields.Nested(TipSchema), required=True)

@@ -1,0 +1,181 @@
+"""One client per service the portal reaches, over its public HTTP API, with the signed-in
+person's own key (``key=``), as any agency would. Lists come a page at a time with an opaque
+cursor, so when the ledger's lists gain keyset cursors and more filters (issue 12) only this
+module changes. ``adapters/fakes.py`` holds in-memory twins of these for the unit tests."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Iterator
+
+import requests
+
+from ..domain.announcement import summarise
+from .http import ApiProblem, Page, ServiceClient
+
+ITEM_STATUSES = ("registered", "scheduled", "eliminated", "verified")
+
+
+def _clean(params: dict) -> dict:
+    return {name: value for name, value in params.items() if value not in (None, "")}
+
+
+class LedgerClient(ServiceClient):
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__("ledger", base_url, **kwargs)
+
+    def registry(self, key: str, year: int) -> dict:
+        return self.json("GET", "/v1/reports", key=key, params={"year": year})
+
+    def _page(self, key: str, path: str, rows: str, params: dict, cursor: str | None, limit: int) -> Page:
+        """A page of a ledger list, with its count (``count=true``: an index count, cheap on a filtered list)."""
+        body = self.json("GET", path, key=key, params=_clean({**params, "cursor": cursor, "limit": limit,
+                                                               "count": "true"}))
+        extra = {name: value for name, value in body.items() if name not in (rows, "next", "total")}
+        return Page(body[rows], body.get("total"), body.get("next"), extra)
+
+    def items(self, key: str, *, region: str | None = None, year: int | None = None, status: str | None = None,
+              industry: str | None = None, cursor: str | None = None, limit: int = 20) -> Page:
+        return self._page(key, "/v1/items", "items", {"region": region, "year": year, "status": status,
+                                                       "industry": industry}, cursor, limit)
+
+    def year_summary(self, key: str, *, region: str, year: int, overdue: int = 10) -> tuple[dict[str, int], list[dict]]:
+        """A region's year at a glance: how many items in each status (and overdue), and the first
+        ``overdue`` overdue ones: one pass over the region-year's items by index, a page of 1,000 at
+        a time (a region's year is one page; a count per status would be six requests)."""
+        counts = dict.fromkeys((*ITEM_STATUSES, "overdue"), 0)
+        late: list[dict] = []
+        for item in self._all(lambda cursor: self.items(key, region=region, year=year, cursor=cursor, limit=1000)):
+            counts[item["status"]] = counts.get(item["status"], 0) + 1
+            if item.get("overdue"):
+                counts["overdue"] += 1
+                if len(late) < overdue:
+                    late.append(item)
+        return counts, late
+
+    def item(self, key: str, item_id: str) -> dict | None:
+        try:
+            return self.json("GET", f"/v1/items/{item_id}", key=key)
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+
+    def item_history(self, key: str, item_id: str) -> list[dict]:
+        return self.json("GET", f"/v1/items/{item_id}/history", key=key)["events"]
+
+    def tips(self, key: str, *, region: str | None = None, status: str | None = None, cursor: str | None = None,
+             limit: int = 20) -> Page:
+        return self._page(key, "/v1/tips", "tips", {"region": region, "status": status}, cursor, limit)
+
+    def tip(self, key: str, tip_id: str, *, region: str | None = None) -> dict | None:
+        try:
+            return self.json("GET", f"/v1/tips/{tip_id}", key=key)
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+
+    def discrepancies(self, key: str, *, year: int | None = None, cursor: str | None = None, limit: int = 20) -> Page:
+        """A page of the discrepancies, with the first resurgences beside it (``extra``)."""
+        page = self._page(key, "/v1/discrepancies", "discrepancies", {"year": year}, cursor, limit)
+        page.extra["resurgences"] = self.json("GET", "/v1/resurgences", key=key, params={"limit": 50})["resurgences"]
+        return page
+
+    @staticmethod
+    def _all(fetch) -> Iterator[dict]:
+        cursor = None
+        while True:
+            page = fetch(cursor)
+            yield from page.rows
+            if page.next is None:
+                return
+            cursor = page.next
+
+
+class IntakeClient(ServiceClient):
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__("intake", base_url, **kwargs)
+
+    def blank_form(self, key: str, region: str, year: int) -> requests.Response:
+        return self.request("GET", "/v1/forms/registration.xlsx", key=key, params={"region": region, "year": year},
+                            stream=True)
+
+    def _submit(self, key: str | None, path: str, idempotency_key: str | None, **kwargs) -> dict:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.json("POST", path, key=key, ok=(200, 201, 202), headers=headers, **kwargs)
+
+    def upload_report(self, key: str, fields: dict, filename: str, content: bytes, idempotency_key: str | None) -> dict:
+        return self._submit(key, "/v1/reports/upload", idempotency_key, data=_clean(fields),
+                            files={"file": (filename, content, "application/octet-stream")})
+
+    def file_report(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        return self._submit(key, "/v1/reports", idempotency_key, json=body)
+
+    def report_elimination(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        return self._submit(key, "/v1/eliminations", idempotency_key, json=body)
+
+    def resolve_tip(self, key: str, tip_id: str, body: dict, idempotency_key: str | None) -> dict:
+        return self._submit(key, f"/v1/tips/{tip_id}/resolution", idempotency_key, json=body)
+
+    def file_department_list(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        return self._submit(key, "/v1/department-lists", idempotency_key, json=body)
+
+    def submission(self, key: str, submission_id: str, wait: float = 0) -> dict | None:
+        try:
+            return self.json("GET", f"/v1/submissions/{submission_id}", key=key, params={"wait": wait})
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+
+    # -- anonymous: the citizen's address goes along only for intake's rate limit ---------------
+    def file_tip(self, body: dict, client: str, idempotency_key: str | None) -> dict:
+        headers = {"X-Forwarded-For": client, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
+        return self.json("POST", "/v1/tips", ok=(201, 202), headers=headers, json=body)
+
+    def lookup_tip(self, receipt: str, client: str) -> dict | None:
+        try:
+            return self.json("POST", "/v1/tips/lookup", headers={"X-Forwarded-For": client}, json={"receipt": receipt})
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+
+
+class NotifyClient(ServiceClient):
+    """The announcement is open data; the portal keeps only its summary, for as long as notify
+    says the announcement may be cached (60 s), never the announcement itself."""
+
+    def __init__(self, base_url: str, *, cache_seconds: float = 60.0, ticks=time.monotonic, **kwargs):
+        super().__init__("notify", base_url, **kwargs)
+        self.cache_seconds, self._ticks = cache_seconds, ticks
+        self._summary: tuple[float, dict] | None = None
+        self._lock = threading.Lock()
+
+    def announcement_summary(self) -> dict:
+        with self._lock:
+            if self._summary is not None and self._ticks() - self._summary[0] < self.cache_seconds:
+                return self._summary[1]
+        summary = summarise(self.json("GET", "/public/announcement.json"))
+        with self._lock:
+            self._summary = (self._ticks(), summary)
+        return summary
+
+    def open_data(self, fmt: str) -> requests.Response:
+        """The announcement as CSV or JSON, streamed through (never held whole)."""
+        return self.request("GET", f"/public/announcement.{fmt}", stream=True)
+
+    def alerts(self, key: str, **filters: Any) -> list[dict]:
+        return self.json("GET", "/v1/alerts", key=key, params=_clean(filters))["alerts"]
+
+
+class Clients:
+    """The portal's clients, one per service."""
+
+    def __init__(self, intake, ledger, notify):
+        self.intake, self.ledger, self.notify = intake, ledger, notify
+
+    @classmethod
+    def over_http(cls, urls: dict[str, str]) -> "Clients":
+        return cls(IntakeClient(urls["intake"]), LedgerClient(urls["ledger"]), NotifyClient(urls["notify"]))
