@@ -62,6 +62,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()
     clock = clock or business_clock(settings.mode, settings.data_dir)
-    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed, is_transient=is_transient_db_error)
+    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed, is_transient=is_transient_db_error,
+                          senders=settings.inbox_senders)
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
                          reference, clock)
