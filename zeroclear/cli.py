@@ -549,9 +549,12 @@ def _checked_export_events(export_file: str, upto: int | None):
 
 def _register_commands() -> None:
     """Command groups that live in modules of their own."""
+    from .ops_cli import broker, tip_secrets
     from .outbox_cli import outbox
 
     main.add_command(outbox)
+    main.add_command(tip_secrets)
+    main.add_command(broker)
 
 
 _register_commands()

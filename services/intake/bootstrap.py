@@ -24,6 +24,7 @@ from .tip_desk import TipDesk
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_intake"
+SECRETS_FILE = "intake-tip-secrets.json"  # in the data folder, outside production
 
 
 @dataclass
@@ -65,8 +66,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="intake", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
-    tips = TipDesk(repo, settings.data_dir / "intake-tip-secrets.json", os.environ,
-                   rate_per_minute=settings.tip_rate_per_minute, burst=max(1, settings.tip_rate_per_minute // 2))
+    production = settings.mode == "production"
+    tips = TipDesk(repo, settings.tip_secrets_file or (None if production else settings.data_dir / SECRETS_FILE),
+                   os.environ, rate_per_minute=settings.tip_rate_per_minute,
+                   burst=max(1, settings.tip_rate_per_minute // 2), production=production)
     return IntakeService(settings, repo, handlers, relay, follower, broker,
                          keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock,
                          tips)
