@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from shared.broker import Broker
 from shared.clock import Clock, business_clock
 from shared.config import Settings
@@ -46,8 +48,30 @@ def migrate_ledger(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         LedgerRepository(engine).ensure_projections()
+        insert_only(engine, "events")
     finally:
         engine.dispose()
+
+
+def insert_only(engine, table: str) -> None:
+    """On PostgreSQL, when run by the table's owner: no other role keeps UPDATE, DELETE or TRUNCATE
+    on ``table`` (a role the deployment lets write every table, as the ledger's runtime role, may
+    then only append to the log); dropping its trigger needs the owner anyway."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        owner, me = conn.execute(sa.text("SELECT tableowner, current_user FROM pg_tables "
+                                         "WHERE schemaname = current_schema() AND tablename = :t"), {"t": table}).one()
+        if owner != me:
+            return
+        grantees = conn.execute(sa.text(
+            "SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_schema = current_schema() "
+            "AND table_name = :t AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE') AND grantee <> :owner"),
+            {"t": table, "owner": owner}).scalars().all()
+        quote = conn.dialect.identifier_preparer.quote
+        for grantee in grantees:
+            who = "PUBLIC" if grantee == "PUBLIC" else quote(grantee)
+            conn.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {quote(table)} FROM {who}"))
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
