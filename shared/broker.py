@@ -22,6 +22,7 @@ import amqp
 import kombu
 from kombu import Exchange, Queue, binding
 
+from . import health
 from .topology import QueueSpec, Topology
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,26 @@ class Broker:
                 channel.exchange_delete(name)
             except Exception:
                 channel = conn.channel()
+
+    def ping(self) -> None:
+        """Connect and disconnect (readiness): raises if the broker cannot be reached."""
+        if not self.is_memory:
+            self.connect().release()
+
+    def queue_depths(self, names: Sequence[str]) -> dict[str, int]:
+        """Messages ready in each queue that exists (a passive declare each; absent ones left out)."""
+        depths = {}
+        conn = self.connect()
+        try:
+            channel = conn.channel()
+            for name in names:
+                try:
+                    depths[name] = channel.queue_declare(name, passive=True).message_count
+                except Exception:  # not declared (yet), or not ours to see
+                    channel = conn.channel()
+        finally:
+            conn.release()
+        return depths
 
     def publisher(self) -> "Publisher":
         return Publisher(self)
@@ -271,14 +292,23 @@ class BatchConsumer:
         self._stop = threading.Event()
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing = health.Unhealthy()
 
     def start(self) -> "BatchConsumer":
         self._stop.clear()  # a stopped consumer may be started again
         self._thread = threading.Thread(target=self.run, name=f"consumer:{self.name}", daemon=True)
         self._thread.start()
+        health.register(self)
         return self
 
+    def health(self) -> str | None:
+        """None while connected and consuming (or not disconnected for long)."""
+        if self._thread is None or not self._thread.is_alive():
+            return "not running"
+        return None if self.ready.is_set() else self._failing.problem()
+
     def stop(self, timeout: float = 10) -> None:
+        health.unregister(self)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -290,6 +320,7 @@ class BatchConsumer:
                 self._consume()
                 backoff = 0.2
             except Exception as exc:  # broker gone: reconnect; unacked deliveries come back
+                self._failing.failed(repr(exc)[:200])
                 log.warning("consumer %s lost its connection (%r); reconnecting in %.1fs", self.name, exc, backoff)
                 self.ready.clear()
                 self._stop.wait(backoff)
@@ -311,6 +342,7 @@ class BatchConsumer:
             queue = self.broker._queue(self.queue)
             with kombu.Consumer(channel, queues=[queue], on_message=collect, accept=[CONTENT_TYPE]):
                 self.ready.set()
+                self._failing.ok()
                 first_at = None
                 while not self._stop.is_set():
                     try:

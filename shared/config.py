@@ -145,9 +145,12 @@ def _check_production(service: str, values: dict, lookup: "_Lookup") -> None:
 
 
 def _smtp_url(lookup: "_Lookup") -> str:
-    """``SMTP_HOST`` and ``SMTP_PORT`` if set, else ``SMTP_URL`` (smtp://host:port)."""
+    """``SMTP_HOST`` and ``SMTP_PORT`` if set, else ``SMTP_URL`` (smtp://host:port); an empty
+    ``SMTP_HOST`` says no SMTP server is configured (the URL is then empty)."""
     url = lookup.text("SMTP_URL", "smtp://127.0.0.1:25")
     host, port = lookup.text("SMTP_HOST", ""), lookup.integer("SMTP_PORT", 0)
+    if lookup.origin("SMTP_HOST") in lookup.env and not host:
+        return ""
     if not host and not port:
         return url
     parsed = urlsplit(url)

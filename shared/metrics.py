@@ -59,7 +59,8 @@ class Gauges(Collector):
                 log.debug("metrics: %s failed: %r", gauge.name, exc)
                 failed.add_metric([self.service, gauge.name], 1)
                 continue
-            yield self._family(gauge, value)
+            if value is not None:  # nothing to say yet (a head not seen)
+                yield self._family(gauge, value)
         yield failed
 
     def _family(self, gauge: Gauge, value):
@@ -85,3 +86,54 @@ def render(collectors: Iterable[Collector] = ()) -> bytes:
     for collector in collectors:
         registry.register(collector)
     return b"".join(generate_latest(source) for source in sources)
+
+
+class Probes:
+    """What a service reports: its figures (``gauges``), its readiness checks beyond its database
+    (name → (check, critical)), and the broker queues it consumes (their depths, from a worker)."""
+
+    def __init__(self, gauges: Iterable[Gauge] = (), checks: Mapping | None = None, queues: Iterable = ()):
+        self.gauges, self.checks, self.queues = list(gauges), dict(checks or {}), list(queues)
+
+
+def outbox_gauges(engine, outbox) -> list[Gauge]:
+    """Depth of a producer's outbox by state, and how long its oldest unanswered message has waited."""
+    import sqlalchemy as sa
+
+    from .clock import parse_instant
+
+    def counts():
+        with engine.connect() as conn:
+            return outbox.counts(conn)
+
+    def oldest():
+        t = outbox.table
+        with engine.connect() as conn:
+            first = conn.execute(sa.select(sa.func.min(t.c.created_at)).where(t.c.settled_at.is_(None))).scalar()
+        return 0.0 if first is None else max(0.0, (outbox.clock.now() - parse_instant(first)).total_seconds())
+
+    return [Gauge("zeroclear_outbox_messages", "Outbox messages: unpublished, unsettled (no answer from the ledger "
+                  "yet), stalled (sent as often as allowed)", counts, label="state"),
+            Gauge("zeroclear_outbox_oldest_unsettled_age_seconds", "How long the oldest message without the "
+                  "ledger's answer has waited", oldest)]
+
+
+def follower_gauges(follower) -> list[Gauge]:
+    """A follower's position on the ledger's log, and the ledger's head as its feed last said."""
+    def position():
+        with follower.engine.connect() as conn:
+            return follower.last_seq(conn)
+
+    gauges = [Gauge("zeroclear_follower_position", "The last ledger seq this service has applied", position)]
+    gauges.append(Gauge("zeroclear_follower_ledger_head", "The ledger's head seq as this service's feed reader "
+                        "last saw it (workers only)", lambda: follower.feed.head_seq))
+    return gauges
+
+
+def queue_gauge(broker, queues) -> Gauge:
+    """Messages waiting in each of ``queues`` and their dead-letter queues (a passive declare)."""
+    def depths():
+        names = [name for spec in queues for name in (spec.name, spec.dead_letter_key)]
+        return broker.queue_depths(names)
+    return Gauge("zeroclear_queue_messages", "Messages ready in a broker queue (<queue>.dead: dead letters)",
+                 depths, label="queue")

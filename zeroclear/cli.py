@@ -22,10 +22,17 @@ def _echo_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "debug":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+_log_level = "info"
+
+
+def _logging(level: str, service: str | None = None, fmt: str | None = None) -> None:
+    """Text lines, or JSON lines with ZEROCLEAR_LOG_FORMAT=json (see shared.logs)."""
+    from shared import logs
+
+    global _log_level
+    _log_level = level
+    fmt = fmt or ("json" if os.environ.get("ZEROCLEAR_LOG_FORMAT") == "json" else "text")
+    logs.configure(level, fmt, service)
 
 
 @click.group()
@@ -118,8 +125,9 @@ def serve(service, workers):
     from .http_server import serve as granian_serve
 
     settings = Settings.from_env(service)
+    _logging(_log_level, service, settings.log_format)
     _migrate_one(service, settings)
-    granian_serve(service, settings, workers or settings.workers)
+    granian_serve(service, settings, workers or settings.workers, _log_level)
 
 
 @main.command()
@@ -130,16 +138,38 @@ def worker(service):
     from .services import parts
 
     settings = Settings.from_env(service)
+    _logging(_log_level, service, settings.log_format)
     _migrate_one(service, settings)
     p = parts(service)
     svc = p.bootstrap(settings, run_migrations=False)
     running = p.worker(svc).start()
+    monitor = _serve_worker_health(p, svc, settings)
     click.echo(f"{service} worker running (broker {settings.broker_url.split('@')[-1]})")
     try:
         _wait_for_signal()
     finally:
+        if monitor is not None:
+            monitor.close()
         running.stop()
         svc.close()
+
+
+def _serve_worker_health(p, svc, settings: Settings):
+    """``/health/live``, ``/health/ready`` and ``/metrics`` of a worker on ZEROCLEAR_METRICS_PORT."""
+    if not settings.metrics_port:
+        return None
+    from waitress.server import create_server
+
+    from shared.health import worker_app
+    from shared.metrics import Gauges, queue_gauge
+
+    probes = p.probes(svc) if p.probes is not None else None
+    gauges = [*probes.gauges, queue_gauge(svc.broker, probes.queues)] if probes is not None else []
+    collector = Gauges(p.name, gauges)
+    server = create_server(worker_app(lambda: [collector]), host=settings.host, port=settings.metrics_port, threads=2,
+                           ident=f"zeroclear-{p.name}-worker")
+    threading.Thread(target=server.run, name="worker-health", daemon=True).start()
+    return server
 
 
 def _migrate_one(service: str, settings: Settings) -> None:

@@ -22,7 +22,7 @@ from shared.keys import KeyStore, migrate_keys
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
 
-from .services import parts
+from .services import build_app, parts
 
 log = logging.getLogger(__name__)
 SERVICE_KEY_FILE = "service.key"
@@ -94,7 +94,7 @@ class EmbeddedSystem:
         broker = Broker(settings.broker_url, self.topology)
         service = p.bootstrap(settings, clock=self.clock, reference=self.reference, keys=self.keys, broker=broker)
         self.services[name] = service
-        server = create_server(p.create_app(service), host=settings.host, port=settings.port, threads=self.threads,
+        server = create_server(build_app(p, service), host=settings.host, port=settings.port, threads=self.threads,
                                ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=True)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"

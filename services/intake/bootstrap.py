@@ -16,6 +16,7 @@ from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
+from shared.metrics import Probes, follower_gauges, outbox_gauges
 
 from .adapters.repository import SubmissionRepository
 from .adapters.tables import ledger_position, outbox
@@ -73,3 +74,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     return IntakeService(settings, repo, handlers, relay, follower, broker,
                          keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock,
                          tips)
+
+
+def probes(service: IntakeService) -> Probes:
+    """What intake reports (``/metrics``, readiness): its outbox, its position on the ledger's log."""
+    return Probes(outbox_gauges(service.relay.engine, service.relay.outbox) + follower_gauges(service.follower),
+                  queues=[service.broker.topology.subscriber_queue("intake")])

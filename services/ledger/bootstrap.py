@@ -13,6 +13,7 @@ from shared.db import is_transient_db_error, make_engine, migrate
 from shared.keys import KeyStore, migrate_keys
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
+from shared.metrics import Gauge, Probes
 
 from .adapters.publisher import EventPublisher
 from .adapters.repository import LedgerRepository
@@ -90,3 +91,14 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                           senders=settings.inbox_senders)
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
                          reference, clock)
+
+
+def probes(service: LedgerService) -> Probes:
+    """What the ledger reports (``/metrics``, readiness): its head, and its inbox's depth (workers)."""
+    def published() -> int:
+        with service.repo.engine.connect() as conn:
+            return service.repo.published_seq(conn)
+
+    return Probes([Gauge("zeroclear_ledger_head_seq", "The last seq on the log", lambda: service.repo.head()[0]),
+                   Gauge("zeroclear_ledger_published_seq", "The last seq published to the ledger exchange", published)],
+                  queues=[service.broker.topology.inbox_queue])
