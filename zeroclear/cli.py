@@ -456,13 +456,19 @@ def ledger_replay(as_of, export_file, digest_only):
 
 
 @ledger.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
 def ledger_export(file):
-    """Write the log as JSON Lines with a checkpoint line (count, head hash)."""
+    """Write the log as JSON Lines with a checkpoint line (count, head hash); FILE "-" is the
+    standard output (the checkpoint is then printed on the standard error)."""
     from shared.clock import SystemClock
 
     from services.ledger.export import export
 
+    if file == "-":
+        checkpoint = export(_ledger_repo(), sys.stdout.buffer, SystemClock())
+        sys.stdout.buffer.flush()
+        click.echo(json.dumps(checkpoint, ensure_ascii=False), err=True)
+        return
     with open(file, "wb") as out:
         checkpoint = export(_ledger_repo(), out, SystemClock())
     _echo_json(checkpoint)
