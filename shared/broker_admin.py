@@ -11,6 +11,7 @@ its publisher's own, which is what the ledger relies on to know who sent a filin
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -40,13 +41,21 @@ class ManagementApi:
     user: str
     password: str
     timeout: float = 10.0
+    wait: float = 90.0  # the broker answers pings a little before its management API listens
 
     def _put(self, path: str, body: dict) -> None:
-        try:
-            answer = requests.put(f"{self.base_url.rstrip('/')}/api/{path}", json=body, auth=(self.user, self.password),
-                                  timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ProvisionError(f"management API unreachable at {self.base_url}: {exc}") from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                answer = requests.put(f"{self.base_url.rstrip('/')}/api/{path}", json=body,
+                                      auth=(self.user, self.password), timeout=self.timeout)
+                break
+            except requests.ConnectionError as exc:
+                if time.monotonic() > deadline:
+                    raise ProvisionError(f"management API unreachable at {self.base_url}: {exc}") from None
+                time.sleep(1)
+            except requests.RequestException as exc:
+                raise ProvisionError(f"management API unreachable at {self.base_url}: {exc}") from None
         if answer.status_code not in (200, 201, 204):
             raise ProvisionError(f"PUT /api/{path} answered {answer.status_code}: {answer.text[:200]}")
 

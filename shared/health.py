@@ -14,11 +14,6 @@ import time
 import weakref
 from typing import Callable, Iterable, Protocol
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
-from .metrics import CONTENT_TYPE, render
-
 GRACE = 30.0  # a dependency may be away this long before the worker says it is not ready
 
 
@@ -74,14 +69,20 @@ class Unhealthy:
     def ok(self) -> None:
         self.since = None
 
-    def problem(self, grace: float = GRACE) -> str | None:
+    def problem(self, grace: float | None = None) -> str | None:
+        grace = GRACE if grace is None else grace
         if self.since is not None and time.monotonic() - self.since > grace:
             return f"failing for {time.monotonic() - self.since:.0f}s: {self.why}"
         return None
 
 
-class ComponentsCollector(Collector):
+class ComponentsCollector:
+    """Each registered component as ``zeroclear_component_healthy`` (prometheus-client is imported
+    only when metrics are served: ``zeroclear serve`` must choose its mode before that)."""
+
     def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
         family = GaugeMetricFamily("zeroclear_component_healthy", "1 while a worker's loop or consumer is healthy",
                                    labels=["component"])
         for name, state in report()[1].items():
@@ -89,8 +90,10 @@ class ComponentsCollector(Collector):
         yield family
 
 
-def worker_app(collectors: Callable[[], Iterable[Collector]]):
+def worker_app(collectors: Callable[[], Iterable]):
     """A WSGI app: ``/health/live``, ``/health/ready`` (503 naming what is unhealthy), ``/metrics``."""
+    from .metrics import CONTENT_TYPE, render
+
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":

@@ -35,22 +35,27 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def handler(fmt: str = "text", stream=None) -> logging.Handler:
+    """A handler writing text or JSON lines (with the service and the ids) to ``stream``."""
+    made = logging.StreamHandler(stream or sys.stderr)
+    made.addFilter(ContextFilter())
+    if fmt == "json":
+        made.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(correlation_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    else:
+        made.setFormatter(logging.Formatter(TEXT_FORMAT))
+    return made
+
+
 def configure(level: str = "info", fmt: str = "text", service: str | None = None) -> None:
     """Send every log line to stderr, as text or JSON lines, replacing any earlier set-up."""
     global _process_service
     _process_service = service or _process_service
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(ContextFilter())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(correlation_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}, timestamp=False))
-    else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    root.addHandler(handler(fmt))
     root.setLevel(level.upper())
     if level.lower() != "debug":
         logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -126,8 +126,18 @@ def serve(service, workers):
 
     settings = Settings.from_env(service)
     _logging(_log_level, service, settings.log_format)
+    _metrics_folder(service, workers or settings.workers)  # before anything imports prometheus-client
     _migrate_one(service, settings)
     granian_serve(service, settings, workers or settings.workers, _log_level)
+
+
+def _metrics_folder(service: str, workers: int) -> None:
+    """Several HTTP worker processes keep their metrics in files of a fresh folder (prometheus-
+    client's multiprocess mode), so any one of them answers /metrics for all."""
+    import tempfile
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"zeroclear-{service}-metrics-")
 
 
 @main.command()

@@ -95,7 +95,9 @@ class EmbeddedSystem:
         service = p.bootstrap(settings, clock=self.clock, reference=self.reference, keys=self.keys, broker=broker)
         self.services[name] = service
         server = create_server(build_app(p, service), host=settings.host, port=settings.port, threads=self.threads,
-                               ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=True)
+                               ident=f"zeroclear-{name}",
+                               # X-Forwarded-For reaches the app (ProxyFix) only behind trusted proxies
+                               clear_untrusted_proxy_headers=not settings.trusted_proxies)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"
         thread = threading.Thread(target=self._serve, args=(server,), name=f"http:{name}", daemon=True)

@@ -25,13 +25,8 @@ def _load_app(service: str, settings: Settings, level: str, _target: str):
 
 
 def serve(service: str, settings: Settings, workers: int, log_level: str = "info") -> None:
-    """Serve with ``workers`` processes; their metrics are kept in a fresh folder of their own
-    (prometheus-client's multiprocess mode) so that any one of them answers for all."""
-    import os
-    import tempfile
-
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"zeroclear-{service}-metrics-")
+    """Serve with ``workers`` processes (``zeroclear serve`` has pointed PROMETHEUS_MULTIPROC_DIR
+    at a folder of their own first, so that any one of them answers /metrics for all)."""
     server = Granian(
         target=f"zeroclear-{service}",
         address=settings.host,

@@ -187,7 +187,8 @@ class LedgerWriter:
         recorded = [s.event for s in sealed]
         for event in recorded:  # one line each, carrying the correlation id of what it records
             log.info("recorded %s at seq %d", event.type, event.seq,
-                     extra={"correlation_id": event.correlation_id, "seq": event.seq, "event_type": event.type})
+                     extra={"service": "ledger", "correlation_id": event.correlation_id, "seq": event.seq,
+                            "event_type": event.type})
         if recorded and self.on_commit is not None:
             self.on_commit(recorded)
         return recorded
