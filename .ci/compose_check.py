@@ -185,8 +185,14 @@ def journey() -> None:
         assert status == 200 and "zeroclear_http_requests_total" in text, (service, status)
         status, ready = http("GET", service, "/health/ready")
         assert status == 200 and ready["checks"]["broker"] == "ok", (service, ready)
+    plugins = compose("exec", "-T", "rabbitmq", "rabbitmq-plugins", "list", "-e", "-m").stdout.decode().split()
+    assert "rabbitmq_prometheus" in plugins, plugins
+    workers = compose("exec", "-T", "ledger-worker", "python", "-c", "import urllib.request; print(urllib.request."
+                      "urlopen('http://127.0.0.1:9100/metrics').read().decode())").stdout.decode()
+    assert "zeroclear_queue_messages" in workers and "zeroclear_component_healthy" in workers
     notify_ready = http("GET", "notify", "/health/ready")[1]
-    step(f"metrics and readiness of every API answer; notify's: {notify_ready}")
+    step(f"metrics and readiness of every API and a worker answer, RabbitMQ's prometheus plugin is on; "
+         f"notify's readiness: {notify_ready}")
     logs = compose("logs", "--no-color", "ledger-worker").stdout.decode(errors="replace")
     lines = [json.loads(line.split("| ", 1)[1]) for line in logs.splitlines() if "| {" in line]
     assert any(line.get("correlation_id") == "ci-compose-report-1" for line in lines), "no correlated ledger log line"
