@@ -43,8 +43,10 @@ def build_app(p: ServiceParts, service: Any):
     if probes is not None:
         app.extensions["zeroclear.collectors"] = [Gauges(p.name, probes.gauges)]
         app.extensions["zeroclear.checks"] = dict(probes.checks)
-    app.extensions.setdefault("zeroclear.checks", {})["broker"] = (cached_check(service.broker.ping), True)
-    proxies = service.settings.trusted_proxies
+    broker = getattr(service, "broker", None)  # a service without one (the portal) has no broker to ask
+    if broker is not None:
+        app.extensions.setdefault("zeroclear.checks", {})["broker"] = (cached_check(broker.ping), True)
+    proxies = getattr(getattr(service, "settings", None), "trusted_proxies", 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
     return app
