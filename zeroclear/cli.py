@@ -35,7 +35,19 @@ def _logging(level: str, service: str | None = None, fmt: str | None = None) -> 
     logs.configure(level, fmt, service)
 
 
-@click.group()
+class _Group(click.Group):
+    """Unusable settings end the command with one line naming the variable, not a traceback."""
+
+    def invoke(self, ctx):
+        from shared.config import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="ZEROCLEAR_DATA_DIR",
               help="Folder of the embedded mode's SQLite files and keys (default ~/.local/share/zeroclear).")
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))

@@ -168,3 +168,10 @@ def test_smtp_host_and_port_win_over_the_smtp_url_and_the_other_smtp_settings_ar
     assert Settings.from_env("notify", {"ZEROCLEAR_SMTP_URL": "smtp://old:2525"}).smtp_url == "smtp://old:2525"
     with pytest.raises(SettingsError, match="ZEROCLEAR_SMTP_SECURITY"):
         Settings.from_env("notify", {"ZEROCLEAR_SMTP_SECURITY": "ssl3"})
+
+
+def test_the_operators_command_line_reads_production_settings_the_services_would_refuse():
+    env = {"ZEROCLEAR_MODE": "production", "ZEROCLEAR_BROKER_URL": "amqp://guest:guest@mq//"}
+    assert Settings.from_env("cli", env).mode == "production"  # e.g. to say that the clock does not move
+    with pytest.raises(SettingsError):
+        Settings.from_env("intake", env)
