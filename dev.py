@@ -4,9 +4,12 @@
     python3 dev.py run     # install into .venv if needed, then run the whole system (embedded)
     python3 dev.py test    # install into .venv if needed, then run the test suite
     python3 dev.py bench   # install the benchmark extras too, then list the benchmarks
+    python3 dev.py lock    # after changing a pin in pyproject.toml: rewrite requirements/*.lock
 
 Anything after the command is passed on (``python3 dev.py test -k ledger``, ``python3 dev.py
-run --data-dir /tmp/zc``). Dependencies are pinned in pyproject.toml, the one place they live.
+run --data-dir /tmp/zc``). Dependencies are pinned in pyproject.toml; requirements/*.lock holds
+them with every transitive dependency and the SHA-256 of each file, and installs use only that
+(``pip install --require-hashes``), as deploy/Dockerfile does.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 EXTRAS = {"run": "test", "test": "test", "bench": "test,bench"}
+LOCKS = {"": "main", "test": "test", "test,bench": "bench"}  # extras → requirements/<name>.lock
+UV = "uv==0.13.9"  # what writes the locks (python3 dev.py lock)
 #: System packages the project needs, with a file that shows each is there: a TrueType CJK font
 #: for the circulars' PDF (embedded in every document; the Dockerfile installs it too), and the
 #: chromium the portal's browser tests drive (Playwright never downloads a browser here).
@@ -35,14 +40,34 @@ def ensure_environment(extras: str) -> None:
     if not (BIN / "python").exists():
         print(f"creating {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    lock = ROOT / "requirements" / f"{LOCKS[extras]}.lock"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock.read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / ".install-stamp"
     if stamp.exists() and stamp.read_text().strip() == wanted:
         return
-    print(f"installing zeroclear and its pinned dependencies [{extras}] into {VENV} ...", flush=True)
+    print(f"installing zeroclear and its locked dependencies [{extras}] into {VENV} ...", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "-e", f".[{extras}]"], cwd=ROOT, check=True)
+    subprocess.run([*pip, "install", "--require-hashes", "-r", str(lock)], cwd=ROOT, check=True)
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."], cwd=ROOT, check=True)
     stamp.write_text(wanted + "\n")
+
+
+def write_locks() -> int:
+    """Resolve pyproject.toml's pins (and the build backend) into requirements/*.lock with hashes,
+    for every platform, with uv in a virtual environment of its own."""
+    tools = ROOT / ".venv-lock"
+    uv = tools / ("Scripts" if os.name == "nt" else "bin") / "uv"
+    if not uv.exists():
+        venv.EnvBuilder(with_pip=True).create(tools)
+        subprocess.run([str(uv.with_name("python")), "-m", "pip", "install", "-q", UV], check=True)
+    for extras, name in LOCKS.items():
+        args = [str(uv), "pip", "compile", "pyproject.toml", "requirements/build.in", "--generate-hashes",
+                "--universal", "--python-version", "3.11", "--native-tls", "-q", "-o", f"requirements/{name}.lock"]
+        for extra in filter(None, extras.split(",")):
+            args += ["--extra", extra]
+        subprocess.run(args, cwd=ROOT, check=True)
+        print(f"requirements/{name}.lock written")
+    return 0
 
 
 def ensure_system_packages() -> None:
@@ -72,6 +97,8 @@ def ensure_system_packages() -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["lock"]:
+        return write_locks()
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
         return 2

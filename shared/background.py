@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Callable
 
+from . import health
 from .broker import PublishError
 from .db import is_transient_db_error
 
@@ -37,6 +38,7 @@ class BackgroundLoop:
         self._doorbell = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing = health.Unhealthy()
 
     def step(self) -> int:
         raise NotImplementedError
@@ -48,9 +50,17 @@ class BackgroundLoop:
     def start(self) -> "BackgroundLoop":
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._thread.start()
+        health.register(self)
         return self
 
+    def health(self) -> str | None:
+        """None while the loop runs and its steps have not been failing for long (``health.GRACE``)."""
+        if self._thread is None or not self._thread.is_alive():
+            return "not running"
+        return self._failing.problem()
+
     def stop(self, timeout: float = 10) -> None:
+        health.unregister(self)
         self._stop.set()
         self._doorbell.set()
         if self._thread is not None:
@@ -63,8 +73,10 @@ class BackgroundLoop:
                 try:
                     done = self.step()
                     wait = self.poll_seconds
+                    self._failing.ok()
                 except Exception as exc:
                     done, wait = 0, min(max(wait * 2, 0.2), MAX_BACKOFF)
+                    self._failing.failed(repr(exc)[:200])
                     if isinstance(exc, PublishError) or is_transient_db_error(exc) or self.is_expected(exc):
                         log.warning("%s: waiting for a dependency (%s)", self.name, exc)
                     else:

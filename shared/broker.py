@@ -3,6 +3,12 @@
 RabbitMQ gets durable quorum queues with a delivery limit and a dead-letter exchange, publisher
 confirms for whole batches in flight, and manual acks sent only after the consumer's handler has
 committed. kombu objects are not thread-safe: one ``Publisher`` or ``BatchConsumer`` per thread.
+
+Every message published on RabbitMQ carries the AMQP ``user_id`` of the connection's user, which
+the broker checks against the user that really authenticated (a message claiming another user is
+refused, and its channel closed): a consumer can trust ``Delivery.user_id`` to say who sent it.
+Exchanges are declared passively first, so a least-privileged user whose exchanges were created
+by the operator (``zeroclear broker provision``) needs no right to configure them.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import amqp
 import kombu
 from kombu import Exchange, Queue, binding
 
+from . import health
 from .topology import QueueSpec, Topology
 
 log = logging.getLogger(__name__)
@@ -43,6 +50,7 @@ class Delivery:
     message_id: str | None
     redelivered: bool
     message: kombu.Message
+    user_id: str | None = None  # the broker user that published it, as RabbitMQ validated it
 
 
 class Broker:
@@ -66,23 +74,40 @@ class Broker:
 
     def declare(self, conn: kombu.Connection, queues: Sequence[QueueSpec] = ()) -> None:
         """Declare the exchanges and the given queues (with their dead-letter queues)."""
-        channel = conn.default_channel
+        channel = conn.default_channel if self.is_memory else self._declare_exchanges(conn)
+        if self.is_memory:
+            for name, kind in self.topology.exchanges.items():
+                Exchange(name, kind, durable=True)(channel).declare()
         t = self.topology
-        for name, kind in ((t.inbox_exchange, "direct"), (t.ledger_exchange, "topic"), (t.dead_letter_exchange, "direct")):
-            Exchange(name, kind, durable=True)(channel).declare()
         for spec in queues:
             self._queue(spec)(channel).declare()
             dead = Queue(
                 spec.dead_letter_key,
-                Exchange(t.dead_letter_exchange, "direct", durable=True),
+                Exchange(t.dead_letter_exchange, "direct", durable=True, no_declare=True),
                 routing_key=spec.dead_letter_key,
                 durable=True,
                 queue_arguments={"x-queue-type": "quorum"},
             )
             dead(channel).declare()
+        if not self.is_memory:
+            channel.close()
+
+    def _declare_exchanges(self, conn: kombu.Connection):
+        """Each exchange passively (it exists: nothing to configure), else for real; returns an
+        open channel (a refused passive declaration closes the one it was made on)."""
+        channel = conn.channel()
+        for name, kind in self.topology.exchanges.items():
+            try:
+                Exchange(name, kind, durable=True)(channel).declare(passive=True)
+            except amqp.exceptions.NotFound:
+                channel = conn.channel()
+                Exchange(name, kind, durable=True)(channel).declare()
+        return channel
 
     def _queue(self, spec: QueueSpec) -> Queue:
-        exchange = Exchange(spec.exchange, "topic" if spec.exchange == self.topology.ledger_exchange else "direct", durable=True)
+        # declared (or found) on their own before: a queue's binding never declares its exchange
+        exchange = Exchange(spec.exchange, self.topology.exchanges.get(spec.exchange, "direct"), durable=True,
+                            no_declare=True)
         return Queue(
             spec.name,
             bindings=[binding(exchange, routing_key=key) for key in spec.routing_keys],
@@ -100,11 +125,31 @@ class Broker:
                 except Exception:  # already gone
                     channel = conn.channel()
         t = self.topology
-        for name in (t.inbox_exchange, t.ledger_exchange, t.dead_letter_exchange):
+        for name in t.exchanges:
             try:
                 channel.exchange_delete(name)
             except Exception:
                 channel = conn.channel()
+
+    def ping(self) -> None:
+        """Connect and disconnect (readiness): raises if the broker cannot be reached."""
+        if not self.is_memory:
+            self.connect().release()
+
+    def queue_depths(self, names: Sequence[str]) -> dict[str, int]:
+        """Messages ready in each queue that exists (a passive declare each; absent ones left out)."""
+        depths = {}
+        conn = self.connect()
+        try:
+            channel = conn.channel()
+            for name in names:
+                try:
+                    depths[name] = channel.queue_declare(name, passive=True).message_count
+                except Exception:  # not declared (yet), or not ours to see
+                    channel = conn.channel()
+        finally:
+            conn.release()
+        return depths
 
     def publisher(self) -> "Publisher":
         return Publisher(self)
@@ -168,10 +213,11 @@ class Publisher:
         channel = self._confirm_channel()
         state = self._state
         state["nacked"], state["returned"] = 0, set()
+        user_id = self._conn.userid
         for m in messages:
             message = amqp.Message(
                 m.body, content_type=CONTENT_TYPE, message_id=m.message_id, type=m.type,
-                delivery_mode=2 if m.persistent else 1,
+                delivery_mode=2 if m.persistent else 1, user_id=user_id,
             )
             channel.basic_publish(message, exchange=m.exchange, routing_key=m.routing_key, mandatory=m.mandatory)
             state["tag"] += 1
@@ -246,14 +292,23 @@ class BatchConsumer:
         self._stop = threading.Event()
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing = health.Unhealthy()
 
     def start(self) -> "BatchConsumer":
         self._stop.clear()  # a stopped consumer may be started again
         self._thread = threading.Thread(target=self.run, name=f"consumer:{self.name}", daemon=True)
         self._thread.start()
+        health.register(self)
         return self
 
+    def health(self) -> str | None:
+        """None while connected and consuming (or not disconnected for long)."""
+        if self._thread is None or not self._thread.is_alive():
+            return "not running"
+        return None if self.ready.is_set() else self._failing.problem()
+
     def stop(self, timeout: float = 10) -> None:
+        health.unregister(self)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -265,6 +320,7 @@ class BatchConsumer:
                 self._consume()
                 backoff = 0.2
             except Exception as exc:  # broker gone: reconnect; unacked deliveries come back
+                self._failing.failed(repr(exc)[:200])
                 log.warning("consumer %s lost its connection (%r); reconnecting in %.1fs", self.name, exc, backoff)
                 self.ready.clear()
                 self._stop.wait(backoff)
@@ -280,11 +336,13 @@ class BatchConsumer:
 
             def collect(message: kombu.Message) -> None:
                 props = message.properties
-                pending.append(Delivery(message.body, props.get("message_id"), bool(message.delivery_info.get("redelivered")), message))
+                pending.append(Delivery(message.body, props.get("message_id"), bool(message.delivery_info.get("redelivered")),
+                                        message, props.get("user_id")))
 
             queue = self.broker._queue(self.queue)
             with kombu.Consumer(channel, queues=[queue], on_message=collect, accept=[CONTENT_TYPE]):
                 self.ready.set()
+                self._failing.ok()
                 first_at = None
                 while not self._stop.is_set():
                     try:

@@ -1,7 +1,9 @@
 """Settings from the environment, read once per process into a frozen object.
 
 Each key is looked up as ``ZEROCLEAR_<SERVICE>_<KEY>`` first, then ``ZEROCLEAR_<KEY>``; the
-defaults run the embedded mode (SQLite files in one data folder, in-process broker).
+defaults run the embedded mode (SQLite files in one data folder, in-process broker). A secret
+may come from a file instead (``..._FILE``, see ``shared.secret_settings``); production mode
+refuses placeholders and default passwords, naming the variable.
 """
 from __future__ import annotations
 
@@ -10,11 +12,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
+
+from .secret_settings import SecretError, production_problems, read_secret, with_password
 
 SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
 DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "assessment": 8003, "notify": 8004, "portal": 8000}
 #: The services the portal reaches over HTTP, each at ``ZEROCLEAR_<NAME>_URL`` (default: its port here).
 API_SERVICES = ("intake", "ledger", "assessment", "notify")
+#: The services that talk through the broker, each as its own broker user (the portal has none).
+BROKER_SERVICES = ("intake", "ledger", "assessment", "notify")
 MEMORY_BROKER = "memory://"
 
 
@@ -31,14 +38,14 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
 class Settings:
     service: str
     data_dir: Path
-    database_url: str
-    auth_database_url: str
-    broker_url: str
+    database_url: str = field(repr=False)
+    auth_database_url: str = field(repr=False)
+    broker_url: str = field(repr=False)
     host: str
     port: int
     ledger_url: str
     assessment_url: str
-    service_key: str | None
+    service_key: str | None = field(repr=False)
     topology_prefix: str
     mode: str
     batch_size: int
@@ -50,14 +57,18 @@ class Settings:
     tip_rate_per_minute: int = 10
     schedule_seconds: float = 30.0  # how often notify's scheduler looks for what is due (0: only when asked)
     circular_day: int = 1  # the day of the month notify issues the monthly circular (0: none)
-    smtp_url: str = "smtp://127.0.0.1:25"  # where notify sends e-mail (smtp://host:port)
+    smtp_url: str = "smtp://127.0.0.1:25"  # where notify sends e-mail (smtp://host:port); SMTP_HOST/PORT win
     mail_from: str = "zeroclear@localhost"
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     delivery_retry_ms: int = 30000  # the first retry's wait; each next one doubles it
     delivery_attempts: int = 6  # then a delivery is dead-lettered (visible, re-drivable)
     outbox_attempts: int = 10  # sends of an unanswered outbox message before it stalls (visible, re-drivable)
     outbox_redeliver_seconds: float = 30.0  # how long an unanswered message waits before it is sent again
     webhook_allow_networks: str = ""  # CIDRs notify may send webhooks into although they are inside (tests, intranets)
-    #: Proxies whose X-Forwarded-For names the client (intake's tip limiter; the portal in front of it).
+    #: The addresses (CIDRs) of proxies in front — a reverse proxy, the portal before intake — whose
+    #: X-Forwarded-For names the real client (for rate limits and logs; nothing stores it).
     trusted_proxies: tuple[str, ...] = ()
     #: Where the other services' APIs are (the portal's clients), by service name.
     service_urls: Mapping[str, str] = field(default_factory=dict)
@@ -68,6 +79,12 @@ class Settings:
     session_max_hours: int = 12  # and this long after sign-in, whatever
     cookie_secure: str = "auto"  # portal cookies: Secure over TLS (auto), always, or never
     contact_phone: str = ""  # the portal footer's 联系电话
+    inbox_senders: Mapping[str, str] = field(default_factory=dict)  # ledger: producer → the broker user it publishes as
+    tip_secrets_file: Path | None = None  # intake: the operator's tip secrets (production: required)
+    log_format: str = "text"  # text | json
+    metrics_port: int = 0  # a worker's /metrics and /health/* (0: not served)
+    snapshot_events: int = 100_000  # the ledger: a snapshot of the projections' digest every so many events
+    snapshot_seconds: float = 3600.0  # or this long after the last one, when fewer came
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -87,14 +104,14 @@ class Settings:
         values = dict(
             service=service,
             data_dir=data_dir,
-            database_url=lookup.text("DATABASE_URL", f"sqlite:///{data_dir / (service + '.db')}"),
-            auth_database_url=lookup.text("AUTH_DATABASE_URL", f"sqlite:///{data_dir / 'keys.db'}"),
-            broker_url=lookup.text("BROKER_URL", MEMORY_BROKER),
+            database_url=lookup.secret("DATABASE_URL", f"sqlite:///{data_dir / (service + '.db')}"),
+            auth_database_url=lookup.secret("AUTH_DATABASE_URL", f"sqlite:///{data_dir / 'keys.db'}"),
+            broker_url=lookup.secret("BROKER_URL", MEMORY_BROKER),
             host=lookup.text("HOST", "127.0.0.1"),
             port=lookup.integer("PORT", DEFAULT_PORTS.get(service, 0)),
             ledger_url=lookup.text("LEDGER_URL", f"http://127.0.0.1:{ledger_port}").rstrip("/"),
             assessment_url=lookup.text("ASSESSMENT_URL", f"http://127.0.0.1:{assessment_port}").rstrip("/"),
-            service_key=lookup.text("SERVICE_KEY", "") or None,
+            service_key=lookup.secret("SERVICE_KEY", "") or None,
             topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
             # embedded and demo: the business clock is the data folder's, moved by ``zeroclear clock``
             mode=lookup.choice("MODE", "embedded", ("embedded", "demo", "production")),
@@ -107,8 +124,11 @@ class Settings:
             tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
             schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
             circular_day=lookup.integer("CIRCULAR_DAY", 1),
-            smtp_url=lookup.text("SMTP_URL", "smtp://127.0.0.1:25"),
+            smtp_url=_smtp_url(lookup),
             mail_from=lookup.text("MAIL_FROM", "zeroclear@localhost"),
+            smtp_security=lookup.choice("SMTP_SECURITY", "none", ("none", "starttls", "tls")),
+            smtp_user=lookup.text("SMTP_USER", "") or None,
+            smtp_password=lookup.secret("SMTP_PASSWORD", "") or None,
             delivery_retry_ms=lookup.integer("DELIVERY_RETRY_MS", 30000),
             delivery_attempts=lookup.integer("DELIVERY_ATTEMPTS", 6),
             outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
@@ -116,13 +136,25 @@ class Settings:
             webhook_allow_networks=lookup.text("WEBHOOK_ALLOW_NETWORKS", ""),
             trusted_proxies=lookup.networks("TRUSTED_PROXIES"),
             service_urls={name: _service_url(name, env) for name in API_SERVICES},
-            secret=lookup.text("SECRET", "") or None,
+            secret=lookup.secret("SECRET", "") or None,
             session_idle_minutes=lookup.integer("SESSION_IDLE_MINUTES", 30),
             session_max_hours=lookup.integer("SESSION_MAX_HOURS", 12),
             cookie_secure=lookup.choice("COOKIE_SECURE", "auto", ("auto", "always", "never")),
             contact_phone=lookup.text("CONTACT_PHONE", ""),
+            inbox_senders=_senders(lookup),
+            tip_secrets_file=_optional_path(lookup.text("TIP_SECRETS_FILE", "")),
+            log_format=lookup.choice("LOG_FORMAT", "text", ("text", "json")),
+            metrics_port=lookup.integer("METRICS_PORT", 0),
+            snapshot_events=lookup.integer("SNAPSHOT_EVENTS", 100_000),
+            snapshot_seconds=lookup.number("SNAPSHOT_SECONDS", 3600.0),
         )
+        database_password = lookup.secret("DATABASE_PASSWORD", "") or None
+        for name in ("database_url", "auth_database_url"):
+            values[name] = with_password(values[name], database_password)
+        values["broker_url"] = with_password(values["broker_url"], lookup.secret("BROKER_PASSWORD", "") or None)
         values.update(overrides)
+        if values["mode"] == "production" and service != "cli":  # the services refuse; the operator's tools read
+            _check_production(service, values, lookup)
         return cls(**values)
 
 
@@ -131,6 +163,47 @@ def _service_url(name: str, env: Mapping[str, str]) -> str:
     prefix = f"ZEROCLEAR_{name.upper()}"
     port = _int(f"{prefix}_PORT", env.get(f"{prefix}_PORT", DEFAULT_PORTS[name]))
     return env.get(f"{prefix}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+
+
+def _check_production(service: str, values: dict, lookup: "_Lookup") -> None:
+    origins = {name: lookup.origin(key) for name, key in (
+        ("service_key", "SERVICE_KEY"), ("database_url", "DATABASE_URL"), ("auth_database_url", "AUTH_DATABASE_URL"),
+        ("broker_url", "BROKER_URL"))}
+    problems = production_problems(values, origins)
+    if service == "ledger" and values["broker_url"].startswith("amqp") and not values["inbox_senders"]:
+        problems.append("ZEROCLEAR_LEDGER_INBOX_SENDERS is not set: in production the ledger takes a filing only "
+                        "from the broker user of its producer (e.g. intake:zeroclear-intake,assessment:...)")
+    if problems:
+        raise SettingsError(f"refusing to run {service} in production: " + "; ".join(problems))
+
+
+def _smtp_url(lookup: "_Lookup") -> str:
+    """``SMTP_HOST`` and ``SMTP_PORT`` if set, else ``SMTP_URL`` (smtp://host:port); an empty
+    ``SMTP_HOST`` says no SMTP server is configured (the URL is then empty)."""
+    url = lookup.text("SMTP_URL", "smtp://127.0.0.1:25")
+    host, port = lookup.text("SMTP_HOST", ""), lookup.integer("SMTP_PORT", 0)
+    if lookup.origin("SMTP_HOST") in lookup.env and not host:
+        return ""
+    if not host and not port:
+        return url
+    parsed = urlsplit(url)
+    return f"smtp://{host or parsed.hostname or '127.0.0.1'}:{port or parsed.port or 25}"
+
+
+def _senders(lookup: "_Lookup") -> dict[str, str]:
+    """``intake:zeroclear-intake,assessment:zeroclear-assessment`` → {producer: broker user}."""
+    text = lookup.text("INBOX_SENDERS", "")
+    senders = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        producer, _, user = item.partition(":")
+        if not producer.strip() or not user.strip():
+            raise SettingsError(f"{lookup.origin('INBOX_SENDERS')} must list producer:user pairs, not {item!r}")
+        senders[producer.strip()] = user.strip()
+    return senders
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text).expanduser() if text else None
 
 
 class _Lookup:
@@ -144,9 +217,27 @@ class _Lookup:
                 return name, self.env[name]
         return None
 
+    def origin(self, key: str) -> str:
+        """The variable a key was read from (or would be), to name it in an error."""
+        for name in (f"ZEROCLEAR_{self.service}_{key}", f"ZEROCLEAR_{key}"):
+            if name in self.env or f"{name}_FILE" in self.env:
+                return name if name in self.env else f"{name}_FILE"
+        return f"ZEROCLEAR_{key}"
+
     def text(self, key: str, default: str) -> str:
         found = self._raw(key)
         return default if found is None else found[1]
+
+    def secret(self, key: str, default: str) -> str:
+        """Like ``text``, but each variable may also be given as a file (``<NAME>_FILE``)."""
+        for name in (f"ZEROCLEAR_{self.service}_{key}", f"ZEROCLEAR_{key}"):
+            try:
+                found = read_secret(self.env, name)
+            except SecretError as error:
+                raise SettingsError(str(error)) from None
+            if found is not None:
+                return found[1]
+        return default
 
     def integer(self, key: str, default: int) -> int:
         found = self._raw(key)

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import orjson
 
 from .clock import format_instant
+from .logs import current_correlation_id
 
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v([1-9][0-9]*)$")
 
@@ -132,7 +133,8 @@ def new_envelope(
         type=type,
         occurred_at=format_instant(occurred_at),
         actor=actor,
-        correlation_id=correlation_id or message_id,
+        # what an HTTP request files carries the request's id (shared.logs), else its own
+        correlation_id=correlation_id or current_correlation_id() or message_id,
         causation_id=causation_id,
         payload=dict(payload),
     )

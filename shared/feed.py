@@ -8,6 +8,7 @@ stored in the same transaction as the effects, which makes redelivery a no-op.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable, Sequence
 
 import requests
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
+from . import health
 from .background import BackgroundLoop
 from .broker import Broker, Delivery
 from .db import is_transient_db_error, write_tx
@@ -22,6 +24,7 @@ from .envelope import EnvelopeError, RecordedEvent
 
 log = logging.getLogger(__name__)
 FEED_PAGE = 1000  # the ledger's largest page (GET /v1/events?limit=)
+STUCK_SECONDS = 60.0  # behind the ledger's head without moving this long: the follower is stuck
 ApplyBatch = Callable[[Connection, list[RecordedEvent]], None]
 
 
@@ -46,6 +49,7 @@ class FeedClient:
         self.key = key
         self.timeout = timeout
         self._session = requests.Session()
+        self.head_seq: int | None = None  # the ledger's head, as its feed last said
 
     def read(self, after: int, limit: int = 1000) -> list[RecordedEvent]:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -57,7 +61,9 @@ class FeedClient:
             raise FeedUnavailable(f"ledger feed unreachable: {exc}") from exc
         if response.status_code != 200:
             raise FeedUnavailable(f"ledger feed answered {response.status_code}: {response.text[:200]}")
-        return [RecordedEvent.from_dict(item) for item in response.json()["events"]]
+        page = response.json()
+        self.head_seq = page.get("head_seq", self.head_seq)
+        return [RecordedEvent.from_dict(item) for item in page["events"]]
 
 
 class LedgerFollower:
@@ -73,6 +79,9 @@ class LedgerFollower:
         self.batch_size = batch_size
         self.wait_ms = wait_ms
         self._consumer = None
+        self.name = f"{subscriber}-follower-position"
+        self.position: int | None = None  # the last seq applied, as this process last saw it
+        self._moved_at = time.monotonic()
         self._puller = BackgroundLoop(f"{subscriber}-puller", step=self._pull_then_rest, poll_seconds=pull_seconds,
                                       is_expected=lambda exc: isinstance(exc, FeedUnavailable))
 
@@ -100,7 +109,20 @@ class LedgerFollower:
                 self.apply(conn, run)
                 last = run[-1].seq
                 conn.execute(self.positions.update().where(self.positions.c.id == 1).values(last_seq=last))
+            self._moved(last)
             return last
+
+    def _moved(self, last: int) -> None:
+        if last != self.position:
+            self.position, self._moved_at = last, time.monotonic()
+
+    def health(self) -> str | None:
+        """Stuck: behind the ledger's head and not moving for ``STUCK_SECONDS``."""
+        head = self.feed.head_seq
+        if head is None or self.position is None or self.position >= head:
+            return None
+        still = time.monotonic() - self._moved_at
+        return f"stuck at {self.position}, the ledger at {head}, for {still:.0f}s" if still > STUCK_SECONDS else None
 
     def _lock_position(self, conn: Connection) -> int:
         """Competing followers (scaled workers) take turns: the position row stays locked until commit."""
@@ -129,6 +151,7 @@ class LedgerFollower:
             with self.engine.connect() as conn:
                 last = self.last_seq(conn)
             events = self.feed.read(after=last, limit=self.batch_size)
+            self._moved(last)
             if not events:
                 return last
             self.accept(events)
@@ -158,9 +181,11 @@ class LedgerFollower:
                 is_transient=_transient, name=f"{self.subscriber}-follower",
             ).start()
         self._puller.start()
+        health.register(self)
         return self
 
     def stop(self) -> None:
+        health.unregister(self)
         if self._consumer is not None:
             self._consumer.stop()
         self._puller.stop()

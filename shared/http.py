@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from .db import is_transient_db_error
 from .keys import KeyStore, Principal
 from .messages_zh import zh
+from .observe import instrument
 from .text import unstorable_anywhere
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
     api = ProblemApi(app)
     _register_errors(app)
     _register_health(app, database)
+    instrument(app)
     return app, api
 
 
@@ -172,9 +174,14 @@ def _register_health(app: Flask, database: Callable[[], Any] | None) -> None:
 
     @app.get("/health/ready")
     def readiness():
-        checks = {"database": _probe(database)} if database else {}
-        ok = all(v == "ok" for v in checks.values())
-        return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+        """200 while every critical check passes (the database, the broker); a failing
+        non-critical one (notify's SMTP server) is reported, with status ``degraded``."""
+        probes = {"database": (database, True)} if database else {}
+        probes.update(app.extensions.get("zeroclear.checks", {}))
+        checks = {name: _probe(check) for name, (check, _) in probes.items()}
+        ok = all(checks[name] == "ok" for name, (_, critical) in probes.items() if critical)
+        status = "unavailable" if not ok else "ok" if all(v == "ok" for v in checks.values()) else "degraded"
+        return jsonify(status=status, checks=checks), 200 if ok else 503
 
 
 def _probe(check: Callable[[], Any]) -> str:

@@ -30,6 +30,9 @@ from .envelope import BATCH_TYPE, Envelope, batch_body
 from .topology import INBOX_ROUTING_KEY
 
 log = logging.getLogger(__name__)
+#: The most one relayed message carries: RabbitMQ 4 refuses messages over 16 MiB by default
+#: (max_message_size), so a batch of large submissions is cut well below that.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
 def outbox_columns() -> list[sa.Column]:
@@ -149,7 +152,7 @@ class OutboxRelay(BackgroundLoop):
                 | (t.c.settled_at.is_(None) & (t.c.published_at < stale) & (t.c.attempts < self.outbox.max_attempts))
             )
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(t.c.id).limit(self.batch_size)).all()
+            rows = _within(conn.execute(query.order_by(t.c.id).limit(self.batch_size)).all(), MAX_MESSAGE_BYTES)
         if not rows:
             return 0
         # One message for the whole batch: the broker's and the consumers' cost is per message.
@@ -168,3 +171,13 @@ class OutboxRelay(BackgroundLoop):
                             "an operator re-drives it (zeroclear outbox redrive)", row.message_id, row.type,
                             row.attempts + 1)
         return len(rows)
+
+
+def _within(rows: list, limit: int) -> list:
+    """The first rows whose bodies together fit in ``limit`` bytes (always at least one)."""
+    size = 0
+    for count, row in enumerate(rows):
+        size += len(row.body) + 1
+        if size > limit and count:
+            return rows[:count]
+    return rows

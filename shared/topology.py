@@ -5,19 +5,31 @@
 - ``zeroclear.ledger`` (topic): every recorded event after commit, routing key = event type
   (``intake.report_filed.v1``, ``ledger.submission_rejected.v1``, ...). Each service — and any
   agency with an AMQP client — binds its own queue ``<subscriber>.ledger-events`` to it.
-- ``<service>.tasks`` (quorum, on ``zeroclear.inbox`` with routing key ``<service>.tasks``): a
-  service's own work queue (notify's deliveries).
+- ``<service>.tasks`` (quorum, on ``zeroclear.tasks`` with routing key ``<service>.tasks``): a
+  service's own work queue (notify's deliveries), on an exchange of its own so that binding it
+  never needs the right to read the ledger's inbox.
 - ``zeroclear.dlx`` (direct): messages that can never be processed, or that exhausted their
   delivery limit, land in ``<queue>.dead`` for an operator to inspect and re-drive.
 
 Names take an optional prefix so test runs sharing one broker never see each other's messages.
+Every queue a service owns is named ``<service>.…``; ``Topology.permissions`` turns that into the
+least RabbitMQ permissions of the service's own broker user.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 INBOX_ROUTING_KEY = "ledger.inbox"
 DELIVERY_LIMIT = 5
+#: service → (exchanges it publishes to, exchanges it binds its own queues to); anyone else (an
+#: agency's subscriber) may only bind its own queues to the ledger's exchange.
+EXCHANGE_USE = {
+    "ledger": (("ledger",), ("inbox",)),
+    "intake": (("inbox",), ("ledger",)),
+    "assessment": (("inbox",), ("ledger",)),
+    "notify": (("inbox", "tasks"), ("ledger", "tasks")),
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,31 @@ class Topology:
         return self._name("zeroclear.dlx")
 
     @property
+    def tasks_exchange(self) -> str:
+        return self._name("zeroclear.tasks")
+
+    @property
+    def exchanges(self) -> dict[str, str]:
+        """Every exchange and its type."""
+        return {self.inbox_exchange: "direct", self.ledger_exchange: "topic", self.tasks_exchange: "direct",
+                self.dead_letter_exchange: "direct"}
+
+    def permissions(self, user_of: str) -> tuple[str, str, str]:
+        """RabbitMQ's (configure, write, read) regular expressions for the broker user of a service
+        (or an agency): configure only its own queues; write to them and to the exchanges it
+        publishes to; read them and the exchanges it binds them to. Every user may dead-letter
+        (write the dead-letter exchange) and bind its own dead-letter queues (read it)."""
+        sends, binds = EXCHANGE_USE.get(user_of, ((), ("ledger",)))
+        named = {"inbox": self.inbox_exchange, "ledger": self.ledger_exchange, "tasks": self.tasks_exchange}
+        own = re.escape(self._name(f"{user_of}.")) + ".*"
+
+        def either(*names: str) -> str:
+            return "^(" + "|".join([*(re.escape(n) for n in names), own]) + ")$"
+
+        dlx = self.dead_letter_exchange
+        return ("^(" + own + ")$", either(*(named[n] for n in sends), dlx), either(*(named[n] for n in binds), dlx))
+
+    @property
     def inbox_queue(self) -> QueueSpec:
         name = self._name("ledger.inbox")
         return QueueSpec(name, self.inbox_exchange, (INBOX_ROUTING_KEY,), name + ".dead")
@@ -70,7 +107,7 @@ class Topology:
         """A service's own task queue (a durable quorum queue on the direct inbox exchange,
         routing key ``<name>.tasks``): work to do once each, redelivered if a worker dies."""
         queue = self._name(f"{name}.tasks")
-        return QueueSpec(queue, self.inbox_exchange, (f"{name}.tasks",), queue + ".dead")
+        return QueueSpec(queue, self.tasks_exchange, (f"{name}.tasks",), queue + ".dead")
 
     def describe(self) -> dict:
         """The topology as a document an agency can read to subscribe with any AMQP client."""
@@ -82,6 +119,7 @@ class Topology:
                     "durable": True,
                     "purpose": "every recorded event after commit; routing key = event type",
                 },
+                self.tasks_exchange: {"type": "direct", "durable": True, "purpose": "each service's own work queue"},
                 self.dead_letter_exchange: {"type": "direct", "durable": True, "purpose": "dead letters"},
             },
             "queues": {

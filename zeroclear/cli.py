@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from shared.config import SERVICES, Settings
+from shared.config import BROKER_SERVICES, SERVICES, Settings
 
 log = logging.getLogger("zeroclear")
 
@@ -22,13 +22,32 @@ def _echo_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "debug":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+_log_level = "info"
 
 
-@click.group()
+def _logging(level: str, service: str | None = None, fmt: str | None = None) -> None:
+    """Text lines, or JSON lines with ZEROCLEAR_LOG_FORMAT=json (see shared.logs)."""
+    from shared import logs
+
+    global _log_level
+    _log_level = level
+    fmt = fmt or ("json" if os.environ.get("ZEROCLEAR_LOG_FORMAT") == "json" else "text")
+    logs.configure(level, fmt, service)
+
+
+class _Group(click.Group):
+    """Unusable settings end the command with one line naming the variable, not a traceback."""
+
+    def invoke(self, ctx):
+        from shared.config import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="ZEROCLEAR_DATA_DIR",
               help="Folder of the embedded mode's SQLite files and keys (default ~/.local/share/zeroclear).")
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
@@ -120,28 +139,61 @@ def serve(service, workers):
     from .http_server import serve as granian_serve
 
     settings = Settings.from_env(service)
+    _logging(_log_level, service, settings.log_format)
+    _metrics_folder(service, workers or settings.workers)  # before anything imports prometheus-client
     _migrate_one(service, settings)
-    granian_serve(service, settings, workers or settings.workers)
+    granian_serve(service, settings, workers or settings.workers, _log_level)
+
+
+def _metrics_folder(service: str, workers: int) -> None:
+    """Several HTTP worker processes keep their metrics in files of a fresh folder (prometheus-
+    client's multiprocess mode), so any one of them answers /metrics for all."""
+    import tempfile
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"zeroclear-{service}-metrics-")
 
 
 @main.command()
-@click.argument("service", type=click.Choice([name for name in SERVICES if name != "portal"]))
+@click.argument("service", type=click.Choice(BROKER_SERVICES))
 def worker(service):
     """Run one service's background work: the ledger's inbox consumer and publisher; the others'
     outbox relay and ledger follower (and notify's scheduler)."""
     from .services import parts
 
     settings = Settings.from_env(service)
+    _logging(_log_level, service, settings.log_format)
     _migrate_one(service, settings)
     p = parts(service)
     svc = p.bootstrap(settings, run_migrations=False)
     running = p.worker(svc).start()
+    monitor = _serve_worker_health(p, svc, settings)
     click.echo(f"{service} worker running (broker {settings.broker_url.split('@')[-1]})")
     try:
         _wait_for_signal()
     finally:
+        if monitor is not None:
+            monitor.close()
         running.stop()
         svc.close()
+
+
+def _serve_worker_health(p, svc, settings: Settings):
+    """``/health/live``, ``/health/ready`` and ``/metrics`` of a worker on ZEROCLEAR_METRICS_PORT."""
+    if not settings.metrics_port:
+        return None
+    from waitress.server import create_server
+
+    from shared.health import worker_app
+    from shared.metrics import Gauges, queue_gauge
+
+    probes = p.probes(svc) if p.probes is not None else None
+    gauges = [*probes.gauges, queue_gauge(svc.broker, probes.queues)] if probes is not None else []
+    collector = Gauges(p.name, gauges)
+    server = create_server(worker_app(lambda: [collector]), host=settings.host, port=settings.metrics_port, threads=2,
+                           ident=f"zeroclear-{p.name}-worker")
+    threading.Thread(target=server.run, name="worker-health", daemon=True).start()
+    return server
 
 
 def _migrate_one(service: str, settings: Settings) -> None:
@@ -428,13 +480,19 @@ def ledger_replay(as_of, export_file, digest_only):
 
 
 @ledger.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
 def ledger_export(file):
-    """Write the log as JSON Lines with a checkpoint line (count, head hash)."""
+    """Write the log as JSON Lines with a checkpoint line (count, head hash); FILE "-" is the
+    standard output (the checkpoint is then printed on the standard error)."""
     from shared.clock import SystemClock
 
     from services.ledger.export import export
 
+    if file == "-":
+        checkpoint = export(_ledger_repo(), sys.stdout.buffer, SystemClock())
+        sys.stdout.buffer.flush()
+        click.echo(json.dumps(checkpoint, ensure_ascii=False), err=True)
+        return
     with open(file, "wb") as out:
         checkpoint = export(_ledger_repo(), out, SystemClock())
     _echo_json(checkpoint)
@@ -551,9 +609,12 @@ def _checked_export_events(export_file: str, upto: int | None):
 
 def _register_commands() -> None:
     """Command groups that live in modules of their own (the portal's by name, like the runner)."""
+    from .ops_cli import broker, tip_secrets
     from .outbox_cli import outbox
 
     main.add_command(outbox)
+    main.add_command(tip_secrets)
+    main.add_command(broker)
     main.add_command(importlib.import_module("services.portal.entrypoints.cli").users)
 
 

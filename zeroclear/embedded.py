@@ -24,7 +24,7 @@ from shared.keys import KeyStore, migrate_keys
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
 
-from .services import parts
+from .services import build_app, parts
 
 log = logging.getLogger(__name__)
 SERVICE_KEY_FILE = "service.key"
@@ -101,9 +101,9 @@ class EmbeddedSystem:
         broker = Broker(settings.broker_url, self.topology)
         service = p.bootstrap(settings, clock=self.clock, reference=self.reference, keys=self.keys, broker=broker)
         self.services[name] = service
-        # A service that trusts proxies judges X-Forwarded-For itself (shared/forwarded.py); waitress
-        # strips the header elsewhere.
-        server = create_server(p.create_app(service), host=settings.host, port=settings.port, threads=self.threads,
+        # Behind trusted proxies (the portal before intake), X-Forwarded-For names the client
+        # (shared/forwarded.py); waitress strips the header elsewhere.
+        server = create_server(build_app(p, service), host=settings.host, port=settings.port, threads=self.threads,
                                ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=not settings.trusted_proxies)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"

@@ -13,15 +13,20 @@ from granian.log import LogLevels
 
 from shared.config import Settings
 
-from .services import parts
+from .services import build_app, parts
 
 
-def _load_app(service: str, settings: Settings, _target: str):
+def _load_app(service: str, settings: Settings, level: str, _target: str):
+    from shared import logs
+
+    logs.configure(level, settings.log_format, service)  # a worker process starts afresh
     p = parts(service)
-    return p.create_app(p.bootstrap(settings, run_migrations=False))
+    return build_app(p, p.bootstrap(settings, run_migrations=False))
 
 
-def serve(service: str, settings: Settings, workers: int) -> None:
+def serve(service: str, settings: Settings, workers: int, log_level: str = "info") -> None:
+    """Serve with ``workers`` processes (``zeroclear serve`` has pointed PROMETHEUS_MULTIPROC_DIR
+    at a folder of their own first, so that any one of them answers /metrics for all)."""
     server = Granian(
         target=f"zeroclear-{service}",
         address=settings.host,
@@ -32,4 +37,4 @@ def serve(service: str, settings: Settings, workers: int) -> None:
         log_level=LogLevels.warning,
         log_access=False,
     )
-    server.serve(target_loader=partial(_load_app, service, settings))
+    server.serve(target_loader=partial(_load_app, service, settings, log_level))

@@ -20,6 +20,7 @@ from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
+from shared.metrics import Probes, follower_gauges, outbox_gauges
 
 from .adapters.repository import AssessmentRepository
 from .adapters.tables import ledger_position, outbox
@@ -87,3 +88,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     return Service(settings, repo, FoldedView(repo.journal, CampaignState), relay, follower, broker,
                    keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
                    clock or business_clock(settings.mode, settings.data_dir), weights_from(os.environ if env is None else env))
+
+
+def probes(service: Service) -> Probes:
+    """What the assessment reports (``/metrics``, readiness): its outbox, its position on the log."""
+    return Probes(outbox_gauges(service.relay.engine, service.relay.outbox) + follower_gauges(service.follower),
+                  queues=[service.broker.topology.subscriber_queue("assessment")])

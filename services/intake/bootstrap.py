@@ -16,6 +16,7 @@ from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
+from shared.metrics import Probes, follower_gauges, outbox_gauges
 
 from .adapters.repository import SubmissionRepository
 from .adapters.tables import ledger_position, outbox
@@ -24,6 +25,7 @@ from .tip_desk import TipDesk
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_intake"
+SECRETS_FILE = "intake-tip-secrets.json"  # in the data folder, outside production
 
 
 @dataclass
@@ -65,8 +67,16 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="intake", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
-    tips = TipDesk(repo, settings.data_dir / "intake-tip-secrets.json", os.environ,
-                   rate_per_minute=settings.tip_rate_per_minute, burst=max(1, settings.tip_rate_per_minute // 2))
+    production = settings.mode == "production"
+    tips = TipDesk(repo, settings.tip_secrets_file or (None if production else settings.data_dir / SECRETS_FILE),
+                   os.environ, rate_per_minute=settings.tip_rate_per_minute,
+                   burst=max(1, settings.tip_rate_per_minute // 2), production=production)
     return IntakeService(settings, repo, handlers, relay, follower, broker,
                          keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock,
                          tips)
+
+
+def probes(service: IntakeService) -> Probes:
+    """What intake reports (``/metrics``, readiness): its outbox, its position on the ledger's log."""
+    return Probes(outbox_gauges(service.relay.engine, service.relay.outbox) + follower_gauges(service.follower),
+                  queues=[service.broker.topology.subscriber_queue("intake")])

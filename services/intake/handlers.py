@@ -6,6 +6,8 @@ in one transaction, then wakes the outbox relay.
 """
 from __future__ import annotations
 
+import contextvars
+
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,8 +54,11 @@ class IntakeHandlers:
         if principal.role == "region" and data["region"] != principal.region:
             raise NotAllowed(f"a key of region {principal.region} may not file for region {data['region']}")
 
+        in_request = contextvars.copy_context().run  # built in the committer's thread, with the request's ids
+
         def build(submission_id: str, now: datetime) -> Submission:
-            return report_submission(submission_id, data, actor=principal.actor, key_id=principal.key_id, now=now)
+            return in_request(report_submission, submission_id, data, actor=principal.actor, key_id=principal.key_id,
+                              now=now)
 
         fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
         return self.committer.submit(Intent(principal.key_id, idempotency_key, fingerprint, build))
@@ -62,8 +67,10 @@ class IntakeHandlers:
                region: str | None, year: int | None, data: Mapping[str, Any], path: str,
                idempotency_key: str | None) -> Answer:
         """Accept any other submission: ``payload(submission_id)`` is what the ledger is asked to record."""
+        in_request = contextvars.copy_context().run  # built in the committer's thread, with the request's ids
+
         def build(submission_id: str, now: datetime) -> Submission:
-            return submission(kind, message_type, payload(submission_id), region=region, year=year,
+            return in_request(submission, kind, message_type, payload(submission_id), region=region, year=year,
                               actor=principal.actor, key_id=principal.key_id, now=now)
 
         fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""

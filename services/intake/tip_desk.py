@@ -36,13 +36,18 @@ TIP_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{32,200}$")
 
 
 class TipDesk:
-    def __init__(self, repo: SubmissionRepository, secrets_path: Path, env: Mapping[str, str], *,
-                 rate_per_minute: int = 10, burst: int = 5):
-        secrets = load_tip_secrets(secrets_path, env)
+    def __init__(self, repo: SubmissionRepository, secrets_path: Path | None, env: Mapping[str, str], *,
+                 rate_per_minute: int = 10, burst: int = 5, production: bool = False):
+        secrets = load_tip_secrets(secrets_path, env, production=production)
         self.repo = repo
         self.signer = AckSigner(secrets.signing_key)
+        self.retired_signers = [AckSigner(key) for key in secrets.signing_keys[1:]]
         self.contacts = ContactBox(secrets.contact_keys)
         self._pepper = secrets.pepper
+        self._peppers = secrets.peppers
+        # Retries are bound with the oldest pepper, which rotation never replaces: a retry made
+        # across a rotation still finds its first answer.
+        self._slot_pepper = secrets.peppers[-1]
         self.limiter = RateLimiter(rate_per_minute, burst)
 
     def allow(self, client: str) -> tuple[bool, float]:
@@ -79,20 +84,25 @@ class TipDesk:
 
     def _slot(self, idempotency_key: str, fingerprint: str) -> str:
         """The key and the tip together, stored only as a keyed hash of both (see the module)."""
-        return hmac.new(self._pepper, b"idempotency\n" + idempotency_key.encode() + b"\n" + fingerprint.encode(),
+        return hmac.new(self._slot_pepper, b"idempotency\n" + idempotency_key.encode() + b"\n" + fingerprint.encode(),
                         hashlib.sha256).hexdigest()
 
     def _retry_box(self, idempotency_key: str) -> Fernet:
-        key = hmac.new(self._pepper, b"retry-receipt\n" + idempotency_key.encode(), hashlib.sha256).digest()
+        key = hmac.new(self._slot_pepper, b"retry-receipt\n" + idempotency_key.encode(), hashlib.sha256).digest()
         return Fernet(base64.urlsafe_b64encode(key))
 
     # -- following ---------------------------------------------------------------------------
     def find(self, receipt: str) -> dict | None:
-        try:
-            hashed = receipt_hash(receipt, self._pepper)
-        except (MalformedReceipt, ValueError):
-            return None
-        return self.repo.tip(receipt_hash=hashed)
+        """The tip of a receipt, hashed with each pepper in turn (a receipt from before a rotation)."""
+        for pepper in self._peppers:
+            try:
+                hashed = receipt_hash(receipt, pepper)
+            except (MalformedReceipt, ValueError):
+                return None
+            row = self.repo.tip(receipt_hash=hashed)
+            if row is not None:
+                return row
+        return None
 
     def status(self, row: dict) -> dict[str, Any]:
         """What a tipster may see: status, the published outcome, the signed acknowledgement."""
@@ -107,4 +117,5 @@ class TipDesk:
                                            recorded_at=row["recorded_at"]))
 
     def public_key(self) -> dict:
-        return self.signer.public_key_info()
+        """The current key, and every key that signed before a rotation (``previous``)."""
+        return {**self.signer.public_key_info(), "previous": [s.public_key_info() for s in self.retired_signers]}

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from shared.broker import Broker
 from shared.clock import Clock, business_clock
 from shared.config import Settings
@@ -11,6 +13,7 @@ from shared.db import is_transient_db_error, make_engine, migrate
 from shared.keys import KeyStore, migrate_keys
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
+from shared.metrics import Gauge, Probes
 
 from .adapters.publisher import EventPublisher
 from .adapters.repository import LedgerRepository
@@ -46,8 +49,30 @@ def migrate_ledger(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         LedgerRepository(engine).ensure_projections()
+        insert_only(engine, "events")
     finally:
         engine.dispose()
+
+
+def insert_only(engine, table: str) -> None:
+    """On PostgreSQL, when run by the table's owner: no other role keeps UPDATE, DELETE or TRUNCATE
+    on ``table`` (a role the deployment lets write every table, as the ledger's runtime role, may
+    then only append to the log); dropping its trigger needs the owner anyway."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        owner, me = conn.execute(sa.text("SELECT tableowner, current_user FROM pg_tables "
+                                         "WHERE schemaname = current_schema() AND tablename = :t"), {"t": table}).one()
+        if owner != me:
+            return
+        grantees = conn.execute(sa.text(
+            "SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_schema = current_schema() "
+            "AND table_name = :t AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE') AND grantee <> :owner"),
+            {"t": table, "owner": owner}).scalars().all()
+        quote = conn.dialect.identifier_preparer.quote
+        for grantee in grantees:
+            who = "PUBLIC" if grantee == "PUBLIC" else quote(grantee)
+            conn.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {quote(table)} FROM {who}"))
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
@@ -62,6 +87,18 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     publisher = EventPublisher(repo, broker, batch_size=settings.batch_size)
     reference = reference or default_reference()
     clock = clock or business_clock(settings.mode, settings.data_dir)
-    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed, is_transient=is_transient_db_error)
+    writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed, is_transient=is_transient_db_error,
+                          senders=settings.inbox_senders)
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
                          reference, clock)
+
+
+def probes(service: LedgerService) -> Probes:
+    """What the ledger reports (``/metrics``, readiness): its head, and its inbox's depth (workers)."""
+    def published() -> int:
+        with service.repo.engine.connect() as conn:
+            return service.repo.published_seq(conn)
+
+    return Probes([Gauge("zeroclear_ledger_head_seq", "The last seq on the log", lambda: service.repo.head()[0]),
+                   Gauge("zeroclear_ledger_published_seq", "The last seq published to the ledger exchange", published)],
+                  queues=[service.broker.topology.inbox_queue])

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Mapping, Protocol
 
 from shared.clock import Clock, format_instant
 from shared.broker import Outcome
 from shared.envelope import Envelope, EnvelopeError, RecordedEvent, split_body
+from shared.metrics import INBOX_REFUSED
 from shared.reference import Reference
 
 from .domain.events import Reason
@@ -60,8 +61,11 @@ class LedgerStore(Protocol):
 class LedgerWriter:
     def __init__(self, store: LedgerStore, reference: Reference, clock: Clock,
                  on_commit: Callable[[list[RecordedEvent]], None] | None = None,
-                 is_transient: Callable[[BaseException], bool] = lambda exc: False):
+                 is_transient: Callable[[BaseException], bool] = lambda exc: False,
+                 senders: Mapping[str, str] | None = None):
         self.store = store
+        #: producer → the broker user its messages must come from (empty: anyone's, as embedded)
+        self.senders = dict(senders or {})
         self.reference = reference
         self.clock = clock
         self.on_commit = on_commit
@@ -94,16 +98,34 @@ class LedgerWriter:
                 continue
             for part in parts:
                 try:
-                    messages.append(_envelope(part))
+                    message = _envelope(part)
                 except (EnvelopeError, TypeError) as exc:
                     log.error("ledger inbox: unreadable envelope in %s (%s); dead-lettering it", delivery.message_id, exc)
-                    if len(parts) == 1:
-                        outcome.dead.add(index)
-                    else:
-                        outcome.dead_parts.append(part)
+                    message = None
+                if message is not None and self._sent_by_its_producer(message, delivery.user_id):
+                    messages.append(message)
+                elif len(parts) == 1:
+                    outcome.dead.add(index)
+                else:
+                    outcome.dead_parts.append(part)
         if messages:
             self._record_isolating(messages, outcome)
         return outcome
+
+    def _sent_by_its_producer(self, message: Envelope, user_id: str | None) -> bool:
+        """Whether the broker user that published ``message`` may send its type. A message that
+        may not is recorded nowhere, not even as a rejection (its actor and content are whatever
+        the sender wrote): it is dead-lettered for the operator to see, logged and counted."""
+        if not self.senders:
+            return True
+        allowed = self.senders.get(message.type.split(".", 1)[0])
+        if allowed is not None and user_id == allowed:
+            return True
+        reason = "no-user-id" if not user_id else "unknown-producer" if allowed is None else "wrong-user"
+        INBOX_REFUSED.labels(reason).inc()
+        log.warning("ledger inbox: refused %s (%s) published by broker user %r: only %r may send it (%s); "
+                    "dead-lettering it", message.id, message.type, user_id, allowed, reason)
+        return False
 
     def _record_isolating(self, messages: list[Envelope], outcome: Outcome) -> None:
         """Record ``messages``; if the store refuses the batch for a reason that is no outage, find
@@ -164,6 +186,10 @@ class LedgerWriter:
                     tx.set_head(state)
             self._state = state
         recorded = [s.event for s in sealed]
+        for event in recorded:  # one line each, carrying the correlation id of what it records
+            log.info("recorded %s at seq %d", event.type, event.seq,
+                     extra={"service": "ledger", "correlation_id": event.correlation_id, "seq": event.seq,
+                            "event_type": event.type})
         if recorded and self.on_commit is not None:
             self.on_commit(recorded)
         return recorded

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shared.background import BackgroundLoop
 import orjson
+import sqlalchemy as sa
 
 from shared.broker import Broker
 from shared.clock import Clock, business_clock, format_instant, parse_instant
@@ -21,6 +22,7 @@ from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
 from shared.topology import Topology
+from shared.metrics import Gauge, Probes, follower_gauges, outbox_gauges
 
 from .adapters.assessment import Assessments, HttpAssessments, ScoresUnavailable
 from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
@@ -240,3 +242,28 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     # The scheduler wakes every few seconds and issues what the (injectable) clock says is due.
     service.scheduler = BackgroundLoop("notify-scheduler", step=tick, poll_seconds=settings.schedule_seconds)
     return service
+
+
+def probes(service: Service) -> Probes:
+    """What notify reports (``/metrics``, readiness): its outbox and position, its deliveries by
+    status, the alerts and circulars issued; an unreachable SMTP server is reported, not fatal."""
+    from .adapters import tables
+    from .smtp import smtp_check
+
+    def count(table, by=None):
+        def probe():
+            query = sa.select(*( [by] if by is not None else []), sa.func.count()).select_from(table)
+            with service.repo.engine.connect() as conn:
+                if by is None:
+                    return conn.execute(query).scalar_one()
+                return dict(conn.execute(query.group_by(by)).all())
+        return probe
+
+    deliveries = tables.deliveries
+    gauges = [Gauge("zeroclear_deliveries", "Deliveries (e-mail, webhooks) by status: pending, sent, failed, dead, "
+                    "cancelled", count(deliveries, deliveries.c.status), label="status"),
+              Gauge("zeroclear_alerts_issued", "Alerts issued", count(tables.alerts), counter=True),
+              Gauge("zeroclear_circulars_issued", "Circulars issued", count(tables.circulars), counter=True)]
+    return Probes(outbox_gauges(service.relay.engine, service.relay.outbox) + follower_gauges(service.follower) + gauges,
+                  checks={"smtp": (smtp_check(service.settings), False)},
+                  queues=[service.broker.topology.subscriber_queue("notify"), service.broker.topology.task_queue("notify")])

@@ -13,12 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 import orjson
 
@@ -29,6 +27,7 @@ from shared.config import Settings
 
 from .adapters.repository import NotifyRepository
 from .adapters.webhooks import WebhookGuard
+from .smtp import open_smtp
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "notify.delivery.v1"
@@ -102,8 +101,7 @@ class Sender:
             if pdf is not None:
                 message.add_attachment(pdf, maintype="application", subtype="pdf",
                                        filename=f"circular-{subject['circular_id']}.pdf")
-        where = urlsplit(self.settings.smtp_url)
-        with smtplib.SMTP(where.hostname or "127.0.0.1", where.port or 25, timeout=self.timeout) as smtp:
+        with open_smtp(self.settings, self.timeout) as smtp:
             smtp.send_message(message)
 
 

@@ -199,3 +199,25 @@ def test_a_row_the_ledger_never_answers_is_sent_at_most_max_attempts_times_then_
     with engine.connect() as conn:
         assert outbox.counts(conn) == {"unpublished": 0, "unsettled": 1, "stalled": 0}
         assert outbox.attempts(conn, ids[0]) == (1, False)
+
+
+def test_a_batch_of_large_messages_is_cut_so_that_no_relayed_message_exceeds_the_brokers_limit(box, broker, monkeypatch):
+    """RabbitMQ 4 refuses a message over 16 MiB (issue 16.8): the relay's batches stay under a bound."""
+    import shared.outbox
+
+    engine, outbox = box
+    declare_inbox(broker)
+    monkeypatch.setattr(shared.outbox, "MAX_MESSAGE_BYTES", 3000)
+    messages = [new_envelope("intake.report_filed.v1", {"blob": "x" * 1000, "n": i}, actor="region/410100/k1",
+                             occurred_at=START) for i in range(7)]
+    with write_tx(engine) as conn:
+        outbox.add(conn, messages)
+    relay = _relay(engine, outbox, broker)
+    publisher = broker.publisher()
+    try:
+        sent = [relay.relay_once(publisher) for _ in range(5)]
+    finally:
+        publisher.close()
+    assert sent == [2, 2, 2, 1, 0]
+    bodies = [bytes(m.body) for m in drain(broker, broker.topology.inbox_queue.name)]
+    assert len(bodies) == 4 and all(len(body) <= 3000 for body in bodies)

@@ -150,3 +150,42 @@ def test_a_bad_tip_names_the_field(system, api):
     assert answer.status_code == 422
     fields = {e["field"] for e in answer.json()["errors"]}
     assert {"uscc", "region"} <= fields
+
+
+def test_rotating_the_tip_secrets_keeps_old_receipts_acknowledgements_and_contacts_readable(tmp_path, clock, reference):
+    """issue 16.1: `zeroclear tip-secrets rotate` on the operator's file, then a restart."""
+    from shared.testing.plugin import system_on
+
+    from .helpers import cli
+
+    secrets_file = tmp_path / "operator" / "tip-secrets.json"
+    env = {"ZEROCLEAR_INTAKE_TIP_SECRETS_FILE": str(secrets_file)}
+    cli({}, "tip-secrets", "init", str(secrets_file))
+    with system_on("embedded", tmp_path, clock=clock, reference=reference, env=env) as system:
+        from shared.testing.client import Api
+
+        api = Api(system.urls)
+        answer = api.post("intake", "/v1/tips", json=TIP).json()
+        old_key = api.get("intake", "/v1/tips/signing-key").json()
+        tip_id, receipt, ack = answer["tip_id"], answer["receipt"], answer["acknowledgement"]
+        assert ack is not None and verify_ack(ack, old_key["public_key"])
+    rotated = json.loads(cli({}, "tip-secrets", "rotate", str(secrets_file)).stdout)
+    assert rotated["held"] == {"signing_keys": 2, "peppers": 2, "contact_keys": 2}
+    with system_on("embedded", tmp_path, clock=clock, reference=reference, env=env) as system:
+        api = Api(system.urls)
+        keys = api.get("intake", "/v1/tips/signing-key").json()
+        assert keys["key_id"] != old_key["key_id"]
+        assert [k["public_key"] for k in keys["previous"]] == [old_key["public_key"]]
+        followed = api.post("intake", "/v1/tips/lookup", json={"receipt": receipt})
+        assert followed.status_code == 200 and followed.json()["tip_id"] == tip_id  # the old receipt answers
+        assert followed.json()["acknowledgement"]["ack"]["key_id"] == keys["key_id"]  # signed anew, with the new key
+        previous = {k["key_id"]: k["public_key"] for k in keys["previous"]}
+        assert verify_ack(ack, previous[ack["ack"]["key_id"]])  # the tipster's old one still checks
+        engine = sa.create_engine(system.services["intake"].settings.database_url)
+        with engine.connect() as conn:
+            sealed = conn.execute(sa.text("SELECT contact FROM tips WHERE tip_id = :t"), {"t": tip_id}).scalar()
+        engine.dispose()
+        assert system.services["intake"].tips.contacts.open(sealed) == TIP["contact"]
+        fresh = api.post("intake", "/v1/tips", json={**TIP, "contact": ""}).json()
+        assert fresh["acknowledgement"]["ack"]["key_id"] == keys["key_id"]
+        assert api.post("intake", "/v1/tips/lookup", json={"receipt": fresh["receipt"]}).status_code == 200

@@ -32,6 +32,7 @@ def create_app(service: IntakeService) -> Flask:
     app, api = create_base_app("zeroclear.intake", title="zeroclear intake", database=lambda: service.repo.get("-"),
                                max_body_bytes=service.settings.max_body_bytes)
     app.extensions["zeroclear.keys"] = service.keys
+    app.config["ZEROCLEAR_ANONYMOUS_PATHS"] = ("/v1/tips",)  # logged without the client, no id taken from outside
 
     @app.errorhandler(NotAllowed)
     def not_allowed(error):

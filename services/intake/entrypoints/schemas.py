@@ -353,3 +353,6 @@ class SigningKeySchema(Schema):
     alg = fields.String(required=True)
     key_id = fields.String(required=True)
     public_key = fields.String(required=True)
+    previous = fields.List(fields.Dict(), metadata={
+        "description": "keys that signed acknowledgements before a rotation ({alg, key_id, public_key} each): "
+                       "an acknowledgement names its key_id"})

@@ -191,3 +191,11 @@ projection_meta = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+#: Snapshots: the digest of the projections as they stood at a position (``snapshots.py``).
+state_snapshots = sa.Table(
+    "state_snapshots", metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("taken_at", sa.String(27), nullable=False),
+)

@@ -16,6 +16,7 @@ from shared.clock import format_instant, parse_instant, parse_position
 from shared.db import read_tx
 from shared.http import ApiBlueprint, Problem, current_principal, require
 
+from .. import snapshots
 from ..adapters import reads
 from ..bootstrap import LedgerService
 from ..domain.registry import registry
@@ -214,6 +215,17 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         with moment(args.get("as_of")) as m:
             head_hash = reads.hash_at(m.conn, m.seq)
             return {"seq": m.seq, "head": head_hash, "digest": reads.state_digest(m.conn, m.at)}
+
+    @blp.route("/snapshots")
+    @require("office", "auditor", "service")
+    @blp.arguments(schemas.SnapshotsQuery, location="query")
+    @blp.response(200, schemas.SnapshotsPage)
+    def snapshot_list(args):
+        """Snapshots of the projections: at positions along the log, their digest as the stored rows
+        gave it (``zeroclear ledger snapshots verify`` holds each against a replay of the log)."""
+        found = snapshots.listed(service.repo.engine, after=args["after"], limit=args["limit"])
+        return {"snapshots": [vars(s) for s in found],
+                "next_after": found[-1].seq if len(found) == args["limit"] else None}
 
     return blp
 

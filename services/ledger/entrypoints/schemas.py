@@ -244,3 +244,20 @@ class TipSchema(Schema):
 
 class TipsPage(PageSchema):
     tips = fields.List(fields.Nested(TipSchema), required=True)
+
+
+class SnapshotsQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**53 - 1),
+                           metadata={"description": "snapshots at ledger seqs after this one"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class SnapshotSchema(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "the ledger seq it was taken at"})
+    digest = fields.String(required=True, metadata={"description": "the projections' digest there (as /v1/state)"})
+    taken_at = fields.String(required=True, metadata={"description": "when (UTC, the machine's clock)"})
+
+
+class SnapshotsPage(Schema):
+    snapshots = fields.List(fields.Nested(SnapshotSchema), required=True)
+    next_after = fields.Integer(allow_none=True, metadata={"description": "pass as ?after= for more; null: no more"})

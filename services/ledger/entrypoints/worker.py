@@ -5,6 +5,7 @@ from shared.background import BackgroundLoop
 from shared.db import is_transient_db_error
 
 from ..bootstrap import LedgerService
+from ..snapshots import Snapshotter
 
 
 class LedgerWorker:
@@ -13,6 +14,8 @@ class LedgerWorker:
         self.consumer = None
         self.housekeeping = BackgroundLoop("ledger-housekeeping", step=self._open_year,
                                            poll_seconds=housekeeping_seconds)
+        self.snapshots = Snapshotter(service.repo.engine, every_events=service.settings.snapshot_events,
+                                     every_seconds=service.settings.snapshot_seconds)
 
     def _open_year(self) -> int:
         self.service.open_current_year()
@@ -26,9 +29,11 @@ class LedgerWorker:
             wait_ms=s.settings.batch_wait_ms, is_transient=is_transient_db_error, name="ledger-inbox",
         ).start()
         self.housekeeping.start()
+        self.snapshots.start()
         return self
 
     def stop(self) -> None:
+        self.snapshots.stop()
         self.housekeeping.stop()
         if self.consumer is not None:
             self.consumer.stop()

@@ -354,7 +354,7 @@ def test_env_wins_and_file_is_not_touched(tmp_path):
     signing, env, keys = env_secrets()
     path = tmp_path / "s.json"
     loaded = load_tip_secrets(path, env)
-    assert loaded == TipSecrets(signing_key=signing, pepper=b"z" * 32, contact_keys=keys)
+    assert loaded == TipSecrets(signing_keys=[signing], peppers=[b"z" * 32], contact_keys=keys)
     assert not path.exists()
     load_tip_secrets(path, {})
     assert load_tip_secrets(path, env) == loaded  # over an existing file too
@@ -503,3 +503,60 @@ def test_limiter_validates_its_settings():
     for rate, burst in ((0, 1), (1, 0), (-1, 5)):
         with pytest.raises(ValueError):
             RateLimiter(rate, burst)
+
+
+# -- the operator's secrets in production, and rotation (issue 16.1) ---------------------------
+
+def test_production_refuses_to_start_without_the_operators_tip_secrets_naming_what_to_set(tmp_path):
+    from services.intake.tips.secrets_file import SECRETS_FILE_VAR, TipSecretsMissing
+
+    for path in (None, tmp_path / "absent.json"):
+        with pytest.raises(TipSecretsMissing) as refused:
+            load_tip_secrets(path, {}, production=True)
+        assert SECRETS_FILE_VAR in str(refused.value) and SIGNING_KEY_VAR in str(refused.value)
+    assert not (tmp_path / "absent.json").exists(), "production never makes secrets of its own"
+    load_tip_secrets(tmp_path / "made.json", {})  # elsewhere the file is made on first use
+    assert load_tip_secrets(tmp_path / "made.json", {}, production=True) == load_tip_secrets(tmp_path / "made.json", {})
+
+
+def test_each_tip_secret_variable_may_be_a_file_and_hold_a_list_current_first(tmp_path):
+    signing, env, keys = env_secrets()
+    older = Ed25519PrivateKey.generate().private_bytes_raw()
+    (tmp_path / "signing").write_text(f"{b64url(signing)},{b64url(older)}\n")
+    env[f"{SIGNING_KEY_VAR}_FILE"] = str(tmp_path / "signing")
+    del env[SIGNING_KEY_VAR]
+    env[PEPPER_VAR] = f"{b64url(b'n' * 32)},{b64url(b'o' * 32)}"
+    loaded = load_tip_secrets(None, env, production=True)
+    assert loaded.signing_keys == [signing, older] and loaded.signing_key == signing
+    assert loaded.peppers == [b"n" * 32, b"o" * 32] and loaded.pepper == b"n" * 32
+    env[SIGNING_KEY_VAR] = b64url(signing)
+    with pytest.raises(ValueError, match=f"both {SIGNING_KEY_VAR} and {SIGNING_KEY_VAR}_FILE"):
+        load_tip_secrets(None, env)
+
+
+def test_rotation_puts_a_fresh_secret_first_and_keeps_the_old_ones(tmp_path):
+    from services.intake.tips.secrets_file import rotate
+
+    path = tmp_path / "s.json"
+    before = load_tip_secrets(path, {})
+    sealed = ContactBox(before.contact_keys).seal("13800000000")
+    receipt = new_receipt()
+    stored = receipt_hash(receipt, before.pepper)
+    assert rotate(path, ("peppers", "contact_keys")) == {"signing_keys": 1, "peppers": 2, "contact_keys": 2}
+    after = load_tip_secrets(path, {})
+    assert after.signing_keys == before.signing_keys
+    assert after.peppers[1:] == before.peppers and after.pepper != before.pepper
+    assert after.contact_keys[1:] == before.contact_keys
+    assert ContactBox(after.contact_keys).open(sealed) == "13800000000"
+    assert any(receipt_matches(receipt, stored, pepper) for pepper in after.peppers)
+    rotate(path)
+    assert len(load_tip_secrets(path, {}).signing_keys) == 2
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_version_1_file_is_still_read(tmp_path):
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps({"version": 1, "signing_key": b64url(b"s" * 32), "pepper": b64url(b"p" * 32),
+                                "contact_keys": [Fernet.generate_key().decode()]}))
+    loaded = load_tip_secrets(path, {})
+    assert (loaded.signing_keys, loaded.peppers) == ([b"s" * 32], [b"p" * 32])
