@@ -43,6 +43,31 @@ def code_line() -> str:
     return f"code: {described or 'unknown'} ({ROOT})"
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 90) -> None:
+    """Until ``url`` answers 200 (a service's readiness), or SystemExit."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{url} not ready after {timeout}s")
+        time.sleep(0.3)
+
+
 class Stopwatch:
     def __init__(self) -> None:
         self.seconds = 0.0

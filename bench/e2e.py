@@ -57,12 +57,6 @@ PROCESSES = (("ledger-http", "serve", "ledger"), ("ledger-worker", "worker", "le
 
 
 # -- the system under test ---------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def system_env(args, urls: dict, tmp: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCLEAR_")}
     env.update({
@@ -506,7 +500,7 @@ def main() -> None:
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the services' logs and the load results to DIR")
     args = parser.parse_args()
     args.prefix = f"zcbench-{secrets.token_hex(4)}"
-    args.intake_port, args.ledger_port = free_port(), free_port()
+    args.intake_port, args.ledger_port = c.free_port(), c.free_port()
     args.connections = max(args.connections, args.clients)
 
     print(c.machine_line())

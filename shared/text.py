@@ -62,17 +62,32 @@ def unstorable_anywhere(value: Any, path: str = "") -> Iterator[tuple[str, str]]
     """(path, reason) for every string inside a JSON-like value (keys too) that no record can hold.
 
     For a producer's payload, whose fields the caller may not know one by one: line breaks are
-    allowed here (a judge of the field's meaning may be stricter)."""
-    if isinstance(value, str):
-        problem = unstorable(value, multiline=True)
-        if problem:
-            yield path or "$", problem
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and (problem := unstorable(key)):
-                yield child, problem
-            yield from unstorable_anywhere(item, child)
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from unstorable_anywhere(item, f"{path}[{index}]")
+    allowed here (a judge of the field's meaning may be stricter). Every message the ledger takes
+    passes here, so the walk is a loop that builds a path only for a string it refuses."""
+    stack: list[tuple[Any, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isprintable() and (problem := unstorable(item, multiline=True)):
+                yield _path(where) or "$", problem
+        elif kind is dict:
+            for key, child in item.items():
+                if type(key) is str and not key.isprintable() and (problem := unstorable(key)):
+                    yield _path((where, key)), problem
+                if type(child) in (str, dict, list, tuple):
+                    stack.append(((where, key), child))
+        elif kind in (list, tuple):
+            for index, child in enumerate(item):
+                if type(child) in (str, dict, list, tuple):
+                    stack.append(((where, index), child))
+
+
+def _path(where: Any) -> str:
+    """``entries[2].uscc`` from the nested (parent, key) pairs the walk keeps."""
+    parts = []
+    while isinstance(where, tuple):
+        where, key = where
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    text = where + "".join(reversed(parts))
+    return text[1:] if text.startswith(".") else text

@@ -7,8 +7,7 @@ cost before, so keeping history costs writes nothing more.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -59,15 +58,27 @@ def write_changes(conn: Connection, changes: Changes) -> None:
         bulk_insert(conn, table, [{**v.row, "valid_from": v.valid_from, "valid_to": v.valid_to} for v in versions])
 
 
-def _close(conn: Connection, table: sa.Table, names: tuple[str, ...], closing: Iterable[tuple[Any, int]],
+def _close(conn: Connection, table: sa.Table, names: tuple[str, ...], closing: list[tuple[Any, int]],
            kind: str) -> None:
-    """``valid_to`` = the replacing seq on each key's live row, one statement per replacing seq."""
-    by_seq: dict[int, list[Any]] = defaultdict(list)
-    for key, seq in closing:
-        by_seq[seq].append(key)
-    for seq, keys in by_seq.items():
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            matching = (sa.tuple_(*(table.c[n] for n in names)).in_(chunk) if len(names) > 1
-                        else table.c[names[0]].in_(chunk))
-            conn.execute(table.update().where(matching, table.c.valid_to.is_(None)).values(valid_to=seq))
+    """``valid_to`` = the replacing seq on each key's live row. PostgreSQL: one statement for the
+    whole batch, the keys and seqs passed as arrays (``unnest``); SQLite, which has no round trips
+    to save: the statement executed for every key."""
+    if not closing:
+        return
+    keys = [key if len(names) > 1 else (key,) for key, _ in closing]
+    if conn.dialect.name == "postgresql":
+        arrays = {f"k{i}": [key[i] for key in keys] for i in range(len(names))}
+        casts = ", ".join(f"CAST(:k{i} AS {_ARRAY[type(table.c[n].type)]})" for i, n in enumerate(names))
+        matching = " AND ".join(f't."{n}" = v.k{i}' for i, n in enumerate(names))
+        conn.execute(sa.text(
+            f'UPDATE "{table.name}" AS t SET valid_to = v.closed_by FROM unnest({casts}, CAST(:closed AS bigint[])) '
+            f'AS v({", ".join(arrays)}, closed_by) WHERE {matching} AND t.valid_to IS NULL'),
+            {**arrays, "closed": [seq for _, seq in closing]})
+        return
+    conn.execute(table.update().where(*(table.c[n] == sa.bindparam(f"k_{n}") for n in names), table.c.valid_to.is_(None))
+                 .values(valid_to=sa.bindparam("closed_by")),
+                 [{**{f"k_{n}": value for n, value in zip(names, key)}, "closed_by": seq}
+                  for key, (_, seq) in zip(keys, closing)])
+
+
+_ARRAY = {sa.String: "text[]", sa.Integer: "int[]", sa.BigInteger: "bigint[]"}
