@@ -85,8 +85,9 @@ class Rabbitmqctl:
         self._run("add_vhost", vhost, ok_if="already exists")
 
     def ensure_user(self, user: str, password: str, tags: str = "") -> None:
-        self._run("add_user", user, password, ok_if="already exists")
-        self._run("change_password", user, password)
+        # "--" ends the options: a generated password may begin with "-" (token_urlsafe does, 1 in 64)
+        self._run("add_user", "--", user, password, ok_if="already exists")
+        self._run("change_password", "--", user, password)
         self._run("set_user_tags", user, *tags.split())
 
     def set_permissions(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:

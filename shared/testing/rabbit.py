@@ -32,8 +32,9 @@ def provisioned_broker(services=("ledger", "intake", "assessment", "notify"),
     tag = secrets.token_hex(4)
     host = urlsplit(AMQP_URL).netloc.rpartition("@")[2]
     vhost = f"zc-test-{tag}"
-    admin_user, admin_password = f"zc-operator-{tag}", secrets.token_urlsafe(24)
-    urls = {name: f"amqp://zc-{name}-{tag}:{secrets.token_urlsafe(24)}@{host}/{vhost}" for name in services}
+    # every password begins with "-", as a generated one may: provisioning must not read it as an option
+    admin_user, admin_password = f"zc-operator-{tag}", f"-{secrets.token_urlsafe(24)}"
+    urls = {name: f"amqp://zc-{name}-{tag}:-{secrets.token_urlsafe(24)}@{host}/{vhost}" for name in services}
     admin_url = f"amqp://{admin_user}:{admin_password}@{host}/{vhost}"
     ctl = Rabbitmqctl()
     try:

@@ -37,7 +37,8 @@ def test_every_api_serves_its_requests_and_its_figures_as_prometheus_metrics(sys
     assert zz.wait_decided(filed.json()["submission_id"])["status"] == "recorded"
     api.get("ledger", "/v1/verify")
     ledger = samples(api, "ledger")
-    (verify,) = [s for s in ledger["zeroclear_http_requests_total"] if s.labels["endpoint"] == "/v1/verify"]
+    (verify,) = [s for s in ledger["zeroclear_http_requests_total"]
+                 if s.labels["endpoint"] == "/v1/verify" and s.labels["status"] == "200"]
     assert verify.labels == {"service": "ledger", "method": "GET", "endpoint": "/v1/verify", "status": "200"}
     assert verify.value >= 1
     assert ledger["zeroclear_ledger_head_seq"][0].value >= 1

@@ -62,6 +62,11 @@ def years_at(conn: Connection, at: int | None) -> dict[int, YearRecord]:
     return {record.year: record for record in _records(conn, "years", _select("years", at))}
 
 
+def deadlines_at(conn: Connection, at: int | None) -> dict[int, str]:
+    """Each opened year's report deadline (what judging an item's status needs; not the years' region lists)."""
+    return dict(conn.execute(sa.select(years.c.year, years.c.deadline).where(valid_at(years, at))).all())
+
+
 def _page(rows: list, limit: int, key) -> Page:
     """The first ``limit`` of ``limit + 1`` rows fetched, and the cursor if there are more."""
     if len(rows) > limit:
@@ -199,9 +204,27 @@ def resurgences_page(conn: Connection, *, region: str | None, department: str | 
 
 
 # -- the report registry ------------------------------------------------------------------------
-def reports_of_year(conn: Connection, year: int, at: int | None) -> dict[tuple[str, int], Any]:
-    query = _select("reports", at).where(reports.c.year == year)
-    return {(r.region, r.year): r for r in _records(conn, "reports", query)}
+def reports_of(conn: Connection, year: int, regions: list[str], at: int | None) -> dict[tuple[str, int], Any]:
+    """The reports of ``year`` of some regions (a page of the registry)."""
+    found: dict[tuple[str, int], Any] = {}
+    for start in range(0, len(regions), 500):
+        query = _select("reports", at).where(reports.c.year == year, reports.c.region.in_(regions[start:start + 500]))
+        found.update(((r.region, r.year), r) for r in _records(conn, "reports", query))
+    return found
+
+
+def report_counts(conn: Connection, year: int, at: int | None, region: str | None = None) -> dict[str, int]:
+    """How many of the year's reports were filed on time, late, and as zero reports."""
+    query = sa.select(sa.func.count().filter(reports.c.on_time.is_(True)), sa.func.count().filter(reports.c.on_time.is_(False)),
+                      sa.func.count().filter(reports.c.zero_report.is_(True))).where(reports.c.year == year, valid_at(reports, at))
+    if region is not None:
+        query = query.where(reports.c.region == region)
+    on_time, late, zero = conn.execute(query).one()
+    return {"on_time": on_time, "late": late, "zero": zero}
+
+
+def year_at(conn: Connection, year: int, at: int | None) -> YearRecord | None:
+    return next(_records(conn, "years", _select("years", at).where(years.c.year == year)), None)
 
 
 # -- the state digest -------------------------------------------------------------------------------

@@ -6,28 +6,32 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .state import REGISTERED, SCHEDULED, WITHDRAWN, CapacityItem, LedgerState, TipRecord, YearRecord, plain_record
+from .state import REGISTERED, SCHEDULED, WITHDRAWN, CapacityItem, LedgerState, TipRecord, plain_record
 
 _item_fields = plain_record(CapacityItem)
 _tip_fields = plain_record(TipRecord)
 
 
-def item_status(item: CapacityItem, years: Mapping[int, YearRecord], now: str, today: str) -> tuple[str, bool]:
-    """(status, overdue) of ``item`` at the instant ``now`` (business date ``today``), its year's
-    deadline read from ``years`` (a state's, or the rows of a read)."""
+def item_status(item: CapacityItem, deadlines: Mapping[int, str], now: str, today: str) -> tuple[str, bool]:
+    """(status, overdue) of ``item`` at the instant ``now`` (business date ``today``), given each
+    opened year's report deadline (``deadlines``: of a state, or read with the item)."""
     status = item.status
-    year = years.get(item.year)
-    if status == REGISTERED and year is not None and now > year.deadline:
+    deadline = deadlines.get(item.year)
+    if status == REGISTERED and deadline is not None and now > deadline:
         status = SCHEDULED  # the year's report deadline fixed the plan its entries belong to
     overdue = status in (REGISTERED, SCHEDULED) and item.planned_date < today
     return status, overdue
 
 
-def item_view(item: CapacityItem, years: Mapping[int, YearRecord], now: str, today: str) -> dict[str, Any]:
+def item_view(item: CapacityItem, deadlines: Mapping[int, str], now: str, today: str) -> dict[str, Any]:
     view = _item_fields(item)
     view["recorded_status"] = item.status
-    view["status"], view["overdue"] = item_status(item, years, now, today)
+    view["status"], view["overdue"] = item_status(item, deadlines, now, today)
     return view
+
+
+def deadlines(state: LedgerState) -> dict[int, str]:
+    return {year: record.deadline for year, record in state.years.items()}
 
 
 def tip_view(tip: TipRecord, now: str) -> dict[str, Any]:
@@ -39,12 +43,12 @@ def tip_view(tip: TipRecord, now: str) -> dict[str, Any]:
 def items_view(state: LedgerState, now: str, today: str, *, region: str | None = None, industry: str | None = None,
                status: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
     """Items matching every filter given, in item id order; ``status="overdue"`` selects overdue ones."""
-    found = []
+    found, report_deadlines = [], deadlines(state)
     for item_id in sorted(state.items):
         item = state.items[item_id]
         if (region and item.region != region) or (industry and item.industry != industry) or (year and item.year != year):
             continue
-        view = item_view(item, state.years, now, today)
+        view = item_view(item, report_deadlines, now, today)
         if status and not (view["status"] == status or (status == "overdue" and view["overdue"])):
             continue
         found.append(view)

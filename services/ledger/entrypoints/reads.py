@@ -19,8 +19,8 @@ from shared.http import ApiBlueprint, Problem, current_principal, require
 from .. import snapshots
 from ..adapters import reads
 from ..bootstrap import LedgerService
-from ..domain.registry import registry
-from ..domain.state import PROJECTIONS, LedgerState, plain_record
+from ..domain import registry
+from ..domain.state import PROJECTIONS, plain_record
 from ..domain.views import item_view, tip_view
 from . import schemas
 
@@ -99,8 +99,8 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
                              year=args.get("year"), status=args.get("status"), source=args.get("source"))
         with moment(args.get("as_of")) as m:
             page = reads.items_page(m.conn, f, at=m.at, now=m.now, today=m.today, after=_one(args), limit=args["limit"])
-            years = reads.years_at(m.conn, m.at)
-            rows = [item_view(item, years, m.now, m.today) for item in page.rows]
+            deadlines = reads.deadlines_at(m.conn, m.at)
+            rows = [item_view(item, deadlines, m.now, m.today) for item in page.rows]
             answer = page_of(args, m, rows, page, lambda: reads.items_count(m.conn, f, at=m.at, now=m.now, today=m.today))
         answer["items"] = answer.pop("rows")
         return answer
@@ -119,7 +119,7 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
     def item(args, item_id):
         """One capacity item with its status as of now or ``as_of`` (404 for another region's)."""
         with moment(args.get("as_of")) as m:
-            return item_view(visible_item(m, item_id), reads.years_at(m.conn, m.at), m.now, m.today)
+            return item_view(visible_item(m, item_id), reads.deadlines_at(m.conn, m.at), m.now, m.today)
 
     @blp.route("/items/<item_id>/history")
     @require(*READERS)
@@ -194,16 +194,28 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
     @blp.arguments(schemas.RegistryQuery, location="query")
     @blp.response(200, schemas.RegistrySchema)
     def report_registry(args):
-        """The report registry of a year: on time, late, missing or awaiting, and zero reports,
-        judged at ``as_of`` (a time; default: now) from the rows valid then."""
+        """The report registry of a year, judged at ``as_of`` (a time; default: now) from the rows
+        valid then: the whole year at a glance (counts, completeness), and the regions a page at a
+        time in code order (``next``); a region key sees its own region only."""
         year = args["year"]
         when = parse_instant(args["as_of"]) if args.get("as_of") else service.clock.now()
+        principal = current_principal()
+        own = principal.region if principal.role == "region" else None
         with read_tx(service.repo.engine) as conn:
             at = reads.position_at(conn, format_instant(when)) if args.get("as_of") else None
-            state = LedgerState(years=reads.years_at(conn, at), reports=reads.reports_of_year(conn, year, at))
-        principal = current_principal()
-        only = {principal.region} if principal.role == "region" else None
-        return registry(state, year, when, service.reference, only)
+            record = reads.year_at(conn, year, at)
+            expected, deadline, due = registry.schedule(record, year, service.reference)
+            if own is not None:
+                expected = [code for code in expected if code == own]
+            after = _one(args)
+            page = [code for code in expected if after is None or code > after][:args["limit"] + 1]
+            shown = page[:args["limit"]]
+            reports = reads.reports_of(conn, year, shown, at)
+            filed = reads.report_counts(conn, year, at, own)
+        now = format_instant(when)
+        return {**registry.summary(year, record, len(expected), filed, deadline, due, now),
+                "regions": registry.rows(shown, reports, year, deadline, now, service.reference),
+                "next": encode_cursor((shown[-1],)) if len(page) > len(shown) else None}
 
     @blp.route("/state")
     @require("office", "auditor", "service")

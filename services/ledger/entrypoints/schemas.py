@@ -59,11 +59,6 @@ class StateSchema(Schema):
     digest = fields.String(required=True, metadata={"description": "SHA-256 of the canonical projection"})
 
 
-class RegistryQuery(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2999))
-    as_of = fields.String(validate=_instant, metadata={"description": "judge 'missing' as of this time (default: now)"})
-
-
 class RegistryRow(Schema):
     region = fields.String(required=True)
     name = fields.String(allow_none=True)
@@ -90,6 +85,7 @@ class RegistrySchema(Schema):
     completeness = fields.Float(required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     regions = fields.List(fields.Nested(RegistryRow), required=True)
+    next = fields.String(allow_none=True, metadata={"description": "pass as ?cursor= for the next regions; null: none"})
 
 
 class AsOfQuery(Schema):
@@ -123,6 +119,14 @@ class PageQuery(AsOfQuery):
         "description": "rows per page"})
     count = fields.Boolean(load_default=False, metadata={
         "description": "also count every row matching the filters (`total`): costs a scan, ask only when shown"})
+
+
+class RegistryQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2999))
+    as_of = fields.String(validate=_instant, metadata={"description": "judge 'missing' as of this time (default: now)"})
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000), metadata={
+        "description": "regions per page (a province's fit in one)"})
+    cursor = Cursor((str,))
 
 
 class ItemsQuery(PageQuery):

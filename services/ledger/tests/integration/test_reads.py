@@ -67,7 +67,7 @@ def test_items_as_of_every_position_are_the_replays(campaign, repo, status):
         now, today = _moment(repo, state)
         expected = items_view(state, now, today, status=status)
         with read_tx(repo.engine) as conn:
-            years = reads.years_at(conn, at)
+            years = reads.deadlines_at(conn, at)
             got = _all_pages(lambda after, limit: reads.items_page(
                 conn, reads.ItemFilter(status=status), at=at, now=now, today=today,
                 after=after[0] if after else None, limit=limit))

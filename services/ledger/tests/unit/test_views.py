@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.testing import data
 
-from services.ledger.domain.views import discrepancies, item_status, items_view
+from services.ledger.domain.views import deadlines, discrepancies, item_status, items_view
 
 from ..builders import amendment_message, elimination_message, list_message, listing, record_in_memory, report_message
 
@@ -15,11 +15,11 @@ ITEM = "410100-2016-2-1"
 def test_an_items_status_follows_the_calendar(reference):
     state, _ = record_in_memory([report_message("410100", entries=1)], reference)
     item = state.items[ITEM]  # planned 2016-12-31; the 2016 report deadline is 2016-11-15 (Henan time)
-    assert item_status(item, state.years, "2016-11-10T00:00:00.000000Z", "2016-11-10") == ("registered", False)
-    assert item_status(item, state.years, "2016-11-16T00:00:00.000000Z", "2016-11-16") == ("scheduled", False)
-    assert item_status(item, state.years, "2017-01-01T00:00:00.000000Z", "2017-01-01") == ("scheduled", True)
+    assert item_status(item, deadlines(state), "2016-11-10T00:00:00.000000Z", "2016-11-10") == ("registered", False)
+    assert item_status(item, deadlines(state), "2016-11-16T00:00:00.000000Z", "2016-11-16") == ("scheduled", False)
+    assert item_status(item, deadlines(state), "2017-01-01T00:00:00.000000Z", "2017-01-01") == ("scheduled", True)
     state, _ = record_in_memory([elimination_message(ITEM)], reference, state=state)
-    assert item_status(state.items[ITEM], state.years, "2017-01-01T00:00:00.000000Z", "2017-01-01") == ("eliminated", False)
+    assert item_status(state.items[ITEM], deadlines(state), "2017-01-01T00:00:00.000000Z", "2017-01-01") == ("eliminated", False)
     assert [v["item_id"] for v in items_view(state, "2017-01-01T00:00:00.000000Z", "2017-01-01", status="overdue")] == []
 
 
