@@ -96,6 +96,14 @@ def ensure_system_packages() -> None:
           f"package manager", file=sys.stderr, flush=True)
 
 
+def parallel(rest: list[str]) -> list[str]:
+    """pytest-xdist on every core (at most 4) unless the caller chose (``-n 0`` runs in one
+    process): each worker has its own databases, data folders and RabbitMQ virtual host."""
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses", "-p")) for arg in rest):
+        return []
+    return ["-n", str(max(1, min(os.cpu_count() or 1, 4))), "--dist", "loadfile"]
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["lock"]:
         return write_locks()
@@ -108,7 +116,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         args = [str(BIN / "zeroclear"), "run", *rest]
     elif command == "test":
-        args = [str(BIN / "python"), "-m", "pytest", *rest]
+        args = [str(BIN / "python"), "-m", "pytest", *parallel(rest), *rest]
     else:
         print("benchmarks (each prints its figures):")
         for path in sorted((ROOT / "bench").glob("*.py")):

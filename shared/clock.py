@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -85,8 +86,12 @@ class DemoClock:
         except FileNotFoundError:
             return timedelta(0)
         stamp = (found.st_ino, found.st_mtime_ns, found.st_size)
+        # Two moves within one tick of the file system's clock can leave the same stamp (the
+        # replaced file's inode reused, the same size): a file changed in the last second is read
+        # again on every reading.
+        fresh = time.time_ns() - found.st_mtime_ns < 1_000_000_000
         with self._lock:
-            if stamp != self._seen:
+            if stamp != self._seen or fresh:
                 try:
                     self._offset = read_offset(self.path)
                 except (OSError, ClockFileError) as exc:  # a hand-edited file: keep the time it last gave

@@ -6,6 +6,7 @@ under ``ZEROCLEAR_REQUIRE_SERVICES=1`` (CI), where they fail.
 """
 from __future__ import annotations
 
+import os
 import secrets
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
@@ -17,11 +18,29 @@ from shared.clock import SettableClock
 from shared.reference import default_reference
 
 from .client import Api
-from .services import AMQP_URL, fresh_postgres_database, need
+from shared.broker_admin import vhost_of
+
+from .services import AMQP_URL, XDIST_WORKER, fresh_postgres_database, need, reachable
 
 SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
 #: 2016-11-01 08:00 in Henan: the 2016 inspection stage, before the report is due.
 CAMPAIGN_START = datetime(2016, 11, 1, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_vhost():
+    """A pytest-xdist worker's own RabbitMQ virtual host, when the broker is up (see services.py)."""
+    if not XDIST_WORKER or os.environ.get("ZEROCLEAR_TEST_AMQP_URL") or not reachable("rabbitmq"):
+        yield
+        return
+    from shared.broker_admin import Rabbitmqctl
+
+    vhost, ctl = vhost_of(AMQP_URL), Rabbitmqctl()
+    ctl.delete(vhost, [])
+    ctl.ensure_vhost(vhost)
+    ctl.set_permissions(vhost, "guest", ".*", ".*", ".*")
+    yield
+    ctl.delete(vhost, [])
 
 
 @pytest.fixture

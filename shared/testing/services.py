@@ -15,7 +15,12 @@ from urllib.parse import urlsplit
 import pytest
 
 POSTGRES_ADMIN_URL = os.environ.get("ZEROCLEAR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-AMQP_URL = os.environ.get("ZEROCLEAR_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+#: Under pytest-xdist each worker has a virtual host of its own (made by the plugin at the start of
+#: its session): two systems under test on one vhost would consume each other's messages.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+AMQP_URL = os.environ.get("ZEROCLEAR_TEST_AMQP_URL") or (
+    f"amqp://guest:guest@127.0.0.1:5672/zc-test-{XDIST_WORKER}" if XDIST_WORKER
+    else "amqp://guest:guest@127.0.0.1:5672//")
 
 
 def services_required() -> bool:
@@ -31,9 +36,17 @@ def _reachable(url: str, default_port: int) -> str | None:
         return f"{parts.hostname}:{parts.port or default_port} unreachable ({exc})"
 
 
+def _problem(service: str) -> str | None:
+    return _reachable(POSTGRES_ADMIN_URL, 5432) if service == "postgres" else _reachable(AMQP_URL, 5672)
+
+
+def reachable(service: str) -> bool:
+    return _problem(service) is None
+
+
 def need(service: str) -> None:
     """Skip (or, when services are required, fail) unless ``service`` answers."""
-    problem = _reachable(POSTGRES_ADMIN_URL, 5432) if service == "postgres" else _reachable(AMQP_URL, 5672)
+    problem = _problem(service)
     if problem is None:
         return
     message = f"{service} is required but {problem}"

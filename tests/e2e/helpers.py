@@ -53,7 +53,7 @@ class RunningSystem:
 def system_process(command: list[str], output: Path, env: dict[str, str] | None = None) -> Iterator[RunningSystem]:
     """Run ``command`` (``dev.py run`` or ``zeroclear run …``) with every service on a free loopback
     port and its output in ``output``; afterwards stop its whole process group."""
-    ports = {name: _free_port() for name in ("intake", "ledger", "assessment", "notify")}
+    ports = {name: _free_port() for name in ("intake", "ledger", "assessment", "notify", "portal")}
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {}),
                 "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{ports['ledger']}",
                 **{f"ZEROCLEAR_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
