@@ -7,6 +7,8 @@ they fold is theirs; this module only stores, reads and folds in order.
 """
 from __future__ import annotations
 
+import bisect
+import pickle
 import threading
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
@@ -83,14 +85,18 @@ class Fold(Protocol):
 
 
 class FoldedView:
-    """A fold of the journal: the head's kept in memory and advanced by what came since, an
-    earlier position folded afresh (the same fold, so the same state)."""
+    """A fold of the journal: the head's kept in memory and advanced by what came since. An
+    earlier position starts from the nearest checkpoint at or before it — a copy of the fold taken
+    as the live one passed that position — and folds only the events after it (the same fold, so
+    the same state as folding from the start; a test holds every position to that)."""
 
-    def __init__(self, journal: EventJournal, new: Callable[[], Fold]):
+    def __init__(self, journal: EventJournal, new: Callable[[], Fold], *, checkpoint_every: int = 10_000,
+                 checkpoint_bytes: int = 256 * 2**20):
         self.journal = journal
         self.new = new
         self._lock = threading.Lock()
         self._live = new()
+        self._checkpoints = Checkpoints(checkpoint_every, checkpoint_bytes)
 
     def using(self, upto: int | None, use: Callable[[Any], T]) -> T:
         """``use(state)`` with the state after the event at ``upto`` (default: the last one kept)."""
@@ -98,9 +104,42 @@ class FoldedView:
             if upto is None or upto >= self._live.seq:
                 for event in self.journal.events(after=self._live.seq, upto=upto):
                     self._live.apply(event)
+                    self._checkpoints.passing(self._live)
                 if upto is None or upto == self._live.seq:
                     return use(self._live)  # under the lock: the live state moves on only after
-        fresh = self.new()
-        for event in self.journal.events(upto=upto):
+            start = self._checkpoints.at_or_before(upto)
+        fresh = pickle.loads(start) if start is not None else self.new()
+        for event in self.journal.events(after=fresh.seq, upto=upto):
             fresh.apply(event)
         return use(fresh)
+
+
+class Checkpoints:
+    """Copies of a fold (pickled: this process's own objects, never read from outside it) every
+    ``every`` events; when they outgrow ``max_bytes``, every other one goes, so the spacing doubles
+    and memory stays bounded however long the log."""
+
+    def __init__(self, every: int, max_bytes: int):
+        self.every, self.max_bytes = max(1, every), max_bytes
+        self._kept: list[tuple[int, bytes]] = []  # (seq, pickled fold), ascending seq
+        self._bytes = 0
+
+    def passing(self, fold: Fold) -> None:
+        last = self._kept[-1][0] if self._kept else 0
+        if fold.seq - last < self.every:
+            return
+        copy = pickle.dumps(fold, protocol=pickle.HIGHEST_PROTOCOL)
+        self._kept.append((fold.seq, copy))
+        self._bytes += len(copy)
+        while self._bytes > self.max_bytes and len(self._kept) > 1:
+            thinned = self._kept[-1::-2][::-1]  # the newest and every other one before it
+            self._bytes = sum(len(c) for _, c in thinned)
+            self._kept = thinned
+            self.every *= 2
+
+    def at_or_before(self, seq: int) -> bytes | None:
+        index = bisect.bisect_right(self._kept, seq, key=lambda kept: kept[0])
+        return self._kept[index - 1][1] if index else None
+
+    def __len__(self) -> int:
+        return len(self._kept)

@@ -20,6 +20,7 @@ from shared.http import (
 from ..bootstrap import Service
 from ..domain.scoring import assess, default_cut_off, province_summary
 from . import schemas
+from .memo import Memo
 
 INPUT_FILED = "assessment.input_filed.v1"
 PUBLISHED = "assessment.published.v1"
@@ -37,6 +38,7 @@ def create_app(service: Service) -> Flask:
 def _blueprint(service: Service) -> ApiBlueprint:
     blp = ApiBlueprint("assessment", __name__, url_prefix="/v1", description="考核: scores per region and year")
     names = {code: region.name for code, region in service.reference.regions.items()}
+    memo = Memo()
 
     def position(as_of: str | None) -> int | None:
         """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""
@@ -66,10 +68,13 @@ def _blueprint(service: Service) -> ApiBlueprint:
             return format_instant(parse_instant(args["cut_off"]))
         return default_cut_off(service.reference.calendar, year)
 
+    def scores(state, year: int, cut_off: str) -> dict:
+        return memo.get(("scores", state.seq, year, cut_off), lambda: assess(
+            state, year, cut_off=cut_off, weights=service.weights, names=names))
+
     def result(year: int, args: dict) -> dict:
         cut_off = cut_off_of(year, args)
-        return service.model.using(position(args.get("as_of")), lambda state: assess(
-            state, year, cut_off=cut_off, weights=service.weights, names=names))
+        return service.model.using(position(args.get("as_of")), lambda state: scores(state, year, cut_off))
 
     def with_publication(found: dict) -> dict:
         """The result, and the year's latest publication on the log up to its position: once the
@@ -106,8 +111,8 @@ def _blueprint(service: Service) -> ApiBlueprint:
         cut_off = cut_off_of(year, args)
 
         def both(state):
-            found = assess(state, year, cut_off=cut_off, weights=service.weights, names=names)
-            return province_summary(state, year, cut_off, found)
+            return memo.get(("summary", state.seq, year, cut_off),
+                            lambda: province_summary(state, year, cut_off, scores(state, year, cut_off)))
         return service.model.using(position(args.get("as_of")), both)
 
     @blp.route("/assessments/<int:year>/<region>")
