@@ -24,7 +24,9 @@ from shared.reference import Reference, default_reference
 from shared.topology import Topology
 from shared.metrics import Gauge, Probes, follower_gauges, outbox_gauges
 
+from .adapters.announcement import AnnouncementRows
 from .adapters.assessment import Assessments, HttpAssessments, ScoresUnavailable
+
 from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
 from .adapters.webhooks import WebhookGuard, parse_networks
 from .circulars import PdfUnavailable, render_html, render_json, render_pdf, validate_content
@@ -38,14 +40,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_notify"
 ACTOR = "system/notify"
 
-
 class CircularRefused(ValueError):
     """A circular that cannot be issued as asked (a position not followed yet, or before the last one)."""
 
     def __init__(self, message: str, field: str = "position"):
         super().__init__(message)
         self.field = field
-
 
 @dataclass
 class Service:
@@ -63,6 +63,7 @@ class Service:
     clock: Clock
     webhooks: WebhookGuard  # where a webhook may point
     assessments: Assessments  # the scores a circular ranks by
+    announcement: AnnouncementRows  # the public announcement's rows, kept by index
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -192,12 +193,10 @@ class Service:
             pdf = None
         return {"json": render_json(content), "html": render_html(content), "pdf": pdf}
 
-
 def _message(alert: Alert, now: datetime) -> Envelope:
     alert_id = new_id()
     return new_envelope(ALERT_ISSUED, {"submission_id": alert_id, **alert.to_payload()}, actor=ACTOR, occurred_at=now,
                         id=alert_id)
-
 
 def webhook_networks(settings: Settings) -> tuple:
     """The networks an operator allows webhooks into although they are inside."""
@@ -206,10 +205,8 @@ def webhook_networks(settings: Settings) -> tuple:
     except ValueError as exc:
         raise SettingsError(f"ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS: {exc}") from None
 
-
 def migrate_notify(settings: Settings) -> None:
     migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
-
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, reference: Reference | None = None,
               keys: KeyStore | None = None, broker: Broker | None = None, run_migrations: bool = True) -> Service:
@@ -231,18 +228,18 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
                       reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir),
                       WebhookGuard(webhook_networks(settings)),
-                      HttpAssessments(settings.assessment_url, settings.service_key))
+                      HttpAssessments(settings.assessment_url, settings.service_key), AnnouncementRows(engine))
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"],
                                                     service.webhooks), settings, still_due=service.still_due,
                                        business=service.clock)
     def tick() -> int:
         service.run_schedule()
+        service.model.using(None, service.announcement.catch_up)  # so a reader rarely waits for it
         return 0  # then rest until the next look
 
     # The scheduler wakes every few seconds and issues what the (injectable) clock says is due.
     service.scheduler = BackgroundLoop("notify-scheduler", step=tick, poll_seconds=settings.schedule_seconds)
     return service
-
 
 def probes(service: Service) -> Probes:
     """What notify reports (``/metrics``, readiness): its outbox and position, its deliveries by

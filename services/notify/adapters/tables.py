@@ -84,3 +84,43 @@ deliveries = sa.Table(
 
 outbox = outbox_table(metadata)
 ledger_position = position_table(metadata)
+
+#: The public announcement's rows, written from notify's fold as it moves (only the items and tips
+#: an event changed), so that a read streams them by index instead of building the whole
+#: announcement in memory. ``position`` is the fold's position when the row was written: a row is
+#: only ever replaced by one written at a later position (two processes may write the same row).
+announced_items = sa.Table(
+    "announced_items", metadata,
+    sa.Column("item_id", sa.String(64), primary_key=True),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("county", sa.Text, nullable=False),
+    sa.Column("enterprise", sa.Text, nullable=False),
+    sa.Column("industry", sa.Text, nullable=False),
+    sa.Column("equipment", sa.Text, nullable=False),
+    sa.Column("equipment_count", sa.Integer, nullable=False),
+    sa.Column("capacity", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("planned_date", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("source", sa.String(12), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Index("ix_announced_items_region", "region", "item_id"),
+)
+announced_tips = sa.Table(
+    "announced_tips", metadata,
+    sa.Column("tip_id", sa.String(64), primary_key=True),
+    sa.Column("region", sa.String(6), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("resolved_seq", sa.BigInteger, nullable=False),
+    sa.Column("enterprise", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("resolved_at", sa.String(27), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Index("ix_announced_tips_resolved", "resolved_seq", "tip_id"),
+)
+#: The position the announcement's rows stand at: the furthest any process has written.
+announcement_position = sa.Table(
+    "announcement_position", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .campaign import ELIMINATED, REGISTERED, SCHEDULED, VERIFIED, WITHDRAWN, NotifyState
+from .campaign import ELIMINATED, REGISTERED, SCHEDULED, VERIFIED, WITHDRAWN, Item, NotifyState, Tip
 
 PROGRESS = {REGISTERED: "已登记", SCHEDULED: "列入淘汰计划", ELIMINATED: "已淘汰待验收", VERIFIED: "已验收"}
 OVERDUE = "逾期未淘汰"
@@ -22,27 +22,44 @@ TIP_COLUMNS = (("region", "地区代码"), ("region_name", "地区"), ("outcome"
 
 
 def announcement(state: NotifyState, today: str, names: Mapping[str, str]) -> dict[str, Any]:
-    """The announcement as of the business date ``today`` (which decides what is overdue)."""
-    enterprises = []
-    for item_id in sorted(state.items):
-        item = state.items[item_id]
-        if item.status == WITHDRAWN:
-            continue
-        overdue = item.status in (REGISTERED, SCHEDULED) and item.planned_date < today
-        enterprises.append({
-            "region": item.region, "region_name": names.get(item.region, ""), "county": item.county,
-            "enterprise": item.enterprise, "industry": item.industry, "equipment": item.equipment,
-            "equipment_count": item.equipment_count, "capacity": item.capacity, "unit": item.unit,
-            "deadline": item.planned_date, "progress": OVERDUE if overdue else PROGRESS[item.status],
-            "source": SOURCES.get(item.source, item.source),
-        })
-    tips = []
-    for tip in sorted(state.tips.values(), key=lambda t: t.resolved_seq or 0):
-        if tip.status not in OUTCOMES:
-            continue  # open: an allegation nobody has confirmed yet
-        tips.append({
-            "region": tip.region, "region_name": names.get(tip.region, ""), "outcome": OUTCOMES[tip.status],
-            "enterprise": tip.enterprise if tip.status == "confirmed" else "",
-            "explanation": tip.explanation or "", "resolved_on": (tip.resolved_at or "")[:10],
-        })
+    """The announcement as of the business date ``today`` (which decides what is overdue), whole:
+    the definition the stored rows (adapters/announcement.py) are held to."""
+    enterprises = [public_enterprise(stored_item(state.items[item_id]), today, names) for item_id in sorted(state.items)
+                   if state.items[item_id].status != WITHDRAWN]
+    tips = [public_tip(stored_tip(tip), names) for tip in sorted(state.tips.values(), key=lambda t: t.resolved_seq or 0)
+            if tip.status in OUTCOMES]
     return {"as_of": today, "position": state.seq, "enterprises": enterprises, "tips": tips}
+
+
+def stored_item(item: Item) -> dict[str, Any]:
+    """An item as the announcement's table keeps it: what does not depend on the day it is read."""
+    return {"item_id": item.item_id, "region": item.region, "county": item.county, "enterprise": item.enterprise,
+            "industry": item.industry, "equipment": item.equipment, "equipment_count": item.equipment_count,
+            "capacity": item.capacity, "unit": item.unit, "planned_date": item.planned_date, "status": item.status,
+            "source": item.source}
+
+
+def stored_tip(tip: Tip) -> dict[str, Any]:
+    return {"tip_id": tip.tip_id, "region": tip.region, "status": tip.status, "resolved_seq": tip.resolved_seq or 0,
+            "enterprise": tip.enterprise, "explanation": tip.explanation or "", "resolved_at": tip.resolved_at or ""}
+
+
+def public_enterprise(row: Mapping[str, Any], today: str, names: Mapping[str, str]) -> dict[str, Any]:
+    """A stored item as the public reads it on ``today``: overdue if its deadline has passed unmet."""
+    overdue = row["status"] in (REGISTERED, SCHEDULED) and row["planned_date"] < today
+    return {
+        "region": row["region"], "region_name": names.get(row["region"], ""), "county": row["county"],
+        "enterprise": row["enterprise"], "industry": row["industry"], "equipment": row["equipment"],
+        "equipment_count": row["equipment_count"], "capacity": row["capacity"], "unit": row["unit"],
+        "deadline": row["planned_date"], "progress": OVERDUE if overdue else PROGRESS[row["status"]],
+        "source": SOURCES.get(row["source"], row["source"]),
+    }
+
+
+def public_tip(row: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """A resolved tip as the public reads it: never the tipster; the enterprise only if confirmed."""
+    return {
+        "region": row["region"], "region_name": names.get(row["region"], ""), "outcome": OUTCOMES[row["status"]],
+        "enterprise": row["enterprise"] if row["status"] == "confirmed" else "",
+        "explanation": row["explanation"], "resolved_on": row["resolved_at"][:10],
+    }

@@ -96,6 +96,11 @@ class NotifyState:
     resurgences: list[tuple[str, int]] = field(default_factory=list)
     #: the USCCs of the enterprises with capacity verified eliminated (verification is final)
     verified_usccs: set[str] = field(default_factory=set)
+    #: the items and tips changed since the announcement's rows were last written (see
+    #: adapters/announcement.py): those rows are all that must be written again
+    #: (id → the position of its last change)
+    touched_items: dict[str, int] = field(default_factory=dict, compare=False)
+    touched_tips: dict[str, int] = field(default_factory=dict, compare=False)
 
     def apply(self, event: Mapping[str, Any]) -> None:
         seq = event["seq"]
@@ -109,6 +114,7 @@ class NotifyState:
     def _new_item(self, item_id: str, region: str, year: int, seq: int, entry: Mapping[str, Any], source: str) -> None:
         self.items[item_id] = Item(item_id, region, year, seq, *(entry[name] for name in _ENTRY_FIELDS), REGISTERED,
                                    source, entry.get("uscc", ""))
+        self.touched_items[item_id] = seq
 
     def _resurgence(self, region: str, uscc: str, seq: int) -> None:
         if uscc and uscc in self.verified_usccs:
@@ -153,6 +159,7 @@ def _report_amended(state: NotifyState, seq: int, at: str, p: Mapping[str, Any])
             for name in _ENTRY_FIELDS:
                 if name not in ("industry", "equipment"):
                     setattr(item, name, entry[name])
+            state.touched_items[matched] = seq
             ids.append(matched)
         else:
             item_id = f"{region}-{year}-{seq}-{number}"
@@ -161,6 +168,7 @@ def _report_amended(state: NotifyState, seq: int, at: str, p: Mapping[str, Any])
     for item_id in p["withdrawn"]:
         if item_id in state.items:
             state.items[item_id].status = WITHDRAWN
+            state.touched_items[item_id] = seq
     report.item_ids, report.zero_report = ids, p["zero_report"]
 
 
@@ -168,12 +176,14 @@ def _elimination_reported(state: NotifyState, seq: int, at: str, p: Mapping[str,
     item = state.items.get(p["item_id"])
     if item is not None:
         item.status = ELIMINATED
+        state.touched_items[item.item_id] = seq
 
 
 def _elimination_decided(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
     item = state.items.get(p["item_id"])
     if item is not None:
         item.status = VERIFIED if p["decision"] == "verified" else SCHEDULED
+        state.touched_items[item.item_id] = seq
         if item.status == VERIFIED and item.uscc:
             state.verified_usccs.add(item.uscc)
 
@@ -194,6 +204,7 @@ def _tip_resolved(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -
     if tip is None:
         return
     tip.status, tip.explanation, tip.resolved_at, tip.resolved_seq = p["resolution"], p["explanation"], at, seq
+    state.touched_tips[tip.tip_id] = seq
     if p.get("entry") is not None:
         state._new_item(f"{tip.region}-{p['year']}-{seq}-1", tip.region, p["year"], seq, p["entry"], "tip")
 

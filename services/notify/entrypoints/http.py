@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from urllib.parse import urlencode
 
 import orjson
 from flask import Flask, current_app
@@ -16,9 +17,9 @@ from shared.http import ApiBlueprint, Problem, create_app as create_base_app, cu
 
 from ..adapters.assessment import ScoresUnavailable
 from ..adapters.webhooks import AddressRefused
-from ..announcement_render import as_csv, as_html, as_json
+from ..announcement_render import as_html, csv_stream, json_stream
 from ..bootstrap import CircularRefused, Service
-from ..domain.announcement import announcement
+from ..domain.announcement import public_enterprise, public_tip
 from . import schemas
 
 
@@ -36,33 +37,53 @@ def create_app(service: Service) -> Flask:
 def _public(service: Service) -> ApiBlueprint:
     blp = ApiBlueprint("public", __name__, url_prefix="/public", description="定期向社会公告: open to anyone")
 
-    def content() -> dict:
+    def rows(**page):
+        """The stored rows, written up to the fold first; the day decides what is overdue."""
+        service.model.using(None, service.announcement.catch_up)
         today = service.reference.calendar.business_date(service.clock.now()).isoformat()
-        return service.model.using(None, lambda state: announcement(state, today, service.names()))
+        return service.announcement.stream(**page), today, service.names()
 
-    def answer(body: bytes, mimetype: str):
-        return current_app.response_class(body, mimetype=mimetype, headers={"Cache-Control": "public, max-age=60"})
+    def streamed(chunks, mimetype: str):
+        return current_app.response_class(chunks, mimetype=mimetype, headers={"Cache-Control": "public, max-age=60"})
 
     @blp.route("/announcement")
+    @blp.arguments(schemas.AnnouncementPageQuery, location="query")
     @blp.response(200, content_type="text/html")
-    def page():
-        """The public announcement: enterprises with outdated capacity, their equipment, deadline
-        and progress, and the outcomes of resolved tips (never a tipster, never an open allegation)."""
-        return answer(as_html(content()), "text/html")
+    def page(args):
+        """A page of the public announcement: enterprises with outdated capacity, their equipment,
+        deadline and progress (``limit`` of them, after the item ``after``, of ``region``), and the
+        outcomes of the latest resolved tips (never a tipster, never an open allegation)."""
+        stream, today, names = rows(region=args.get("region"), after=args.get("after"), limit=args["limit"] + 1)
+        _, position = next(stream)
+        found = [row for _, row in stream]
+        more, shown = len(found) > args["limit"], found[:args["limit"]]
+        following = None
+        if more:
+            following = "/public/announcement?" + urlencode(
+                {k: v for k, v in {"region": args.get("region"), "after": shown[-1]["item_id"],
+                                   "limit": args["limit"]}.items() if v})
+        content = {"as_of": today, "position": position, "next": following,
+                   "enterprises": [public_enterprise(row, today, names) for row in shown],
+                   "tips": [public_tip(row, names) for row in service.announcement.latest_tips(LATEST_TIPS)]}
+        return current_app.response_class(as_html(content), mimetype="text/html",
+                                          headers={"Cache-Control": "public, max-age=60"})
 
     @blp.route("/announcement.json")
     @blp.response(200, schemas.AnnouncementSchema)
     def data_json():
-        """The announcement as open data (canonical JSON)."""
-        return answer(as_json(content()), "application/json")
+        """The whole announcement as open data (canonical JSON), streamed."""
+        return streamed(json_stream(*rows()), "application/json")
 
     @blp.route("/announcement.csv")
     @blp.response(200, content_type="text/csv")
     def data_csv():
-        """The enterprises of the announcement as CSV (UTF-8 with a byte order mark)."""
-        return answer(as_csv(content()), "text/csv")
+        """The enterprises of the announcement as CSV (UTF-8 with a byte order mark), streamed."""
+        return streamed(csv_stream(*rows(tips=False)), "text/csv")
 
     return blp
+
+
+LATEST_TIPS = 50
 
 
 def _alerts(service: Service) -> ApiBlueprint:

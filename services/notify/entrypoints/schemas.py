@@ -37,6 +37,14 @@ class AnnouncementSchema(Schema):
     tips = fields.List(fields.Dict(), required=True)
 
 
+class AnnouncementPageQuery(Schema):
+    region = Code(max_length=6, validate=validate.Regexp(r"^[0-9]{6}$"),
+                  metadata={"description": "only this region's enterprises (GB/T 2260 code)"})
+    after = Code(max_length=64, metadata={"description": "the page after this item (the previous page's last)"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "enterprises on the page (default 100, at most 500)"})
+
+
 def circular_schemas(reference: Reference, clock: Clock) -> tuple[type[Schema], type[Schema]]:
     """The request to issue a circular and the query listing them, bounded by the reference data's
     first year and the business clock (built per app)."""
