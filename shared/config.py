@@ -85,6 +85,9 @@ class Settings:
     metrics_port: int = 0  # a worker's /metrics and /health/* (0: not served)
     snapshot_events: int = 100_000  # the ledger: a snapshot of the projections' digest every so many events
     snapshot_seconds: float = 3600.0  # or this long after the last one, when fewer came
+    signing_key_file: Path | None = None  # the ledger's checkpoint signing key (embedded: made in the data folder)
+    checkpoint_events: int = 1000  # the ledger signs a checkpoint every so many events
+    checkpoint_seconds: float = 300.0  # or this long after the last one, when fewer came
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +150,9 @@ class Settings:
             metrics_port=lookup.integer("METRICS_PORT", 0),
             snapshot_events=lookup.integer("SNAPSHOT_EVENTS", 100_000),
             snapshot_seconds=lookup.number("SNAPSHOT_SECONDS", 3600.0),
+            signing_key_file=_optional_path(lookup.text("SIGNING_KEY_FILE", "")),
+            checkpoint_events=lookup.integer("CHECKPOINT_EVENTS", 1000),
+            checkpoint_seconds=lookup.number("CHECKPOINT_SECONDS", 300.0),
         )
         database_password = lookup.secret("DATABASE_PASSWORD", "") or None
         for name in ("database_url", "auth_database_url"):

@@ -16,6 +16,7 @@ from shared.topology import Topology
 from shared.metrics import Gauge, Probes
 
 from .adapters.publisher import EventPublisher
+from .checkpoints import SigningKey, signing_key
 from .adapters.repository import LedgerRepository
 from .handlers import LedgerWriter
 
@@ -33,6 +34,7 @@ class LedgerService:
     keys: KeyStore
     reference: Reference
     clock: Clock
+    signing_key: SigningKey | None = None  # signs the checkpoints (None: production without a key file)
 
     def open_current_year(self) -> None:
         year = self.reference.calendar.business_date(self.clock.now()).year
@@ -48,7 +50,9 @@ def migrate_ledger(settings: Settings) -> None:
     migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
     engine = make_engine(settings.database_url, pool_size=1)
     try:
-        LedgerRepository(engine).ensure_projections()
+        repo = LedgerRepository(engine)
+        repo.ensure_projections()
+        repo.ensure_tree()
         insert_only(engine, "events")
     finally:
         engine.dispose()
@@ -89,8 +93,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     clock = clock or business_clock(settings.mode, settings.data_dir)
     writer = LedgerWriter(repo, reference, clock, on_commit=publisher.committed, is_transient=is_transient_db_error,
                           senders=settings.inbox_senders)
+    key = signing_key(settings.signing_key_file, settings.data_dir, settings.mode == "production")
     return LedgerService(settings, repo, writer, publisher, broker, keys or KeyStore.from_url(settings.auth_database_url),
-                         reference, clock)
+                         reference, clock, key)
 
 
 def probes(service: LedgerService) -> Probes:

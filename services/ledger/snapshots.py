@@ -97,9 +97,11 @@ class Snapshotter(BackgroundLoop):
     """The ledger worker's: a snapshot once ``every_events`` events came since the last one, or
     ``every_seconds`` passed with some new events."""
 
-    def __init__(self, engine: Engine, *, every_events: int, every_seconds: float, poll_seconds: float = 10.0):
+    def __init__(self, engine: Engine, *, every_events: int, every_seconds: float, poll_seconds: float = 10.0,
+                 key=None):
         super().__init__("ledger-snapshots", poll_seconds=poll_seconds)
         self.engine, self.every_events, self.every_seconds = engine, every_events, every_seconds
+        self.key = key  # with a signing key, each snapshot's digest is signed into a checkpoint at its size
         self._last_at = time.monotonic()
 
     def step(self) -> int:
@@ -110,4 +112,9 @@ class Snapshotter(BackgroundLoop):
         if not due:
             return 0
         self._last_at = time.monotonic()
-        return 1 if take(self.engine) is not None else 0
+        snapshot = take(self.engine)
+        if snapshot is not None and self.key is not None:
+            from .checkpoints import take as checkpoint
+
+            checkpoint(self.engine, self.key, state_digest=snapshot.digest, at=snapshot.seq)
+        return 1 if snapshot is not None else 0

@@ -22,6 +22,8 @@ from ..domain.changes import Changes
 from ..domain.sealing import Sealed
 from ..domain.state import PROJECTIONS, LedgerState
 from .log_rows import ROW_FIELDS, stream_rows
+from . import merkle_store
+from .merkle_store import MerkleTree
 from .projections import TABLES, record_columns, valid_at, write_changes
 from .tables import events, inbox_messages, log_head, projection_meta, publication
 
@@ -34,6 +36,13 @@ _EVENT_NAMES = [c.name for c in _EVENT_COLUMNS]
 _ROW_RECORD_FIELDS = ROW_FIELDS[:-1]  # a stored record's fields, without the payload
 
 
+def _read_in(conn: Connection, after: int, limit: int, region: str | None = None) -> list[RecordedEvent]:
+    query = sa.select(*_EVENT_COLUMNS).where(events.c.seq > after)
+    if region is not None:
+        query = query.where(events.c.region == region)
+    return [row_to_event(r) for r in conn.execute(query.order_by(events.c.seq).limit(limit))]
+
+
 def row_to_event(row) -> RecordedEvent:
     data = dict(zip(_EVENT_NAMES, row))
     data["payload"] = orjson.loads(data["payload"])
@@ -41,8 +50,9 @@ def row_to_event(row) -> RecordedEvent:
 
 
 class LedgerTransaction:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, tree: MerkleTree | None = None):
         self.conn = conn
+        self.tree = tree or MerkleTree()
 
     def lock_head(self) -> int:
         """Take the append lock; returns the last ``seq`` on the log."""
@@ -67,6 +77,7 @@ class LedgerTransaction:
 
     def append(self, sealed: list[Sealed], processed: list[tuple[str, int]]) -> None:
         bulk_insert(self.conn, events, [_event_row(s) for s in sealed])
+        self.tree.append(self.conn, [s.event for s in sealed])
         bulk_insert(self.conn, inbox_messages, [{"message_id": m, "seq": s} for m, s in processed])
 
     def set_head(self, state: LedgerState) -> None:
@@ -87,11 +98,12 @@ def _event_row(sealed: Sealed) -> dict:
 class LedgerRepository:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.tree = MerkleTree()  # its frontier kept between batches
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:
         with write_tx(self.engine) as conn:
-            yield LedgerTransaction(conn)
+            yield LedgerTransaction(conn, self.tree)
 
     # -- state -------------------------------------------------------------------------------
     def load_state(self, *, with_items: bool = True, with_streams: bool = True) -> LedgerState:
@@ -116,6 +128,19 @@ class LedgerRepository:
             tx.conn.execute(projection_meta.insert().values(id=1, version=PROJECTION_VERSION))
         return True
 
+    def ensure_tree(self, batch: int = 5000) -> int:
+        """Build the Merkle tree's nodes for the events recorded without them (a log kept before
+        the tree was); returns how many leaves it added. Holds the append lock meanwhile."""
+        added = 0
+        with self.transaction() as tx:
+            head = tx.lock_head()
+            have = merkle_store.size(tx.conn)
+            while have < head:
+                chunk = _read_in(tx.conn, have, batch)
+                tx.tree.append(tx.conn, chunk)
+                have, added = chunk[-1].seq, added + len(chunk)
+        return added
+
     # -- reading the log ---------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as conn:
@@ -123,11 +148,8 @@ class LedgerRepository:
         return (int(row.seq), row.hash) if row else (0, GENESIS)
 
     def read(self, after: int, limit: int, region: str | None = None) -> list[RecordedEvent]:
-        query = sa.select(*_EVENT_COLUMNS).where(events.c.seq > after)
-        if region is not None:
-            query = query.where(events.c.region == region)
         with self.engine.connect() as conn:
-            return [row_to_event(r) for r in conn.execute(query.order_by(events.c.seq).limit(limit))]
+            return _read_in(conn, after, limit, region)
 
     def iter_events(self, upto_seq: int | None = None, upto_recorded_at: str | None = None,
                     chunk: int = 5000) -> Iterator[RecordedEvent]:

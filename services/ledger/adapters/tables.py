@@ -199,3 +199,24 @@ state_snapshots = sa.Table(
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("taken_at", sa.String(27), nullable=False),
 )
+
+#: The Merkle tree over the log (domain/merkle.py): each perfect subtree once, by (level, index);
+#: level 0 holds the leaves (index = seq - 1). Written in the same transaction as the events.
+merkle_nodes = sa.Table(
+    "merkle_nodes", metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+#: Signed checkpoints (C2SP tlog-checkpoint notes): the tree's size and root at a time, signed
+#: with the ledger's key; the projections' state digest at that size when it was taken with it.
+checkpoints = sa.Table(
+    "checkpoints", metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("taken_at", sa.String(27), nullable=False),
+    sa.Column("key_id", sa.String(8), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("state_digest", sa.String(64)),
+)

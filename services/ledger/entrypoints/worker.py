@@ -5,6 +5,7 @@ from shared.background import BackgroundLoop
 from shared.db import is_transient_db_error
 
 from ..bootstrap import LedgerService
+from ..checkpoints import Checkpointer
 from ..snapshots import Snapshotter
 
 
@@ -15,7 +16,10 @@ class LedgerWorker:
         self.housekeeping = BackgroundLoop("ledger-housekeeping", step=self._open_year,
                                            poll_seconds=housekeeping_seconds)
         self.snapshots = Snapshotter(service.repo.engine, every_events=service.settings.snapshot_events,
-                                     every_seconds=service.settings.snapshot_seconds)
+                                     every_seconds=service.settings.snapshot_seconds, key=service.signing_key)
+        self.checkpoints = None if service.signing_key is None else Checkpointer(
+            service.repo.engine, service.signing_key, every_events=service.settings.checkpoint_events,
+            every_seconds=service.settings.checkpoint_seconds)
 
     def _open_year(self) -> int:
         self.service.open_current_year()
@@ -30,9 +34,13 @@ class LedgerWorker:
         ).start()
         self.housekeeping.start()
         self.snapshots.start()
+        if self.checkpoints is not None:
+            self.checkpoints.start()
         return self
 
     def stop(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.snapshots.stop()
         self.housekeeping.stop()
         if self.consumer is not None:
