@@ -8,13 +8,14 @@ from shared.http import ApiBlueprint, create_app as create_base_app, current_pri
 
 from ..bootstrap import LedgerService
 from . import reads, schemas
+from .contract import OPERATIONS
 
 READERS = ("office", "auditor", "service", "region")
 
 
 def create_app(service: LedgerService) -> Flask:
     app, api = create_base_app("zeroclear.ledger", title="zeroclear ledger", database=service.repo.head,
-                               max_body_bytes=service.settings.max_body_bytes)
+                               max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_blueprint(service))
     api.register_blueprint(reads.blueprint(service))

@@ -20,11 +20,12 @@ from ..announcement_render import as_csv, as_html, as_json
 from ..bootstrap import CircularRefused, Service
 from ..domain.announcement import announcement
 from . import schemas
+from .contract import OPERATIONS
 
 
 def create_app(service: Service) -> Flask:
     app, api = create_base_app("zeroclear.notify", title="zeroclear notify", database=service.repo.journal.head,
-                               max_body_bytes=service.settings.max_body_bytes)
+                               max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_public(service))
     api.register_blueprint(_alerts(service))
