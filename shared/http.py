@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from .contract import install as install_contract
 from .db import is_transient_db_error
+from .docs import register_docs
 from .keys import KeyStore, Principal
 from .messages_zh import zh
 from .observe import instrument
@@ -182,6 +183,7 @@ def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
     )
     api = ProblemApi(app)
     install_contract(api, contract or {})
+    register_docs(app, title)
     _register_errors(app)
     _register_health(app, database)
     instrument(app)
