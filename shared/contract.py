@@ -45,6 +45,7 @@ class Operation:
     rate_limited: bool = False  # answers 429 with Retry-After
     request_body: Mapping | None = None  # replaces the documented body (a multipart upload)
     response_media: str | tuple[str, ...] | None = None  # a success answer that is not (only) JSON: its media types
+    also: Mapping[int, str] = field(default_factory=dict)  # other success statuses with the same body (200: why)
 
 
 # --- the answers every operation may give ----------------------------------------------------
@@ -103,7 +104,7 @@ DATE = "a calendar date (YYYY-MM-DD) in China Standard Time (Asia/Shanghai, UTC+
 PERCENT = "a percentage, 0 to 100"
 REGION = "a region's 6-digit administrative division code (GB/T 2260), e.g. 410100 郑州市, 410200 开封市"
 MEANINGS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"^(seq|head|after|as_of|position|corrects|.*_seq|seq_.*|head_.*|last_seq)$"), SEQ),
+    (re.compile(r"^(seq|head|after|position|corrects|.*_seq|seq_.*|head_.*|last_seq)$"), SEQ),
     (re.compile(r"^(at|.*_at|time|timestamp|now|as_of_time|business_time)$"), INSTANT),
     (re.compile(r"^(.*_on|date|.*_date|due|deadline|cut_off)$"), DATE),
     (re.compile(r"^(completeness|.*percent.*|.*_rate|rate|share|.*_share)$"), PERCENT),
@@ -198,13 +199,16 @@ def _finish_operation(path: str, method: str, op: dict, operations: Mapping[str,
     if spec.rate_limited:
         statuses.add(429)
     errors = dict(spec.errors)
-    if any(param.get("name") == "as_of" for param in params):
+    if any(param.get("name") == "as_of" and "seq" in param.get("description", "") for param in params):
         statuses |= {400, 409}
         errors.setdefault(409, "as_of names a position past the head of the log (errors: query:as_of, at most the head)")
     statuses |= set(errors)
     for status in sorted(statuses):
         responses[str(status)] = _problem_response(status, errors.get(status))
     responses["default"] = _problem_response(None, "Any other error, as problem details.")
+    success = next((response for status, response in responses.items() if str(status).startswith("2")), None)
+    for status, why in spec.also.items():
+        responses[str(status)] = {**copy.deepcopy(success), "description": why}
     for status, response in responses.items():
         if str(status).startswith("2"):
             _finish_success(response, spec, schemas, status)
