@@ -131,7 +131,10 @@ VALUES: dict[str, Any] = {
     "next": "410100-2016-12-2", "target_source": "大气污染防治", "remarks": "", "elimination_method": "拆除",
     "recorded_status": "registered", "stream": "report:410100:2016", "actor": "region:410100", "kind": "report",
     "grade": "好", "detail": "2016年二季度在线监测超标", "basis": "emissions", "channel": "webhook", "rule": "report_missing",
-    "level": "region", "topic": "alerts", "fmt": "pdf", "circular_id": "circ_2016_11", "subscription_id": "sub_w_1", "delivery_id": "dlv_1",
+    "level": "region", "topic": "alerts", "resolution": "unfounded", "decision": "verified", "duplicate_of": None,
+    "subject": "410100", "recipient": "郑州市工业和信息化局", "case": "2016年度排查登记表逾期未报",
+    "case_en": "2016 registration form overdue", "reason_en": "the report was due on 2016-11-30", "message_type":
+    "intake.report_filed.v1", "message_id": "msg_7b1d4c08a6e2f41b", "time_zone": "Asia/Shanghai", "fmt": "pdf", "circular_id": "circ_2016_11", "subscription_id": "sub_w_1", "delivery_id": "dlv_1",
 }
 
 

@@ -27,12 +27,13 @@ def _swagger_dir() -> str:
     return swagger_ui_bundle.swagger_ui_path
 
 
-def register_docs(app: Flask, title: str, *, extra_links: dict[str, str] | None = None) -> None:
-    links = {**LINKS, **(extra_links or {})}
+def register_docs(app: Flask, title: str) -> None:
+    """``/``, ``/docs`` and its files; a service adds links in ``app.config["ZEROCLEAR_DOC_LINKS"]``."""
 
     @app.get("/")
     def index():
         """Where to start: the API reference and the machine-readable documents (HTML to a browser)."""
+        links = {**LINKS, **app.config.get("ZEROCLEAR_DOC_LINKS", {})}
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
             items = "".join(f'<li><a href="{escape(url)}">{escape(name)}</a> <code>{escape(url)}</code></li>'
                             for name, url in links.items())
@@ -41,7 +42,7 @@ def register_docs(app: Flask, title: str, *, extra_links: dict[str, str] | None 
 
     @app.get("/docs")
     def docs():
-        body = (f'<div id="swagger-ui" data-openapi="{links["openapi"]}"></div>'
+        body = (f'<div id="swagger-ui" data-openapi="{LINKS["openapi"]}"></div>'
                 '<script src="/docs/static/swagger-ui-bundle.js"></script>'
                 '<script src="/docs/static/docs.js"></script>')
         return _page(body, f"{title} — API", head='<link rel="stylesheet" href="/docs/static/swagger-ui.css">')

@@ -25,6 +25,9 @@ def test_the_root_points_to_the_docs_and_the_document(system):
         page = requests.get(system.urls[name] + "/", headers={"Accept": "text/html"}, timeout=10)
         assert 'href="/docs"' in page.text and "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert requests.get(system.urls["intake"] + "/docs/static/../http.py", timeout=10).status_code == 404
+    ledger = requests.get(system.urls["ledger"] + "/", timeout=10).json()["links"]
+    stream = requests.get(system.urls["ledger"] + ledger["asyncapi"], timeout=10).json()
+    assert stream["asyncapi"].startswith("2.") and "intake.report_filed.v1" in stream["channels"]
 
 
 def test_the_docs_render_every_operation_from_local_files(system):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from shared.contract import Operation
+from shared.topology import Topology
 
 OPERATIONS = {
     "events": Operation(zh="事件流：某位置之后已记账的事件（补缺口用）"),
     "verify": Operation(zh="重算整条哈希链，公开核验"),
-    "topology": Operation(zh="消息代理拓扑：机构如何订阅已记账事件", response={
-        "exchange": "zeroclear.ledger", "type": "topic", "routing_key": "<event type>, e.g. report.filed",
-        "asyncapi": "/asyncapi.json"}),
+    "topology": Operation(zh="消息代理拓扑：机构如何订阅已记账事件（详见 /asyncapi.json）",
+                          response=Topology().describe()),
     "items": Operation(zh="产能台账条目（分页，可按时点查询）"),
     "item": Operation(zh="单条产能台账条目"),
     "item_history": Operation(zh="台账条目的全部记账事件"),
