@@ -171,8 +171,10 @@ def _delivery(service: Service) -> ApiBlueprint:
     @blp.response(201, schemas.SubscriptionSchema)
     def subscribe(data):
         """Subscribe an agency: an e-mail address or a webhook URL, for one region's alerts (or,
-        without a region, the office's escalations) and/or the circulars. A webhook's secret (for
-        the ``X-Zeroclear-Signature`` HMAC-SHA256 header) is shown here once."""
+        without a region, the office's escalations) and/or the circulars. A webhook's secret is
+        shown here once: ``webhook_secret`` verifies the Standard Webhooks headers (webhook-id,
+        webhook-timestamp, webhook-signature; see examples/webhook_receiver.py), ``secret`` the
+        deprecated ``X-Zeroclear-Signature`` HMAC-SHA256 of the body."""
         if data.get("region") and data["region"] not in service.reference.regions:
             raise Problem(422, "Invalid request", "unknown region", kind="validation",
                           errors=[{"field": "region", "message": "Unknown region code (GB/T 2260)."}])
