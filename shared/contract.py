@@ -105,8 +105,8 @@ PERCENT = "a percentage, 0 to 100"
 REGION = "a region's 6-digit administrative division code (GB/T 2260), e.g. 410100 郑州市, 410200 开封市"
 MEANINGS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^(seq|head|after|position|corrects|.*_seq|seq_.*|head_.*|last_seq)$"), SEQ),
-    (re.compile(r"^(at|.*_at|time|timestamp|now|as_of_time|business_time)$"), INSTANT),
-    (re.compile(r"^(.*_on|date|.*_date|due|deadline|cut_off)$"), DATE),
+    (re.compile(r"^(at|.*_at|time|timestamp|now|business_time|deadline|.*_deadline|cut_off)$"), INSTANT),
+    (re.compile(r"^(.*_on|date|.*_date|due|report_due)$"), DATE),
     (re.compile(r"^(completeness|.*percent.*|.*_rate|rate|share|.*_share)$"), PERCENT),
     (re.compile(r"^region$"), REGION),
     (re.compile(r"^year$"), "the campaign year (Gregorian) the record belongs to"),
@@ -134,7 +134,16 @@ VALUES: dict[str, Any] = {
     "level": "region", "topic": "alerts", "resolution": "unfounded", "decision": "verified", "duplicate_of": None,
     "subject": "410100", "recipient": "郑州市工业和信息化局", "case": "2016年度排查登记表逾期未报",
     "case_en": "2016 registration form overdue", "reason_en": "the report was due on 2016-11-30", "message_type":
-    "intake.report_filed.v1", "message_id": "msg_7b1d4c08a6e2f41b", "time_zone": "Asia/Shanghai", "fmt": "pdf", "circular_id": "circ_2016_11", "subscription_id": "sub_w_1", "delivery_id": "dlv_1",
+    "intake.report_filed.v1", "message_id": "msg_7b1d4c08a6e2f41b", "time_zone": "Asia/Shanghai",
+    "alert_id": "alr_2016_410200_report", "as_of": "2016-12-01T00:00:00.000000Z", "id": "evt_4c2a9e7b1d5f3a8c",
+    "causation_id": "msg_7b1d4c08a6e2f41b", "correlation_id": "sub_5f3c2a9e7b1d4c08a6e2f41b9d7c3e10",
+    "assessment_digest": "3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d9f2c6d0e4b7a1c3e5d8f0a2b4c6d8e0f1a",
+    "payload_hash": "1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d9f2c6d0e4b7a1c3e5d8f0a2b4c6d8e0f",
+    "json_sha256": "0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8",
+    "html_sha256": "8192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80f1a2b3c4d5e6f70",
+    "pdf_sha256": "c5d6e7f8091a2b3c4d5e6f708192a3b40f1a2b3c4d5e6f708192a3b4c5d6e7f8",
+    "last_error": "webhook answered 503", "rejection_reason": "现场核查：设备仍在", "report_due": "2016-11-15",
+    "ref_id": "410100-2016-12-1", "secret": None, "webhook_secret": None, "status": "recorded", "topics": "alerts", "fmt": "pdf", "circular_id": "circ_2016_11", "subscription_id": "sub_w_1", "delivery_id": "dlv_1",
 }
 
 
@@ -314,6 +323,8 @@ def compose(schema: dict, schemas: Mapping[str, dict], name: str = "", depth: in
     if name in VALUES and not isinstance(VALUES[name], bool) and _kind_of(VALUES[name]) == kind:
         return VALUES[name]
     meaning = _meaning(name)
+    if kind in ("integer", "number") and meaning == PERCENT:
+        return 92.86 if kind == "number" else 93
     if kind == "integer":
         return 1024 if meaning == SEQ else max(schema.get("minimum", 1), 1)
     if kind == "number":
