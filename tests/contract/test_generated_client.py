@@ -2,7 +2,8 @@
 (issue 13): openapi-python-client writes an intake and a ledger client into the test's folder; the
 intake client files a report and follows it until recorded, the ledger client reads it back from
 the registry, and every error case parses into the documented problem (422 with its fields and
-their Chinese, 401, 403, a reused Idempotency-Key, a spreadsheet that is not one)."""
+their Chinese, 401, 403, 404, a reused Idempotency-Key, a spreadsheet that is not one, and the
+assessment's 409 with the list of what is missing)."""
 from __future__ import annotations
 
 import importlib
@@ -89,6 +90,22 @@ def test_a_generated_client_files_a_report_reads_it_back_and_parses_every_error(
 
     other = file_report.sync_detailed(client=region, body=models.Report.from_dict(report("410200", 2016)))
     assert other.status_code == 403 and other.parsed.status == 403
+
+    nowhere = submission.sync_detailed("sub_does_not_exist", client=region)
+    assert nowhere.status_code == 404 and nowhere.parsed.type_ == "urn:zeroclear:problem:not-found"
+
+    assessment = generated(system, "assessment", tmp_path)
+    publish = importlib.import_module(assessment.__name__ + ".api.assessment.publish")
+    publication = importlib.import_module(assessment.__name__ + ".models").Publish.from_dict({})
+    office = assessment.AuthenticatedClient(base_url=system.urls["assessment"], token=keys("office"))
+    deadline = time.monotonic() + 30
+    refused = publish.sync_detailed(2016, client=office, body=publication)
+    while not (refused.parsed.missing or time.monotonic() > deadline):  # until it has followed the year's opening
+        time.sleep(0.2)
+        refused = publish.sync_detailed(2016, client=office, body=publication)
+    assert refused.status_code == 409 and refused.parsed.type_ == "urn:zeroclear:problem:inputs-missing"
+    missing = {item["region"]: item["criteria"] for item in refused.parsed.missing}
+    assert missing["410100"] == [2, 3]
 
     form = models.UploadReportBody(region="410100", year=2016, document_no="郑政文〔2016〕101号", signed_by="张三",
                                    file=types.File(payload=b"not a spreadsheet", file_name="form.xlsx"))
