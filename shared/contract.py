@@ -40,7 +40,7 @@ class Operation:
     request: Any = None  # an example body
     response: Any = None  # an example success answer (composed from the schema when None)
     errors: Mapping[int, str] = field(default_factory=dict)  # statuses particular to it (409: why)
-    idempotent: bool = False  # accepts Idempotency-Key
+    idempotent: bool | Mapping = False  # accepts Idempotency-Key (a mapping: how this one differs)
     location: bool = False  # its success answer names the submission's status URL in Location
     rate_limited: bool = False  # answers 429 with Retry-After
     request_body: Mapping | None = None  # replaces the documented body (a multipart upload)
@@ -190,7 +190,7 @@ def _finish_operation(path: str, method: str, op: dict, operations: Mapping[str,
     for param in params:
         _explain_parameter(param)
     if spec.idempotent:
-        params.append(idempotency_parameter())
+        params.append({**idempotency_parameter(), **(spec.idempotent if isinstance(spec.idempotent, Mapping) else {})})
     if not params:
         op.pop("parameters")
 

@@ -30,6 +30,13 @@ FORM_ERRORS = {"type": "urn:zeroclear:problem:form-errors", "title": "The form h
                "errors": [{"field": "entries[0].uscc", "row": 6, "column": "C", "header": "统一社会信用代码",
                            "message": "Not a valid unified social credit code", "message_zh": "统一社会信用代码校验位错误"}]}
 
+ANONYMOUS_KEY = {
+    "schema": {"type": "string", "minLength": 32, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"},
+    "description": "Makes the retry of an anonymous tip safe: 32 to 200 random visible ASCII characters (a UUID "
+                   "will do), since nothing else binds a retry to its sender. The same key with the very same tip "
+                   "answers the first tip's receipt again; the same key with another tip is simply another tip "
+                   "(the answer never tells whether someone else used a key). Anything shorter is a 400."}
+
 OPERATIONS = {
     "file_report": Operation(zh="报送年度排查登记表或零报告", request=REPORT, response=ACCEPTED, idempotent=True, location=True),
     "submission": Operation(zh="查询报送状态（待处理、已记账或被退回）", response={
@@ -54,7 +61,7 @@ OPERATIONS = {
         "item_id": "410100-2016-12-1", "decision": "verified", "reason": "现场核查：设备已拆除"}),
     "tip_resolution": Operation(zh="办结群众举报", idempotent=True, location=True, response=ACCEPTED, request={
         "resolution": "unfounded", "explanation": "经现场核查，该企业已于2016年6月关停"}),
-    "file_tip": Operation(zh="群众匿名举报", idempotent=True, rate_limited=True, request={
+    "file_tip": Operation(zh="群众匿名举报", idempotent=ANONYMOUS_KEY, rate_limited=True, request={
         "region": "410100", "enterprise": "郑州市某铸造厂", "location": "郑州市中牟县官渡镇",
         "description": "夜间仍在生产，烟囱冒黑烟", "contact": ""}, response={
         "tip_id": "tip_3e1f5a7c9b2d4e6f", "region": "410100", "status": "pending", "explanation": None,
