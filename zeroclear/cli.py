@@ -83,7 +83,7 @@ def run(data_dir, demo):
         click.echo(f"zeroclear is running: open {system.urls['portal']}/   (data in {system.data_dir})")
         for name, url in system.urls.items():
             if name != "portal":
-                click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
+                click.echo(f"  {name:<10} {url}   (API reference: {url}/docs, OpenAPI: {url}/openapi.json)")
         if demo:
             _fill_demo(system)
         command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
