@@ -10,6 +10,7 @@ its publisher's own, which is what the ledger relies on to know who sent a filin
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -132,3 +133,25 @@ def provision(admin: Admin, admin_amqp_url: str, service_urls: Mapping[str, str]
     finally:
         conn.release()
     return done
+
+
+AGENCY_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+def agency_user(name: str) -> str:
+    return f"agency-{name}"
+
+
+def provision_agency(admin: Admin, vhost: str, name: str, password: str, topology: Topology) -> dict:
+    """An agency's own broker user, which can only follow the event stream: it may declare, bind
+    and read queues named ``agency.NAME.*`` (binding needs write on the queue) and bind them to the
+    ledger's exchange (read), and nothing else — no write to any exchange but the dead-letter one,
+    so never a filing into the ledger's inbox. Idempotent: run again, it sets a new password."""
+    if not AGENCY_NAME.match(name):
+        raise ProvisionError("an agency's name is 1 to 40 lowercase letters, digits or '-', starting with a letter")
+    user = agency_user(name)
+    configure, write, read = topology.permissions(f"agency.{name}")
+    admin.ensure_user(user, password)
+    admin.set_permissions(vhost, user, configure, write, read)
+    return {"user": user, "vhost": vhost, "exchange": topology.ledger_exchange,
+            "queues": topology._name(f"agency.{name}.") + "*", "configure": configure, "write": write, "read": read}

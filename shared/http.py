@@ -13,17 +13,19 @@ import json
 import logging
 import re
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from .contract import install as install_contract
 from .db import is_transient_db_error
+from .docs import register_docs
 from .keys import KeyStore, Principal
 from .messages_zh import zh
 from .observe import instrument
@@ -114,9 +116,24 @@ class StrictParser(FlaskParser):
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
+    def route(self, rule, *, parameters=None, **options):
+        """Each operation's operationId is its view's name (what a generated client calls it)."""
+        register = super().route(rule, parameters=parameters, **options)
+
+        def decorate(view):
+            doc = dict(getattr(view, "_apidoc", {}))
+            doc["manual_doc"] = {"operationId": view.__name__, **doc.get("manual_doc", {})}
+            view._apidoc = doc
+            return register(view)
+
+        return decorate
+
 
 class FieldErrorSchema(Schema):
     """One bad field: where (a JSON path, ``query:x``, ``header:X``, or a spreadsheet's cell) and why."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open: a client must not break on a detail added later
 
     field = fields.String(allow_none=True, metadata={
         "description": "the field's path in the request (entries[2].uscc, query:as_of, header:Idempotency-Key); "
@@ -134,6 +151,9 @@ class FieldErrorSchema(Schema):
 class ProblemSchema(Schema):
     """RFC 9457 problem details, as every error is answered (``application/problem+json``)."""
 
+    class Meta:
+        unknown = INCLUDE  # RFC 9457 extension members (a 409's ``published``) may appear
+
     type = fields.String(required=True, metadata={"example": "urn:zeroclear:problem:validation"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
@@ -149,9 +169,10 @@ class ProblemApi(Api):
 
 
 def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
-               database: Callable[[], Any] | None = None) -> tuple[Flask, Api]:
+               database: Callable[[], Any] | None = None, contract: Mapping | None = None) -> tuple[Flask, Api]:
     """A service's Flask app with its OpenAPI document, problem+json errors and health endpoints;
-    ``database`` is a cheap query of the service's own database, which readiness asks."""
+    ``database`` is a cheap query of the service's own database, which readiness asks;
+    ``contract`` the operations' Chinese summaries and examples (shared/contract.py finishes the document)."""
     app = Flask(name)
     app.json_provider_class = StrictJSONProvider
     app.json = StrictJSONProvider(app)
@@ -161,6 +182,8 @@ def create_app(name: str, *, title: str, max_body_bytes: int = 2 * 1024 * 1024,
         API_SPEC_OPTIONS={"components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}}},
     )
     api = ProblemApi(app)
+    install_contract(api, contract or {})
+    register_docs(app, title)
     _register_errors(app)
     _register_health(app, database)
     instrument(app)
@@ -319,6 +342,9 @@ def require(*roles: str):
             g.principal = principal
             return view(*args, **kwargs)
 
+        doc = dict(getattr(view, "_apidoc", {}))  # the OpenAPI document says which keys it takes
+        doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": [{"bearerAuth": []}], "x-roles": list(roles)}
+        wrapper._apidoc = doc
         return wrapper
 
     return decorate

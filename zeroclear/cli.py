@@ -83,7 +83,7 @@ def run(data_dir, demo):
         click.echo(f"zeroclear is running: open {system.urls['portal']}/   (data in {system.data_dir})")
         for name, url in system.urls.items():
             if name != "portal":
-                click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
+                click.echo(f"  {name:<10} {url}   (API reference: {url}/docs, OpenAPI: {url}/openapi.json)")
         if demo:
             _fill_demo(system)
         command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
@@ -609,12 +609,13 @@ def _checked_export_events(export_file: str, upto: int | None):
 
 def _register_commands() -> None:
     """Command groups that live in modules of their own (the portal's by name, like the runner)."""
-    from .ops_cli import broker, tip_secrets
+    from .ops_cli import agency, broker, tip_secrets
     from .outbox_cli import outbox
 
     main.add_command(outbox)
     main.add_command(tip_secrets)
     main.add_command(broker)
+    main.add_command(agency)
     main.add_command(importlib.import_module("services.portal.entrypoints.cli").users)
 
 

@@ -72,3 +72,41 @@ def broker_provision(management_url):
     except ProvisionError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(done, indent=2))
+
+
+@click.group("agency")
+def agency():
+    """Agencies that follow the ledger's event stream with broker credentials of their own."""
+
+
+@agency.command("add")
+@click.argument("name")
+@click.option("--management-url", envvar="ZEROCLEAR_BROKER_ADMIN_URL",
+              help="RabbitMQ's management API, e.g. http://rabbitmq:15672 (or ZEROCLEAR_BROKER_ADMIN_URL).")
+@click.option("--rabbitmqctl", "use_ctl", is_flag=True, help="Use rabbitmqctl on this machine instead.")
+def agency_add(name, management_url, use_ctl):
+    """Make NAME's read-only broker user (agency-NAME, a new password, shown once): it may declare
+    and read queues agency.NAME.* bound to the ledger's exchange, and never publish a filing.
+    As the operator's user (ZEROCLEAR_BROKER_URL); run again to set a new password."""
+    import secrets
+
+    from shared.broker_admin import ManagementApi, ProvisionError, Rabbitmqctl, provision_agency, vhost_of
+    from shared.config import Settings
+    from shared.secret_settings import credentials
+    from shared.topology import Topology
+
+    operator = Settings.from_env("cli")
+    if use_ctl:
+        admin = Rabbitmqctl()
+    elif management_url:
+        user, password = credentials(operator.broker_url)
+        admin = ManagementApi(management_url, user or "guest", password or "guest")
+    else:
+        raise click.UsageError("give --management-url (or ZEROCLEAR_BROKER_ADMIN_URL), or --rabbitmqctl")
+    password = secrets.token_urlsafe(24)
+    try:
+        done = provision_agency(admin, vhost_of(operator.broker_url), name, password,
+                                Topology(operator.topology_prefix))
+    except ProvisionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({**done, "password": password}, indent=2))

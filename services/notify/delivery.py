@@ -1,7 +1,10 @@
 """Delivering alerts and circulars to subscribed agencies, as tasks on notify's own queue.
 
 A pump (in the worker) puts every delivery whose attempt is due on the queue; the consumer sends
-it — a webhook (JSON, signed with an HMAC-SHA256 header the receiver checks with its secret) or
+it — a webhook (JSON, signed the Standard Webhooks way: ``webhook-id``, ``webhook-timestamp`` and
+``webhook-signature``, which a receiver checks with its secret and a tolerance on the timestamp to
+refuse replays — e.g. with the ``standardwebhooks`` package; the older ``X-Zeroclear-Signature``
+HMAC of the body alone is still sent during a deprecation period) or
 an e-mail over SMTP (a circular with its PDF attached) — and records the outcome: sent, or failed
 and retried after a wait that doubles each time, or dead-lettered after the last attempt,
 visible in ``GET /v1/deliveries`` until the office re-drives it. A delivery exists once per
@@ -10,9 +13,8 @@ Message-ID) so that a receiver that sees a task redelivered after a crash recogn
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -27,16 +29,11 @@ from shared.config import Settings
 
 from .adapters.repository import NotifyRepository
 from .adapters.webhooks import WebhookGuard
+from .signing import SIGNATURE_HEADER, signature, standard_headers
 from .smtp import open_smtp
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "notify.delivery.v1"
-SIGNATURE_HEADER = "X-Zeroclear-Signature"
-
-
-def signature(secret: str, body: bytes) -> str:
-    """What a webhook receiver recomputes over the raw body with its secret, and compares."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def document(delivery: dict) -> dict[str, Any]:
@@ -71,8 +68,11 @@ class Sender:
             self._email(delivery)
 
     def _webhook(self, delivery: dict, body: bytes) -> None:
+        secret = delivery["subscription"]["secret"] or ""
         headers = {"Content-Type": "application/json", "X-Zeroclear-Delivery": delivery["delivery_id"],
-                   SIGNATURE_HEADER: signature(delivery["subscription"]["secret"] or "", body)}
+                   SIGNATURE_HEADER: signature(secret, body),
+                   # the real time, not the business clock: the receiver compares it with its own
+                   **standard_headers(secret, delivery["delivery_id"], body, int(time.time()))}
         status = self.webhooks.post(delivery["address"], body, headers, self.timeout)
         if 300 <= status < 400:
             raise RuntimeError(f"webhook answered {status}: a redirect, which is never followed")

@@ -20,6 +20,7 @@ from shared.http import (
 from ..bootstrap import Service
 from ..domain.scoring import assess, default_cut_off, province_summary
 from . import schemas
+from .contract import OPERATIONS
 from .memo import Memo
 
 INPUT_FILED = "assessment.input_filed.v1"
@@ -29,7 +30,7 @@ READERS = ("office", "auditor", "service", "region")
 
 def create_app(service: Service) -> Flask:
     app, api = create_base_app("zeroclear.assessment", title="zeroclear assessment", database=service.repo.journal.head,
-                               max_body_bytes=service.settings.max_body_bytes)
+                               max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_blueprint(service))
     return app

@@ -25,12 +25,13 @@ from ..forms.reader import FormErrors, read_form
 from ..forms.template import blank_form
 from ..tip_desk import TIP_IDEMPOTENCY_KEY
 from . import schemas
+from .contract import OPERATIONS
 
 
 
 def create_app(service: IntakeService) -> Flask:
     app, api = create_base_app("zeroclear.intake", title="zeroclear intake", database=lambda: service.repo.get("-"),
-                               max_body_bytes=service.settings.max_body_bytes)
+                               max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
     app.config["ZEROCLEAR_ANONYMOUS_PATHS"] = ("/v1/tips",)  # logged without the client, no id taken from outside
 

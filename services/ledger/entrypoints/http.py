@@ -6,16 +6,21 @@ from flask import Flask
 
 from shared.http import ApiBlueprint, create_app as create_base_app, current_principal, require
 
+from .. import asyncapi
 from ..bootstrap import LedgerService
 from . import proofs, reads, schemas
+from .contract import OPERATIONS
 
 READERS = ("office", "auditor", "service", "region")
 
 
 def create_app(service: LedgerService) -> Flask:
     app, api = create_base_app("zeroclear.ledger", title="zeroclear ledger", database=service.repo.head,
-                               max_body_bytes=service.settings.max_body_bytes)
+                               max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
+    app.config["ZEROCLEAR_DOC_LINKS"] = {"asyncapi": "/asyncapi.json"}
+    events_document = asyncapi.document(service.broker.topology)
+    app.add_url_rule("/asyncapi.json", "asyncapi", lambda: events_document)  # the event stream, beside the OpenAPI
     api.register_blueprint(_blueprint(service))
     api.register_blueprint(reads.blueprint(service))
     api.register_blueprint(proofs.blueprint(service))

@@ -21,11 +21,12 @@ from ..announcement_render import as_html, csv_stream, json_stream
 from ..bootstrap import CircularRefused, Service
 from ..domain.announcement import public_enterprise, public_tip
 from . import schemas
+from .contract import OPERATIONS
 
 
 def create_app(service: Service) -> Flask:
     app, api = create_base_app("zeroclear.notify", title="zeroclear notify", database=service.repo.journal.head,
-                               max_body_bytes=service.settings.max_body_bytes)
+                               max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_public(service))
     api.register_blueprint(_alerts(service))
@@ -191,8 +192,10 @@ def _delivery(service: Service) -> ApiBlueprint:
     @blp.response(201, schemas.SubscriptionSchema)
     def subscribe(data):
         """Subscribe an agency: an e-mail address or a webhook URL, for one region's alerts (or,
-        without a region, the office's escalations) and/or the circulars. A webhook's secret (for
-        the ``X-Zeroclear-Signature`` HMAC-SHA256 header) is shown here once."""
+        without a region, the office's escalations) and/or the circulars. A webhook's secret is
+        shown here once: ``webhook_secret`` verifies the Standard Webhooks headers (webhook-id,
+        webhook-timestamp, webhook-signature; see examples/webhook_receiver.py), ``secret`` the
+        deprecated ``X-Zeroclear-Signature`` HMAC-SHA256 of the body."""
         if data.get("region") and data["region"] not in service.reference.regions:
             raise Problem(422, "Invalid request", "unknown region", kind="validation",
                           errors=[{"field": "region", "message": "Unknown region code (GB/T 2260)."}])

@@ -5,6 +5,8 @@ from shared.clock import Clock
 from shared.reference import Reference
 from shared.schema_fields import Code, DocumentNumber, Text
 
+from ..signing import standard_secret
+
 
 class AlertsQuery(Schema):
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
@@ -133,7 +135,12 @@ class SubscriptionSchema(Schema):
     channel = fields.String(required=True)
     address = fields.String(required=True)
     topics = fields.List(fields.String(), required=True)
-    secret = fields.String(allow_none=True, metadata={"description": "a webhook's signing secret, shown once"})
+    secret = fields.String(allow_none=True, metadata={"description": "a webhook's signing secret (hex), shown once"})
+    webhook_secret = fields.Function(
+        lambda row: standard_secret(row["secret"]) if row.get("secret") else None, allow_none=True,
+        metadata={"type": "string", "nullable": True,
+                  "description": "the same secret as Standard Webhooks libraries take it (whsec_…), shown once: "
+                                 "verify webhook-id, webhook-timestamp and webhook-signature with it"})
     created_at = fields.String(required=True)
     active = fields.Boolean(required=True)
 
