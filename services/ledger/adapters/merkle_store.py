@@ -1,10 +1,15 @@
-"""The Merkle tree's nodes in the ledger's database: appended with the events they hash, in the
-same transaction, from a frontier kept between batches (checked against the stored last leaf,
-since another writer may have appended, or a batch rolled back, since it was kept)."""
+"""The Merkle tree's nodes in the ledger's database, kept sparse so that appending stays cheap:
+only the perfect subtrees at every ``STRIDE``-th level (4, 8, 12, …) are stored — one row per 15
+events — written with the events in the same transaction, from a frontier kept between batches
+(checked against the stored last event, since another writer may have appended, or a batch rolled
+back, since it was kept). Any other node is computed when a proof needs it: from at most 2^3
+stored nodes of the level below it, or, under level 4, from the events' own header bytes (a leaf
+is the hash of those, so the log itself is the tree's bottom)."""
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Mapping
+from collections import defaultdict
+from typing import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -12,9 +17,12 @@ from sqlalchemy.engine import Connection
 from shared.db import bulk_insert
 from shared.envelope import RecordedEvent
 
-from ..domain.chain import header_text
-from ..domain.merkle import Frontier, Node, leaf_hash, perfect_nodes, range_hash
-from .tables import merkle_nodes
+from ..domain.chain import HEADER_FIELDS, header_text
+from ..domain.merkle import Frontier, Node, leaf_hash, node_hash, perfect_nodes, range_hash
+from .tables import events, merkle_nodes
+
+STRIDE = 4  # levels stored: the multiples of STRIDE above the leaves
+_HEADER_COLUMNS = [events.c[name] for name in HEADER_FIELDS]
 
 
 def leaf_of(event: RecordedEvent | Mapping) -> bytes:
@@ -22,24 +30,104 @@ def leaf_of(event: RecordedEvent | Mapping) -> bytes:
     return leaf_hash(header_text(event.to_dict() if isinstance(event, RecordedEvent) else event))
 
 
+def stored(level: int) -> bool:
+    return level > 0 and level % STRIDE == 0
+
+
+def _base(level: int) -> int:
+    return level - level % STRIDE
+
+
 def fetch(conn: Connection, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    wanted = list(wanted)
-    found: dict[Node, bytes] = {}
-    t = merkle_nodes
-    for start in range(0, len(wanted), 200):
-        chunk = wanted[start:start + 200]
-        condition = sa.or_(*(sa.and_(t.c.level == level, t.c.idx == index) for level, index in chunk))
-        found.update({(row.level, row.idx): bytes(row.hash) for row in conn.execute(sa.select(t).where(condition))})
-    missing = [node for node in wanted if node not in found]
-    if missing:
-        raise LookupError(f"the Merkle tree lacks nodes {missing[:3]}: it is behind the log, or was tampered with")
+    """The hashes of the perfect subtrees ``wanted``: stored ones read, the others computed from
+    the stored level below them or from the events (two queries in all)."""
+    wanted = set(wanted)
+    ranges: dict[int, list[tuple[int, int]]] = defaultdict(list)  # base level → [lo, hi) of its nodes
+    for level, index in wanted:
+        base = _base(level)
+        width = 1 << (level - base)
+        ranges[base].append((index * width, (index + 1) * width))
+    known = _leaves(conn, ranges.pop(0, []))
+    known.update(_stored(conn, ranges))
+    return {node: _value(node, known) for node in wanted}
+
+
+def _value(node: Node, known: Mapping[Node, bytes]) -> bytes:
+    level, index = node
+    if node in known:
+        return known[node]
+    base = _base(level)
+    layer = [known[(base, i)] for i in range(index << (level - base), (index + 1) << (level - base))]
+    while len(layer) > 1:
+        layer = [node_hash(layer[i], layer[i + 1]) for i in range(0, len(layer), 2)]
+    return layer[0]
+
+
+#: On PostgreSQL one prepared statement each, the ranges passed as arrays (building an OR of
+#: ranges per proof cost more than the query).
+#: Keys, not ranges: psycopg prepares a statement run often, and a generic plan for a range of
+#: unknown width scans the table, where one for a list of keys walks the index.
+#: Run on the driver's own cursor (in the same transaction): a third of the time through SQLAlchemy.
+_PG_LEAVES = "SELECT " + ", ".join(HEADER_FIELDS) + " FROM events WHERE seq = ANY(%s::bigint[])"
+_PG_NODES = ("SELECT m.level, m.idx, m.hash FROM unnest(%s::smallint[], %s::bigint[]) AS r(level, idx) "
+             "JOIN merkle_nodes m ON m.level = r.level AND m.idx = r.idx")
+
+
+def _driver_rows(conn: Connection, statement: str, params: Sequence) -> list[tuple]:
+    with conn.connection.driver_connection.cursor() as cursor:
+        return cursor.execute(statement, params).fetchall()
+
+
+def _leaves(conn: Connection, spans: Sequence[tuple[int, int]]) -> dict[Node, bytes]:
+    if not spans:
+        return {}
+    merged = _merged(spans)
+    if conn.dialect.name == "postgresql":
+        rows = _driver_rows(conn, _PG_LEAVES, [[seq + 1 for lo, hi in merged for seq in range(lo, hi)]])
+    else:
+        seq = events.c.seq
+        rows = conn.execute(sa.select(*_HEADER_COLUMNS).where(sa.or_(*(seq.between(lo + 1, hi) for lo, hi in merged))))
+    found = {(0, row[0] - 1): leaf_hash(header_text(dict(zip(HEADER_FIELDS, row)))) for row in rows}
+    _require(found, {(0, i) for lo, hi in spans for i in range(lo, hi)})
     return found
 
 
+def _stored(conn: Connection, ranges: Mapping[int, list[tuple[int, int]]]) -> dict[Node, bytes]:
+    if not ranges:
+        return {}
+    t = merkle_nodes
+    merged = [(level, lo, hi) for level, spans in ranges.items() for lo, hi in _merged(spans)]
+    if conn.dialect.name == "postgresql":
+        keys = [(level, idx) for level, lo, hi in merged for idx in range(lo, hi)]
+        rows = _driver_rows(conn, _PG_NODES, [[k[0] for k in keys], [k[1] for k in keys]])
+    else:
+        rows = conn.execute(sa.select(t).where(sa.or_(*(sa.and_(t.c.level == level, t.c.idx.between(lo, hi - 1))
+                                                        for level, lo, hi in merged))))
+    found = {(row[0], row[1]): bytes(row[2]) for row in rows}
+    _require(found, {(level, i) for level, spans in ranges.items() for lo, hi in spans for i in range(lo, hi)})
+    return found
+
+
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _require(found: Mapping[Node, bytes], needed: set[Node]) -> None:
+    missing = needed - found.keys()
+    if missing:
+        raise LookupError(f"the Merkle tree lacks nodes {sorted(missing)[:3]}: it is behind the log, or was tampered with")
+
+
 def size(conn: Connection) -> int:
-    """How many leaves the stored tree holds."""
-    last = conn.execute(sa.select(sa.func.max(merkle_nodes.c.idx)).where(merkle_nodes.c.level == 0)).scalar()
-    return 0 if last is None else int(last) + 1
+    """How many leaves the stored tree covers: every event up to the last stored node's end, and
+    the events after it (the nodes under level 4 are the events themselves)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.seq), 0))).scalar_one())
 
 
 def root(conn: Connection, tree_size: int) -> bytes:
@@ -51,36 +139,32 @@ def root(conn: Connection, tree_size: int) -> bytes:
 class MerkleTree:
     def __init__(self):
         self._kept: Frontier | None = None
-        self._kept_leaf: bytes | None = None
+        self._kept_hash: str | None = None  # the chain hash of the last event the kept frontier holds
         self._lock = threading.Lock()
 
     def frontier(self, conn: Connection, at: int) -> Frontier:
         with self._lock:
-            kept, kept_leaf = self._kept, self._kept_leaf
-        if kept is not None and kept.size == at and (at == 0 or self._last_leaf(conn, at) == kept_leaf):
+            kept, kept_hash = self._kept, self._kept_hash
+        if kept is not None and kept.size == at and (at == 0 or _event_hash(conn, at) == kept_hash):
             return Frontier(kept.size, kept.roots)
         nodes = Frontier.nodes_of(at)
-        stored = fetch(conn, nodes)
-        return Frontier(at, [stored[node] for node in nodes])
+        found = fetch(conn, nodes)
+        return Frontier(at, [found[node] for node in nodes])
 
-    def append(self, conn: Connection, events: list[RecordedEvent]) -> None:
-        if not events:
+    def append(self, conn: Connection, recorded: Sequence[RecordedEvent], leaves: Sequence[bytes] | None = None) -> None:
+        """Extend the tree by ``recorded`` (their leaf hashes, if the caller has them)."""
+        if not recorded:
             return
-        frontier = self.frontier(conn, events[0].seq - 1)
+        frontier = self.frontier(conn, recorded[0].seq - 1)
         rows = []
-        for event in events:
+        for n, event in enumerate(recorded):
+            leaf = leaves[n] if leaves else leaf_of(event)
             rows.extend({"level": level, "idx": index, "hash": value}
-                        for level, index, value in frontier.append(leaf_of(event)))
+                        for level, index, value in frontier.append(leaf) if stored(level))
         bulk_insert(conn, merkle_nodes, rows)
         with self._lock:
-            self._kept, self._kept_leaf = frontier, _leaf(rows)
-
-    @staticmethod
-    def _last_leaf(conn: Connection, at: int) -> bytes | None:
-        value = conn.execute(sa.select(merkle_nodes.c.hash).where(merkle_nodes.c.level == 0,
-                                                                  merkle_nodes.c.idx == at - 1)).scalar()
-        return None if value is None else bytes(value)
+            self._kept, self._kept_hash = frontier, recorded[-1].hash
 
 
-def _leaf(rows: list[dict]) -> bytes:
-    return next(row["hash"] for row in reversed(rows) if row["level"] == 0)
+def _event_hash(conn: Connection, seq: int) -> str | None:
+    return conn.execute(sa.select(events.c.hash).where(events.c.seq == seq)).scalar()

@@ -25,7 +25,7 @@ from .log_rows import ROW_FIELDS, stream_rows
 from . import merkle_store
 from .merkle_store import MerkleTree
 from .projections import TABLES, record_columns, valid_at, write_changes
-from .tables import events, inbox_messages, log_head, projection_meta, publication
+from .tables import events, inbox_messages, log_head, merkle_nodes, projection_meta, publication
 
 #: The shape of the projection rows; raise it when a fold or a record changes, and the ledger
 #: rebuilds its projections from the log at start-up (``ensure_projections``).
@@ -77,7 +77,7 @@ class LedgerTransaction:
 
     def append(self, sealed: list[Sealed], processed: list[tuple[str, int]]) -> None:
         bulk_insert(self.conn, events, [_event_row(s) for s in sealed])
-        self.tree.append(self.conn, [s.event for s in sealed])
+        self.tree.append(self.conn, [s.event for s in sealed], [s.leaf for s in sealed] if all(s.leaf for s in sealed) else None)
         bulk_insert(self.conn, inbox_messages, [{"message_id": m, "seq": s} for m, s in processed])
 
     def set_head(self, state: LedgerState) -> None:
@@ -129,17 +129,22 @@ class LedgerRepository:
         return True
 
     def ensure_tree(self, batch: int = 5000) -> int:
-        """Build the Merkle tree's nodes for the events recorded without them (a log kept before
-        the tree was); returns how many leaves it added. Holds the append lock meanwhile."""
-        added = 0
+        """Build the Merkle tree's stored nodes anew when they are not those of the log (a log kept
+        before the tree was, or nodes lost); returns how many events it went through. Holds the
+        append lock meanwhile."""
         with self.transaction() as tx:
             head = tx.lock_head()
-            have = merkle_store.size(tx.conn)
+            expected = sum(head >> level for level in range(merkle_store.STRIDE, head.bit_length() + 1,
+                                                            merkle_store.STRIDE))
+            if tx.conn.execute(sa.select(sa.func.count()).select_from(merkle_nodes)).scalar_one() == expected:
+                return 0
+            tx.conn.execute(merkle_nodes.delete())
+            tree, have = MerkleTree(), 0
             while have < head:
                 chunk = _read_in(tx.conn, have, batch)
-                tx.tree.append(tx.conn, chunk)
-                have, added = chunk[-1].seq, added + len(chunk)
-        return added
+                tree.append(tx.conn, chunk)
+                have = chunk[-1].seq
+        return head
 
     # -- reading the log ---------------------------------------------------------------------
     def head(self) -> tuple[int, str]:

@@ -1,11 +1,13 @@
 """Numbering and hashing: turning a decided event into its place on the log."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from shared.envelope import RecordedEvent, schema_version_of
 
-from .chain import event_hash, payload_hash, payload_text
+from .chain import EVENT_TAG, header_text, payload_hash, payload_text
+from .merkle import leaf_hash
 from .rules import NewEvent
 from .state import LedgerState
 
@@ -14,6 +16,7 @@ from .state import LedgerState
 class Sealed:
     event: RecordedEvent
     payload_bytes: bytes
+    leaf: bytes = b""  # its Merkle leaf hash (domain/merkle.py), from the header bytes hashed here anyway
 
 
 def seal(new: NewEvent, state: LedgerState, recorded_at: str) -> Sealed:
@@ -38,5 +41,6 @@ def seal(new: NewEvent, state: LedgerState, recorded_at: str) -> Sealed:
         "payload_hash": payload_hash(body),
         "prev_hash": state.head,
     }
-    record["hash"] = event_hash(record)
-    return Sealed(RecordedEvent(payload=new.payload, **record), body)
+    header = header_text(record)
+    record["hash"] = hashlib.sha256(EVENT_TAG + header).hexdigest()
+    return Sealed(RecordedEvent(payload=new.payload, **record), body, leaf_hash(header))
