@@ -40,6 +40,13 @@ def tip_secrets() -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
+def ledger_signing() -> str:
+    """The ledger's checkpoint signing key: an Ed25519 private key is any 32 random bytes."""
+    document = {"origin": "zeroclear.ledger", "private_key": base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
+                "retired": []}
+    return json.dumps(document, indent=2) + "\n"
+
+
 def wanted() -> dict[str, object]:
     files: dict[str, object] = {
         "service_key": token,
@@ -47,6 +54,7 @@ def wanted() -> dict[str, object]:
         "db_owner_password": token,  # owns every database: migrations and the operator's commands
         "amqp_admin_password": token,  # the broker's operator user (an administrator)
         "tip_secrets.json": tip_secrets,
+        "ledger_signing.json": ledger_signing,  # signs the log's checkpoints; rotate: zeroclear ledger signing-key rotate
         "smtp_password": lambda: "",  # fill in if the SMTP server wants a login
         "grafana_admin_password": token,  # the monitoring profile's Grafana (user admin)
         "portal_secret": token,  # seals each person's API key and signs the portal's cookies

@@ -611,7 +611,9 @@ def _register_commands() -> None:
     """Command groups that live in modules of their own (the portal's by name, like the runner)."""
     from .ops_cli import agency, broker, tip_secrets
     from .outbox_cli import outbox
+    from .signing_cli import signing_key
 
+    ledger.add_command(signing_key)
     main.add_command(outbox)
     main.add_command(tip_secrets)
     main.add_command(broker)

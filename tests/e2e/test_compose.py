@@ -211,6 +211,9 @@ def test_every_secret_is_a_file_made_by_make_secrets_and_none_is_a_variable(tmp_
     from services.intake.tips import load_tip_secrets
 
     assert load_tip_secrets(made / "tip_secrets.json", {}, production=True).signing_keys and tips["version"] == 2
+    from services.ledger.checkpoints import load_key_file
+
+    assert load_key_file(made / "ledger_signing.json").origin == "zeroclear.ledger"
 
 
 def test_env_example_documents_every_variable_the_compose_file_reads():
@@ -333,6 +336,7 @@ def test_the_settings_each_container_sees_give_each_service_its_own_role_databas
             if svc == "intake":
                 assert s.tip_secrets_file == secrets_dir / "tip_secrets.json"
             if svc == "ledger":
+                assert s.signing_key_file == secrets_dir / "ledger_signing.json"
                 assert s.inbox_senders == {p: f"zeroclear-{p}" for p in ("intake", "assessment", "notify")}
         elif command == ["migrate"]:
             for svc in SERVICES:
