@@ -99,6 +99,8 @@ class StrictParser(FlaskParser):
     """webargs parser that reads bodies with ``strict_loads`` and insists on a JSON body."""
 
     def _raw_load_json(self, req):
+        if not req.get_data(cache=True) and not req.mimetype:
+            return webargs_core.missing  # no body at all: what the operation's schema requires decides
         if not webargs_core.is_json(req.mimetype):
             if req.method in ("POST", "PUT", "PATCH"):
                 raise Problem(415, "Unsupported media type", "send the body as application/json", kind="media-type")

@@ -26,6 +26,7 @@ from shared.metrics import Gauge, Probes, follower_gauges, outbox_gauges
 
 from .adapters.announcement import AnnouncementRows
 from .adapters.assessment import Assessments, HttpAssessments, ScoresUnavailable
+from .adapters.checkpoints import Checkpoints, LedgerCheckpoints
 
 from .adapters.repository import ALERT_ISSUED, CIRCULAR_ISSUED, NotifyRepository
 from .adapters.webhooks import WebhookGuard, parse_networks
@@ -64,6 +65,7 @@ class Service:
     webhooks: WebhookGuard  # where a webhook may point
     assessments: Assessments  # the scores a circular ranks by
     announcement: AnnouncementRows  # the public announcement's rows, kept by index
+    checkpoints: Checkpoints  # the ledger's signed checkpoint at a circular's position, its witness
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -121,11 +123,14 @@ class Service:
         issued_at, head_hash = event["recorded_at"], event["hash"]
         today = self.reference.calendar.business_date(parse_instant(issued_at))
         scores = self.assessments.scores(year, position, wait_seconds)
+        witness = self.checkpoints.at(position)
         now = self.clock.now()
         content = self.model.using(position, lambda state: circular_content(
             state, circular_id=circular_id, year=year, issued_at=issued_at, head_hash=head_hash, today=today.isoformat(),
             period=period or today.strftime("%Y-%m"), names=self.names(), scores=scores, previous=previous,
             document_no=document_no, dated=self.reference.calendar.business_date(now).isoformat()))
+        if witness is not None:
+            content["checkpoint"] = dict(witness)
         validate_content(content)
         documents = self.documents(content)
         digests = {name: hashlib.sha256(body).hexdigest() if body is not None else None for name, body in documents.items()}
@@ -228,7 +233,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                       DeliveryPump(repo, broker), None, broker, keys or KeyStore.from_url(settings.auth_database_url),
                       reference or default_reference(), clock or business_clock(settings.mode, settings.data_dir),
                       WebhookGuard(webhook_networks(settings)),
-                      HttpAssessments(settings.assessment_url, settings.service_key), AnnouncementRows(engine))
+                      HttpAssessments(settings.assessment_url, settings.service_key), AnnouncementRows(engine),
+                      LedgerCheckpoints(settings.ledger_url, settings.service_key))
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"],
                                                     service.webhooks), settings, still_due=service.still_due,
                                        business=service.clock)

@@ -118,3 +118,24 @@ def test_a_rewritten_and_rechained_log_cannot_prove_it_extends_a_kept_checkpoint
     rewritten = opened(api, office.post("ledger", "/v1/checkpoints").json())  # still signed by the ledger's key
     assert rewritten.size > kept.size
     assert not consistent(api, kept)
+
+
+def test_a_circular_carries_the_signed_checkpoint_of_its_position(system, api, keys):
+    from .helpers import notify_caught_up as caught_up
+
+    office, auditor = api.as_key(keys("office")), api.as_key(keys("auditor"))
+    zz = api.as_key(keys("region", region=ZZ))
+    recorded(zz, zz.file_report(data.report(ZZ, entries=2)))
+    position = caught_up(api, office)
+    issued = office.post("notify", "/v1/circulars", json={"year": 2016})
+    assert issued.status_code == 201, issued.text
+    circular_id = issued.json()["circular_id"]
+    content = auditor.get("notify", f"/v1/circulars/{circular_id}.json").json()
+    witness = opened(api, content["checkpoint"])  # the ledger's signature, read from the circular alone
+    assert witness.size == position == content["position"]
+    html = auditor.get("notify", f"/v1/circulars/{circular_id}.html").text
+    assert content["checkpoint"]["root"] in html and witness.origin in html
+    kf = api.as_key(keys("region", region=KF))
+    recorded(kf, kf.file_report(data.report(KF, zero=True)))
+    office.post("ledger", "/v1/checkpoints")
+    assert consistent(api, witness)  # whoever kept the circular holds the log to it

@@ -17,6 +17,11 @@ class CheckpointSchema(Schema):
         "description": "the projections' state digest at that size (as /v1/state?as_of=size), when signed with a snapshot"})
 
 
+class TakeCheckpointRequest(Schema):
+    size = fields.Integer(strict=True, validate=SIZE, metadata={
+        "description": "the tree size to sign (a past position, e.g. a circular's; default: the head)"})
+
+
 class CheckpointsQuery(Schema):
     after = fields.Integer(load_default=-1, validate=validate.Range(min=-1, max=2**53 - 1),
                            metadata={"description": "checkpoints of sizes after this one"})

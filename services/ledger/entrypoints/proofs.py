@@ -21,7 +21,7 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
     def key():
         if service.signing_key is None:
             raise Problem(503, "No signing key", "this ledger has no signing key configured "
-                          "(ZEROCLEAR_LEDGER_SIGNING_KEY_FILE): it signs no checkpoints", kind="unavailable")
+                          "(ZEROCLEAR_LEDGER_SIGNING_KEY_FILE): it signs no checkpoints", kind="no-signing-key")
         return service.signing_key
 
     def checkpoint(size: int | None, field: str) -> dict:
@@ -45,10 +45,17 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
 
     @blp.route("/checkpoints", methods=["POST"])
     @require("office", "auditor", "service")
+    @blp.arguments(schemas.TakeCheckpointRequest, required=False)
     @blp.response(201, schemas.CheckpointSchema)
-    def take_checkpoint():
-        """Sign a checkpoint of the log as it is now (the kept one if the log has not grown)."""
-        return checkpoints.take(engine, key(), service.clock)
+    def take_checkpoint(data):
+        """Sign a checkpoint of the log as it is now, or of the tree at an earlier ``size`` (the
+        one kept if it was signed already)."""
+        signing = key()
+        head = service.repo.head()[0]
+        if (data or {}).get("size") is not None and data["size"] > head:
+            raise Problem(422, "Not on the log yet", f"the log holds {head} events", kind="validation",
+                          errors=[{"field": "size", "message": f"at most {head}"}])
+        return checkpoints.take(engine, signing, service.clock, at=(data or {}).get("size"))
 
     @blp.route("/checkpoints/latest")
     @blp.response(200, schemas.CheckpointSchema)

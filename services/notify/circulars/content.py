@@ -196,6 +196,9 @@ _CIRCULAR = {
     "previous": _Optional(_Nullable({"circular_id": _matching(_ID, "an identifier"), "number": _ordinal,
                                      "position": _count})),
     "changes": [{"region": _matching(_REGION, "a six-digit region code"), "what": _text}],
+    # the ledger's signed checkpoint of the tree at the circular's position (a C2SP signed note)
+    "checkpoint": _Optional({"size": _count, "root": _matching(_HEX64, "64 lowercase hexadecimal digits"),
+                             "note": _text}),
 }
 
 
@@ -258,6 +261,15 @@ def period_zh(content: Mapping[str, Any]) -> str:
 
 def provenance_zh(content: Mapping[str, Any]) -> str:
     return f"本通报依据台账第{content['position']}条记录（哈希 {content['head_hash']}）"
+
+
+def checkpoint_zh(content: Mapping[str, Any]) -> str | None:
+    """The witness line: the signed checkpoint it carries, for a reader to hold the log to later."""
+    checkpoint = content.get("checkpoint")
+    if checkpoint is None:
+        return None
+    return (f"台账签名检查点：共{checkpoint['size']}条记录，默克尔树根 {checkpoint['root']}。"
+            "请留存下列签名文本，可随时向台账索取一致性证明，核验台账未被改写。")
 
 
 def region_names(content: Mapping[str, Any]) -> dict[str, str]:

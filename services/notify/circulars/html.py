@@ -10,7 +10,7 @@ from html import escape
 from typing import Any, Mapping
 
 from services.notify.circulars.content import (
-    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, dated_zh, percent, percent_zh, plain,
+    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, checkpoint_zh, industry_totals, dated_zh, percent, percent_zh, plain,
     validate_content,
 )
 from services.notify.circulars.words import (
@@ -42,6 +42,8 @@ svg { max-width: 100%; height: auto; }
 figcaption { font-weight: bold; margin-bottom: 0.3em; }
 .signature { margin-top: 1.5em; text-align: right; }
 .signature p { margin: 0; }
+section.witness { margin-top: 1.2em; font-size: 7.5pt; color: #333; }
+section.witness pre { white-space: pre-wrap; word-break: break-all; font-size: 7pt; }
 footer.provenance { margin-top: 1.5em; border-top: 1px solid #999; font-size: 7.5pt; color: #555;
                     white-space: nowrap; overflow-wrap: normal; }
 """.strip()
@@ -58,7 +60,7 @@ def render_html(content: Mapping[str, Any]) -> bytes:
         _regions(content),
         "<h2>三、淘汰进度图</h2>", *([svg_chart(chart) for chart in charts(content)] or [NO_CHART_HTML]),
         "<h2>四、逾期未淘汰项目</h2>", _overdue_table(content), _changes(content), _signature(content),
-        f"<footer class=\"provenance\">{escape(footer_zh(content))}</footer>",
+        _witness(content), f"<footer class=\"provenance\">{escape(footer_zh(content))}</footer>",
     ]
     page = ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{escape(content['title'])}</title>\n<style>\n{_STYLE}\n</style>\n</head>\n"
@@ -122,6 +124,14 @@ def _changes(content: Mapping[str, Any]) -> str:
     listed = "".join(f"<li>{escape(item)}</li>\n" for item in items)
     return (f"<h2>五、与上期通报相比的变化</h2>\n<p>{escape(intro)}</p>"
             + (f"\n<ol class=\"changes\">\n{listed}</ol>" if items else ""))
+
+
+def _witness(content: Mapping[str, Any]) -> str:
+    line = checkpoint_zh(content)
+    if line is None:
+        return ""
+    return (f"<section class=\"witness\">\n<p>{escape(line)}</p>\n"
+            f"<pre>{escape(content['checkpoint']['note'])}</pre>\n</section>")
 
 
 def _signature(content: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.notify.circulars.content import (
-    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, industry_totals, issued_beijing, dated_zh,
+    OFFICE_ZH, REPORT_STATUS_ZH, Chart, charts, checkpoint_zh, industry_totals, issued_beijing, dated_zh,
     percent, percent_zh, plain, provenance_zh, validate_content,
 )
 from services.notify.circulars.words import (
@@ -115,6 +115,10 @@ def _build(content: Mapping[str, Any], s: _Styles) -> bytes:
     story += [Paragraph("四、逾期未淘汰项目", s.h2), *_overdue(content, s)]
     story.append(KeepTogether([*_changes(content, s), Spacer(1, 6 * mm), Paragraph(OFFICE_ZH, s.signature),
                                Paragraph(dated_zh(content), s.signature)]))
+    if checkpoint_zh(content) is not None:  # the witness: the ledger's signed checkpoint, to keep
+        note = "<br/>".join(_esc(line) for line in content["checkpoint"]["note"].splitlines())
+        story.append(KeepTogether([Spacer(1, 4 * mm), Paragraph(_esc(checkpoint_zh(content)), s.note),
+                                   Paragraph(note, s.note)]))
     footer = _footer(content, s.font)
     doc.build(story, onFirstPage=footer, onLaterPages=footer,
               canvasmaker=lambda *args, **kw: _PinnedCanvas(content, *args, **kw))
