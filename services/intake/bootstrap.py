@@ -18,6 +18,7 @@ from shared.reference import Reference, default_reference
 from shared.topology import Topology
 from shared.metrics import Probes, follower_gauges, outbox_gauges
 
+from .adapters.ledger_proofs import LedgerProofs
 from .adapters.repository import SubmissionRepository
 from .adapters.tables import ledger_position, outbox
 from .handlers import IntakeHandlers
@@ -40,6 +41,7 @@ class IntakeService:
     reference: Reference
     clock: Clock
     tips: TipDesk
+    proofs: LedgerProofs  # a tip's event header and its inclusion proof, for the tipster to check
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -73,7 +75,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                    burst=max(1, settings.tip_rate_per_minute // 2), production=production)
     return IntakeService(settings, repo, handlers, relay, follower, broker,
                          keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(), clock,
-                         tips)
+                         tips, LedgerProofs(settings.ledger_url, settings.service_key))
 
 
 def probes(service: IntakeService) -> Probes:

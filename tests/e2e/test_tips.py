@@ -189,3 +189,31 @@ def test_rotating_the_tip_secrets_keeps_old_receipts_acknowledgements_and_contac
         fresh = api.post("intake", "/v1/tips", json={**TIP, "contact": ""}).json()
         assert fresh["acknowledgement"]["ack"]["key_id"] == keys["key_id"]
         assert api.post("intake", "/v1/tips/lookup", json={"receipt": fresh["receipt"]}).status_code == 200
+
+
+def test_a_tipster_can_check_their_tip_is_on_the_log_without_trusting_intake(system, api, keys):
+    from services.ledger.domain import ed25519
+    from services.ledger.domain.chain import event_hash, header_text
+    from services.ledger.domain.merkle import leaf_hash, verify_inclusion
+    from services.ledger.domain.note import VerifierKey, open_note
+
+    answer = api.post("intake", "/v1/tips", json={**TIP, "contact": ""}).json()
+    followed = api.post("intake", "/v1/tips/lookup", json={"receipt": answer["receipt"]}).json()
+    ack, inclusion = followed["acknowledgement"]["ack"], followed["inclusion"]
+    header = inclusion["event"]
+    assert header["actor"] == ack_actor(header) and "payload" not in header  # nothing of the tip's content
+    assert event_hash(header) == header["hash"] == ack["hash"] and header["seq"] == ack["seq"]
+    leaf = leaf_hash(header_text(header))
+    assert leaf.hex() == inclusion["leaf_hash"]
+    keys_published = [VerifierKey.parse(k) for k in api.get("ledger", "/v1/checkpoints/keys").json()["verifier_keys"]]
+    checkpoint = open_note(inclusion["checkpoint"]["note"], keys_published, ed25519.verify)
+    assert verify_inclusion(header["seq"] - 1, checkpoint.size, leaf, [bytes.fromhex(p) for p in inclusion["proof"]],
+                            checkpoint.root)
+    forged = {**header, "region": "410200"}
+    assert leaf_hash(header_text(forged)) != leaf
+
+
+def ack_actor(header: dict) -> str:
+    """A tip's event is filed by the public, never by a person."""
+    assert "/" not in header["actor"] or header["actor"].startswith("public"), header["actor"]
+    return header["actor"]

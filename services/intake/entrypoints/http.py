@@ -262,7 +262,12 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
         row = desk.find(data["receipt"])
         if row is None:
             not_found("no tip has this receipt")
-        return desk.status(row)
+        answer = desk.status(row)
+        if row["seq"] is not None:
+            proof = service.proofs.inclusion(row["seq"])
+            if proof is not None:
+                answer["inclusion"] = proof
+        return answer
 
     def tip_client() -> str:
         """The client to rate-limit: behind a trusted proxy (the portal), the one it names in

@@ -342,6 +342,11 @@ class TipStatusSchema(Schema):
     explanation = fields.String(allow_none=True)
     resolved_at = fields.String(allow_none=True)
     acknowledgement = fields.Nested(AcknowledgementSchema)
+    inclusion = fields.Dict(metadata={
+        "description": "that the tip is on the log, checkable without trusting intake: the event's header "
+                       "(its hash is the acknowledgement's), the Merkle leaf of that header, the ledger's "
+                       "inclusion proof and its signed checkpoint (a C2SP note; key at the ledger's "
+                       "/v1/checkpoints/keys). Left out while the ledger cannot be asked"})
 
 
 class TipReceiptSchema(TipStatusSchema):
