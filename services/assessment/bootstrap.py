@@ -16,6 +16,7 @@ from shared.config import Settings, SettingsError
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
 from shared.journal import FoldedView
+from shared.witness import LedgerWitness
 from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
@@ -44,6 +45,7 @@ class Service:
     reference: Reference
     clock: Clock
     weights: tuple[Decimal, ...]
+    witness: LedgerWitness | None = None  # the ledger's signed checkpoint a publication carries
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -87,7 +89,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                               subscriber="assessment", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
     return Service(settings, repo, FoldedView(repo.journal, CampaignState), relay, follower, broker,
                    keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
-                   clock or business_clock(settings.mode, settings.data_dir), weights_from(os.environ if env is None else env))
+                   clock or business_clock(settings.mode, settings.data_dir), weights_from(os.environ if env is None else env),
+                   LedgerWitness(settings.ledger_url, settings.service_key))
 
 
 def probes(service: Service) -> Probes:

@@ -155,6 +155,10 @@ def test_a_campaign_is_scored_as_spec_6_says_and_published(system, api, keys, cl
     event = office.get("ledger", "/v1/events", params={"after": status["seq"] - 1, "limit": 1}).json()["events"][0]
     assert event["type"] == "assessment.published.v1"
     assert (event["payload"]["digest"], event["payload"]["position"]) == (final["digest"], final["position"])
+    # it carries the ledger's signed checkpoint of its position: whoever keeps it holds the log to it
+    witness = event["payload"]["checkpoint"]
+    assert witness["size"] == final["position"] and witness == {
+        key: office.get("ledger", f"/v1/checkpoints/{final['position']}").json()[key] for key in ("size", "root", "note")}
     assert published.json()["digest"] == final["digest"] and final["draft"] is False
     assert api.get("ledger", "/v1/verify").json()["ok"] is True
 
@@ -172,6 +176,7 @@ def test_a_campaign_is_scored_as_spec_6_says_and_published(system, api, keys, cl
     now = followed(api, office, head(api))
     assert now["status"] == "final" and now["published"]["digest"] == final["digest"]
     assert now["published"]["seq"] == status["seq"] and now["published"]["position"] == final["position"]
+    assert now["published"]["checkpoint"] == witness
 
     # A year is published once: a second publication is refused, a correction names the official
     # one and says why, and then it is the official one every reader shows.

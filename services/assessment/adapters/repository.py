@@ -60,6 +60,8 @@ class AssessmentRepository:
                          "cut_off": payload["cut_off"], "digest": payload["digest"]}
                 if "replaces" in payload:  # a correction: the official one now, and what it replaced and why
                     found.update(replaces=payload["replaces"], reason=payload["reason"])
+                if "checkpoint" in payload:  # the ledger's signed checkpoint at its position
+                    found["checkpoint"] = payload["checkpoint"]
                 return found
         return None
 

@@ -13,6 +13,7 @@ from flask import Flask, request
 from shared import canonical
 from shared.clock import format_instant, parse_instant, parse_position
 from shared.envelope import new_envelope, new_id
+from shared.witness import WitnessUnavailable
 from shared.http import (
     ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, require,
 )
@@ -158,11 +159,22 @@ def _blueprint(service: Service) -> ApiBlueprint:
                           missing=missing)
         correction = correction_of(year, data)
         payload = {"year": year, "cut_off": found["cut_off"], "position": found["position"], "digest": found["digest"],
-                   "result": found, **correction}
+                   "result": found, **correction, **witness(found["position"])}
         answer, status = submit(PUBLISHED, "publication", payload, region=None, year=year,
                                 body={"year": year, "position": found["position"], "digest": found["digest"],
                                       **correction})
         return {**answer, "digest": found["digest"], "position": found["position"]}, status
+
+    def witness(position: int) -> dict:
+        """The ledger's signed checkpoint at the publication's position, carried on the log with it."""
+        if service.witness is None:
+            return {}
+        try:
+            checkpoint = service.witness.checkpoint_at(position)
+        except WitnessUnavailable as exc:
+            raise Problem(503, "Ledger unavailable", f"the ledger cannot sign the checkpoint this publication "
+                          f"carries: {exc}", kind="unavailable", headers={"Retry-After": "5"}) from None
+        return {} if checkpoint is None else {"checkpoint": checkpoint}
 
     def correction_of(year: int, data: dict) -> dict:
         """What a publication must say when the year is published already: which one it replaces and why."""

@@ -128,6 +128,9 @@ class PublicationSchema(Schema):
     digest = fields.String(required=True)
     replaces = fields.Integer(metadata={"description": "a correction: the seq of the publication it replaced"})
     reason = fields.String(metadata={"description": "a correction: why"})
+    checkpoint = fields.Dict(metadata={
+        "description": "the ledger's signed checkpoint at its position ({size, root, note}: a C2SP signed note), "
+                       "recorded with it: keep it to hold the log to the published result"})
 
 
 class AssessmentSchema(Schema):

@@ -419,12 +419,17 @@ class AssessmentPublished:
     result: Mapping[str, Any]
     replaces: int | None = None  # a correction: the seq of the publication it replaces
     reason: str | None = None  # and why
+    #: the ledger's signed checkpoint of the tree at ``position`` ({size, root, note}: a C2SP note),
+    #: carried so that whoever keeps the publication can hold the log to it
+    checkpoint: Mapping[str, Any] | None = None
 
     def to_payload(self) -> dict[str, Any]:
         payload = {"submission_id": self.submission_id, "year": self.year, "cut_off": self.cut_off,
                    "position": self.position, "digest": self.digest, "result": dict(self.result)}
         if self.replaces is not None:
             payload.update(replaces=self.replaces, reason=self.reason)
+        if self.checkpoint is not None:
+            payload["checkpoint"] = dict(self.checkpoint)
         return payload
 
 
@@ -447,9 +452,26 @@ def parse_publication(payload: Mapping[str, Any]) -> AssessmentPublished:
         correction = _typed(payload, (("replaces", int), ("reason", str)), "", reasons)
         if isinstance(correction.get("reason"), str) and not correction["reason"].strip():
             reasons.append(Reason("malformed", "a correction needs a reason", "更正须说明理由"))
+    witness = {}
+    if isinstance(payload, Mapping) and payload.get("checkpoint") is not None:
+        witness = {"checkpoint": _checkpoint(payload["checkpoint"], fields.get("position"), reasons)}
     if reasons:
         raise Malformed(reasons)
-    return AssessmentPublished(result=result, **fields, **correction)
+    return AssessmentPublished(result=result, **fields, **correction, **witness)
+
+
+def _checkpoint(value: Any, position: Any, reasons: list[Reason]) -> dict[str, Any] | None:
+    """A signed checkpoint carried by a publication: its size is the publication's position."""
+    found = _typed(value, (("size", int), ("root", str), ("note", str)), "checkpoint.", reasons) \
+        if isinstance(value, Mapping) else None
+    if found is None:
+        reasons.append(Reason("malformed", "checkpoint must be an object", "checkpoint 格式错误"))
+        return None
+    if set(value) != {"size", "root", "note"} or not DIGEST_TEXT.match(str(found.get("root", ""))) \
+            or found.get("size") != position or not 0 < len(found.get("note", "")) <= 2000:
+        reasons.append(Reason("malformed", "checkpoint is {size: the position, root: a SHA-256 hex digest, note}",
+                              "checkpoint 格式错误"))
+    return found
 
 
 # -- notify ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ OPERATIONS = {
     "state": Operation(zh="投影摘要（与重放结果比对）"),
     "snapshot_list": Operation(zh="投影快照及其摘要"),
     "list_checkpoints": Operation(zh="已签名的检查点（默克尔树规模与根哈希）"),
-    "take_checkpoint": Operation(zh="立即签发当前台账的检查点"),
+    "take_checkpoint": Operation(zh="立即签发当前台账（或某一规模）的检查点", request={"size": 1200}),
     "latest_checkpoint": Operation(zh="最新签名检查点：请留存，作为日后核验的凭据"),
     "checkpoint_of": Operation(zh="指定规模的签名检查点"),
     "signing_keys": Operation(zh="台账签名公钥（当前及已轮换的）"),
