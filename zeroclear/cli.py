@@ -428,21 +428,36 @@ def ledger():
     """Audit the ledger: verify, replay, export."""
 
 
-def _ledger_repo():
+def _ledger_repo(read_only: bool = False):
+    """The ledger's store; ``read_only`` for the auditors' commands, which never create anything:
+    no database, or one without a log, ends the command with one line saying where it looked."""
     from shared.db import make_engine
 
     from services.ledger.adapters.repository import LedgerRepository
     from services.ledger.bootstrap import migrate_ledger
 
     settings = Settings.from_env("ledger")
+    if read_only:
+        return LedgerRepository(_existing(settings.database_url, "events", "ledger log"))
     migrate_ledger(settings)
     return LedgerRepository(make_engine(settings.database_url, pool_size=1))
+
+
+def _existing(url: str, table: str, what: str):
+    """An engine on a database that a reading command needs, or a one-line error (never created)."""
+    from shared.db import NoDatabase, open_existing
+
+    try:
+        return open_existing(url, table=table)
+    except NoDatabase as exc:
+        raise click.ClickException(f"no {what} found: {exc} (give --data-dir, or ZEROCLEAR_DATA_DIR, "
+                                   "the folder of a running or stopped system)") from None
 
 
 @ledger.command("verify")
 def ledger_verify():
     """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken."""
-    verdict = _ledger_repo().verify()
+    verdict = _ledger_repo(read_only=True).verify()
     _echo_json(verdict.to_dict())
     if not verdict.ok:
         click.echo(f"ledger verification FAILED at seq {verdict.first_bad_seq}: {verdict.reason}", err=True)
@@ -470,7 +485,7 @@ def ledger_replay(as_of, export_file, digest_only):
         if point == AsOf():  # the whole export: its end is held against its checkpoint too
             result = checked_to_checkpoint(result, export_file)
     else:
-        result = replay_database(_ledger_repo(), point)
+        result = replay_database(_ledger_repo(read_only=True), point)
     output = result.summary()
     if not digest_only:
         output["projection"] = result.state.snapshot()
@@ -488,13 +503,14 @@ def ledger_export(file):
 
     from services.ledger.export import export
 
+    repo = _ledger_repo(read_only=True)  # before the file is opened: nothing is made for a missing log
     if file == "-":
-        checkpoint = export(_ledger_repo(), sys.stdout.buffer, SystemClock())
+        checkpoint = export(repo, sys.stdout.buffer, SystemClock())
         sys.stdout.buffer.flush()
         click.echo(json.dumps(checkpoint, ensure_ascii=False), err=True)
         return
     with open(file, "wb") as out:
-        checkpoint = export(_ledger_repo(), out, SystemClock())
+        checkpoint = export(repo, out, SystemClock())
     _echo_json(checkpoint)
     click.echo(f"check it with:  python3 {_verifier_path()} {file}", err=True)
 
@@ -546,14 +562,16 @@ def assess(year, export_file, as_of, cut_off):
         for event in _checked_export_events(export_file, as_of):
             state.apply(event)
     else:
-        from .services import parts
+        from shared.journal import EventJournal
 
-        service = parts("assessment").bootstrap(Settings.from_env("assessment"))
+        ledger_events = importlib.import_module("services.assessment.adapters.tables").ledger_events
+        engine = _existing(Settings.from_env("assessment").database_url, ledger_events.name,
+                           "assessment read model")
         try:
-            for event in service.repo.journal.events(upto=as_of):
+            for event in EventJournal(engine, ledger_events).events(upto=as_of):
                 state.apply(event)
         finally:
-            service.close()
+            engine.dispose()
     names = {code: region.name for code, region in reference.regions.items()}
     _echo_json(score(state, year, cut_off=cut, names=names, weights=_weights()))
 
