@@ -53,9 +53,29 @@ class _Group(click.Group):
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
 def main(data_dir, log_level):
     """zeroclear: the verifiable ledger of the zero-clearance campaign (清零行动)."""
+    _use_data_dir(data_dir)
+    _logging(log_level)
+
+
+def _use_data_dir(data_dir) -> None:
     if data_dir:
         os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
-    _logging(log_level)
+
+
+def _data_dir_option() -> click.Option:
+    """``--data-dir`` after any command or group too (``zeroclear ledger verify --data-dir X``):
+    the last one given wins, as its callback runs after the group's."""
+    return click.Option(["--data-dir"], type=click.Path(file_okay=False), expose_value=False,
+                        callback=lambda _ctx, _param, value: _use_data_dir(value),
+                        help="Folder of the embedded mode's SQLite files and keys (as the global --data-dir).")
+
+
+def _data_dir_everywhere(group: click.Group) -> None:
+    for command in group.commands.values():
+        if not any(param.name == "data_dir" for param in command.params):
+            command.params.append(_data_dir_option())
+        if isinstance(command, click.Group):
+            _data_dir_everywhere(command)
 
 
 def _wait_for_signal() -> None:
@@ -67,15 +87,12 @@ def _wait_for_signal() -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Same as the global --data-dir.")
 @click.option("--demo", is_flag=True, help="First fill a new data folder with a realistic 2016 campaign, filed "
               "through the APIs while the demo clock walks its calendar (SPEC §9).")
-def run(data_dir, demo):
+def run(demo):
     """Run the portal and the four services in this process (SQLite, in-process broker unless configured)."""
     from .embedded import EmbeddedSystem
 
-    if data_dir:
-        os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
     if demo:
         _ready_for_demo()
     system = EmbeddedSystem().start()
@@ -86,12 +103,26 @@ def run(data_dir, demo):
                 click.echo(f"  {name:<10} {url}   (OpenAPI: {url}/openapi.json)")
         if demo:
             _fill_demo(system)
-        command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
+        command = _command_for(system.data_dir)
         click.echo(f"Add a person in another terminal:  {command} users add NAME --role region --region 410100")
         click.echo(f"or create a key:                   {command} keys add --role office     (Ctrl-C stops)")
         _wait_for_signal()
     finally:
         system.stop()
+
+
+def _command_for(data_dir: Path) -> str:
+    """The command line to type in another terminal to act on this system: this very program,
+    and ``--data-dir`` unless its folder is the one a new shell gets by default."""
+    import shlex
+
+    from shared.config import default_data_dir
+
+    program = Path(sys.argv[0])
+    command = shlex.quote(str(program.resolve())) if program.name == "zeroclear" else "zeroclear"
+    if Path(data_dir).resolve() != default_data_dir(os.environ).resolve():
+        command += f" --data-dir {shlex.quote(str(Path(data_dir).resolve()))}"
+    return command
 
 
 def _ready_for_demo() -> None:
@@ -637,3 +668,4 @@ def _register_commands() -> None:
 
 
 _register_commands()
+_data_dir_everywhere(main)

@@ -36,3 +36,43 @@ def test_a_reading_command_on_a_database_without_a_log_fails_and_leaves_it_as_it
     assert {p.name for p in tmp_path.iterdir()} == {"ledger.db", "assessment.db"}
     for name in ("ledger.db", "assessment.db"):
         assert (tmp_path / name).stat().st_size == 0
+
+
+def test_data_dir_is_taken_after_a_subcommand_as_before_it(tmp_path):
+    env = {"ZEROCLEAR_DATA_DIR": str(tmp_path / "elsewhere")}
+    key = cli(env, "keys", "add", "--role", "auditor", "--data-dir", str(tmp_path)).stdout.strip()
+    assert (tmp_path / "keys.db").is_file() and not (tmp_path / "elsewhere").exists()
+    listed = cli(env, "keys", "list", "--data-dir", str(tmp_path)).stdout
+    assert '"role": "auditor"' in listed and key not in listed
+    after = cli(env, "ledger", "verify", "--data-dir", str(tmp_path / "no-log"), check=False)
+    assert after.returncode == 1 and str(tmp_path / "no-log" / "ledger.db") in after.stderr, after.stderr
+    between = cli(env, "ledger", "--data-dir", str(tmp_path / "no-log"), "verify", check=False)
+    assert between.stderr == after.stderr
+
+
+def test_the_start_up_hint_is_the_exact_command_for_the_running_folder(tmp_path):
+    import shlex
+    import sys
+    import time
+    from pathlib import Path
+
+    from shared.testing.client import Api
+
+    from .helpers import ROOT, system_process
+
+    data_dir = tmp_path / "my data"
+    program = Path(sys.executable).with_name("zeroclear")
+    with system_process([str(program), "run", "--data-dir", str(data_dir)], tmp_path / "run.log") as running:
+        deadline = time.monotonic() + 120
+        while "or create a key:" not in running.output.read_text():
+            assert running.process.poll() is None and time.monotonic() < deadline, running.output.read_text()
+            time.sleep(0.2)
+        hint = next(line for line in running.output.read_text().splitlines() if line.startswith("or create a key:"))
+        typed = shlex.split(hint.split(":", 1)[1].split("(Ctrl-C stops)")[0])
+        assert typed[:3] == [str(program.resolve()), "--data-dir", str(data_dir.resolve())], hint
+        env = {k: v for k, v in running.env.items() if k != "ZEROCLEAR_DATA_DIR"}
+        import subprocess
+
+        key = subprocess.run(typed, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT, check=True).stdout.strip()
+        answer = Api(running.urls(), key).get("ledger", "/v1/events")
+        assert answer.status_code == 200, answer.text
