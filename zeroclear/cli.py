@@ -428,9 +428,11 @@ def _api(name: str, key: str):
 @click.option("--save", "save_dir", type=click.Path(file_okay=False), help="Also download its JSON, HTML and PDF here, "
               "each checked against the SHA-256 recorded on the ledger.")
 @click.option("--key", envvar="ZEROCLEAR_KEY", required=True, help="An office key (or ZEROCLEAR_KEY).")
-def circular_issue(year, position, period, save_dir, key):
-    """Issue a circular now, pinned to a ledger position, and print it (the same position gives
-    the same circular: it is issued once)."""
+@click.option("--wait", "wait_seconds", type=click.FloatRange(0, 600), default=30, show_default=True,
+              help="Seconds to wait for the circular to be recorded on the ledger (its seq).")
+def circular_issue(year, position, period, save_dir, key, wait_seconds):
+    """Issue a circular now, pinned to a ledger position, and print it once it is recorded on the
+    ledger, with its seq there (the same position gives the same circular: it is issued once)."""
     import hashlib
 
     call = _api("notify", key)
@@ -438,6 +440,8 @@ def circular_issue(year, position, period, save_dir, key):
             **({"period": period} if period else {})}
     answer = call("POST", "/v1/circulars", ok=(200, 201), json=body)
     issued = {**answer.json(), "new": answer.status_code == 201}
+    if issued.get("seq") is None:
+        issued["seq"] = _recorded_seq(call, issued["circular_id"], year, wait_seconds)
     if save_dir:
         folder = Path(save_dir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -452,6 +456,22 @@ def circular_issue(year, position, period, save_dir, key):
             path.write_bytes(content)
             issued["saved"][fmt] = str(path)
     _echo_json(issued)
+
+
+def _recorded_seq(call, circular_id: str, year: int, wait_seconds: float) -> int:
+    """The seq of the circular's event on the ledger, once notify has followed the log to it."""
+    import time
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        listed = call("GET", "/v1/circulars", params={"year": year}).json()["circulars"]
+        seq = next((c.get("seq") for c in listed if c["circular_id"] == circular_id), None)
+        if seq is not None:
+            return seq
+        if time.monotonic() >= deadline:
+            raise click.ClickException(f"circular {circular_id} was issued but is not recorded on the ledger after "
+                                       f"{wait_seconds:g} s (--wait): GET /v1/circulars shows its seq once it is")
+        time.sleep(0.2)
 
 
 @main.group()
@@ -570,7 +590,7 @@ def topology():
 @click.option("--year", type=int, required=True, help="The year assessed.")
 @click.option("--from-export", "export_file", type=click.Path(exists=True, dir_okay=False),
               help="Recompute offline from a ledger export (checked first) instead of the service's read model.")
-@click.option("--as-of", "as_of", type=int, help="A log position (seq): the scores as the log stood then.")
+@click.option("--as-of", "as_of", type=click.IntRange(0, 2**53 - 1), help="A log position (seq): the scores as the log stood then.")
 @click.option("--cut-off", "cut_off", help="What counts as done in time (default: end of the acceptance stage).")
 def assess(year, export_file, as_of, cut_off):
     """Score every region for a year (SPEC §6) and print the result with its digest: the same code

@@ -34,8 +34,8 @@ class AsOf:
             return cls()
         try:
             seq, recorded_at = parse_position(text)
-        except ValueError:
-            raise AsOfError(f"--as-of {text!r}: give a sequence number or an ISO time such as 2016-11-16T00:00:00+08:00") from None
+        except ValueError as exc:
+            raise AsOfError(f"{text!r} is not {exc}") from None
         return cls(seq=seq, recorded_at=recorded_at)
 
     def includes(self, record: dict) -> bool:

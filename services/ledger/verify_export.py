@@ -11,6 +11,7 @@ sequence number), 2 when the file cannot be read as an export.
 
 This file is deliberately independent of the zeroclear code base: an auditor can read all of it.
 """
+import argparse
 import hashlib
 import json
 import sys
@@ -104,12 +105,15 @@ def verdict(ok, count, head, first_bad_seq=None, reason=None):
     return result
 
 
-def main(argv):
-    if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="verify_export.py", description=__doc__.strip().splitlines()[0],
+        epilog="Exit status: 0 the export is intact, 1 it is not (the JSON verdict names the first bad seq), "
+               "2 the file cannot be read.")
+    parser.add_argument("export", help="the export file (JSON Lines ending with its checkpoint line)")
+    args = parser.parse_args(argv)
     try:
-        with open(argv[1], encoding="utf-8") as handle:
+        with open(args.export, encoding="utf-8") as handle:
             result = verify(handle)
     except (OSError, UnicodeDecodeError) as exc:
         print(json.dumps({"ok": False, "error": str(exc)}), file=sys.stderr)
@@ -119,4 +123,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

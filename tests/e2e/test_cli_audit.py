@@ -76,3 +76,23 @@ def test_the_start_up_hint_is_the_exact_command_for_the_running_folder(tmp_path)
         key = subprocess.run(typed, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT, check=True).stdout.strip()
         answer = Api(running.urls(), key).get("ledger", "/v1/events")
         assert answer.status_code == 200, answer.text
+
+
+def test_the_standalone_verifier_prints_its_help():
+    import subprocess
+    import sys
+
+    from .helpers import VERIFIER
+
+    for flag in ("--help", "-h"):
+        done = subprocess.run([sys.executable, "-I", "-S", str(VERIFIER), flag], capture_output=True, text=True,
+                              timeout=60, cwd="/")
+        assert done.returncode == 0 and done.stdout.startswith("usage: verify_export.py"), done
+        assert "Exit status" in done.stdout and done.stderr == ""
+    bare = subprocess.run([sys.executable, "-I", "-S", str(VERIFIER)], capture_output=True, text=True, timeout=60)
+    assert bare.returncode == 2 and "usage:" in bare.stderr
+
+
+def test_replay_as_of_out_of_bounds_is_refused_in_command_line_words(tmp_path):
+    done = cli({"ZEROCLEAR_DATA_DIR": str(tmp_path)}, "ledger", "replay", "--as-of", "9223372036854775808", check=False)
+    assert done.returncode == 2 and "--as-of" in done.stderr and "2000 to 2999" in done.stderr, done.stderr

@@ -5,14 +5,17 @@ import binascii
 import orjson
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.clock import parse_instant
+from shared.clock import POSITION_YEARS, parse_instant
 
 
 def _instant(value: str) -> None:
     try:
-        parse_instant(value)
-    except ValueError:
-        raise ValidationError("not an ISO 8601 time with a UTC offset, e.g. 2016-11-15T23:59:59+08:00") from None
+        when = parse_instant(value)
+    except (ValueError, OverflowError):
+        when = None
+    if when is None or not POSITION_YEARS[0] <= when.year <= POSITION_YEARS[1]:
+        raise ValidationError(f"an ISO 8601 time with its UTC offset in the years {POSITION_YEARS[0]} to "
+                              f"{POSITION_YEARS[1]}, e.g. 2016-11-15T23:59:59+08:00")
 
 
 class EventsQuery(Schema):
