@@ -85,6 +85,7 @@ class Settings:
     metrics_port: int = 0  # a worker's /metrics and /health/* (0: not served)
     snapshot_events: int = 100_000  # the ledger: a snapshot of the projections' digest every so many events
     snapshot_seconds: float = 3600.0  # or this long after the last one, when fewer came
+    verify_every_seconds: float = 0.0  # the ledger: the public /v1/verify looks at new events at most this often
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +148,7 @@ class Settings:
             metrics_port=lookup.integer("METRICS_PORT", 0),
             snapshot_events=lookup.integer("SNAPSHOT_EVENTS", 100_000),
             snapshot_seconds=lookup.number("SNAPSHOT_SECONDS", 3600.0),
+            verify_every_seconds=lookup.number("VERIFY_EVERY_SECONDS", 0.0),
         )
         database_password = lookup.secret("DATABASE_PASSWORD", "") or None
         for name in ("database_url", "auth_database_url"):

@@ -506,9 +506,28 @@ def _existing(url: str, table: str, what: str):
 
 
 @ledger.command("verify")
-def ledger_verify():
-    """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken."""
-    verdict = _ledger_repo(read_only=True).verify()
+@click.option("--deep", is_flag=True, help="Also rebuild the projections from the log (in a scratch database) and "
+              "compare every version of every row with the stored ones, naming the rows that differ.")
+def ledger_verify(deep):
+    """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken (with
+    --deep, or naming the projection rows that differ from the log's)."""
+    repo = _ledger_repo(read_only=True)
+    if deep:
+        from services.ledger.deep_verify import deep_verify
+
+        verdict = deep_verify(repo.engine)
+        _echo_json(verdict)
+        if not verdict["chain"]["ok"]:
+            chain = verdict["chain"]
+            click.echo(f"ledger verification FAILED at seq {chain['first_bad_seq']}: {chain['reason']}", err=True)
+        if not verdict["projections"]["ok"]:
+            tables = {name: t["differing"] for name, t in verdict["projections"]["tables"].items() if t["differing"]}
+            click.echo("deep verification FAILED: stored projection rows differ from the log's: "
+                       + ", ".join(f"{name} ({count})" for name, count in tables.items()), err=True)
+        if not verdict["ok"]:
+            sys.exit(1)
+        return
+    verdict = repo.verify()
     _echo_json(verdict.to_dict())
     if not verdict.ok:
         click.echo(f"ledger verification FAILED at seq {verdict.first_bad_seq}: {verdict.reason}", err=True)
@@ -531,8 +550,13 @@ def ledger_replay(as_of, export_file, digest_only):
     except AsOfError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
     if export_file:
-        with open(export_file, "rb") as handle:
-            result = replay_records(export_records(handle), point)
+        from services.ledger.replay_fast import UnreadableEvent
+
+        try:
+            with open(export_file, "rb") as handle:
+                result = replay_records(export_records(handle), point)
+        except UnreadableEvent as exc:
+            raise click.ClickException(f"the export cannot be replayed: {exc}") from None
         if point == AsOf():  # the whole export: its end is held against its checkpoint too
             result = checked_to_checkpoint(result, export_file)
     else:
@@ -610,8 +634,15 @@ def assess(year, export_file, as_of, cut_off):
         raise click.BadParameter("an ISO time with a UTC offset", param_hint="--cut-off") from None
     state = CampaignState()
     if export_file:
-        for event in _checked_export_events(export_file, as_of):
-            state.apply(event)
+        events = _checked_export_events(export_file, as_of)
+        for event in events:
+            try:
+                state.apply(event)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                events.close()
+                raise click.ClickException(
+                    f"the export cannot be assessed: seq {event['seq']}: its chain verifies, but this {event['type']} "
+                    f"event's payload is not one the ledger records ({type(exc).__name__}: {exc})") from None
     else:
         from shared.journal import EventJournal
 
@@ -639,36 +670,33 @@ def _weights():
 def _checked_export_events(export_file: str, upto: int | None):
     """The events of an export up to ``upto``, each given only once the chain has verified to it;
     the rest of the chain is checked to the checkpoint line all the same, and if any of it fails
-    the command stops with exit status 1 before anything is printed. One pass over the file, one
-    line in memory at a time (an export may be larger than memory)."""
+    the command stops with exit status 1 before anything is printed. The file is read as the
+    standalone verifier reads it (``verify_export.export_lines``), in one pass, one line in memory
+    at a time (an export may be larger than memory)."""
     import orjson
 
     from services.ledger.audit import against_checkpoint
     from services.ledger.domain.chain import ChainVerifier, Verdict
+    from services.ledger.verify_export import CHECKPOINT, FormatError, export_lines
     from shared import canonical
 
-    verifier, checkpoint, ended, problem = ChainVerifier(), None, False, None
+    verifier, checkpoint, problem = ChainVerifier(), None, None
     with open(export_file, "rb") as handle:
-        for line in handle:
-            if ended:
-                if line.strip():
-                    checkpoint = None  # data after the checkpoint: the file does not end with it
-                    break
-                continue
-            try:
-                record = orjson.loads(line)
-                if "checkpoint" in record:
-                    checkpoint, ended = record["checkpoint"], True
+        try:
+            for _, kind, record in export_lines(handle, orjson.loads):
+                if kind == CHECKPOINT:
+                    checkpoint = record
                     continue
                 payload = record.pop("payload")
                 if not verifier.check(record, canonical.dumps(payload)):
                     break
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                problem = f"not an event line of an export ({type(exc).__name__}: {exc})"
-                break
-            if upto is None or record["seq"] <= upto:
-                record["payload"] = payload
-                yield record
+                if upto is None or record["seq"] <= upto:
+                    record["payload"] = payload
+                    yield record
+        except FormatError as exc:
+            problem = str(exc)
+        except (ValueError, TypeError) as exc:  # a payload canonical JSON cannot hold (a float): not hashed so
+            problem = f"seq {verifier.count + 1}: {exc}"
     verdict = (Verdict(False, verifier.count, verifier.head, verifier.count + 1, problem) if problem is not None
                else against_checkpoint(verifier.finish(), checkpoint))
     if not verdict.ok:
