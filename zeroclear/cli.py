@@ -590,6 +590,85 @@ def ledger_export(file):
     click.echo(f"check it with:  python3 {_verifier_path()} {file}", err=True)
 
 
+@ledger.group("snapshots")
+def ledger_snapshots():
+    """Snapshots of the projections: each the digest of the projection rows valid at a log
+    position (the ledger worker takes one every ZEROCLEAR_LEDGER_SNAPSHOT_EVENTS events)."""
+
+
+def _snapshot_dict(snapshot) -> dict:
+    return {"seq": snapshot.seq, "digest": snapshot.digest, "taken_at": snapshot.taken_at}
+
+
+@ledger_snapshots.command("list")
+@click.option("--after", type=click.IntRange(0, 2**53 - 1), default=0, help="Only those after this seq.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+def snapshots_list(after, limit):
+    """List the snapshots in seq order."""
+    from services.ledger import snapshots
+
+    _echo_json([_snapshot_dict(s) for s in snapshots.listed(_ledger_repo(read_only=True).engine, after=after,
+                                                              limit=limit)])
+
+
+@ledger_snapshots.command("verify")
+def snapshots_verify():
+    """Replay the log once and hold every snapshot's digest against the replayed state's at its
+    position; exit status 1 naming the first that differs."""
+    from services.ledger import snapshots
+
+    verdict = snapshots.verify(_ledger_repo(read_only=True).engine)
+    _echo_json(verdict)
+    if not verdict["ok"]:
+        click.echo(f"snapshot verification FAILED at seq {verdict['first_bad']['seq']}", err=True)
+        sys.exit(1)
+
+
+@ledger_snapshots.command("take")
+def snapshots_take():
+    """Take a snapshot at the head of the log now (none if one stands there already)."""
+    from services.ledger import snapshots
+
+    taken = snapshots.take(_ledger_repo(read_only=True).engine, _business_clock())
+    _echo_json({"taken": _snapshot_dict(taken) if taken is not None else None})
+
+
+@ledger_snapshots.command("drop")
+@click.option("--yes", is_flag=True, help="Do drop them (they are made again from the log: take, or the worker).")
+def snapshots_drop(yes):
+    """Drop every snapshot."""
+    from services.ledger import snapshots
+
+    if not yes:
+        raise click.UsageError("dropping every snapshot needs --yes")
+    _echo_json({"dropped": snapshots.drop(_ledger_repo(read_only=True).engine)})
+
+
+def _business_clock():
+    from shared.clock import business_clock
+
+    settings = Settings.from_env("ledger")
+    return business_clock(settings.mode, settings.data_dir)
+
+
+@ledger.group("projections")
+def ledger_projections():
+    """The projections (the rows every read is served from), derived from the log."""
+
+
+@ledger_projections.command("rebuild")
+def projections_rebuild():
+    """Make every projection row again from the log, every version of it (what the ledger does
+    when their shape changes): verified event by event, in one transaction holding the append
+    lock (writes wait meanwhile); nothing changes unless the whole log verifies (exit status 1)."""
+    verdict = _ledger_repo(read_only=True).rebuild_projections()
+    _echo_json(verdict.to_dict())
+    if not verdict.ok:
+        click.echo(f"projections NOT rebuilt: the log does not verify at seq {verdict.first_bad_seq}: {verdict.reason}",
+                   err=True)
+        sys.exit(1)
+
+
 def _verifier_path() -> Path:
     import services.ledger
 

@@ -58,5 +58,8 @@ def rebuild_into(target: Connection, rows: Iterable[tuple]) -> Verdict:
             if count % CHUNK == 0:
                 write_changes(conn, changes)
                 changes = Changes()
+    close = getattr(rows, "close", None)
+    if close is not None:  # a stream broken off at a bad event ends before its connection writes again
+        close()
     write_changes(conn, changes)
     return bad or Verdict(True, count, previous)
