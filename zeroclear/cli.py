@@ -260,10 +260,12 @@ def keys():
     """API keys: shown once, stored hashed."""
 
 
-def _key_store():
-    from shared.keys import KeyStore, migrate_keys
+def _key_store(read_only: bool = False):
+    from shared.keys import KeyStore, api_keys, migrate_keys
 
     settings = Settings.from_env("ledger")
+    if read_only:
+        return KeyStore(_existing(settings.auth_database_url, api_keys.name, "key store"))
     migrate_keys(settings.auth_database_url)
     return KeyStore.from_url(settings.auth_database_url)
 
@@ -292,7 +294,7 @@ def keys_add(role, region, department, label, person):
 @keys.command("list")
 def keys_list():
     """List keys (never the keys themselves)."""
-    _echo_json(_key_store().list())
+    _echo_json(_key_store(read_only=True).list())
 
 
 @keys.command("revoke")

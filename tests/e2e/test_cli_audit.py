@@ -16,6 +16,7 @@ READING = [
     ("ledger", "snapshots", "verify"),
     ("ledger", "snapshots", "take"),
     ("ledger", "projections", "rebuild"),
+    ("keys", "list"),
 ]
 
 
@@ -33,13 +34,14 @@ def test_a_reading_command_on_a_folder_without_a_log_fails_in_one_line_and_creat
 def test_a_reading_command_on_a_database_without_a_log_fails_and_leaves_it_as_it_was(tmp_path, command):
     import sqlite3
 
-    for name in ("ledger.db", "assessment.db"):
+    names = ("ledger.db", "assessment.db", "keys.db")
+    for name in names:
         sqlite3.connect(tmp_path / name).close()  # empty files: databases with no tables
     done = cli({"ZEROCLEAR_DATA_DIR": str(tmp_path)}, *command, check=False)
     assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "table" in done.stderr and str(tmp_path) in done.stderr
-    assert {p.name for p in tmp_path.iterdir()} == {"ledger.db", "assessment.db"}
-    for name in ("ledger.db", "assessment.db"):
+    assert {p.name for p in tmp_path.iterdir()} == set(names)
+    for name in names:
         assert (tmp_path / name).stat().st_size == 0
 
 
