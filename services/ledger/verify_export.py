@@ -7,7 +7,7 @@ Recomputes every event's payload hash and event hash from the file (RFC 8785 can
 SHA-256, the domain tags below), checks that each event points at the previous one and that
 the sequence has no gap, then compares the end of the chain with the checkpoint line. Prints a
 JSON verdict; exit status 0 when the export is intact, 1 when it is not (naming the first bad
-sequence number), 2 when the file cannot be read as an export.
+sequence number), 2 when the file cannot be opened.
 
 The reading of the export format is here, in ``read_line`` and ``export_lines`` (README "Export
 format"), and zeroclear's own replay and offline assessment import it from here, so the three
@@ -165,13 +165,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="verify_export.py", description=__doc__.strip().splitlines()[0],
         epilog="Exit status: 0 the export is intact, 1 it is not (the JSON verdict names the first bad seq), "
-               "2 the file cannot be read.")
+               "2 the file cannot be opened.")
     parser.add_argument("export", help="the export file (JSON Lines ending with its checkpoint line)")
     args = parser.parse_args(argv)
     try:
-        with open(args.export, encoding="utf-8") as handle:
+        with open(args.export, "rb") as handle:  # bytes, as zeroclear reads it: a line not UTF-8 is a bad line
             result = verify(handle)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         print(json.dumps({"ok": False, "error": str(exc)}), file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False))

@@ -103,3 +103,22 @@ def test_the_standalone_verifier_prints_its_help():
 def test_replay_as_of_out_of_bounds_is_refused_in_command_line_words(tmp_path):
     done = cli({"ZEROCLEAR_DATA_DIR": str(tmp_path)}, "ledger", "replay", "--as-of", "9223372036854775808", check=False)
     assert done.returncode == 2 and "--as-of" in done.stderr and "2000 to 2999" in done.stderr, done.stderr
+
+
+def test_a_line_that_is_not_utf8_is_a_bad_line_for_the_verifier_as_for_replay(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from .helpers import VERIFIER
+
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'\n{"checkpoint": {"count": 0, "head": "' + b"0" * 64 + b'"}}\n\xff\xfe\n')
+    done = subprocess.run([sys.executable, "-I", "-S", str(VERIFIER), str(path)], capture_output=True, text=True,
+                          timeout=60, cwd="/")
+    verdict = json.loads(done.stdout)
+    assert (done.returncode, verdict["ok"], verdict["first_bad_seq"]) == (1, False, 1)
+    assert verdict["reason"].startswith("line 3: not JSON")
+    replayed = cli({"ZEROCLEAR_DATA_DIR": str(tmp_path / "none")}, "ledger", "replay", "--from-export", str(path),
+                   "--digest-only", check=False)
+    assert replayed.returncode == 1 and json.loads(replayed.stdout)["verified"]["reason"].startswith("line 3: not JSON")
