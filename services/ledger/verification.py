@@ -61,14 +61,19 @@ class Verification:
     # -- everyone --------------------------------------------------------------------------------
     def public(self) -> Verified:
         """The last verified head, moved on over the events appended since if it is older than
-        ``every_seconds`` (one request at a time does that; the others wait for it, briefly)."""
+        ``every_seconds``. One request at a time does that; the others meanwhile are answered
+        the last verdict at once (only the very first ones, with none yet, wait for it)."""
         last = self._last
         if last is not None and time.monotonic() - self._checked < self.every_seconds:
             return last
-        with self._lock:
+        if not self._lock.acquire(blocking=last is None):
+            return last
+        try:
             if self._last is None or time.monotonic() - self._checked >= self.every_seconds:
                 self._advance()
             return self._last
+        finally:
+            self._lock.release()
 
     def _advance(self) -> None:
         last = self._last
