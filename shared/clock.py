@@ -184,10 +184,27 @@ def parse_instant(text: str) -> datetime:
     return to_utc(value)
 
 
+#: The positions and times a reader may name: a seq JSON can carry exactly (and SQLite's 64-bit
+#: integers hold), a time within the years any campaign can concern.
+MAX_POSITION = 2**53 - 1
+POSITION_YEARS = (2000, 2999)
+POSITION_HINT = (f"a log position (a seq from 0 to {MAX_POSITION}) or an ISO 8601 time with its UTC offset in the "
+                 f"years {POSITION_YEARS[0]} to {POSITION_YEARS[1]}, e.g. 2016-11-16T00:00:00+08:00")
+
+
 def parse_position(text: str) -> tuple[int | None, str | None]:
     """A point on the log as readers name it (``--as-of``, ``?as_of=``): a sequence number, or an
     ISO time with an offset (then the recording time it stands for, as ``format_instant`` writes
-    it). Raises ValueError for anything else — "²" is a digit to ``str.isdigit``, not to ``int``."""
+    it). Raises ValueError (saying ``POSITION_HINT``, words for the command line and HTTP alike)
+    for anything else, or out of bounds — "²" is a digit to ``str.isdigit``, not to ``int``."""
     if text.isascii() and text.isdigit():
+        if len(text) > 16 or int(text) > MAX_POSITION:
+            raise ValueError(POSITION_HINT)
         return int(text), None
-    return None, format_instant(parse_instant(text))
+    try:
+        when = parse_instant(text)
+    except (ValueError, OverflowError):
+        raise ValueError(POSITION_HINT) from None
+    if not POSITION_YEARS[0] <= when.year <= POSITION_YEARS[1]:
+        raise ValueError(POSITION_HINT)
+    return None, format_instant(when)

@@ -88,6 +88,7 @@ class Settings:
     signing_key_file: Path | None = None  # the ledger's checkpoint signing key (embedded: made in the data folder)
     checkpoint_events: int = 1000  # the ledger signs a checkpoint every so many events
     checkpoint_seconds: float = 300.0  # or this long after the last one, when fewer came
+    verify_every_seconds: float = 0.0  # the ledger: the public /v1/verify looks at new events at most this often
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -153,6 +154,7 @@ class Settings:
             signing_key_file=_optional_path(lookup.text("SIGNING_KEY_FILE", "")),
             checkpoint_events=lookup.integer("CHECKPOINT_EVENTS", 1000),
             checkpoint_seconds=lookup.number("CHECKPOINT_SECONDS", 300.0),
+            verify_every_seconds=lookup.number("VERIFY_EVERY_SECONDS", 0.0),
         )
         database_password = lookup.secret("DATABASE_PASSWORD", "") or None
         for name in ("database_url", "auth_database_url"):

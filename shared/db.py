@@ -33,6 +33,54 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, future=True)
 
 
+class NoDatabase(LookupError):
+    """A database a reading command needs is not there; the message says where it looked."""
+
+
+def where(url: str) -> str:
+    """A database's place for a message: a SQLite file's path, else the URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database)
+    return parsed.render_as_string(hide_password=True)
+
+
+def open_existing(url: str, *, table: str | None = None, pool_size: int = 1) -> Engine:
+    """An engine on a database that must already exist, for commands that only read: a SQLite
+    file is opened only if it is there (no file and no folder is created), and ``table``, if
+    given, must stand in it; a PostgreSQL URL is simply connected to. Raises ``NoDatabase``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or not Path(database).is_file():
+            raise NoDatabase(f"no database at {where(url)}")
+        if table is not None and not _sqlite_has_table(Path(database), table):  # read-only: not even WAL is set
+            raise NoDatabase(f"no {table} table in the database at {where(url)}")
+    engine = make_engine(url, pool_size=pool_size)
+    if table is not None:
+        from sqlalchemy import inspect
+
+        try:
+            found = inspect(engine).has_table(table)
+        except exc.DBAPIError as error:
+            engine.dispose()
+            raise NoDatabase(f"cannot open the database at {where(url)}: {error.orig}") from None
+        if not found:
+            engine.dispose()
+            raise NoDatabase(f"no {table} table in the database at {where(url)}")
+    return engine
+
+
+def _sqlite_has_table(path: Path, table: str) -> bool:
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
+    except sqlite3.DatabaseError as error:
+        raise NoDatabase(f"cannot read the database at {path}: {error}") from None
+
+
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

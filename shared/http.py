@@ -29,7 +29,7 @@ from .docs import register_docs
 from .keys import KeyStore, Principal
 from .messages_zh import zh
 from .observe import instrument
-from .text import unstorable_anywhere
+from .text import unstorable_anywhere, with_article
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -340,7 +340,7 @@ def require(*roles: str):
         def wrapper(*args, **kwargs):
             principal = authenticate()
             if principal.role not in roles:
-                raise Problem(403, "Not allowed", f"a {principal.role} key cannot do this", kind="forbidden")
+                raise Problem(403, "Not allowed", f"{with_article(principal.role)} key cannot do this", kind="forbidden")
             g.principal = principal
             return view(*args, **kwargs)
 

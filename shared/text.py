@@ -91,3 +91,9 @@ def _path(where: Any) -> str:
         parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
     text = where + "".join(reversed(parts))
     return text[1:] if text.startswith(".") else text
+
+
+def with_article(word: str) -> str:
+    """``word`` with its English indefinite article, for messages naming a role or a department:
+    "an auditor key", "an office key", "a region key"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -53,9 +53,29 @@ class _Group(click.Group):
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
 def main(data_dir, log_level):
     """zeroclear: the verifiable ledger of the zero-clearance campaign (清零行动)."""
+    _use_data_dir(data_dir)
+    _logging(log_level)
+
+
+def _use_data_dir(data_dir) -> None:
     if data_dir:
         os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
-    _logging(log_level)
+
+
+def _data_dir_option() -> click.Option:
+    """``--data-dir`` after any command or group too (``zeroclear ledger verify --data-dir X``):
+    the last one given wins, as its callback runs after the group's."""
+    return click.Option(["--data-dir"], type=click.Path(file_okay=False), expose_value=False,
+                        callback=lambda _ctx, _param, value: _use_data_dir(value),
+                        help="Folder of the embedded mode's SQLite files and keys (as the global --data-dir).")
+
+
+def _data_dir_everywhere(group: click.Group) -> None:
+    for command in group.commands.values():
+        if not any(param.name == "data_dir" for param in command.params):
+            command.params.append(_data_dir_option())
+        if isinstance(command, click.Group):
+            _data_dir_everywhere(command)
 
 
 def _wait_for_signal() -> None:
@@ -67,15 +87,12 @@ def _wait_for_signal() -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Same as the global --data-dir.")
 @click.option("--demo", is_flag=True, help="First fill a new data folder with a realistic 2016 campaign, filed "
               "through the APIs while the demo clock walks its calendar (SPEC §9).")
-def run(data_dir, demo):
+def run(demo):
     """Run the portal and the four services in this process (SQLite, in-process broker unless configured)."""
     from .embedded import EmbeddedSystem
 
-    if data_dir:
-        os.environ["ZEROCLEAR_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
     if demo:
         _ready_for_demo()
     system = EmbeddedSystem().start()
@@ -86,12 +103,26 @@ def run(data_dir, demo):
                 click.echo(f"  {name:<10} {url}   (API reference: {url}/docs, OpenAPI: {url}/openapi.json)")
         if demo:
             _fill_demo(system)
-        command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "zeroclear" else "zeroclear"
+        command = _command_for(system.data_dir)
         click.echo(f"Add a person in another terminal:  {command} users add NAME --role region --region 410100")
         click.echo(f"or create a key:                   {command} keys add --role office     (Ctrl-C stops)")
         _wait_for_signal()
     finally:
         system.stop()
+
+
+def _command_for(data_dir: Path) -> str:
+    """The command line to type in another terminal to act on this system: this very program,
+    and ``--data-dir`` unless its folder is the one a new shell gets by default."""
+    import shlex
+
+    from shared.config import default_data_dir
+
+    program = Path(sys.argv[0])
+    command = shlex.quote(str(program.resolve())) if program.name == "zeroclear" else "zeroclear"
+    if Path(data_dir).resolve() != default_data_dir(os.environ).resolve():
+        command += f" --data-dir {shlex.quote(str(Path(data_dir).resolve()))}"
+    return command
 
 
 def _ready_for_demo() -> None:
@@ -229,10 +260,12 @@ def keys():
     """API keys: shown once, stored hashed."""
 
 
-def _key_store():
-    from shared.keys import KeyStore, migrate_keys
+def _key_store(read_only: bool = False):
+    from shared.keys import KeyStore, api_keys, migrate_keys
 
     settings = Settings.from_env("ledger")
+    if read_only:
+        return KeyStore(_existing(settings.auth_database_url, api_keys.name, "key store"))
     migrate_keys(settings.auth_database_url)
     return KeyStore.from_url(settings.auth_database_url)
 
@@ -261,7 +294,7 @@ def keys_add(role, region, department, label, person):
 @keys.command("list")
 def keys_list():
     """List keys (never the keys themselves)."""
-    _echo_json(_key_store().list())
+    _echo_json(_key_store(read_only=True).list())
 
 
 @keys.command("revoke")
@@ -397,9 +430,11 @@ def _api(name: str, key: str):
 @click.option("--save", "save_dir", type=click.Path(file_okay=False), help="Also download its JSON, HTML and PDF here, "
               "each checked against the SHA-256 recorded on the ledger.")
 @click.option("--key", envvar="ZEROCLEAR_KEY", required=True, help="An office key (or ZEROCLEAR_KEY).")
-def circular_issue(year, position, period, save_dir, key):
-    """Issue a circular now, pinned to a ledger position, and print it (the same position gives
-    the same circular: it is issued once)."""
+@click.option("--wait", "wait_seconds", type=click.FloatRange(0, 600), default=30, show_default=True,
+              help="Seconds to wait for the circular to be recorded on the ledger (its seq).")
+def circular_issue(year, position, period, save_dir, key, wait_seconds):
+    """Issue a circular now, pinned to a ledger position, and print it once it is recorded on the
+    ledger, with its seq there (the same position gives the same circular: it is issued once)."""
     import hashlib
 
     call = _api("notify", key)
@@ -407,6 +442,8 @@ def circular_issue(year, position, period, save_dir, key):
             **({"period": period} if period else {})}
     answer = call("POST", "/v1/circulars", ok=(200, 201), json=body)
     issued = {**answer.json(), "new": answer.status_code == 201}
+    if issued.get("seq") is None:
+        issued["seq"] = _recorded_seq(call, issued["circular_id"], year, wait_seconds)
     if save_dir:
         folder = Path(save_dir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -423,26 +460,76 @@ def circular_issue(year, position, period, save_dir, key):
     _echo_json(issued)
 
 
+def _recorded_seq(call, circular_id: str, year: int, wait_seconds: float) -> int:
+    """The seq of the circular's event on the ledger, once notify has followed the log to it."""
+    import time
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        listed = call("GET", "/v1/circulars", params={"year": year}).json()["circulars"]
+        seq = next((c.get("seq") for c in listed if c["circular_id"] == circular_id), None)
+        if seq is not None:
+            return seq
+        if time.monotonic() >= deadline:
+            raise click.ClickException(f"circular {circular_id} was issued but is not recorded on the ledger after "
+                                       f"{wait_seconds:g} s (--wait): GET /v1/circulars shows its seq once it is")
+        time.sleep(0.2)
+
+
 @main.group()
 def ledger():
     """Audit the ledger: verify, replay, export."""
 
 
-def _ledger_repo():
+def _ledger_repo(read_only: bool = False):
+    """The ledger's store; ``read_only`` for the auditors' commands, which never create anything:
+    no database, or one without a log, ends the command with one line saying where it looked."""
     from shared.db import make_engine
 
     from services.ledger.adapters.repository import LedgerRepository
     from services.ledger.bootstrap import migrate_ledger
 
     settings = Settings.from_env("ledger")
+    if read_only:
+        return LedgerRepository(_existing(settings.database_url, "events", "ledger log"))
     migrate_ledger(settings)
     return LedgerRepository(make_engine(settings.database_url, pool_size=1))
 
 
+def _existing(url: str, table: str, what: str):
+    """An engine on a database that a reading command needs, or a one-line error (never created)."""
+    from shared.db import NoDatabase, open_existing
+
+    try:
+        return open_existing(url, table=table)
+    except NoDatabase as exc:
+        raise click.ClickException(f"no {what} found: {exc} (give --data-dir, or ZEROCLEAR_DATA_DIR, "
+                                   "the folder of a running or stopped system)") from None
+
+
 @ledger.command("verify")
-def ledger_verify():
-    """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken."""
-    verdict = _ledger_repo().verify()
+@click.option("--deep", is_flag=True, help="Also rebuild the projections from the log (in a scratch database) and "
+              "compare every version of every row with the stored ones, naming the rows that differ.")
+def ledger_verify(deep):
+    """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken (with
+    --deep, or naming the projection rows that differ from the log's)."""
+    repo = _ledger_repo(read_only=True)
+    if deep:
+        from services.ledger.deep_verify import deep_verify
+
+        verdict = deep_verify(repo.engine)
+        _echo_json(verdict)
+        if not verdict["chain"]["ok"]:
+            chain = verdict["chain"]
+            click.echo(f"ledger verification FAILED at seq {chain['first_bad_seq']}: {chain['reason']}", err=True)
+        if not verdict["projections"]["ok"]:
+            tables = {name: t["differing"] for name, t in verdict["projections"]["tables"].items() if t["differing"]}
+            click.echo("deep verification FAILED: stored projection rows differ from the log's: "
+                       + ", ".join(f"{name} ({count})" for name, count in tables.items()), err=True)
+        if not verdict["ok"]:
+            sys.exit(1)
+        return
+    verdict = repo.verify()
     _echo_json(verdict.to_dict())
     if not verdict.ok:
         click.echo(f"ledger verification FAILED at seq {verdict.first_bad_seq}: {verdict.reason}", err=True)
@@ -465,12 +552,17 @@ def ledger_replay(as_of, export_file, digest_only):
     except AsOfError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
     if export_file:
-        with open(export_file, "rb") as handle:
-            result = replay_records(export_records(handle), point)
+        from services.ledger.replay_fast import UnreadableEvent
+
+        try:
+            with open(export_file, "rb") as handle:
+                result = replay_records(export_records(handle), point)
+        except UnreadableEvent as exc:
+            raise click.ClickException(f"the export cannot be replayed: {exc}") from None
         if point == AsOf():  # the whole export: its end is held against its checkpoint too
             result = checked_to_checkpoint(result, export_file)
     else:
-        result = replay_database(_ledger_repo(), point)
+        result = replay_database(_ledger_repo(read_only=True), point)
     output = result.summary()
     if not digest_only:
         output["projection"] = result.state.snapshot()
@@ -488,15 +580,95 @@ def ledger_export(file):
 
     from services.ledger.export import export
 
+    repo = _ledger_repo(read_only=True)  # before the file is opened: nothing is made for a missing log
     if file == "-":
-        checkpoint = export(_ledger_repo(), sys.stdout.buffer, SystemClock())
+        checkpoint = export(repo, sys.stdout.buffer, SystemClock())
         sys.stdout.buffer.flush()
         click.echo(json.dumps(checkpoint, ensure_ascii=False), err=True)
         return
     with open(file, "wb") as out:
-        checkpoint = export(_ledger_repo(), out, SystemClock())
+        checkpoint = export(repo, out, SystemClock())
     _echo_json(checkpoint)
     click.echo(f"check it with:  python3 {_verifier_path()} {file}", err=True)
+
+
+@ledger.group("snapshots")
+def ledger_snapshots():
+    """Snapshots of the projections: each the digest of the projection rows valid at a log
+    position (the ledger worker takes one every ZEROCLEAR_LEDGER_SNAPSHOT_EVENTS events)."""
+
+
+def _snapshot_dict(snapshot) -> dict:
+    return {"seq": snapshot.seq, "digest": snapshot.digest, "taken_at": snapshot.taken_at}
+
+
+@ledger_snapshots.command("list")
+@click.option("--after", type=click.IntRange(0, 2**53 - 1), default=0, help="Only those after this seq.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+def snapshots_list(after, limit):
+    """List the snapshots in seq order."""
+    from services.ledger import snapshots
+
+    _echo_json([_snapshot_dict(s) for s in snapshots.listed(_ledger_repo(read_only=True).engine, after=after,
+                                                              limit=limit)])
+
+
+@ledger_snapshots.command("verify")
+def snapshots_verify():
+    """Replay the log once and hold every snapshot's digest against the replayed state's at its
+    position; exit status 1 naming the first that differs."""
+    from services.ledger import snapshots
+
+    verdict = snapshots.verify(_ledger_repo(read_only=True).engine)
+    _echo_json(verdict)
+    if not verdict["ok"]:
+        click.echo(f"snapshot verification FAILED at seq {verdict['first_bad']['seq']}", err=True)
+        sys.exit(1)
+
+
+@ledger_snapshots.command("take")
+def snapshots_take():
+    """Take a snapshot at the head of the log now (none if one stands there already)."""
+    from services.ledger import snapshots
+
+    taken = snapshots.take(_ledger_repo(read_only=True).engine, _business_clock())
+    _echo_json({"taken": _snapshot_dict(taken) if taken is not None else None})
+
+
+@ledger_snapshots.command("drop")
+@click.option("--yes", is_flag=True, help="Do drop them (they are made again from the log: take, or the worker).")
+def snapshots_drop(yes):
+    """Drop every snapshot."""
+    from services.ledger import snapshots
+
+    if not yes:
+        raise click.UsageError("dropping every snapshot needs --yes")
+    _echo_json({"dropped": snapshots.drop(_ledger_repo(read_only=True).engine)})
+
+
+def _business_clock():
+    from shared.clock import business_clock
+
+    settings = Settings.from_env("ledger")
+    return business_clock(settings.mode, settings.data_dir)
+
+
+@ledger.group("projections")
+def ledger_projections():
+    """The projections (the rows every read is served from), derived from the log."""
+
+
+@ledger_projections.command("rebuild")
+def projections_rebuild():
+    """Make every projection row again from the log, every version of it (what the ledger does
+    when their shape changes): verified event by event, in one transaction holding the append
+    lock (writes wait meanwhile); nothing changes unless the whole log verifies (exit status 1)."""
+    verdict = _ledger_repo(read_only=True).rebuild_projections()
+    _echo_json(verdict.to_dict())
+    if not verdict.ok:
+        click.echo(f"projections NOT rebuilt: the log does not verify at seq {verdict.first_bad_seq}: {verdict.reason}",
+                   err=True)
+        sys.exit(1)
 
 
 def _verifier_path() -> Path:
@@ -523,7 +695,7 @@ def topology():
 @click.option("--year", type=int, required=True, help="The year assessed.")
 @click.option("--from-export", "export_file", type=click.Path(exists=True, dir_okay=False),
               help="Recompute offline from a ledger export (checked first) instead of the service's read model.")
-@click.option("--as-of", "as_of", type=int, help="A log position (seq): the scores as the log stood then.")
+@click.option("--as-of", "as_of", type=click.IntRange(0, 2**53 - 1), help="A log position (seq): the scores as the log stood then.")
 @click.option("--cut-off", "cut_off", help="What counts as done in time (default: end of the acceptance stage).")
 def assess(year, export_file, as_of, cut_off):
     """Score every region for a year (SPEC §6) and print the result with its digest: the same code
@@ -543,17 +715,26 @@ def assess(year, export_file, as_of, cut_off):
         raise click.BadParameter("an ISO time with a UTC offset", param_hint="--cut-off") from None
     state = CampaignState()
     if export_file:
-        for event in _checked_export_events(export_file, as_of):
-            state.apply(event)
+        events = _checked_export_events(export_file, as_of)
+        for event in events:
+            try:
+                state.apply(event)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                events.close()
+                raise click.ClickException(
+                    f"the export cannot be assessed: seq {event['seq']}: its chain verifies, but this {event['type']} "
+                    f"event's payload is not one the ledger records ({type(exc).__name__}: {exc})") from None
     else:
-        from .services import parts
+        from shared.journal import EventJournal
 
-        service = parts("assessment").bootstrap(Settings.from_env("assessment"))
+        ledger_events = importlib.import_module("services.assessment.adapters.tables").ledger_events
+        engine = _existing(Settings.from_env("assessment").database_url, ledger_events.name,
+                           "assessment read model")
         try:
-            for event in service.repo.journal.events(upto=as_of):
+            for event in EventJournal(engine, ledger_events).events(upto=as_of):
                 state.apply(event)
         finally:
-            service.close()
+            engine.dispose()
     names = {code: region.name for code, region in reference.regions.items()}
     _echo_json(score(state, year, cut_off=cut, names=names, weights=_weights()))
 
@@ -570,36 +751,33 @@ def _weights():
 def _checked_export_events(export_file: str, upto: int | None):
     """The events of an export up to ``upto``, each given only once the chain has verified to it;
     the rest of the chain is checked to the checkpoint line all the same, and if any of it fails
-    the command stops with exit status 1 before anything is printed. One pass over the file, one
-    line in memory at a time (an export may be larger than memory)."""
+    the command stops with exit status 1 before anything is printed. The file is read as the
+    standalone verifier reads it (``verify_export.export_lines``), in one pass, one line in memory
+    at a time (an export may be larger than memory)."""
     import orjson
 
     from services.ledger.audit import against_checkpoint
     from services.ledger.domain.chain import ChainVerifier, Verdict
+    from services.ledger.verify_export import CHECKPOINT, FormatError, export_lines
     from shared import canonical
 
-    verifier, checkpoint, ended, problem = ChainVerifier(), None, False, None
+    verifier, checkpoint, problem = ChainVerifier(), None, None
     with open(export_file, "rb") as handle:
-        for line in handle:
-            if ended:
-                if line.strip():
-                    checkpoint = None  # data after the checkpoint: the file does not end with it
-                    break
-                continue
-            try:
-                record = orjson.loads(line)
-                if "checkpoint" in record:
-                    checkpoint, ended = record["checkpoint"], True
+        try:
+            for _, kind, record in export_lines(handle, orjson.loads):
+                if kind == CHECKPOINT:
+                    checkpoint = record
                     continue
                 payload = record.pop("payload")
                 if not verifier.check(record, canonical.dumps(payload)):
                     break
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                problem = f"not an event line of an export ({type(exc).__name__}: {exc})"
-                break
-            if upto is None or record["seq"] <= upto:
-                record["payload"] = payload
-                yield record
+                if upto is None or record["seq"] <= upto:
+                    record["payload"] = payload
+                    yield record
+        except FormatError as exc:
+            problem = str(exc)
+        except (ValueError, TypeError) as exc:  # a payload canonical JSON cannot hold (a float): not hashed so
+            problem = f"seq {verifier.count + 1}: {exc}"
     verdict = (Verdict(False, verifier.count, verifier.head, verifier.count + 1, problem) if problem is not None
                else against_checkpoint(verifier.finish(), checkpoint))
     if not verdict.ok:
@@ -622,3 +800,4 @@ def _register_commands() -> None:
 
 
 _register_commands()
+_data_dir_everywhere(main)

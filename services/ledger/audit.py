@@ -17,6 +17,7 @@ from .domain.chain import ChainVerifier, Verdict
 from .domain.state import LedgerState
 from .replay_fast import replay_lines, replay_pairs
 from .replay_parallel import replay_database_rows, replay_export_file
+from .verify_export import CHECKPOINT, EVENT, export_lines, read_line
 
 
 class AsOfError(ValueError):
@@ -34,8 +35,8 @@ class AsOf:
             return cls()
         try:
             seq, recorded_at = parse_position(text)
-        except ValueError:
-            raise AsOfError(f"--as-of {text!r}: give a sequence number or an ISO time such as 2016-11-16T00:00:00+08:00") from None
+        except ValueError as exc:
+            raise AsOfError(f"{text!r} is not {exc}") from None
         return cls(seq=seq, recorded_at=recorded_at)
 
     def includes(self, record: dict) -> bool:
@@ -66,8 +67,9 @@ def replay_records(records: Iterable[tuple[dict, bytes]], as_of: AsOf = AsOf()) 
     return Replay(*replay_pairs(records, as_of))
 
 
-#: Why a whole export fails when its chain is sound but its checkpoint line is not where it belongs.
-NO_CHECKPOINT = "the export does not end with its checkpoint line (cut short, or data after it)"
+#: Why a whole export fails when its chain is sound but it has no checkpoint line (the standalone
+#: verifier's words; data after the checkpoint is a format error of the line, ``verify_export``).
+NO_CHECKPOINT = "no checkpoint line: the export is truncated"
 
 
 def against_checkpoint(verdict: Verdict, checkpoint: Any) -> Verdict:
@@ -85,14 +87,16 @@ def against_checkpoint(verdict: Verdict, checkpoint: Any) -> Verdict:
 def checked_to_checkpoint(replay: Replay, path: str | os.PathLike) -> Replay:
     """``replay`` of the whole export at ``path``, its verdict held against the file's last line."""
     try:
-        checkpoint = orjson.loads(last_line(path))["checkpoint"]
-    except (ValueError, KeyError, TypeError):
+        kind, checkpoint = read_line(last_line(path), orjson.loads)
+    except ValueError:
+        kind = None
+    if kind != CHECKPOINT:
         checkpoint = None
     return Replay(replay.state, against_checkpoint(replay.verdict, checkpoint))
 
 
 def last_line(path: str | os.PathLike, block: int = 1 << 16) -> bytes:
-    """A file's last non-empty line, read from its end."""
+    """A file's last line that is not blank, read from its end."""
     with open(path, "rb") as handle:
         position = handle.seek(0, os.SEEK_END)
         tail = b""
@@ -101,7 +105,7 @@ def last_line(path: str | os.PathLike, block: int = 1 << 16) -> bytes:
             position -= step
             handle.seek(position)
             tail = handle.read(step) + tail
-            text = tail.rstrip(b"\r\n")
+            text = tail.rstrip(b" \t\r\n")  # blank lines may follow the last one (verify_export)
             cut = text.rfind(b"\n")
             if cut >= 0 or position == 0:
                 return text[cut + 1:]
@@ -149,8 +153,8 @@ def export_records(lines: Iterable[bytes]) -> ExportRecords:
 
 
 def _export_pairs(lines: Iterable[bytes]) -> Iterator[tuple[dict, bytes]]:
-    for line in lines:
-        record = orjson.loads(line)
-        if "checkpoint" in record:
-            return
-        yield record, canonical.dumps(record.pop("payload"))
+    """The event lines as the standalone verifier reads them (``verify_export.export_lines``:
+    raises its FormatError at a line that breaks the format)."""
+    for _, kind, record in export_lines(lines, orjson.loads):
+        if kind == EVENT:
+            yield record, canonical.dumps(record.pop("payload"))

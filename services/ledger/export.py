@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import closing
 from operator import itemgetter
-from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable
 
 import orjson
 
@@ -57,21 +56,3 @@ def _write_lines(rows: Iterable[tuple], out: IO[bytes], chunk: int = 100) -> Non
     if lines:
         lines.append(b"")
         out.write(b"\n".join(lines))
-
-
-def read_export(path: Path | str) -> tuple[Iterator[RecordedEvent], dict | None]:
-    """Events of an export (lazily) and its checkpoint (read first, from the file's last line)."""
-    checkpoint = None
-    with open(path, "rb") as handle:
-        for line in handle:
-            if line.startswith(b'{"checkpoint"'):
-                checkpoint = orjson.loads(line)["checkpoint"]
-
-    def events() -> Iterator[RecordedEvent]:
-        with open(path, "rb") as handle:
-            for line in handle:
-                data = orjson.loads(line)
-                if "checkpoint" not in data:
-                    yield RecordedEvent.from_dict(data)
-
-    return events(), checkpoint

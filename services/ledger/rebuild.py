@@ -8,6 +8,7 @@ so that the whole history never sits in memory.
 from __future__ import annotations
 
 from contextlib import closing
+from typing import Iterable
 
 from sqlalchemy.engine import Connection
 
@@ -27,13 +28,21 @@ CHUNK = 20_000
 def rebuild_projections(conn: Connection, head: int) -> Verdict:
     """Empty every projection table and fold the log up to ``head`` into it, in ``conn``'s
     transaction; the verdict on the chain (the rebuild stops at the first bad event)."""
-    import orjson
-
     for table, _ in TABLES.values():
         conn.execute(table.delete())
+    with closing(stream_rows(conn, upto_seq=head)) as rows:
+        return rebuild_into(conn, rows)
+
+
+def rebuild_into(target: Connection, rows: Iterable[tuple]) -> Verdict:
+    """Fold ``log_rows.ROW_FIELDS`` tuples (verified one by one) into the empty projection tables
+    ``target`` reaches — the ledger's own, or a scratch database's (``deep_verify``)."""
+    import orjson
+
+    conn = target
     state, changes = LedgerState(), Changes()
     count, previous, bad = 0, GENESIS, None
-    with gc_paused(), closing(stream_rows(conn, upto_seq=head)) as rows:
+    with gc_paused():
         for row in rows:
             problem = row_problem(count + 1, previous, row)
             if problem is not None:
@@ -49,5 +58,8 @@ def rebuild_projections(conn: Connection, head: int) -> Verdict:
             if count % CHUNK == 0:
                 write_changes(conn, changes)
                 changes = Changes()
+    close = getattr(rows, "close", None)
+    if close is not None:  # a stream broken off at a bad event ends before its connection writes again
+        close()
     write_changes(conn, changes)
     return bad or Verdict(True, count, previous)

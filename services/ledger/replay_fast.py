@@ -22,6 +22,7 @@ import gc
 from hashlib import sha256
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+import msgspec
 import orjson
 
 from .domain.chain import (
@@ -29,6 +30,7 @@ from .domain.chain import (
     ChainVerifier, Verdict, record_problem, seq_problem,
 )
 from .domain.state import CONVERTERS, DECODERS, FOLDS, LedgerState
+from .verify_export import CHECKPOINT, FormatError, export_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import AsOf
@@ -130,9 +132,11 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
     return _finish(state, count, head, recorded_at, bad)
 
 
-def verify_rows(rows: Iterable[tuple], expected_count: int | None = None, expected_head: str | None = None) -> Verdict:
-    """``chain.verify`` for ``log_rows.ROW_FIELDS`` tuples."""
-    count, head, bad = 0, GENESIS, None
+def verify_rows(rows: Iterable[tuple], expected_count: int | None = None, expected_head: str | None = None,
+                start: tuple[int, str] = (0, GENESIS)) -> Verdict:
+    """``chain.verify`` for ``log_rows.ROW_FIELDS`` tuples; ``start``: the (count, head hash) the
+    rows follow on from, when the chain was verified that far before."""
+    (count, head), bad = start, None
     for row in rows:
         expected = count + 1
         problem = row_problem(expected, head, row)
@@ -143,31 +147,44 @@ def verify_rows(rows: Iterable[tuple], expected_count: int | None = None, expect
     return ChainVerifier(count, head, bad).finish(expected_count, expected_head)
 
 
+class UnreadableEvent(ValueError):
+    """A verified event of an export whose payload the folds cannot read (a forged, rehashed one:
+    the ledger never records such a payload); the message names its seq and type."""
+
+
 def replay_lines(lines: Iterable[bytes], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
-    """Fold the event lines of an export (up to its checkpoint line) until ``as_of``, verifying
-    each first: ``replay_records(export_records(lines))`` with every line parsed once."""
+    """Fold the event lines of an export until ``as_of`` (or to its end, past the checkpoint line,
+    where only blank lines may follow), verifying each first: ``replay_records(export_records(lines))``
+    with every line parsed once, read as the standalone verifier reads it (``verify_export.export_lines``):
+    a line that breaks the format is the first bad event, with the verifier's reason."""
     includes = as_of.includes if as_of is not None and (as_of.seq is not None or as_of.recorded_at is not None) else None
     state = LedgerState()
     streams, folds, converters = state.streams, FOLDS, CONVERTERS
     count, head, recorded_at, bad = 0, GENESIS, None, None
     with gc_paused():
-        for line in lines:
-            record = _loads(line)
-            if "checkpoint" in record:
-                break
-            payload = record.pop("payload")
-            body = _dumps(payload, option=_SORTED)  # canonical.dumps
-            if includes is not None and not includes(record):
-                break
-            expected = count + 1
-            problem = record_problem(expected, head, record, body)
-            if problem is not None:
-                bad = Verdict(False, count, head, expected, problem)
-                break
-            count, head = expected, record["hash"]
-            fold = folds.get(record["type"])
-            if fold is not None:
-                fold(state, expected, record["occurred_at"], converters[record["type"]](payload), None)
-            streams[record["stream"]] = record["stream_version"]
-            recorded_at = record["recorded_at"]
+        try:
+            for _, kind, record in export_lines(lines, _loads):
+                if kind == CHECKPOINT:
+                    continue  # read on: only blank lines may follow it
+                payload = record.pop("payload")
+                body = _dumps(payload, option=_SORTED)  # canonical.dumps
+                if includes is not None and not includes(record):
+                    break
+                expected = count + 1
+                problem = record_problem(expected, head, record, body)
+                if problem is not None:
+                    bad = Verdict(False, count, head, expected, problem)
+                    break
+                count, head = expected, record["hash"]
+                fold = folds.get(record["type"])
+                if fold is not None:
+                    try:
+                        fold(state, expected, record["occurred_at"], converters[record["type"]](payload), None)
+                    except (ValueError, TypeError, KeyError, AttributeError, msgspec.ValidationError) as exc:
+                        raise UnreadableEvent(f"seq {expected}: its chain verifies, but this {record['type']} "
+                                              f"event's payload is not one the ledger records ({exc})") from None
+                streams[record["stream"]] = record["stream_version"]
+                recorded_at = record["recorded_at"]
+        except FormatError as exc:
+            bad = Verdict(False, count, head, count + 1, str(exc))
     return _finish(state, count, head, recorded_at, bad)

@@ -38,6 +38,7 @@ import orjson
 from .domain.chain import EVENT_TAG, GENESIS, PAYLOAD_TAG, ChainVerifier, Verdict, record_problem
 from .domain.state import DECODERS, FOLDS, LedgerState
 from .replay_fast import gc_paused, replay_lines
+from .verify_export import BLANK, CHECKPOINT, read_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import AsOf
@@ -221,8 +222,12 @@ def _export_worker(sender, path: str, start: int, as_of, size: int) -> None:
                 except Exception:  # noqa: BLE001 - not the usual shape: the steps below decide
                     pass
             if record is None:  # replay_lines, step by step
-                record = _loads(line)
-                if "checkpoint" in record:
+                kind, record = read_line(line, _loads)  # a line that breaks the format: replay_lines says how
+                if kind == BLANK:
+                    continue
+                if kind == CHECKPOINT:
+                    if any(read_line(rest, _loads)[0] != BLANK for rest in lines):
+                        raise ValueError("data after the checkpoint")  # replay_lines names the line
                     break
                 body = _dumps(record.pop("payload"), option=_SORTED)  # canonical.dumps
                 if includes is not None and not includes(record):

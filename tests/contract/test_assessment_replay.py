@@ -155,11 +155,11 @@ def test_an_offline_assessment_checks_the_whole_export_first(tmp_path):
     tampered = json.loads(lines[-2])
     tampered["payload"]["document_no"] = "改过的文号"
     broken = {
-        "the export does not end with its checkpoint line (cut short, or data after it)": lines[:-1],
-        f"first bad seq {len(events) + 1} (the export does not end with its checkpoint line": [*lines, lines[0]],
+        "no checkpoint line: the export is truncated": lines[:-1],
+        f"first bad seq {len(events) + 1} (line {len(lines) + 1}: data after the checkpoint)": [*lines, lines[0]],
         f"first bad seq {len(events)} (payload does not match its payload_hash)":
             [*lines[:-2], json.dumps(tampered, ensure_ascii=False), lines[-1]],
-        "first bad seq 2 (not an event line of an export": [lines[0], "{not json", *lines[1:]],
+        "first bad seq 2 (line 2: not JSON": [lines[0], "{not json", *lines[1:]],
         f"first bad seq {len(events)} (checkpoint says {len(events)} events, the log holds {len(events) - 1}":
             [*lines[:-2], lines[-1]],
     }

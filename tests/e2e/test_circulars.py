@@ -127,13 +127,14 @@ def test_an_operator_issues_a_circular_from_the_command_line(system, api, keys, 
         assert hashlib.sha256(saved.read_bytes()).hexdigest() == issued[f"{fmt}_sha256"]
     recorded_event = on_ledger(office, issued["circular_id"])
     assert recorded_event["payload"]["pdf_sha256"] == issued["pdf_sha256"]
+    assert issued["seq"] == recorded_event["seq"]  # printed once recorded, not null
 
     again = cli_json(env, "circular", "issue", "--year", "2016", "--position", str(position))
     assert again["new"] is False and again["circular_id"] == issued["circular_id"]
     assert [c["circular_id"] for c in office.get("notify", "/v1/circulars").json()["circulars"]] == [issued["circular_id"]]
 
     refusals = {
-        ("--year", "2016", "--key", keys("auditor")): "notify answered 403",
+        ("--year", "2016", "--key", keys("auditor")): "notify answered 403: an auditor key cannot do this",
         ("--year", "1999"): "notify answered 422",
         ("--year", "2016", "--position", str(position + 1000)): "notify answered 409",
     }

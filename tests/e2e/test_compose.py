@@ -727,7 +727,8 @@ def _file_and_audit(host: LocalCompose, compose: dict, service_key: str) -> None
         feed = auditor.get("ledger", "/v1/events", params={"after": 0, "limit": 1000}).json()
 
         verdict = api.get("ledger", "/v1/verify").json()
-        assert verdict == {"ok": True, "count": feed["head_seq"], "head": feed["events"][-1]["hash"]}
+        assert {k: verdict[k] for k in ("ok", "count", "head")} == {"ok": True, "count": feed["head_seq"],
+                                                          "head": feed["events"][-1]["hash"]}
         # `docker compose exec ledger-api zeroclear ledger verify`
         assert json.loads(host.cli("ledger-api", "ledger", "verify").stdout)["ok"] is True
     finally:

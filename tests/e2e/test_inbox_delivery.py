@@ -80,8 +80,9 @@ def test_a_message_that_can_never_be_processed_is_dead_lettered_and_the_queue_mo
         assert bytes(dead.body) == b"\x00 not json"
     finally:
         conn.release()
-    assert api.get("ledger", "/v1/verify").json() == {"ok": True, "count": len(_events(api, keys)),
-                                                       "head": _events(api, keys)[-1]["hash"]}
+    verdict = api.get("ledger", "/v1/verify").json()
+    assert {k: verdict[k] for k in ("ok", "count", "head")} == {"ok": True, "count": len(_events(api, keys)),
+                                                               "head": _events(api, keys)[-1]["hash"]}
 
 
 def test_a_proposal_whose_envelope_is_sound_but_payload_is_not_is_recorded_as_a_rejection(system, api, keys):

@@ -45,7 +45,8 @@ def test_reports_and_zero_reports_are_recorded_verified_exported_and_replayed(sy
     assert registry["counts"] == {"on_time": 2, "late": 0, "missing": 0, "awaiting": 26, "zero": 1}
 
     verdict = api.get("ledger", "/v1/verify").json()
-    assert verdict == {"ok": True, "count": feed["head_seq"], "head": feed["events"][-1]["hash"]}
+    assert {k: verdict[k] for k in ("ok", "count", "head")} == {"ok": True, "count": feed["head_seq"],
+                                                          "head": feed["events"][-1]["hash"]}
 
     live = auditor.get("ledger", "/v1/state").json()
     env = system.env

@@ -48,9 +48,9 @@ def _blueprint(service: Service) -> ApiBlueprint:
             return None
         try:
             seq, recorded_at = parse_position(as_of)
-        except ValueError:
-            raise Problem(400, "Bad as_of", "a log position (seq) or an ISO time with a UTC offset", kind="validation",
-                          errors=[{"field": "query:as_of", "message": "a seq or an ISO 8601 time"}]) from None
+        except ValueError as exc:
+            raise Problem(400, "Bad as_of", f"the query parameter as_of must be {exc}", kind="validation",
+                          errors=[{"field": "query:as_of", "message": str(exc)}]) from None
         if seq is None:
             return service.repo.journal.position_at(recorded_at)
         head = service.repo.journal.head()

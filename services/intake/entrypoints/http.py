@@ -15,6 +15,7 @@ from shared.forwarded import client_address
 from shared.http import (
     ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, problem_response, require,
 )
+from shared.text import with_article
 
 from ..bootstrap import IntakeService
 from ..domain.errors import IdempotencyConflict, NotAllowed
@@ -165,7 +166,7 @@ def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
         principal = current_principal()
         department = principal.department if principal.role == "department" else data.get("department")
         if principal.role == "department" and data.get("department") not in (None, department):
-            raise NotAllowed(f"a {department} key files only its own department's list")
+            raise NotAllowed(f"{with_article(department)} key files only its own department's list")
         if department is None:
             raise Problem(422, "Which department?", "an office key names the department", kind="validation",
                           errors=[{"field": "department", "message": "Missing data for required field."}])

@@ -25,13 +25,15 @@ _COLUMNS = ", ".join(f'"{name}"' for name in CANONICAL_HEADER_FIELDS) + ', "hash
 
 
 def stream_rows(conn: Connection, upto_seq: int | None = None, upto_recorded_at: str | None = None,
-                chunk: int = 500) -> Iterator[tuple]:
-    """The events of the log in ``seq`` order, up to a position or a recording time (inclusive),
-    as ``ROW_FIELDS`` tuples, read in ``conn``'s transaction."""
+                chunk: int = 500, after: int = 0) -> Iterator[tuple]:
+    """The events of the log in ``seq`` order after ``after``, up to a position or a recording
+    time (inclusive), as ``ROW_FIELDS`` tuples, read in ``conn``'s transaction."""
     if conn.dialect.name == "postgresql":
-        yield from _postgres_rows(conn, upto_seq, upto_recorded_at, chunk)
+        yield from _postgres_rows(conn, upto_seq, upto_recorded_at, chunk, after)
         return
     query = sa.select(*[events.c[name] for name in ROW_FIELDS]).order_by(events.c.seq)
+    if after:
+        query = query.where(events.c.seq > after)
     if upto_seq is not None:
         query = query.where(events.c.seq <= upto_seq)
     if upto_recorded_at is not None:
@@ -40,8 +42,11 @@ def stream_rows(conn: Connection, upto_seq: int | None = None, upto_recorded_at:
         yield (*row[:PAYLOAD], row[PAYLOAD].encode("utf-8"))
 
 
-def _postgres_rows(conn: Connection, upto_seq, upto_recorded_at, chunk) -> Iterator[tuple]:
+def _postgres_rows(conn: Connection, upto_seq, upto_recorded_at, chunk, after=0) -> Iterator[tuple]:
     conditions, params = [], {}
+    if after:
+        conditions.append("seq > %(after)s")
+        params["after"] = after
     if upto_seq is not None:
         conditions.append("seq <= %(upto_seq)s")
         params["upto_seq"] = upto_seq

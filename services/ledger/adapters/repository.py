@@ -113,19 +113,13 @@ class LedgerRepository:
     def ensure_projections(self) -> bool:
         """Rebuild every projection from the log when its rows were written by an older shape of
         them (``PROJECTION_VERSION``); returns whether it did. Holds the append lock meanwhile."""
-        from ..rebuild import rebuild_projections
-
         with self.engine.connect() as conn:
             version = conn.execute(sa.select(projection_meta.c.version).where(projection_meta.c.id == 1)).scalar()
         if version == PROJECTION_VERSION:
             return False
-        with self.transaction() as tx:
-            head = tx.lock_head()
-            verdict = rebuild_projections(tx.conn, head)
-            if not verdict.ok or verdict.count != head:
-                raise RuntimeError(f"cannot rebuild the projections: the log does not verify ({verdict.to_dict()})")
-            tx.conn.execute(projection_meta.delete())
-            tx.conn.execute(projection_meta.insert().values(id=1, version=PROJECTION_VERSION))
+        verdict = self.rebuild_projections()
+        if not verdict.ok:
+            raise RuntimeError(f"cannot rebuild the projections: the log does not verify ({verdict.to_dict()})")
         return True
 
     def ensure_tree(self, batch: int = 5000) -> int:
@@ -145,6 +139,29 @@ class LedgerRepository:
                 tree.append(tx.conn, chunk)
                 have = chunk[-1].seq
         return head
+
+    def rebuild_projections(self) -> Verdict:
+        """Every projection row made again from the log (``rebuild.py``), holding the append lock
+        meanwhile; nothing changes unless the whole log verifies (the verdict says where not)."""
+        from ..rebuild import rebuild_projections
+
+        class Refused(Exception):
+            pass
+
+        try:
+            with self.transaction() as tx:
+                head = tx.lock_head()
+                verdict = rebuild_projections(tx.conn, head)
+                if verdict.ok and verdict.count != head:
+                    verdict = Verdict(False, verdict.count, verdict.head, verdict.count + 1,
+                                      f"the head row says {head} events, the log holds {verdict.count}")
+                if not verdict.ok:
+                    raise Refused()  # rolls the rebuild back: the stored rows stay as they were
+                tx.conn.execute(projection_meta.delete())
+                tx.conn.execute(projection_meta.insert().values(id=1, version=PROJECTION_VERSION))
+        except Refused:
+            pass
+        return verdict
 
     # -- reading the log ---------------------------------------------------------------------
     def head(self) -> tuple[int, str]:

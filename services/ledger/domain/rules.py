@@ -12,7 +12,7 @@ from shared.clock import format_instant, parse_instant
 from shared.envelope import Envelope, new_id
 from shared.reference import Reference
 from shared.messages_zh import zh
-from shared.text import unstorable_anywhere
+from shared.text import unstorable_anywhere, with_article
 
 
 from .events import (
@@ -120,10 +120,10 @@ def _judge_department_list(state: LedgerState, message: Envelope, reference: Ref
     reasons = []
     if role == "department":
         if scope != filed.department:
-            raise Rejected(Reason("not_allowed", f"a {scope} key may not file the {filed.department} department's list",
+            raise Rejected(Reason("not_allowed", f"{with_article(scope)} key may not file the {filed.department} department's list",
                                   "部门只能报送本部门名单"))
     elif role != "office":
-        raise Rejected(Reason("not_allowed", f"a {role} key may not file a department list", "无权报送部门名单"))
+        raise Rejected(Reason("not_allowed", f"{with_article(role)} key may not file a department list", "无权报送部门名单"))
     allowed = DEPARTMENT_BASES.get(filed.department, set())
     if filed.department not in DEPARTMENT_BASES:
         reasons.append(Reason("unknown_department", f"{filed.department} is not a department of the campaign", "部门不在名录中"))
@@ -160,7 +160,7 @@ def _judge_elimination(state: LedgerState, message: Envelope, reference: Referen
     occurred_at = _instant(message.occurred_at)
     role, scope = _actor(message.actor)
     if role not in ("region", "office"):
-        raise Rejected(Reason("not_allowed", f"a {role} key may not report an elimination", "无权报送淘汰情况"))
+        raise Rejected(Reason("not_allowed", f"{with_article(role)} key may not report an elimination", "无权报送淘汰情况"))
     if role == "region" and reported.region != scope:
         raise Rejected(Reason("outside_territory", f"a region may report only its own eliminations, not {reported.region}'s",
                               "地区只能报送本地区淘汰情况"))
@@ -225,7 +225,7 @@ def _judge_tip_resolution(state: LedgerState, message: Envelope, reference: Refe
     occurred_at = _instant(message.occurred_at)
     role, scope = _actor(message.actor)
     if role not in ("region", "office"):
-        raise Rejected(Reason("not_allowed", f"a {role} key may not resolve a tip", "无权处理举报"))
+        raise Rejected(Reason("not_allowed", f"{with_article(role)} key may not resolve a tip", "无权处理举报"))
     tip = state.tips.get(resolved.tip_id)
     if tip is None or (role == "region" and tip.region != scope):
         raise Rejected(Reason("unknown_tip", f"no tip {resolved.tip_id}" + (" in your region" if role == "region" else ""),
@@ -355,7 +355,7 @@ def _check_actor(actor: str, region: str) -> None:
     if role == "office":
         return
     if role != "region":
-        raise Rejected(Reason("not_allowed", f"a {role} key may not file a region's report", "无权报送地区报告"))
+        raise Rejected(Reason("not_allowed", f"{with_article(role)} key may not file a region's report", "无权报送地区报告"))
     if scope != region:
         raise Rejected(Reason("outside_territory", f"a region may file only for itself, not for {region}",
                               "地区只能报送本地区报告"))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.http import ApiBlueprint, create_app as create_base_app, current_principal, require
+from shared.http import ApiBlueprint, Problem, authenticate, create_app as create_base_app, current_principal, require
+from shared.text import with_article
 
 from .. import asyncapi
 from ..bootstrap import LedgerService
+from ..verification import Verification, WalkBusy
 from . import proofs, reads, schemas
 from .contract import OPERATIONS
 
 READERS = ("office", "auditor", "service", "region")
+AUDITORS = ("office", "auditor")
+RETRY_AFTER_SECONDS = 5
 
 
 def create_app(service: LedgerService) -> Flask:
@@ -43,11 +47,32 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
         return {"events": [e.to_dict() for e in page], "next_after": page[-1].seq if page else args["after"],
                 "head_seq": head_seq}
 
+    verification = Verification(service.repo, service.clock, service.settings.verify_every_seconds)
+
     @blp.route("/verify")
+    @blp.arguments(schemas.VerifyQuery, location="query")
     @blp.response(200, schemas.VerdictSchema)
-    def verify():
-        """Recompute the whole hash chain; open to anyone, like a public checkpoint."""
-        return service.repo.verify().to_dict()
+    def verify(args):
+        """The hash chain's verdict. Without a key (or with a region's, a department's, a
+        service's): the last verified head, with when it was verified, moved on over the events
+        appended since (scope ``incremental``). With an office or auditor key: the whole chain
+        walked now (``full``), or with ``deep=true`` the projections rebuilt from the log and
+        compared too (``deep``); one full walk at a time (429 with Retry-After meanwhile)."""
+        principal = authenticate(optional=True)
+        auditing = principal is not None and principal.role in AUDITORS
+        if args["deep"] and not auditing:
+            if principal is None:
+                authenticate()  # 401
+            raise Problem(403, "Not allowed", f"{with_article(principal.role)} key cannot verify deeply: "
+                          "office and auditor keys only", kind="forbidden")
+        if not auditing:
+            return verification.public().to_dict()
+        try:
+            return verification.deep() if args["deep"] else verification.full().to_dict()
+        except WalkBusy:
+            raise Problem(429, "Busy", "another full verification is running; ask again shortly (the public answer, "
+                          "without a key, is the last verified head)", kind="busy",
+                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
 
     @blp.route("/topology")
     @blp.response(200)

@@ -55,7 +55,7 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
             try:
                 seq, recorded_at = parse_position(as_of)
             except ValueError as exc:
-                raise Problem(400, "Bad as_of", f"as_of: {exc}", kind="validation",
+                raise Problem(400, "Bad as_of", f"the query parameter as_of must be {exc}", kind="validation",
                               errors=[{"field": "query:as_of", "message": str(exc)}]) from None
             if seq is None:
                 yield _judged(conn, reads.position_at(conn, recorded_at), head, parse_instant(recorded_at))

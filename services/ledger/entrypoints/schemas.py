@@ -5,14 +5,17 @@ import binascii
 import orjson
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.clock import parse_instant
+from shared.clock import POSITION_YEARS, parse_instant
 
 
 def _instant(value: str) -> None:
     try:
-        parse_instant(value)
-    except ValueError:
-        raise ValidationError("not an ISO 8601 time with a UTC offset, e.g. 2016-11-15T23:59:59+08:00") from None
+        when = parse_instant(value)
+    except (ValueError, OverflowError):
+        when = None
+    if when is None or not POSITION_YEARS[0] <= when.year <= POSITION_YEARS[1]:
+        raise ValidationError(f"an ISO 8601 time with its UTC offset in the years {POSITION_YEARS[0]} to "
+                              f"{POSITION_YEARS[1]}, e.g. 2016-11-15T23:59:59+08:00")
 
 
 class EventsQuery(Schema):
@@ -51,6 +54,20 @@ class VerdictSchema(Schema):
     head = fields.String(required=True)
     first_bad_seq = fields.Integer()
     reason = fields.String()
+    verified_at = fields.String(metadata={"description": "when this verdict was reached (business time)"})
+    scope = fields.String(validate=validate.OneOf(["incremental", "full", "deep"]), metadata={
+        "description": "incremental: the last verified head, moved on over the events appended since (everyone); "
+                       "full: the whole chain walked now (office, auditor); deep: and every projection row compared "
+                       "with a rebuild from the log"})
+    chain = fields.Dict(metadata={"description": "deep: the chain's verdict"})
+    projections = fields.Dict(metadata={"description": "deep: {ok, tables: {name: {rows, differing}}, differences: "
+                                                       "[{table, key, valid_from, live, columns | missing | extra}]}"})
+
+
+class VerifyQuery(Schema):
+    deep = fields.Boolean(load_default=False, metadata={
+        "description": "office and auditor keys: also rebuild the projections from the log and compare every stored "
+                       "row version with it, naming those that differ"})
 
 
 class StateSchema(Schema):

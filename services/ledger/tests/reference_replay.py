@@ -14,26 +14,30 @@ from shared.envelope import RecordedEvent
 from services.ledger.audit import AsOf
 from services.ledger.domain.chain import ChainVerifier, Verdict
 from services.ledger.domain.state import LedgerState
+from services.ledger.verify_export import EVENT, EVENT_FIELDS, FormatError, export_lines
 
 
 def reference_replay(records: Iterable[tuple[dict, bytes]], as_of: AsOf = AsOf()) -> tuple[LedgerState, Verdict]:
+    """A line that breaks the export format (``reference_export_records``) is the first bad event."""
     state, verifier = LedgerState(), ChainVerifier()
-    for record, payload_bytes in records:
-        if not as_of.includes(record):
-            break
-        if not verifier.check(record, payload_bytes):
-            break
-        record["payload"] = orjson.loads(payload_bytes)
-        state.apply(RecordedEvent(**record))
+    try:
+        for record, payload_bytes in records:
+            if not as_of.includes(record):
+                break
+            if not verifier.check(record, payload_bytes):
+                break
+            record["payload"] = orjson.loads(payload_bytes)
+            state.apply(RecordedEvent(**{name: record[name] for name in EVENT_FIELDS}))
+    except FormatError as exc:
+        return state, Verdict(False, verifier.count, verifier.head, verifier.count + 1, str(exc))
     return state, verifier.finish()
 
 
 def reference_export_records(lines: Iterable[bytes]) -> Iterator[tuple[dict, bytes]]:
-    for line in lines:
-        record = orjson.loads(line)
-        if "checkpoint" in record:
-            return
-        yield record, canonical.dumps(record.pop("payload"))
+    """The event lines, read as the standalone verifier reads an export (to its end)."""
+    for _, kind, record in export_lines(lines, orjson.loads):
+        if kind == EVENT:
+            yield record, canonical.dumps(record.pop("payload"))
 
 
 def outcome(replay) -> tuple:

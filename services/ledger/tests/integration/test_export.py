@@ -44,7 +44,7 @@ def test_the_verifier_printed_by_the_command_line_is_the_standalone_one(cli_env,
     assert printed.exit_code == 0
     assert printed.stdout == VERIFIER.read_text(encoding="utf-8")
     assert not [line for line in printed.stdout.splitlines()
-                if line.startswith(("import ", "from ")) and line.split()[1] not in ("hashlib", "json", "sys")]
+                if line.startswith(("import ", "from ")) and line.split()[1] not in ("argparse", "hashlib", "json", "sys")]
 
 
 @pytest.fixture
@@ -148,8 +148,8 @@ def test_the_standalone_verifier_exits_2_when_the_file_cannot_be_read(tmp_path):
     (edit_payload, 4, "payload does not match its payload_hash"),
     (delete_line, 3, "expected seq 3, found 4 (an event is missing or out of order)"),
     (delete_last_event, 8, "checkpoint says 8 events, the log holds 7"),
-    (remove_checkpoint, 9, "the export does not end with its checkpoint line (cut short, or data after it)"),
-    (data_after_checkpoint, 9, "the export does not end with its checkpoint line (cut short, or data after it)"),
+    (remove_checkpoint, 9, "no checkpoint line: the export is truncated"),
+    (data_after_checkpoint, 9, "line 10: data after the checkpoint"),
     (another_head, 8, "head hash differs from the checkpoint"),
 ], ids=["untouched", "edited payload", "deleted line", "deleted last event", "removed checkpoint",
         "data after the checkpoint", "checkpoint with another head"])
@@ -169,3 +169,85 @@ def test_a_whole_export_replays_only_if_it_ends_at_its_checkpoint(exported, cli_
     else:
         assert replayed.exit_code == 1
         assert (verdict["ok"], verdict["first_bad_seq"], verdict["reason"]) == (False, first_bad_seq, reason)
+
+
+def _rehashed_from(events: list[str], checkpoint: str, index: int, change) -> list[str]:
+    """A forgery an auditor's tools must still read without a traceback: event ``index`` changed,
+    and every hash from it on (and the checkpoint's head) recomputed, so the chain verifies."""
+    from shared import canonical
+
+    from services.ledger.domain.chain import event_hash, payload_hash
+
+    records = [json.loads(line) for line in events]
+    change(records[index])
+    for position in range(index, len(records)):
+        record = records[position]
+        record["payload_hash"] = payload_hash(canonical.dumps(record["payload"]))
+        if position > index:
+            record["prev_hash"] = records[position - 1]["hash"]
+        record["hash"] = event_hash(record)
+    trailer = json.loads(checkpoint)
+    trailer["checkpoint"]["head"] = records[-1]["hash"]
+    return [json.dumps(r, ensure_ascii=False) for r in records] + [json.dumps(trailer)]
+
+
+def _report_filed(events: list[str]) -> int:
+    return next(i for i, line in enumerate(events) if json.loads(line)["type"] == "intake.report_filed.v1")
+
+
+#: (lines, whether the export verifies, the first bad seq if not) — one verdict for every reader.
+FORMAT_CASES = {
+    "leading blank line": (lambda e, c: ["", *e, c], True, None),
+    "trailing blank lines": (lambda e, c: [*e, c, "", "  "], True, None),
+    "blank line between events": (lambda e, c: [*e[:3], " \t", *e[3:], c], True, None),
+    "checkpoint key inside an event": (
+        lambda e, c: [*e[:2], json.dumps({**json.loads(e[2]), "checkpoint": json.loads(c)["checkpoint"]}), *e[3:], c],
+        True, None),
+    "event lacking a recorded field": (
+        lambda e, c: [*e[:2], json.dumps({k: v for k, v in json.loads(e[2]).items() if k != "actor"}), *e[3:], c],
+        False, 3),
+    "a second checkpoint before the end": (lambda e, c: [*e[:4], c, *e[4:], c], False, 5),
+    "a JSON array": (lambda e, c: [*e[:4], "[1, 2]", *e[4:], c], False, 5),
+}
+
+
+@pytest.mark.parametrize("case", FORMAT_CASES)
+def test_the_verifier_replay_and_assess_read_an_export_alike(exported, cli_env, tmp_path, case):
+    """One reading of the format (``verify_export.export_lines``): the same verdict from the
+    standalone verifier, ``ledger replay --from-export`` and ``assess --from-export``, never a
+    traceback; a broken file is one line and exit status 1."""
+    make, ok, first_bad = FORMAT_CASES[case]
+    events, checkpoint = exported
+    path = tmp_path / "case.jsonl"
+    path.write_text("\n".join(make(list(events), checkpoint)) + "\n", encoding="utf-8")
+
+    status, verdict = standalone_verify(path)
+    assert (status, verdict["ok"], verdict.get("first_bad_seq")) == (0 if ok else 1, ok, first_bad), verdict
+    replayed = cli(cli_env, "ledger", "replay", "--from-export", str(path), "--digest-only")
+    assert "Traceback" not in replayed.stderr and replayed.returncode == (0 if ok else 1), replayed.stderr
+    summary = json.loads(replayed.stdout)["verified"]
+    assert (summary["ok"], summary.get("first_bad_seq")) == (ok, first_bad)
+    assessed = cli(cli_env, "assess", "--year", "2016", "--from-export", str(path))
+    assert "Traceback" not in assessed.stderr and assessed.returncode == (0 if ok else 1), assessed.stderr
+    if not ok:
+        assert assessed.stdout == "" and len(assessed.stderr.strip().splitlines()) == 1
+        assert f"first bad seq {first_bad} " in assessed.stderr
+
+
+def test_a_rehashed_event_without_its_submission_id_is_one_line_from_every_reader(exported, cli_env, tmp_path):
+    """Its chain verifies (the standalone verifier checks integrity, and says so); replay and
+    assess cannot fold a payload the ledger never records, and say which event, in one line."""
+    events, checkpoint = exported
+    index = _report_filed(events)
+    path = tmp_path / "forged.jsonl"
+    lines = _rehashed_from(list(events), checkpoint, index, lambda r: r["payload"].pop("submission_id"))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    status, verdict = standalone_verify(path)
+    assert (status, verdict["ok"]) == (0, True)
+    seq = json.loads(events[index])["seq"]
+    for command in (("ledger", "replay", "--from-export", str(path), "--digest-only"),
+                    ("assess", "--year", "2016", "--from-export", str(path))):
+        done = cli(cli_env, *command)
+        assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and f"seq {seq}:" in done.stderr, done.stderr

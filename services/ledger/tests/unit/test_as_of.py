@@ -12,7 +12,13 @@ def test_a_position_or_a_time():
     assert AsOf.parse(None) == AsOf.parse("") == AsOf()
 
 
-@pytest.mark.parametrize("text", ["²", "١٢", "12a", "yesterday", "2016-11-16"])
+@pytest.mark.parametrize("text", ["²", "١٢", "12a", "yesterday", "2016-11-16", str(2**53), "9223372036854775808",
+                                  "9999-01-01T00:00:00+00:00", "1999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"])
 def test_anything_else_is_refused_with_a_clear_message(text):
-    with pytest.raises(AsOfError, match="sequence number or an ISO time"):
+    with pytest.raises(AsOfError, match=r"not a log position \(a seq from 0 to 9007199254740991\) or an ISO 8601 time"):
         AsOf.parse(text)
+
+
+def test_the_bounds_are_positions():
+    assert AsOf.parse(str(2**53 - 1)) == AsOf(seq=2**53 - 1)
+    assert AsOf.parse("2999-12-31T23:59:59Z").recorded_at == "2999-12-31T23:59:59.000000Z"
