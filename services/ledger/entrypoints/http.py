@@ -7,7 +7,7 @@ from flask import Flask
 from shared.http import ApiBlueprint, create_app as create_base_app, current_principal, require
 
 from ..bootstrap import LedgerService
-from . import reads, schemas
+from . import audit_reads, reads, schemas
 
 READERS = ("office", "auditor", "service", "region")
 
@@ -18,6 +18,7 @@ def create_app(service: LedgerService) -> Flask:
     app.extensions["zeroclear.keys"] = service.keys
     api.register_blueprint(_blueprint(service))
     api.register_blueprint(reads.blueprint(service))
+    api.register_blueprint(audit_reads.blueprint(service))
     return app
 
 

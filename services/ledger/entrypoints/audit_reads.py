@@ -1,0 +1,121 @@
+"""The auditors' reads of the log itself (纪检监察, 审计), for the office and auditor keys: the events
+filtered by type, region, stream, recording time, causation or correlation, newest first a page at
+a time; and the whole log with its checkpoint as one streamed download (the same lines as
+``zeroclear ledger export``, so ``verify_export.py`` checks it offline)."""
+from __future__ import annotations
+
+from contextlib import closing
+from itertools import islice
+
+import orjson
+import sqlalchemy as sa
+from flask import Response, stream_with_context
+from marshmallow import Schema, fields, validate
+
+from shared.clock import format_instant, parse_instant
+from shared.http import ApiBlueprint, require
+
+from ..adapters.log_rows import stream_rows
+from ..adapters.repository import _EVENT_COLUMNS, row_to_event
+from ..adapters.tables import events
+from ..bootstrap import LedgerService
+from ..export import FORMAT, _write_lines
+from .schemas import RecordedEventSchema
+
+AUDITORS = ("office", "auditor")
+MAX_SEQ = 2**53 - 1
+
+
+def _instant(value: str) -> None:
+    try:
+        parse_instant(value)
+    except ValueError as exc:
+        raise validate.ValidationError(str(exc)) from None
+
+
+class AuditEventsQuery(Schema):
+    type = fields.String(validate=validate.Length(min=1, max=80), metadata={"example": "intake.report_filed.v1"})
+    region = fields.String(validate=validate.Length(min=1, max=6))
+    stream = fields.String(validate=validate.Length(min=1, max=120))
+    since = fields.String(validate=_instant, metadata={"description": "recorded at or after this ISO time"})
+    until = fields.String(validate=_instant, metadata={"description": "recorded at or before this ISO time"})
+    id = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "the event with this id"})
+    caused_by = fields.String(validate=validate.Length(min=1, max=64),
+                              metadata={"description": "events whose causation_id is this (what it caused)"})
+    correlation = fields.String(validate=validate.Length(min=1, max=64),
+                                metadata={"description": "events of this correlation_id"})
+    before = fields.Integer(validate=validate.Range(min=1, max=MAX_SEQ),
+                            metadata={"description": "events with seq < before (a page's next_before)"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class AuditEventsPage(Schema):
+    events = fields.List(fields.Nested(RecordedEventSchema), required=True)
+    next_before = fields.Integer(allow_none=True, metadata={"description": "pass as ?before= for the next page"})
+    head_seq = fields.Integer(required=True)
+
+
+def blueprint(service: LedgerService) -> ApiBlueprint:
+    blp = ApiBlueprint("ledger-audit", __name__, url_prefix="/v1/audit",
+                       description="The log for auditors: filtered events and the streamed export")
+
+    @blp.route("/events")
+    @require(*AUDITORS)
+    @blp.arguments(AuditEventsQuery, location="query")
+    @blp.response(200, AuditEventsPage)
+    def audit_events(args):
+        """Recorded events matching every filter given, newest first (``next_before``: the next page)."""
+        query = sa.select(*_EVENT_COLUMNS)
+        for name, column in (("type", "type"), ("region", "region"), ("stream", "stream"), ("id", "id"),
+                             ("caused_by", "causation_id"), ("correlation", "correlation_id")):
+            if args.get(name):
+                query = query.where(events.c[column] == args[name])
+        if args.get("since"):
+            query = query.where(events.c.recorded_at >= format_instant(parse_instant(args["since"])))
+        if args.get("until"):
+            query = query.where(events.c.recorded_at <= format_instant(parse_instant(args["until"])))
+        if args.get("before"):
+            query = query.where(events.c.seq < args["before"])
+        limit = args["limit"]
+        with service.repo.engine.connect() as conn:
+            rows = conn.execute(query.order_by(events.c.seq.desc()).limit(limit + 1)).all()
+        found = [row_to_event(row).to_dict() for row in rows[:limit]]
+        head_seq, _ = service.repo.head()
+        return {"events": found, "next_before": found[-1]["seq"] if len(rows) > limit else None, "head_seq": head_seq}
+
+    @blp.route("/export")
+    @require(*AUDITORS)
+    @blp.response(200, {"format": "binary", "type": "string"}, content_type="application/x-ndjson")
+    def audit_export():
+        """The whole log up to its head as JSON Lines with the checkpoint as the last line, streamed
+        as it is read (any size; one read transaction). Verify it offline with
+        ``python3 verify_export.py <file>`` (``zeroclear ledger verifier`` prints that file)."""
+        head_seq, head_hash = service.repo.head()
+
+        def lines():
+            with service.repo.engine.connect() as conn, closing(stream_rows(conn, upto_seq=head_seq)) as rows:
+                while True:
+                    chunk = list(islice(rows, 1000))
+                    if not chunk:
+                        break
+                    out = _Collect()
+                    _write_lines(chunk, out)
+                    yield b"".join(out.parts)
+            checkpoint = {"format": FORMAT, "count": head_seq, "head": head_hash,
+                          "exported_at": format_instant(service.clock.now())}
+            yield orjson.dumps({"checkpoint": checkpoint}) + b"\n"
+
+        return Response(stream_with_context(lines()), mimetype="application/x-ndjson", headers={
+            "Content-Disposition": f'attachment; filename="ledger-export-{head_seq}.jsonl"', "Cache-Control": "no-store"})
+
+    return blp
+
+
+class _Collect:
+    """A write-only file that keeps what is written, for one chunk of lines."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
