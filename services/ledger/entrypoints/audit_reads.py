@@ -1,6 +1,6 @@
 """The auditors' reads of the log itself (纪检监察, 审计), for the office and auditor keys: the events
 filtered by type, region, stream, recording time, causation or correlation, newest first a page at
-a time; and the whole log with its checkpoint as one streamed download (the same lines as
+a time; the report registry at a log position; and the whole log with its checkpoint as one streamed download (the same lines as
 ``zeroclear ledger export``, so ``verify_export.py`` checks it offline)."""
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from flask import Response, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from shared.clock import format_instant, parse_instant
-from shared.http import ApiBlueprint, require
+from shared.db import read_tx
+from shared.http import ApiBlueprint, Problem, require
 
+from ..adapters import reads
 from ..adapters.log_rows import stream_rows
 from ..adapters.repository import _EVENT_COLUMNS, row_to_event
 from ..adapters.tables import events
 from ..bootstrap import LedgerService
+from ..domain import registry
 from ..export import FORMAT, _write_lines
 from .schemas import RecordedEventSchema
 
@@ -47,6 +50,12 @@ class AuditEventsQuery(Schema):
     before = fields.Integer(validate=validate.Range(min=1, max=MAX_SEQ),
                             metadata={"description": "events with seq < before (a page's next_before)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PositionRegistryQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2999))
+    position = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_SEQ),
+                              metadata={"description": "the log position the registry is read at"})
 
 
 class AuditEventsPage(Schema):
@@ -82,6 +91,29 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         found = [row_to_event(row).to_dict() for row in rows[:limit]]
         head_seq, _ = service.repo.head()
         return {"events": found, "next_before": found[-1]["seq"] if len(rows) > limit else None, "head_seq": head_seq}
+
+    @blp.route("/reports")
+    @require(*AUDITORS)
+    @blp.arguments(PositionRegistryQuery, location="query")
+    @blp.response(200)
+    def registry_at_position(args):
+        """The year's report registry exactly as the log stood at ``position`` (every region, in code
+        order), judged at that event's recording time. ``/v1/reports?as_of=`` takes a time, which
+        names the last of the events recorded in the same instant; an auditor replaying the log
+        names a position."""
+        year, seq = args["year"], args["position"]
+        with read_tx(service.repo.engine) as conn:
+            head, _ = reads.head(conn)
+            if seq > head:
+                raise Problem(409, "Not on the log", f"position: {seq} is past the head of the log ({head})",
+                              kind="not-yet", errors=[{"field": "query:position", "message": f"at most {head}"}])
+            now = reads.recorded_at(conn, seq)
+            record = reads.year_at(conn, year, seq)
+            expected, deadline, due = registry.schedule(record, year, service.reference)
+            found = reads.reports_of(conn, year, expected, seq)
+            filed = reads.report_counts(conn, year, seq, None)
+        return {**registry.summary(year, record, len(expected), filed, deadline, due, now), "position": seq,
+                "regions": registry.rows(expected, found, year, deadline, now, service.reference), "next": None}
 
     @blp.route("/export")
     @require(*AUDITORS)

@@ -82,6 +82,53 @@ class LedgerClient(ServiceClient):
         page.extra["resurgences"] = self.json("GET", "/v1/resurgences", key=key, params={"limit": 50})["resurgences"]
         return page
 
+    def count(self, key: str, path: str, **filters: Any) -> int:
+        """How many rows of a ledger list match (an index count; no rows sent)."""
+        return int(self.json("GET", path, key=key, params=_clean({**filters, "limit": 1, "count": "true"}))["total"])
+
+    def registry_all(self, key: str, year: int, as_of: str | None = None) -> dict:
+        """The year's registry with every region (its pages joined)."""
+        first, cursor = None, None
+        while True:
+            page = self.json("GET", "/v1/reports", key=key, params=_clean({"year": year, "as_of": as_of,
+                                                                           "cursor": cursor, "limit": 1000}))
+            if first is None:
+                first = page
+            else:
+                first["regions"].extend(page["regions"])
+            cursor = page.get("next")
+            if not cursor:
+                return first
+
+    def registry_at(self, key: str, year: int, seq: int) -> dict:
+        """The year's registry exactly as the log stood at position ``seq`` (every region)."""
+        return self.json("GET", "/v1/audit/reports", key=key, params={"year": year, "position": seq})
+
+    def every(self, key: str, path: str, rows: str, **filters: Any) -> Iterator[dict]:
+        """Every row of a filtered ledger list, a page of 1,000 at a time."""
+        return self._all(lambda cursor: self._page(key, path, rows, filters, cursor, 1000))
+
+    # -- the log itself, for the auditors ----------------------------------------------------------
+    def verify(self) -> dict:
+        """Recompute the whole chain now (open to anyone; it takes a while on a long log)."""
+        return self.json("GET", "/v1/verify", timeout=600)
+
+    def audit_events(self, key: str, *, limit: int = 50, **filters: Any) -> dict:
+        return self.json("GET", "/v1/audit/events", key=key, params=_clean({**filters, "limit": limit}))
+
+    def head(self, key: str) -> dict:
+        """The newest event (its seq and hash are the head of the chain), or an empty dict."""
+        found = self.audit_events(key, limit=1)["events"]
+        return found[0] if found else {}
+
+    def event(self, key: str, seq: int) -> dict | None:
+        found = self.json("GET", "/v1/events", key=key, params={"after": seq - 1, "limit": 1})["events"]
+        return found[0] if found and found[0]["seq"] == seq else None
+
+    def export(self, key: str) -> requests.Response:
+        """The whole log with its checkpoint, streamed."""
+        return self.request("GET", "/v1/audit/export", key=key, stream=True, timeout=(10, 3600))
+
     @staticmethod
     def _all(fetch) -> Iterator[dict]:
         cursor = None
@@ -115,6 +162,10 @@ class IntakeClient(ServiceClient):
     def report_elimination(self, key: str, body: dict, idempotency_key: str | None) -> dict:
         return self._submit(key, "/v1/eliminations", idempotency_key, json=body)
 
+    def decide_elimination(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        """The office's 检查验收: ``decision`` verified or rejected (with a ``reason``)."""
+        return self._submit(key, "/v1/verifications", idempotency_key, json=body)
+
     def resolve_tip(self, key: str, tip_id: str, body: dict, idempotency_key: str | None) -> dict:
         return self._submit(key, f"/v1/tips/{tip_id}/resolution", idempotency_key, json=body)
 
@@ -129,6 +180,11 @@ class IntakeClient(ServiceClient):
                 return None
             raise
 
+    def signing_keys(self) -> list[dict]:
+        """The keys that sign tip acknowledgements: the current one and those retired."""
+        found = self.json("GET", "/v1/tips/signing-key")
+        return [found, *found.get("previous", [])]
+
     # -- anonymous: the citizen's address goes along only for intake's rate limit ---------------
     def file_tip(self, body: dict, client: str, idempotency_key: str | None) -> dict:
         headers = {"X-Forwarded-For": client, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
@@ -141,6 +197,17 @@ class IntakeClient(ServiceClient):
             if problem.status == 404:
                 return None
             raise
+
+
+class AssessmentClient(ServiceClient):
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__("assessment", base_url, **kwargs)
+
+    def year(self, key: str, year: int, as_of: str | int | None = None) -> dict:
+        return self.json("GET", f"/v1/assessments/{year}", key=key, params=_clean({"as_of": as_of}))
+
+    def summary(self, key: str, year: int, as_of: str | int | None = None) -> dict:
+        return self.json("GET", f"/v1/assessments/{year}/summary", key=key, params=_clean({"as_of": as_of}))
 
 
 class NotifyClient(ServiceClient):
@@ -173,9 +240,10 @@ class NotifyClient(ServiceClient):
 class Clients:
     """The portal's clients, one per service."""
 
-    def __init__(self, intake, ledger, notify):
-        self.intake, self.ledger, self.notify = intake, ledger, notify
+    def __init__(self, intake, ledger, notify, assessment=None):
+        self.intake, self.ledger, self.notify, self.assessment = intake, ledger, notify, assessment
 
     @classmethod
     def over_http(cls, urls: dict[str, str]) -> "Clients":
-        return cls(IntakeClient(urls["intake"]), LedgerClient(urls["ledger"]), NotifyClient(urls["notify"]))
+        return cls(IntakeClient(urls["intake"]), LedgerClient(urls["ledger"]), NotifyClient(urls["notify"]),
+                   AssessmentClient(urls["assessment"]))

@@ -108,3 +108,19 @@ class ListingForm(Form):
 class DepartmentListForm(FlaskForm):
     entries = FieldList(FormField(ListingForm), min_entries=3, max_entries=50)
     idempotency_key = HiddenField()
+
+
+class VerificationForm(FlaskForm):
+    """The office's 检查验收 of a reported elimination: accept it, or reject it with a reason (intake
+    refuses a rejection without one, and its message lands beside the field)."""
+
+    decision = RadioField(_l("Decision"), validators=[required()], validate_choice=False,
+                          choices=options([("verified", _l("Accept: verified eliminated")),
+                                           ("rejected", _l("Reject"))]))
+    reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=1000)])
+    idempotency_key = HiddenField()
+
+
+class AcknowledgementCheckForm(FlaskForm):
+    acknowledgement = TextAreaField(_l("The acknowledgement (the downloaded file's text)"),
+                                    validators=[required(), Length(max=20000)])

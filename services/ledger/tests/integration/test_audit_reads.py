@@ -88,3 +88,17 @@ def test_the_streamed_export_is_accepted_by_the_offline_verifier(client, service
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
     exported.write_bytes(b"\n".join(lines[:2] + lines[3:]) + b"\n")  # an event taken out: caught
     assert subprocess.run([sys.executable, Path(verify_export.__file__), str(exported)], capture_output=True).returncode == 1
+
+
+def test_the_registry_is_read_at_a_position_even_within_one_instant(client, service):
+    office = bearer(service, "office")
+    at_two = client.get("/v1/audit/reports?year=2016&position=2", headers=office).get_json()
+    rows = {row["region"]: row for row in at_two["regions"]}
+    assert at_two["position"] == 2 and at_two["filed"] == 1 and len(rows) == at_two["expected"] == 28
+    assert rows["410100"]["status"] == "on_time" and rows["410200"]["status"] == "awaiting"
+    now = {row["region"]: row for row in client.get("/v1/reports?year=2016", headers=office).get_json()["regions"]}
+    assert now["410200"]["status"] == "on_time"  # filed at the same instant, one position later
+    past = client.get("/v1/audit/reports?year=2016&position=99", headers=office)
+    assert past.status_code == 409 and past.get_json()["errors"][0]["field"] == "query:position"
+    assert client.get("/v1/audit/reports?year=2016&position=2",
+                      headers=bearer(service, "region", region="410100")).status_code == 403
