@@ -215,7 +215,8 @@ def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_ackn
 
 def test_a_region_person_gets_no_office_page_and_an_auditor_changes_nothing(person, campaign):
     region = person("zz")
-    for path in ("/office/", "/office/verification", "/office/tips", "/audit/", "/audit/events"):
+    for path in ("/office/", "/office/verification", "/office/tips", "/office/assessment", "/office/circulars",
+                 "/audit/", "/audit/events", "/audit/export"):
         assert region.goto(path).status == 403, path
     auditor = person("audit")
     item_id = campaign["items"][0]["item_id"]
@@ -224,6 +225,78 @@ def test_a_region_person_gets_no_office_page_and_an_auditor_changes_nothing(pers
     refused = auditor.context.request.post(f"/office/verification/{item_id}", form={
         "csrf_token": token, "decision": "verified", "reason": ""})
     assert refused.status == 403
+    for path, form in (("/office/assessment/publish?year=2016", {"confirm": "y"}),
+                       ("/office/assessment/410100?year=2016", {"criterion": "2", "c2-score": "90", "c2-note": "x"}),
+                       ("/office/circulars?year=2016", {})):
+        assert auditor.context.request.post(path, form={"csrf_token": token, **form}).status == 403, path
+    auditor.goto("/office/assessment")
+    assert auditor.get_by_role("button").filter(has_text="发布").count() == 0  # read-only: no form to publish
     office = person("office")
     refused = office.context.request.post(f"/office/verification/{item_id}", form={"decision": "verified"})
     assert refused.status == 400  # no CSRF token: refused before anything is sent
+
+
+def test_the_office_enters_scores_publishes_after_a_refusal_and_issues_a_circular(person, running, campaign, shots):
+    page = person("office")
+    nav(page, "考核评分")
+    assert "草稿：办公室尚有评分未录入" in page.locator("main").inner_text()
+    accessible(page)
+    shoot(page, "office-assessment-1280", shots)
+    page.get_by_role("button", name="发布 2016 年度考核结果").click()
+    assert "请确认发布" in page.locator(".error-summary").inner_text()
+    page.get_by_label("我确认按当前结果发布本年度考核").check()
+    page.get_by_role("button", name="发布 2016 年度考核结果").click()
+    assert "未发布：28 个地区尚缺办公室评分" in page.locator(".error-summary").inner_text()
+    checklist = page.locator("#missing-inputs li")
+    assert checklist.count() == 28 and "第 2 项, 第 3 项" in checklist.first.inner_text()
+    accessible(page)
+
+    page.locator("#missing-inputs").get_by_role("link", name="郑州市").click()
+    page.locator("#c2-score").fill("150")
+    page.locator("#c2-note").fill("组织有力")
+    page.get_by_role("button", name="提交第 2 项评分").click()
+    assert "应为 0 至 100 的数字" in page.locator(".error-summary").inner_text()
+    assert page.locator("#c2-note").input_value() == "组织有力"  # what was typed is kept
+    accessible(page)
+    page.locator("#c2-score").fill("95")
+    page.get_by_role("button", name="提交第 2 项评分").click()
+    submission_seq(page)
+    nav(page, "考核评分")
+    page.get_by_role("link", name="录入郑州市评分").click()
+    page.locator("#c3-score").fill("88.5")
+    page.locator("#c3-note").fill("出台奖补政策")
+    page.get_by_role("button", name="提交第 3 项评分").click()
+    seq = submission_seq(page)
+
+    office = Api(running.urls, running.keys.create("office")[0])  # the other 27 regions' scores, as an agency would
+    for code in sorted(running.reference.regions):
+        if code != "410100":
+            for criterion in (2, 3):
+                recorded_input = office.post("assessment", "/v1/assessment-inputs", json={
+                    "region": code, "year": 2016, "criterion": criterion, "score": "80", "note": "良好"})
+                assert recorded_input.status_code == 202, recorded_input.text
+    [event] = office.get("ledger", "/v1/events", params={"after": seq - 1, "limit": 1}).json()["events"]
+    assert event["payload"]["score"] == "88.50" and event["actor"].endswith("/user:office")
+
+    nav(page, "考核评分")
+    page.get_by_label("我确认按当前结果发布本年度考核").check()
+    page.get_by_role("button", name="发布 2016 年度考核结果").click()
+    published = submission_seq(page)
+    nav(page, "考核评分")
+    main = page.locator("main").inner_text()
+    assert "正式结果" in main and "已发布" in main and str(published) in main
+    digest = page.locator(".confirmation dd.mono").inner_text()
+    assert len(digest) == 64
+    accessible(page)
+
+    nav(page, "通报")
+    assert "无。" in page.locator("main").inner_text()
+    page.get_by_label("文号（选填）").fill("豫淘汰办〔2016〕12号")
+    page.get_by_role("button", name="发布通报").click()
+    assert "通报已发布" in page.locator("main").inner_text()
+    accessible(page)
+    shoot(page, "office-circulars-1280", shots)
+    html = page.context.request.get(page.get_by_role("link", name="阅读第 1 期").get_attribute("href"))
+    assert html.status == 200 and "豫淘汰办〔2016〕12号" in html.text()
+    pdf = page.context.request.get(page.get_by_role("link", name="第 1 期 PDF").get_attribute("href"))
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")  # python3 dev.py installs the CJK font

@@ -209,6 +209,24 @@ class AssessmentClient(ServiceClient):
     def summary(self, key: str, year: int, as_of: str | int | None = None) -> dict:
         return self.json("GET", f"/v1/assessments/{year}/summary", key=key, params=_clean({"as_of": as_of}))
 
+    def file_input(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        """The office's score for criterion 2 or 3 of a region's year."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.json("POST", "/v1/assessment-inputs", key=key, ok=(202,), headers=headers, json=body)
+
+    def publish(self, key: str, year: int, body: dict, idempotency_key: str | None) -> dict:
+        """Publish the year (409 ``inputs-missing`` with the ``missing`` list when it cannot be)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.json("POST", f"/v1/assessments/{year}/publish", key=key, ok=(202,), headers=headers, json=body)
+
+    def submission(self, key: str, submission_id: str, wait: float = 0) -> dict | None:
+        try:
+            return self.json("GET", f"/v1/submissions/{submission_id}", key=key, params={"wait": wait})
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+
 
 class NotifyClient(ServiceClient):
     """The announcement is open data; the portal keeps only its summary, for as long as notify
@@ -232,6 +250,16 @@ class NotifyClient(ServiceClient):
     def open_data(self, fmt: str) -> requests.Response:
         """The announcement as CSV or JSON, streamed through (never held whole)."""
         return self.request("GET", f"/public/announcement.{fmt}", stream=True)
+
+    def circulars(self, key: str, year: int | None = None) -> list[dict]:
+        return self.json("GET", "/v1/circulars", key=key, params=_clean({"year": year}))["circulars"]
+
+    def issue_circular(self, key: str, body: dict) -> dict:
+        """Issue a circular now (the same position gives the same circular: 200, not issued twice)."""
+        return self.json("POST", "/v1/circulars", key=key, ok=(200, 201), json=body)
+
+    def circular_document(self, key: str, circular_id: str, fmt: str) -> requests.Response:
+        return self.request("GET", f"/v1/circulars/{circular_id}.{fmt}", key=key, stream=True)
 
     def alerts(self, key: str, **filters: Any) -> list[dict]:
         return self.json("GET", "/v1/alerts", key=key, params=_clean(filters))["alerts"]

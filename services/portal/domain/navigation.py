@@ -35,6 +35,8 @@ MENUS: dict[str, tuple[Entry, ...]] = {
         Entry("office.dashboard", N_("Overview")),
         Entry("office.verification_queue", N_("Verification")),
         Entry("office.tips", N_("Tip management")),
+        Entry("scoring.assessment_year", N_("Assessment")),
+        Entry("scoring.circulars", N_("Circulars")),
         Entry("auditor.events", N_("Events")),
     ),
     "auditor": (
@@ -43,6 +45,7 @@ MENUS: dict[str, tuple[Entry, ...]] = {
         Entry("auditor.export", N_("Export")),
         Entry("auditor.acknowledgement", N_("Acknowledgement check")),
         Entry("office.dashboard", N_("Overview")),
+        Entry("scoring.assessment_year", N_("Assessment")),
     ),
 }
 HOME = {"region": "region.home", "department": "department.home", "office": "office.dashboard",

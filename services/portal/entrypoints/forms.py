@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
+    BooleanField, DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
     StringField, TextAreaField,
 )
 from wtforms import Form
@@ -124,3 +124,23 @@ class VerificationForm(FlaskForm):
 class AcknowledgementCheckForm(FlaskForm):
     acknowledgement = TextAreaField(_l("The acknowledgement (the downloaded file's text)"),
                                     validators=[required(), Length(max=20000)])
+
+
+class OfficeScoreForm(FlaskForm):
+    """The office's score (0–100, with a note) for criterion 2 or 3 of a region's year."""
+
+    score = DecimalField(_l("Score (0 to 100)"), places=None, validators=[
+        InputRequired(message=_l("Enter a number from 0 to 100")),
+        NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100"))])
+    note = TextAreaField(_l("Note (the grounds for the score)"), validators=[required(), Length(max=2000)])
+    idempotency_key = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    confirm = BooleanField(_l("I confirm that the year's assessment is to be published as it stands"),
+                           validators=[DataRequired(message=_l("Confirm the publication"))])
+    idempotency_key = HiddenField()
+
+
+class CircularForm(FlaskForm):
+    document_no = StringField(_l("Document number (optional)"), validators=[Optional(), Length(max=60)])
