@@ -8,7 +8,9 @@ tip's acknowledgement. Role checks and CSRF; every page passes the accessibility
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -20,17 +22,27 @@ from shared.testing import data
 from shared.testing.client import Api
 from shared.testing.plugin import CAMPAIGN_START, system_on
 
-from .helpers import recorded
+from .helpers import at, recorded
 from .portal_browser import DESK, accessible, csrf_of, launch, new_context, screenshot_folder, shoot, submission_seq
 from .test_portal_journeys import PASSWORD, nav, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
+#: Deliveries give up quickly, and the agency's webhook may be on loopback (where nothing listens).
+NOTIFY_ENV = {"ZEROCLEAR_NOTIFY_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8", "ZEROCLEAR_NOTIFY_DELIVERY_RETRY_MS": "50",
+              "ZEROCLEAR_NOTIFY_DELIVERY_ATTEMPTS": "2", "ZEROCLEAR_NOTIFY_CIRCULAR_DAY": "0"}
+
+
 @pytest.fixture(scope="module")
-def running(tmp_path_factory, reference):
-    with system_on("embedded", tmp_path_factory.mktemp("portal-office"), clock=SettableClock(CAMPAIGN_START),
-                   reference=reference) as running:
+def business_clock():
+    return SettableClock(CAMPAIGN_START)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory, reference, business_clock):
+    with system_on("embedded", tmp_path_factory.mktemp("portal-office"), clock=business_clock,
+                   reference=reference, env=NOTIFY_ENV) as running:
         handlers = running.services["portal"].handlers
         handlers.add_user("office", PASSWORD, "office", display_name="省淘汰办 刘七")
         handlers.add_user("audit", PASSWORD, "auditor", display_name="省纪委 陈八")
@@ -200,6 +212,18 @@ def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_ackn
                              text=True)
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
 
+    nav(page, "时点回放")
+    page.get_by_label("起始位置").fill("1")
+    page.get_by_label("截止位置").fill("99999")
+    page.get_by_role("button", name="比较").click()
+    assert "台账位置应为 1 至" in page.locator(".error-summary").inner_text()
+    page.get_by_label("截止位置").fill(str(campaign["first_report"]))
+    page.get_by_role("button", name="比较").click()
+    table = page.locator("main table").inner_text()
+    assert "状态摘要" in table and "不同" in table and "+2" in table  # 郑州's two lines registered
+    assert page.locator("main ol li").count() == campaign["first_report"] - 1
+    accessible(page)
+
     nav(page, "回执核验")
     ack = campaign["acknowledgement"]
     page.get_by_label("回执内容（下载文件的全文）").fill(json.dumps(ack, ensure_ascii=False))
@@ -234,6 +258,30 @@ def test_a_region_person_gets_no_office_page_and_an_auditor_changes_nothing(pers
     office = person("office")
     refused = office.context.request.post(f"/office/verification/{item_id}", form={"decision": "verified"})
     assert refused.status == 400  # no CSRF token: refused before anything is sent
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_office_subscribes_an_agency_to_the_circulars(person, shots):
+    page = person("office")
+    nav(page, "订阅")
+    page.get_by_role("button", name="添加订阅").click()
+    summary = page.locator(".error-summary").inner_text()
+    assert "必填" in summary
+    page.get_by_label("单位").fill("省生态环境厅")
+    page.get_by_label("Webhook").check()
+    page.get_by_label("地址（电子邮箱或 https 网址）").fill(f"http://127.0.0.1:{closed_port()}/hooks")
+    page.get_by_role("button", name="添加订阅").click()
+    assert "请至少选择一项订阅内容" in page.locator(".error-summary").inner_text()
+    page.get_by_label("通报", exact=True).check()
+    page.get_by_role("button", name="添加订阅").click()
+    assert "签名密钥仅显示这一次" in page.locator("main").inner_text()
+    assert "省生态环境厅" in page.locator("main table").first.inner_text()
+    accessible(page)
 
 
 def test_the_office_enters_scores_publishes_after_a_refusal_and_issues_a_circular(person, running, campaign, shots):
@@ -300,3 +348,34 @@ def test_the_office_enters_scores_publishes_after_a_refusal_and_issues_a_circula
     assert html.status == 200 and "豫淘汰办〔2016〕12号" in html.text()
     pdf = page.context.request.get(page.get_by_role("link", name="第 1 期 PDF").get_attribute("href"))
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")  # python3 dev.py installs the CJK font
+
+
+def test_a_failed_delivery_is_seen_and_redriven(person):
+    page = person("office")
+    deadline = time.monotonic() + 30
+    nav(page, "订阅")
+    while "dead" not in page.locator("main").inner_text():  # the circular's webhook: nobody listens
+        assert time.monotonic() < deadline, page.locator("main").inner_text()
+        time.sleep(0.3)
+        page.reload()
+    row = page.locator("tr", has=page.get_by_role("button", name="重新投递")).first
+    assert "circular" in row.inner_text() and "2" in row.locator("td").nth(4).inner_text()
+    accessible(page)
+    row.get_by_role("button", name="重新投递").click()
+    assert "该投递将从第一次尝试重新开始" in page.locator("main").inner_text()
+
+
+def test_the_office_sees_the_alerts_of_a_missed_deadline_and_whom_they_went_to(person, running, business_clock):
+    business_clock.set(at("2016-11-20T02:00:00"))  # past the report deadline: the clock moved from outside
+    office = Api(running.urls, running.keys.create("office")[0])
+    assert office.post("notify", "/v1/alerts/check").status_code == 200
+    page = person("office")
+    nav(page, "预警")
+    text = page.locator("main").inner_text()
+    assert "未报送" in text and "洛阳市" in text and "郑州市" not in page.locator("main tbody").inner_text()
+    accessible(page)
+    page.get_by_label("地区").select_option("410300")
+    page.get_by_label("规则").select_option("report_missing")
+    page.get_by_role("button", name="查看").click()
+    rows = page.locator("main tbody tr")
+    assert rows.count() == 1 and "逾期未报送" in rows.inner_text() and "region:410300" in rows.inner_text()

@@ -116,6 +116,13 @@ class LedgerClient(ServiceClient):
     def audit_events(self, key: str, *, limit: int = 50, **filters: Any) -> dict:
         return self.json("GET", "/v1/audit/events", key=key, params=_clean({**filters, "limit": limit}))
 
+    def state(self, key: str, seq: int) -> dict:
+        """The projections' digest as of position ``seq`` (compare with ``zeroclear ledger replay``)."""
+        return self.json("GET", "/v1/state", key=key, params={"as_of": seq}, timeout=120)
+
+    def events_after(self, key: str, after: int, limit: int = 100) -> list[dict]:
+        return self.json("GET", "/v1/events", key=key, params={"after": after, "limit": limit})["events"]
+
     def head(self, key: str) -> dict:
         """The newest event (its seq and hash are the head of the chain), or an empty dict."""
         found = self.audit_events(key, limit=1)["events"]
@@ -260,6 +267,19 @@ class NotifyClient(ServiceClient):
 
     def circular_document(self, key: str, circular_id: str, fmt: str) -> requests.Response:
         return self.request("GET", f"/v1/circulars/{circular_id}.{fmt}", key=key, stream=True)
+
+    def subscriptions(self, key: str) -> list[dict]:
+        return self.json("GET", "/v1/subscriptions", key=key)["subscriptions"]
+
+    def subscribe(self, key: str, body: dict) -> dict:
+        """A new subscription; a webhook's signing secret is in the answer, once."""
+        return self.json("POST", "/v1/subscriptions", key=key, ok=(201,), json=body)
+
+    def deliveries(self, key: str, status: str | None = None) -> list[dict]:
+        return self.json("GET", "/v1/deliveries", key=key, params=_clean({"status": status}))["deliveries"]
+
+    def redrive(self, key: str, delivery_id: str) -> dict:
+        return self.json("POST", f"/v1/deliveries/{delivery_id}/redrive", key=key, ok=(202,))
 
     def alerts(self, key: str, **filters: Any) -> list[dict]:
         return self.json("GET", "/v1/alerts", key=key, params=_clean(filters))["alerts"]

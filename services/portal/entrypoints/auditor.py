@@ -18,8 +18,8 @@ from services.intake.tips.signing import verify_ack  # the standalone checker in
 
 from ..adapters.http import ApiProblem
 from .forms import AcknowledgementCheckForm
-from .pages import form_summary, requires
-from .region import _not_found
+from .pages import chosen_year, form_summary, requires
+from .region import _not_found, _years
 
 READERS = ("auditor", "office")
 FILTERS = ("type", "region", "stream", "since", "until", "caused_by", "correlation")
@@ -74,6 +74,26 @@ def blueprint(svc) -> Blueprint:
                                related=[e for e in related if e["seq"] != seq], cause=cause[0] if cause else None,
                                payload=json.dumps(found["payload"], ensure_ascii=False, indent=2, sort_keys=True))
 
+    @bp.get("/as-of")
+    @requires(*READERS)
+    def as_of():
+        """The ledger as of two positions side by side: each one's digest, the items by status, the
+        tips open and the year's reports filed, and the events recorded between them."""
+        year = chosen_year()
+        head = ledger.head(g.key).get("seq") or 0
+        asked = [request.args.get(name, "").strip() for name in ("from", "to")]
+        errors = [{"field": f"f-{name}", "message": _("Enter a ledger position from 1 to %(head)s", head=head)}
+                  for name, text in zip(("from", "to"), asked) if text and not (text.isdigit() and 0 < int(text) <= head)]
+        if errors or not all(asked):
+            return render_template("auditor/as_of.html", year=year, years=_years(svc), head=head, errors=errors,
+                                   asked=asked, sides=None), 422 if errors else 200
+        first, second = sorted(int(text) for text in asked)
+        sides = [_side(ledger, g.key, seq, year) for seq in (first, second)]
+        between = [e for e in ledger.events_after(g.key, first, 100) if e["seq"] <= second]
+        return render_template("auditor/as_of.html", year=year, years=_years(svc), head=head, errors=[],
+                               asked=[str(first), str(second)], sides=sides, between=between,
+                               more=second - first > len(between))
+
     @bp.get("/export")
     @requires(*READERS)
     def export():
@@ -116,6 +136,15 @@ def blueprint(svc) -> Blueprint:
                 "on_log": event is not None and event["hash"] == ack.get("hash")}
 
     return bp
+
+
+def _side(ledger, key: str, seq: int, year: int) -> dict:
+    """What the ledger held at position ``seq``: its digest and a few counts that say it in words."""
+    counts = {status: ledger.count(key, "/v1/items", status=status, as_of=seq)
+              for status in ("registered", "scheduled", "eliminated", "verified", "overdue")}
+    registry = ledger.registry_at(key, year, seq)
+    return {"seq": seq, "state": ledger.state(key, seq), "items": counts, "recorded_at": registry["as_of"],
+            "tips_open": ledger.count(key, "/v1/tips", status="open", as_of=seq), "reports": registry["counts"]}
 
 
 def _day_edge(text: str, svc, *, start: bool) -> str:

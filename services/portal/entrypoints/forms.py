@@ -144,3 +144,13 @@ class PublishForm(FlaskForm):
 
 class CircularForm(FlaskForm):
     document_no = StringField(_l("Document number (optional)"), validators=[Optional(), Length(max=60)])
+
+
+class SubscriptionForm(FlaskForm):
+    agency = StringField(_l("Agency"), validators=[required(), Length(max=200)])
+    region = SelectField(_l("Whose alerts"), validators=[Optional()], validate_choice=False)
+    channel = RadioField(_l("Channel"), validators=[required()], validate_choice=False,
+                         choices=options([("email", _l("E-mail")), ("webhook", _l("Webhook"))]))
+    address = StringField(_l("Address (an e-mail address or an https URL)"), validators=[required(), Length(max=500)])
+    alerts = BooleanField(_l("Alerts"))
+    circulars = BooleanField(_l("Circulars"))
