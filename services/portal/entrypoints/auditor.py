@@ -104,7 +104,8 @@ def blueprint(svc) -> Blueprint:
     def export_download():
         """The ledger's export streamed through as it comes (never held whole)."""
         upstream = ledger.export(g.key)
-        return Response(stream_with_context(upstream.iter_content(256 * 1024)), mimetype="application/x-ndjson",
+        chunks = upstream.raw.stream(1 << 20, decode_content=True)  # as they come, a megabyte at most
+        return Response(stream_with_context(chunks), mimetype="application/x-ndjson",
                         headers={"Content-Disposition": upstream.headers.get(
                             "Content-Disposition", 'attachment; filename="ledger-export.jsonl"')})
 
