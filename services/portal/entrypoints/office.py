@@ -52,8 +52,7 @@ def blueprint(svc) -> Blueprint:
                 seq, error = None, _("Position %(seq)s is not on the ledger yet", seq=request.args.get("as_of"))
         registry = registry or ledger.registry_all(g.key, year)
         when = registry["as_of"] if seq is not None else None
-        assessment = svc.clients.assessment.year(g.key, year, seq)
-        summary = svc.clients.assessment.summary(g.key, year, seq)
+        assessment, summary = _scores(svc, year, seq)
         overdue = Counter()
         late_items = []
         for item in ledger.every(g.key, "/v1/items", "items", year=year, status="overdue", as_of=seq):
@@ -88,12 +87,7 @@ def blueprint(svc) -> Blueprint:
         report = next((r for r in registry["regions"] if r["region"] == code), None)
         counts, overdue = ledger.year_summary(g.key, region=code, year=year)
         tips = ledger.tips(g.key, region=code, status="open", limit=20)
-        try:
-            scored = svc.clients.assessment.year(g.key, year)
-        except ApiProblem as problem:
-            if problem.status != 404:
-                raise
-            scored = {"regions": []}
+        scored, _summary = _scores(svc, year, None, summary=False)
         row = next((r for r in scored["regions"] if r["region"] == code), None)
         return render_template("office/region.html", code=code, year=year, years=_years(svc), registry=registry,
                                report=report, counts=counts, overdue=overdue, tips=tips, scored=row,
@@ -147,3 +141,15 @@ def blueprint(svc) -> Blueprint:
                                tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
 
     return bp
+
+
+def _scores(svc, year: int, seq: int | None, *, summary: bool = True) -> tuple[dict, dict]:
+    """The year's assessment and the province's summary as of ``seq``; empty ones for a year the
+    assessment does not know (404)."""
+    try:
+        found = svc.clients.assessment.year(g.key, year, seq)
+        return found, svc.clients.assessment.summary(g.key, year, seq) if summary else {}
+    except ApiProblem as problem:
+        if problem.status != 404:
+            raise
+        return {"regions": []}, {"cleared": {"count": 0, "regions": []}, "industries": []}
