@@ -7,7 +7,9 @@ ledger records each verification under that person. Auditors may open the read-o
 dashboard and a region); only the office decides."""
 from __future__ import annotations
 
+import contextvars
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -50,26 +52,36 @@ def blueprint(svc) -> Blueprint:
                 if problem.status not in (400, 409, 422):
                     raise
                 seq, error = None, _("Position %(seq)s is not on the ledger yet", seq=request.args.get("as_of"))
-        registry = registry or ledger.registry_all(g.key, year)
+        key = g.key
+
+        def overdue_items():
+            counted, first = Counter(), []
+            for item in ledger.every(key, "/v1/items", "items", year=year, status="overdue", as_of=seq):
+                counted[item["region"]] += 1
+                if len(first) < 20:
+                    first.append(item)
+            return counted, first
+
+        def open_tips():
+            counted, past = Counter(), 0
+            for tip in ledger.every(key, "/v1/tips", "tips", status="open", as_of=seq):
+                counted[tip["region"]] += 1
+                past += bool(tip.get("overdue"))
+            return counted, past
+
+        (registry, (assessment, summary), (overdue, late_items), (tips_open, tips_past), tips_late,
+         discrepancies) = parallel(
+            (lambda: registry) if registry else (lambda: ledger.registry_all(key, year)),
+            lambda: _scores(svc, key, year, seq), overdue_items, open_tips,
+            lambda: ledger.count(key, "/v1/tips", status="late", as_of=seq),
+            lambda: ledger.count(key, "/v1/discrepancies", year=year, as_of=seq))
         when = registry["as_of"] if seq is not None else None
-        assessment, summary = _scores(svc, year, seq)
-        overdue = Counter()
-        late_items = []
-        for item in ledger.every(g.key, "/v1/items", "items", year=year, status="overdue", as_of=seq):
-            overdue[item["region"]] += 1
-            if len(late_items) < 20:
-                late_items.append(item)
-        tips_open, tips_past = Counter(), 0
-        for tip in ledger.every(g.key, "/v1/tips", "tips", status="open", as_of=seq):
-            tips_open[tip["region"]] += 1
-            tips_past += bool(tip.get("overdue"))
         scores = {row["region"]: row for row in assessment["regions"]}
         facts = {row["region"]: {**row, "overdue": overdue[row["region"]], "tips_open": tips_open[row["region"]],
                                  **{k: scores.get(row["region"], {}).get(k) for k in ("total", "grade", "cleared")}}
                  for row in registry["regions"]}
         totals = {"overdue": sum(overdue.values()), "tips_open": sum(tips_open.values()), "tips_past": tips_past,
-                  "tips_late": ledger.count(g.key, "/v1/tips", status="late", as_of=seq),
-                  "discrepancies": ledger.count(g.key, "/v1/discrepancies", year=year, as_of=seq)}
+                  "tips_late": tips_late, "discrepancies": discrepancies}
         width, height = tilemap.size()
         return render_template("office/dashboard.html", year=year, years=_years(svc), seq=seq, when=when,
                                as_of_error=error, registry=registry, assessment=assessment, summary=summary,
@@ -87,7 +99,7 @@ def blueprint(svc) -> Blueprint:
         report = next((r for r in registry["regions"] if r["region"] == code), None)
         counts, overdue = ledger.year_summary(g.key, region=code, year=year)
         tips = ledger.tips(g.key, region=code, status="open", limit=20)
-        scored, _summary = _scores(svc, year, None, summary=False)
+        scored, _summary = _scores(svc, g.key, year, None, summary=False)
         row = next((r for r in scored["regions"] if r["region"] == code), None)
         return render_template("office/region.html", code=code, year=year, years=_years(svc), registry=registry,
                                report=report, counts=counts, overdue=overdue, tips=tips, scored=row,
@@ -143,13 +155,24 @@ def blueprint(svc) -> Blueprint:
     return bp
 
 
-def _scores(svc, year: int, seq: int | None, *, summary: bool = True) -> tuple[dict, dict]:
+def _scores(svc, key: str, year: int, seq: int | None, *, summary: bool = True) -> tuple[dict, dict]:
     """The year's assessment and the province's summary as of ``seq``; empty ones for a year the
     assessment does not know (404)."""
     try:
-        found = svc.clients.assessment.year(g.key, year, seq)
-        return found, svc.clients.assessment.summary(g.key, year, seq) if summary else {}
+        found = svc.clients.assessment.year(key, year, seq)
+        return found, svc.clients.assessment.summary(key, year, seq) if summary else {}
     except ApiProblem as problem:
         if problem.status != 404:
             raise
         return {"regions": []}, {"cleared": {"count": 0, "regions": []}, "industries": []}
+
+
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="portal-calls")
+
+
+def parallel(*calls):
+    """Each call's answer, in order, the calls made at once (the overview waits on the slowest
+    service, not on their sum); each runs in a copy of the page's context, so its time is counted
+    in the page's Server-Timing."""
+    futures = [_POOL.submit(contextvars.copy_context().run, call) for call in calls]
+    return [future.result() for future in futures]
