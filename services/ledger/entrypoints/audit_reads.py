@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 from shared.clock import format_instant, parse_instant
 from shared.db import read_tx
 from shared.http import ApiBlueprint, Problem, require
+from shared.schema_fields import Code
 
 from ..adapters import reads
 from ..adapters.log_rows import stream_rows
@@ -37,16 +38,14 @@ def _instant(value: str) -> None:
 
 
 class AuditEventsQuery(Schema):
-    type = fields.String(validate=validate.Length(min=1, max=80), metadata={"example": "intake.report_filed.v1"})
-    region = fields.String(validate=validate.Length(min=1, max=6))
-    stream = fields.String(validate=validate.Length(min=1, max=120))
+    type = Code(max_length=80, metadata={"example": "intake.report_filed.v1"})
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    stream = Code(max_length=120)
     since = fields.String(validate=_instant, metadata={"description": "recorded at or after this ISO time"})
     until = fields.String(validate=_instant, metadata={"description": "recorded at or before this ISO time"})
-    id = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "the event with this id"})
-    caused_by = fields.String(validate=validate.Length(min=1, max=64),
-                              metadata={"description": "events whose causation_id is this (what it caused)"})
-    correlation = fields.String(validate=validate.Length(min=1, max=64),
-                                metadata={"description": "events of this correlation_id"})
+    id = Code(max_length=64, metadata={"description": "the event with this id"})
+    caused_by = Code(max_length=64, metadata={"description": "events whose causation_id is this (what it caused)"})
+    correlation = Code(max_length=64, metadata={"description": "events of this correlation_id"})
     before = fields.Integer(validate=validate.Range(min=1, max=MAX_SEQ),
                             metadata={"description": "events with seq < before (a page's next_before)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
