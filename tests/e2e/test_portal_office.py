@@ -177,6 +177,17 @@ def test_the_office_verifies_one_elimination_and_rejects_another_with_a_reason(p
     nav(page, "举报管理")
     assert "偃师市某水泥厂" in page.locator("main").inner_text()
     accessible(page)
+    page.get_by_role("link", name="偃师市某水泥厂").click()  # triage: the office resolves it itself
+    assert "洛阳市" in page.locator("main dl").inner_text()
+    page.get_by_label("不属实").check()
+    page.get_by_label("处理情况说明（将公开）").fill("经省办核查，该厂立窑已于2015年拆除")
+    accessible(page)
+    page.get_by_role("button", name="提交办理结果").click()
+    resolved = submission_seq(page)
+    [event] = auditor.get("ledger", "/v1/events", params={"after": resolved - 1, "limit": 1}).json()["events"]
+    assert event["type"] == "intake.tip_resolved.v1" and event["actor"].endswith("/user:office")
+    nav(page, "举报管理")
+    assert "偃师市某水泥厂" not in page.locator("main").inner_text()  # no longer awaiting resolution
 
 
 def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_acknowledgement(
