@@ -360,6 +360,19 @@ def test_the_office_enters_scores_publishes_after_a_refusal_and_issues_a_circula
     assert html.status == 200 and "豫淘汰办〔2016〕12号" in html.text()
     pdf = page.context.request.get(page.get_by_role("link", name="第 1 期 PDF").get_attribute("href"))
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")  # python3 dev.py installs the CJK font
+    page.get_by_role("link", name="第 1 期变化").click()
+    assert "这是本年度第一期通报" in page.locator("main").inner_text()
+
+    lowered = office.post("assessment", "/v1/assessment-inputs", json={  # 郑州's leadership score revised
+        "region": "410100", "year": 2016, "criterion": 2, "score": "60", "note": "复核下调"})
+    assert office.get("assessment", f"/v1/submissions/{lowered.json()['submission_id']}",
+                      params={"wait": 10}).json()["status"] == "recorded"
+    nav(page, "通报")
+    page.get_by_role("button", name="发布通报").click()
+    page.get_by_role("link", name="第 2 期变化").click()
+    changes = page.locator("main ul.list").inner_text()
+    assert "与第 1 期" in page.locator("main").inner_text() and "郑州市：考核总分" in changes
+    accessible(page)
 
 
 def test_a_failed_delivery_is_seen_and_redriven(person):

@@ -121,6 +121,14 @@ def blueprint(svc) -> Blueprint:
         return render_template("office/circulars.html", year=year, years=_years(svc), circulars=found[::-1],
                                form=form, errors=errors, issued=request.args.get("issued")), status
 
+    @bp.get("/circulars/<circular_id>")
+    @requires("office", "auditor")
+    def circular(circular_id: str):
+        """One circular at a glance: its figures and what changed since the previous one, as notify
+        wrote them into the circular itself (the JSON whose hash is on the ledger)."""
+        content = notify.circular_document(g.key, circular_id, "json").json()
+        return render_template("office/circular.html", circular=content)
+
     @bp.get("/circulars/<circular_id>.<fmt>")
     @requires("office", "auditor")
     def circular_document(circular_id: str, fmt: str):
