@@ -1,4 +1,4 @@
-"""The auditors' reads of the log over HTTP (``/v1/audit/*``), on a SQLite ledger: events filtered
+"""The auditors' reads of the log over HTTP (``/v1/audit/*``), on SQLite and PostgreSQL: events filtered
 by type, region, stream, time, causation and correlation, newest first a page at a time; the
 streamed export, which the standalone verifier accepts; office and auditor keys only."""
 from __future__ import annotations
@@ -18,10 +18,14 @@ from services.ledger.entrypoints.http import create_app
 from ..builders import report_message
 
 
-@pytest.fixture
-def service(tmp_path, clock, reference):
-    settings = Settings.from_env("ledger", env={"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")})
+@pytest.fixture(params=["sqlite", "postgres"])
+def service(request, tmp_path, clock, reference):
+    env = {"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")}
+    if request.param == "postgres":  # the export streams through psycopg's binary cursor there
+        env["ZEROCLEAR_LEDGER_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    settings = Settings.from_env("ledger", env=env)
     service = bootstrap(settings, clock=clock, reference=reference)
+    assert service.repo.engine.dialect.name == {"sqlite": "sqlite", "postgres": "postgresql"}[request.param]
     service.writer.record([report_message("410100", entries=2), report_message("410200", zero=True),
                            report_message("410300", zero=True), report_message("410400", zero=True)])
     yield service
