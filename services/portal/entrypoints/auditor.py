@@ -14,8 +14,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, g, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
-from services.intake.tips.signing import verify_ack  # the standalone checker intake hands to anyone
-
+from ..adapters.acknowledgements import signed_by
 from ..adapters.http import ApiProblem
 from .forms import AcknowledgementCheckForm
 from .pages import chosen_year, form_summary, requires
@@ -128,7 +127,7 @@ def blueprint(svc) -> Blueprint:
         except ValueError:
             return {"readable": False}
         keys = intake.signing_keys()
-        signed = any(verify_ack(pasted, key["public_key"]) for key in keys)
+        signed = any(signed_by(pasted, key["public_key"]) for key in keys)
         ack = pasted.get("ack") if isinstance(pasted, dict) else None
         ack = ack if isinstance(ack, dict) else {}
         seq = ack.get("seq")
