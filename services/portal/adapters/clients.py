@@ -120,6 +120,10 @@ class LedgerClient(ServiceClient):
         """The projections' digest as of position ``seq`` (compare with ``zeroclear ledger replay``)."""
         return self.json("GET", "/v1/state", key=key, params={"as_of": seq}, timeout=120)
 
+    def position_at(self, key: str, instant: str) -> int:
+        """The last log position recorded at or before ``instant`` (an ISO time with its offset)."""
+        return int(self.json("GET", "/v1/items", key=key, params={"as_of": instant, "limit": 1})["seq"])
+
     def events_after(self, key: str, after: int, limit: int = 100) -> list[dict]:
         return self.json("GET", "/v1/events", key=key, params={"after": after, "limit": limit})["events"]
 

@@ -76,16 +76,23 @@ def blueprint(svc) -> Blueprint:
     @bp.get("/as-of")
     @requires(*READERS)
     def as_of():
-        """The ledger as of two positions side by side: each one's digest, the items by status, the
-        tips open and the year's reports filed, and the events recorded between them."""
+        """The ledger as of two positions (or the last position of two business days) side by side:
+        each one's digest, the items by status, the tips open and the year's reports filed, and the
+        events recorded between them."""
         year = chosen_year()
         head = ledger.head(g.key).get("seq") or 0
         asked = [request.args.get(name, "").strip() for name in ("from", "to")]
-        errors = [{"field": f"f-{name}", "message": _("Enter a ledger position from 1 to %(head)s", head=head)}
-                  for name, text in zip(("from", "to"), asked) if text and not (text.isdigit() and 0 < int(text) <= head)]
+        found, errors = [], []
+        for name, text in zip(("from", "to"), asked):
+            seq = _position(ledger, g.key, text, svc)
+            if text and not (seq is not None and 0 < seq <= head):
+                errors.append({"field": f"f-{name}", "message": _(
+                    "Enter a ledger position from 1 to %(head)s, or a date as yyyy-mm-dd", head=head)})
+            found.append(seq)
         if errors or not all(asked):
             return render_template("auditor/as_of.html", year=year, years=_years(svc), head=head, errors=errors,
                                    asked=asked, sides=None), 422 if errors else 200
+        asked = [str(seq) for seq in found]
         first, second = sorted(int(text) for text in asked)
         sides = [_side(ledger, g.key, seq, year) for seq in (first, second)]
         between = [e for e in ledger.events_after(g.key, first, 100) if e["seq"] <= second]
@@ -136,6 +143,20 @@ def blueprint(svc) -> Blueprint:
                 "on_log": event is not None and event["hash"] == ack.get("hash")}
 
     return bp
+
+
+def _position(ledger, key: str, text: str, svc) -> int | None:
+    """A position as typed, or the last position recorded by the end of a business day (yyyy-mm-dd)."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return None
+    try:
+        return ledger.position_at(key, _day_edge(text, svc, start=False))
+    except ApiProblem:
+        return None
 
 
 def _side(ledger, key: str, seq: int, year: int) -> dict:
