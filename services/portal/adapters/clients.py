@@ -82,6 +82,64 @@ class LedgerClient(ServiceClient):
         page.extra["resurgences"] = self.json("GET", "/v1/resurgences", key=key, params={"limit": 50})["resurgences"]
         return page
 
+    def count(self, key: str, path: str, **filters: Any) -> int:
+        """How many rows of a ledger list match (an index count; no rows sent)."""
+        return int(self.json("GET", path, key=key, params=_clean({**filters, "limit": 1, "count": "true"}))["total"])
+
+    def registry_all(self, key: str, year: int, as_of: str | None = None) -> dict:
+        """The year's registry with every region (its pages joined)."""
+        first, cursor = None, None
+        while True:
+            page = self.json("GET", "/v1/reports", key=key, params=_clean({"year": year, "as_of": as_of,
+                                                                           "cursor": cursor, "limit": 1000}))
+            if first is None:
+                first = page
+            else:
+                first["regions"].extend(page["regions"])
+            cursor = page.get("next")
+            if not cursor:
+                return first
+
+    def registry_at(self, key: str, year: int, seq: int) -> dict:
+        """The year's registry exactly as the log stood at position ``seq`` (every region)."""
+        return self.json("GET", "/v1/audit/reports", key=key, params={"year": year, "position": seq})
+
+    def every(self, key: str, path: str, rows: str, **filters: Any) -> Iterator[dict]:
+        """Every row of a filtered ledger list, a page of 1,000 at a time."""
+        return self._all(lambda cursor: self._page(key, path, rows, filters, cursor, 1000))
+
+    # -- the log itself, for the auditors ----------------------------------------------------------
+    def verify(self) -> dict:
+        """Recompute the whole chain now (open to anyone; it takes a while on a long log)."""
+        return self.json("GET", "/v1/verify", timeout=600)
+
+    def audit_events(self, key: str, *, limit: int = 50, **filters: Any) -> dict:
+        return self.json("GET", "/v1/audit/events", key=key, params=_clean({**filters, "limit": limit}))
+
+    def state(self, key: str, seq: int) -> dict:
+        """The projections' digest as of position ``seq`` (compare with ``zeroclear ledger replay``)."""
+        return self.json("GET", "/v1/state", key=key, params={"as_of": seq}, timeout=120)
+
+    def position_at(self, key: str, instant: str) -> int:
+        """The last log position recorded at or before ``instant`` (an ISO time with its offset)."""
+        return int(self.json("GET", "/v1/items", key=key, params={"as_of": instant, "limit": 1})["seq"])
+
+    def events_after(self, key: str, after: int, limit: int = 100) -> list[dict]:
+        return self.json("GET", "/v1/events", key=key, params={"after": after, "limit": limit})["events"]
+
+    def head(self, key: str) -> dict:
+        """The newest event (its seq and hash are the head of the chain), or an empty dict."""
+        found = self.audit_events(key, limit=1)["events"]
+        return found[0] if found else {}
+
+    def event(self, key: str, seq: int) -> dict | None:
+        found = self.json("GET", "/v1/events", key=key, params={"after": seq - 1, "limit": 1})["events"]
+        return found[0] if found and found[0]["seq"] == seq else None
+
+    def export(self, key: str) -> requests.Response:
+        """The whole log with its checkpoint, streamed."""
+        return self.request("GET", "/v1/audit/export", key=key, stream=True, timeout=(10, 3600))
+
     @staticmethod
     def _all(fetch) -> Iterator[dict]:
         cursor = None
@@ -115,6 +173,10 @@ class IntakeClient(ServiceClient):
     def report_elimination(self, key: str, body: dict, idempotency_key: str | None) -> dict:
         return self._submit(key, "/v1/eliminations", idempotency_key, json=body)
 
+    def decide_elimination(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        """The office's 检查验收: ``decision`` verified or rejected (with a ``reason``)."""
+        return self._submit(key, "/v1/verifications", idempotency_key, json=body)
+
     def resolve_tip(self, key: str, tip_id: str, body: dict, idempotency_key: str | None) -> dict:
         return self._submit(key, f"/v1/tips/{tip_id}/resolution", idempotency_key, json=body)
 
@@ -129,6 +191,11 @@ class IntakeClient(ServiceClient):
                 return None
             raise
 
+    def signing_keys(self) -> list[dict]:
+        """The keys that sign tip acknowledgements: the current one and those retired."""
+        found = self.json("GET", "/v1/tips/signing-key")
+        return [found, *found.get("previous", [])]
+
     # -- anonymous: the citizen's address goes along only for intake's rate limit ---------------
     def file_tip(self, body: dict, client: str, idempotency_key: str | None) -> dict:
         headers = {"X-Forwarded-For": client, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
@@ -137,6 +204,35 @@ class IntakeClient(ServiceClient):
     def lookup_tip(self, receipt: str, client: str) -> dict | None:
         try:
             return self.json("POST", "/v1/tips/lookup", headers={"X-Forwarded-For": client}, json={"receipt": receipt})
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+
+
+class AssessmentClient(ServiceClient):
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__("assessment", base_url, **kwargs)
+
+    def year(self, key: str, year: int, as_of: str | int | None = None) -> dict:
+        return self.json("GET", f"/v1/assessments/{year}", key=key, params=_clean({"as_of": as_of}))
+
+    def summary(self, key: str, year: int, as_of: str | int | None = None) -> dict:
+        return self.json("GET", f"/v1/assessments/{year}/summary", key=key, params=_clean({"as_of": as_of}))
+
+    def file_input(self, key: str, body: dict, idempotency_key: str | None) -> dict:
+        """The office's score for criterion 2 or 3 of a region's year."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.json("POST", "/v1/assessment-inputs", key=key, ok=(202,), headers=headers, json=body)
+
+    def publish(self, key: str, year: int, body: dict, idempotency_key: str | None) -> dict:
+        """Publish the year (409 ``inputs-missing`` with the ``missing`` list when it cannot be)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.json("POST", f"/v1/assessments/{year}/publish", key=key, ok=(202,), headers=headers, json=body)
+
+    def submission(self, key: str, submission_id: str, wait: float = 0) -> dict | None:
+        try:
+            return self.json("GET", f"/v1/submissions/{submission_id}", key=key, params={"wait": wait})
         except ApiProblem as problem:
             if problem.status == 404:
                 return None
@@ -166,6 +262,29 @@ class NotifyClient(ServiceClient):
         """The announcement as CSV or JSON, streamed through (never held whole)."""
         return self.request("GET", f"/public/announcement.{fmt}", stream=True)
 
+    def circulars(self, key: str, year: int | None = None) -> list[dict]:
+        return self.json("GET", "/v1/circulars", key=key, params=_clean({"year": year}))["circulars"]
+
+    def issue_circular(self, key: str, body: dict) -> dict:
+        """Issue a circular now (the same position gives the same circular: 200, not issued twice)."""
+        return self.json("POST", "/v1/circulars", key=key, ok=(200, 201), json=body)
+
+    def circular_document(self, key: str, circular_id: str, fmt: str) -> requests.Response:
+        return self.request("GET", f"/v1/circulars/{circular_id}.{fmt}", key=key, stream=True)
+
+    def subscriptions(self, key: str) -> list[dict]:
+        return self.json("GET", "/v1/subscriptions", key=key)["subscriptions"]
+
+    def subscribe(self, key: str, body: dict) -> dict:
+        """A new subscription; a webhook's signing secret is in the answer, once."""
+        return self.json("POST", "/v1/subscriptions", key=key, ok=(201,), json=body)
+
+    def deliveries(self, key: str, status: str | None = None) -> list[dict]:
+        return self.json("GET", "/v1/deliveries", key=key, params=_clean({"status": status}))["deliveries"]
+
+    def redrive(self, key: str, delivery_id: str) -> dict:
+        return self.json("POST", f"/v1/deliveries/{delivery_id}/redrive", key=key, ok=(202,))
+
     def alerts(self, key: str, **filters: Any) -> list[dict]:
         return self.json("GET", "/v1/alerts", key=key, params=_clean(filters))["alerts"]
 
@@ -173,9 +292,10 @@ class NotifyClient(ServiceClient):
 class Clients:
     """The portal's clients, one per service."""
 
-    def __init__(self, intake, ledger, notify):
-        self.intake, self.ledger, self.notify = intake, ledger, notify
+    def __init__(self, intake, ledger, notify, assessment=None):
+        self.intake, self.ledger, self.notify, self.assessment = intake, ledger, notify, assessment
 
     @classmethod
     def over_http(cls, urls: dict[str, str]) -> "Clients":
-        return cls(IntakeClient(urls["intake"]), LedgerClient(urls["ledger"]), NotifyClient(urls["notify"]))
+        return cls(IntakeClient(urls["intake"]), LedgerClient(urls["ledger"]), NotifyClient(urls["notify"]),
+                   AssessmentClient(urls["assessment"]))

@@ -71,7 +71,8 @@ class ServiceClient:
             sent["Authorization"] = f"Bearer {key}"
         started = time.perf_counter()
         try:
-            answer = self._session().request(method, self.base_url + path, headers=sent, timeout=self.timeout, **kwargs)
+            answer = self._session().request(method, self.base_url + path, headers=sent,
+                                                timeout=kwargs.pop("timeout", self.timeout), **kwargs)
         except requests.RequestException as exc:
             raise Unavailable(self.name, f"({type(exc).__name__})") from None
         finally:

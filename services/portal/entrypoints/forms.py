@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
+    BooleanField, DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
     StringField, TextAreaField,
 )
 from wtforms import Form
@@ -108,3 +108,49 @@ class ListingForm(Form):
 class DepartmentListForm(FlaskForm):
     entries = FieldList(FormField(ListingForm), min_entries=3, max_entries=50)
     idempotency_key = HiddenField()
+
+
+class VerificationForm(FlaskForm):
+    """The office's 检查验收 of a reported elimination: accept it, or reject it with a reason (intake
+    refuses a rejection without one, and its message lands beside the field)."""
+
+    decision = RadioField(_l("Decision"), validators=[required()], validate_choice=False,
+                          choices=options([("verified", _l("Accept: verified eliminated")),
+                                           ("rejected", _l("Reject"))]))
+    reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=1000)])
+    idempotency_key = HiddenField()
+
+
+class AcknowledgementCheckForm(FlaskForm):
+    acknowledgement = TextAreaField(_l("The acknowledgement (the downloaded file's text)"),
+                                    validators=[required(), Length(max=20000)])
+
+
+class OfficeScoreForm(FlaskForm):
+    """The office's score (0–100, with a note) for criterion 2 or 3 of a region's year."""
+
+    score = DecimalField(_l("Score (0 to 100)"), places=None, validators=[
+        InputRequired(message=_l("Enter a number from 0 to 100")),
+        NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100"))])
+    note = TextAreaField(_l("Note (the grounds for the score)"), validators=[required(), Length(max=2000)])
+    idempotency_key = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    confirm = BooleanField(_l("I confirm that the year's assessment is to be published as it stands"),
+                           validators=[DataRequired(message=_l("Confirm the publication"))])
+    idempotency_key = HiddenField()
+
+
+class CircularForm(FlaskForm):
+    document_no = StringField(_l("Document number (optional)"), validators=[Optional(), Length(max=60)])
+
+
+class SubscriptionForm(FlaskForm):
+    agency = StringField(_l("Agency"), validators=[required(), Length(max=200)])
+    region = SelectField(_l("Whose alerts"), validators=[Optional()], validate_choice=False)
+    channel = RadioField(_l("Channel"), validators=[required()], validate_choice=False,
+                         choices=options([("email", _l("E-mail")), ("webhook", _l("Webhook"))]))
+    address = StringField(_l("Address (an e-mail address or an https URL)"), validators=[required(), Length(max=500)])
+    alerts = BooleanField(_l("Alerts"))
+    circulars = BooleanField(_l("Circulars"))

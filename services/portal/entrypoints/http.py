@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..adapters.http import ApiProblem, Unavailable, timings
 from ..bootstrap import PortalService
-from . import account, department, public, region
+from . import account, auditor, department, dispatch, office, public, region, scoring
 from .pages import SIGN_IN_COOKIE, cookie_secure, install_template_helpers
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def create_app(service: PortalService) -> Flask:
     Babel(app, locale_selector=lambda: session.get("lang") if session.get("lang") in LANGUAGES else "zh_CN")
     CSRFProtect(app)
     install_template_helpers(app, service)
-    for module in (public, account, region, department):
+    for module in (public, account, region, department, office, scoring, dispatch, auditor):
         app.register_blueprint(module.blueprint(service))
     _register_hooks(app, service)
     _register_errors(app)

@@ -1,0 +1,108 @@
+"""The auditors' reads of the log over HTTP (``/v1/audit/*``), on SQLite and PostgreSQL: events filtered
+by type, region, stream, time, causation and correlation, newest first a page at a time; the
+streamed export, which the standalone verifier accepts; office and auditor keys only."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.config import Settings
+
+from services.ledger import verify_export
+from services.ledger.bootstrap import bootstrap
+from services.ledger.entrypoints.http import create_app
+
+from ..builders import report_message
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def service(request, tmp_path, clock, reference):
+    env = {"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")}
+    if request.param == "postgres":  # the export streams through psycopg's binary cursor there
+        env["ZEROCLEAR_LEDGER_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    settings = Settings.from_env("ledger", env=env)
+    service = bootstrap(settings, clock=clock, reference=reference)
+    assert service.repo.engine.dialect.name == {"sqlite": "sqlite", "postgres": "postgresql"}[request.param]
+    service.writer.record([report_message("410100", entries=2), report_message("410200", zero=True),
+                           report_message("410300", zero=True), report_message("410400", zero=True)])
+    yield service
+    service.close()
+    service.keys.engine.dispose()
+
+
+@pytest.fixture
+def client(service):
+    return create_app(service).test_client()
+
+
+def bearer(service, role: str, **scope) -> dict:
+    return {"Authorization": f"Bearer {service.keys.create(role, **scope)[0]}"}
+
+
+def test_the_auditor_pages_through_the_events_newest_first(client, service):
+    auditor = bearer(service, "auditor")
+    first = client.get("/v1/audit/events?limit=3", headers=auditor).get_json()
+    assert [e["seq"] for e in first["events"]] == [5, 4, 3] and first["next_before"] == 3 and first["head_seq"] == 5
+    rest = client.get(f"/v1/audit/events?limit=3&before={first['next_before']}", headers=auditor).get_json()
+    assert [e["seq"] for e in rest["events"]] == [2, 1] and rest["next_before"] is None
+
+
+def test_each_filter_narrows_the_events(client, service):
+    office = bearer(service, "office")
+
+    def seqs(query: str) -> list[int]:
+        answer = client.get(f"/v1/audit/events?{query}", headers=office)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return [e["seq"] for e in answer.get_json()["events"]]
+
+    one = client.get("/v1/audit/events?region=410200", headers=office).get_json()["events"][0]
+    assert one["seq"] == 3 and one["region"] == "410200"
+    assert seqs("type=intake.report_filed.v1") == [5, 4, 3, 2] and seqs("type=nothing.v1") == []
+    assert seqs(f"stream={one['stream']}") == [3]
+    assert seqs(f"id={one['id']}") == [3]
+    assert seqs(f"correlation={one['correlation_id']}") == [3]
+    assert seqs(f"caused_by={one['id']}") == []
+    assert seqs(f"since={one['recorded_at']}&until={one['recorded_at']}") == [5, 4, 3, 2, 1]  # one instant, one clock
+    assert seqs("until=2015-01-01T00:00:00Z") == []
+
+
+def test_bad_filters_are_named_and_only_the_office_and_auditors_may_read(client, service):
+    auditor = bearer(service, "auditor")
+    answer = client.get("/v1/audit/events?since=yesterday&limit=0", headers=auditor)
+    assert answer.status_code == 422
+    assert {e["field"] for e in answer.get_json()["errors"]} == {"query:since", "query:limit"}
+    for role, scope in (("region", {"region": "410100"}), ("department", {"department": "environment"})):
+        assert client.get("/v1/audit/events", headers=bearer(service, role, **scope)).status_code == 403
+        assert client.get("/v1/audit/export", headers=bearer(service, role, **scope)).status_code == 403
+    assert client.get("/v1/audit/export").status_code == 401
+
+
+def test_the_streamed_export_is_accepted_by_the_offline_verifier(client, service, tmp_path):
+    answer = client.get("/v1/audit/export", headers=bearer(service, "auditor"))
+    assert answer.status_code == 200 and answer.is_streamed
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="ledger-export-5.jsonl"'
+    exported = tmp_path / "export.jsonl"
+    exported.write_bytes(answer.get_data())
+    lines = exported.read_bytes().splitlines()
+    assert len(lines) == 6 and lines[-1].startswith(b'{"checkpoint"')
+    verdict = subprocess.run([sys.executable, Path(verify_export.__file__), str(exported)], capture_output=True, text=True)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+    exported.write_bytes(b"\n".join(lines[:2] + lines[3:]) + b"\n")  # an event taken out: caught
+    assert subprocess.run([sys.executable, Path(verify_export.__file__), str(exported)], capture_output=True).returncode == 1
+
+
+def test_the_registry_is_read_at_a_position_even_within_one_instant(client, service):
+    office = bearer(service, "office")
+    at_two = client.get("/v1/audit/reports?year=2016&position=2", headers=office).get_json()
+    rows = {row["region"]: row for row in at_two["regions"]}
+    assert at_two["position"] == 2 and at_two["filed"] == 1 and len(rows) == at_two["expected"] == 28
+    assert rows["410100"]["status"] == "on_time" and rows["410200"]["status"] == "awaiting"
+    now = {row["region"]: row for row in client.get("/v1/reports?year=2016", headers=office).get_json()["regions"]}
+    assert now["410200"]["status"] == "on_time"  # filed at the same instant, one position later
+    past = client.get("/v1/audit/reports?year=2016&position=99", headers=office)
+    assert past.status_code == 409 and past.get_json()["errors"][0]["field"] == "query:position"
+    assert client.get("/v1/audit/reports?year=2016&position=2",
+                      headers=bearer(service, "region", region="410100")).status_code == 403
