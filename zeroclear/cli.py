@@ -580,14 +580,18 @@ def ledger_export(file):
 
     from services.ledger.export import export
 
+    from services.ledger.checkpoints import existing_signing_key
+
     repo = _ledger_repo(read_only=True)  # before the file is opened: nothing is made for a missing log
+    settings = Settings.from_env("ledger")
+    key = existing_signing_key(settings.signing_key_file, settings.data_dir)  # signs the checkpoint line
     if file == "-":
-        checkpoint = export(repo, sys.stdout.buffer, SystemClock())
+        checkpoint = export(repo, sys.stdout.buffer, SystemClock(), key)
         sys.stdout.buffer.flush()
         click.echo(json.dumps(checkpoint, ensure_ascii=False), err=True)
         return
     with open(file, "wb") as out:
-        checkpoint = export(repo, out, SystemClock())
+        checkpoint = export(repo, out, SystemClock(), key)
     _echo_json(checkpoint)
     click.echo(f"check it with:  python3 {_verifier_path()} {file}", err=True)
 
@@ -679,8 +683,10 @@ def _verifier_path() -> Path:
 
 @ledger.command("verifier")
 def ledger_verifier():
-    """Print the standalone export verifier (standard library only) to hand to an auditor."""
-    click.echo(_verifier_path().read_text(encoding="utf-8"), nl=False)
+    """Print the standalone export verifier (standard library only, one file) to hand to an auditor."""
+    from services.ledger.verifier_bundle import standalone_verifier
+
+    click.echo(standalone_verifier(), nl=False)
 
 
 @main.command()

@@ -113,6 +113,14 @@ def signing_key(path: Path | None, data_dir: Path, production: bool) -> SigningK
     return load_key_file(local) if local.exists() else new_key_file(local)
 
 
+def existing_signing_key(path: Path | None, data_dir: Path) -> SigningKey | None:
+    """The key a command signs with, if there is one: never made by a command that reads."""
+    if path is not None:
+        return load_key_file(path)
+    local = data_dir / KEY_FILE
+    return load_key_file(local) if local.exists() else None
+
+
 # -- taking and reading checkpoints ----------------------------------------------------------------
 def take(engine: Engine, key: SigningKey, clock=None, state_digest: str | None = None, at: int | None = None) -> dict:
     """A checkpoint of the tree at the head (or ``at``), signed now; the one kept already at that

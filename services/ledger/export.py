@@ -19,8 +19,10 @@ from .adapters.repository import LedgerRepository
 FORMAT = "zeroclear-ledger-export/1"
 
 
-def export(repo: LedgerRepository, out: IO[bytes], clock: Clock) -> dict:
+def export(repo: LedgerRepository, out: IO[bytes], clock: Clock, key=None) -> dict:
     """Write every event up to the current head, then the checkpoint; returns the checkpoint.
+    The checkpoint holds the Merkle tree's root and, with the ledger's signing ``key``, its
+    signed note (issue 17: what a verifier holds the file to, with the ledger's public key).
 
     Each line is ``RecordedEvent.to_dict()`` in JSON, the payload written as the canonical text
     it is stored as (an ``orjson.Fragment``: nothing is parsed or serialised again)."""
@@ -32,8 +34,22 @@ def export(repo: LedgerRepository, out: IO[bytes], clock: Clock) -> dict:
         with repo.engine.connect() as conn, closing(stream_rows(conn, upto_seq=head_seq)) as rows:
             _write_lines(rows, out)
     checkpoint = {"format": FORMAT, "count": head_seq, "head": head_hash, "exported_at": format_instant(clock.now())}
+    if getattr(repo, "engine", None) is not None:
+        checkpoint.update(signed_tree(repo.engine, key, head_seq, clock))
     out.write(orjson.dumps({"checkpoint": checkpoint}) + b"\n")
     return checkpoint
+
+
+def signed_tree(engine, key, size: int, clock: Clock) -> dict:
+    """The root of the log's tree at ``size`` and, with a signing key, the ledger's signed note of it."""
+    from . import checkpoints
+    from .adapters import merkle_store
+
+    if key is not None:
+        signed = checkpoints.take(engine, key, clock, at=size)
+        return {"root": signed["root"], "note": signed["note"]}
+    with engine.connect() as conn:
+        return {"root": merkle_store.root(conn, size).hex()}
 
 
 #: A line's fields in ``RecordedEvent.to_dict()`` order, and where each is in a stored row.

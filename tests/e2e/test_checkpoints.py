@@ -30,7 +30,7 @@ def trusted(api) -> list[VerifierKey]:
 
 def opened(api, found: dict):
     """The checkpoint as the auditor reads it: from the signed note alone."""
-    checkpoint = open_note(found["note"], trusted(api), ed25519.verify)
+    checkpoint = open_note(found["note"], trusted(api), ed25519.verify_signature)
     assert (checkpoint.size, checkpoint.root.hex()) == (found["size"], found["root"])
     return checkpoint
 
@@ -76,9 +76,9 @@ def _rewrite(engine, seq: int, change) -> None:
 
     with engine.begin() as conn:  # the owner of the database drops what keeps the log append-only
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("DROP TRIGGER events_append_only ON events"))
+            conn.execute(sa.text("DROP TRIGGER IF EXISTS events_append_only ON events"))
         else:
-            conn.execute(sa.text("DROP TRIGGER events_no_update"))
+            conn.execute(sa.text("DROP TRIGGER IF EXISTS events_no_update"))
         rows = [dict(r) for r in conn.execute(sa.select(events).where(events.c.seq >= seq).order_by(events.c.seq)).mappings()]
         previous = conn.execute(sa.select(events.c.hash).where(events.c.seq == seq - 1)).scalar_one()
         for row in rows:

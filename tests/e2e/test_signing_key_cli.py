@@ -61,11 +61,11 @@ def test_checkpoints_signed_before_a_rotation_still_verify_after(tmp_path, clock
         published = api.get("ledger", "/v1/checkpoints/keys").json()
         keys = [VerifierKey.parse(text) for text in published["verifier_keys"]]
         assert published["current"] != str(keys[1])
-        old = open_note(old_note, keys, ed25519.verify)
+        old = open_note(old_note, keys, ed25519.verify_signature)
         fresh = office.post("ledger", "/v1/checkpoints").json()
-        new = open_note(fresh["note"], keys, ed25519.verify)
+        new = open_note(fresh["note"], keys, ed25519.verify_signature)
         assert new.size > old.size
         proof = api.get("ledger", "/v1/proofs/consistency", params={"old": old.size}).json()
         assert verify_consistency(old.size, new.size, old.root, new.root, [bytes.fromhex(p) for p in proof["proof"]])
         with pytest.raises(ValueError):
-            open_note(fresh["note"], keys[1:], ed25519.verify)  # the retired key alone does not open a new one
+            open_note(fresh["note"], keys[1:], ed25519.verify_signature)  # the retired key alone does not open a new one

@@ -206,7 +206,7 @@ def test_a_tipster_can_check_their_tip_is_on_the_log_without_trusting_intake(sys
     leaf = leaf_hash(header_text(header))
     assert leaf.hex() == inclusion["leaf_hash"]
     keys_published = [VerifierKey.parse(k) for k in api.get("ledger", "/v1/checkpoints/keys").json()["verifier_keys"]]
-    checkpoint = open_note(inclusion["checkpoint"]["note"], keys_published, ed25519.verify)
+    checkpoint = open_note(inclusion["checkpoint"]["note"], keys_published, ed25519.verify_signature)
     assert verify_inclusion(header["seq"] - 1, checkpoint.size, leaf, [bytes.fromhex(p) for p in inclusion["proof"]],
                             checkpoint.root)
     forged = {**header, "region": "410200"}

@@ -63,7 +63,7 @@ _BASE_Y = 4 * pow(5, _P - 2, _P) % _P
 _BASE = (_recover_x(_BASE_Y, 0), _BASE_Y, 1, _recover_x(_BASE_Y, 0) * _BASE_Y % _P)
 
 
-def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Whether ``signature`` is ``public_key``'s over ``message`` ([S]B = R + [k]A)."""
     if not isinstance(public_key, bytes) or not isinstance(signature, bytes) or len(signature) != 64:
         return False

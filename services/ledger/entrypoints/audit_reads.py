@@ -23,7 +23,7 @@ from ..adapters.repository import _EVENT_COLUMNS, row_to_event
 from ..adapters.tables import events
 from ..bootstrap import LedgerService
 from ..domain import registry
-from ..export import FORMAT, _write_lines
+from ..export import FORMAT, _write_lines, signed_tree
 from .schemas import RecordedEventSchema
 
 AUDITORS = ("office", "auditor")
@@ -133,7 +133,8 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
                     _write_lines(chunk, out)
                     yield b"".join(out.parts)
             checkpoint = {"format": FORMAT, "count": head_seq, "head": head_hash,
-                          "exported_at": format_instant(service.clock.now())}
+                          "exported_at": format_instant(service.clock.now()),
+                          **signed_tree(service.repo.engine, service.signing_key, head_seq, service.clock)}
             yield orjson.dumps({"checkpoint": checkpoint}) + b"\n"
 
         return Response(stream_with_context(lines()), mimetype="application/x-ndjson", headers={

@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from services.ledger.domain.ed25519 import verify
+from services.ledger.domain.ed25519 import verify_signature as verify
 
 RFC8032 = [  # §7.1, TEST 1 and TEST 2
     ("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
