@@ -510,10 +510,17 @@ def _existing(url: str, table: str, what: str):
 @ledger.command("verify")
 @click.option("--deep", is_flag=True, help="Also rebuild the projections from the log (in a scratch database) and "
               "compare every version of every row with the stored ones, naming the rows that differ.")
-def ledger_verify(deep):
+@click.option("--trusted", multiple=True, metavar="CHECKPOINT",
+              help="A checkpoint you kept (a file with its signed note, or SIZE:ROOT): the log must extend it.")
+@click.option("--ledger-key", "ledger_keys", multiple=True, metavar="KEY",
+              help="The ledger's verifier key (or a file of them), to trust a signed checkpoint you kept.")
+def ledger_verify(deep, trusted, ledger_keys):
     """Recompute the hash chain; exit status 1 naming the first bad seq if it is broken (with
-    --deep, or naming the projection rows that differ from the log's)."""
+    --deep, or naming the projection rows that differ from the log's; with --trusted, the first
+    checkpoint you kept that the log does not extend)."""
     repo = _ledger_repo(read_only=True)
+    if trusted:
+        _held_to_trusted(repo, trusted, ledger_keys)
     if deep:
         from services.ledger.deep_verify import deep_verify
 
@@ -534,6 +541,43 @@ def ledger_verify(deep):
     if not verdict.ok:
         click.echo(f"ledger verification FAILED at seq {verdict.first_bad_seq}: {verdict.reason}", err=True)
         sys.exit(1)
+
+
+def _held_to_trusted(repo, trusted, ledger_keys) -> None:
+    from services.ledger.domain.note import NoteError
+    from services.ledger.tree_check import held_to, trusted_checkpoints
+
+    try:
+        _, kept = trusted_checkpoints(trusted, ledger_keys)
+    except (OSError, ValueError, KeyError, NoteError) as exc:
+        raise click.ClickException(str(exc)) from None
+    problem = held_to(repo, kept, repo.head()[0])
+    if problem:
+        _echo_json({"ok": False, "reason": problem})
+        click.echo(f"ledger verification FAILED: {problem}", err=True)
+        sys.exit(1)
+
+
+@ledger.command("prove")
+@click.argument("seq", type=click.IntRange(min=1, max=2**53 - 1))
+def ledger_prove(seq):
+    """Print event SEQ, its Merkle inclusion proof and the ledger's signed checkpoint, as JSON a
+    third party checks offline (python3 verify_export.py --proof FILE --ledger-key KEY)."""
+    from shared.clock import SystemClock
+
+    from services.ledger.checkpoints import existing_signing_key
+    from services.ledger.tree_check import inclusion_proof
+
+    repo = _ledger_repo(read_only=True)
+    settings = Settings.from_env("ledger")
+    key = existing_signing_key(settings.signing_key_file, settings.data_dir)
+    if key is None:
+        raise click.ClickException("no ledger signing key (ZEROCLEAR_LEDGER_SIGNING_KEY_FILE, or the data "
+                                   f"folder's ledger-signing.json in {settings.data_dir}): nothing to sign the proof's checkpoint")
+    head = repo.head()[0]
+    if seq > head:
+        raise click.ClickException(f"the log holds {head} events, not {seq}")
+    _echo_json(inclusion_proof(repo, key, seq, SystemClock()))
 
 
 @ledger.command("replay")

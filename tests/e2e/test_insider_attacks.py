@@ -67,6 +67,19 @@ def test_rewrite_truncation_and_fork_fail_against_a_kept_checkpoint(system, api,
 
     status, verdict = verified(command, exported(system, tmp_path, "honest"), key, early, later)
     assert status == 0 and verdict["ok"] and verdict["signed"] == "checked" and len(verdict["trusted"]) == 2
+    held = ("ledger", "verify", "--trusted", early, "--trusted", later, "--ledger-key", key)
+    assert cli(system.env, *held).returncode == 0  # the stored log, held to the same checkpoints
+
+    # One fact for a third party: an event, its inclusion proof and the signed checkpoint, checked offline.
+    proof_file = tmp_path / "auditor" / "proof.json"
+    proof_file.write_text(cli(system.env, "ledger", "prove", str(middle["seq"])).stdout, encoding="utf-8")
+    done = subprocess.run([*command, "--proof", str(proof_file), "--ledger-key", key], capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout)["seq"] == middle["seq"], done.stdout + done.stderr
+    forged = json.loads(proof_file.read_text(encoding="utf-8"))
+    forged["event"]["payload"]["entries"][0]["capacity"] = "0.5"
+    proof_file.write_text(json.dumps(forged, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([*command, "--proof", str(proof_file), "--ledger-key", key], capture_output=True, text=True)
+    assert done.returncode == 1 and "payload" in json.loads(done.stdout)["reason"]
 
     # A fork between the two kept checkpoints: the event after `early` rewritten, everything re-chained
     # and the tree rebuilt; the ledger signs the new log as readily as the old.
@@ -80,6 +93,8 @@ def test_rewrite_truncation_and_fork_fail_against_a_kept_checkpoint(system, api,
     restarted(system)
     status, verdict = verified(command, exported(system, tmp_path, "forked"), key, early, later)
     assert status == 1 and "later.note" in verdict["reason"] and "early.note" not in verdict["reason"], verdict
+    refused = cli(system.env, *held, check=False)
+    assert refused.returncode == 1 and "later.note" in refused.stderr, refused.stderr
     assert office.get("ledger", "/v1/verify").json()["ok"] is True  # the chain alone does not tell
 
     # A rewrite before both: the first checkpoint named.
