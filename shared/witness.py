@@ -33,6 +33,15 @@ class LedgerWitness:
             raise WitnessUnavailable(f"the ledger answered {answer.status_code} for a checkpoint of size {size}")
         return _checkpoint(answer.json())
 
+    def latest(self) -> dict[str, Any] | None:
+        """The ledger's latest signed checkpoint; None if it signs none."""
+        answer = self._ask("get", "/v1/checkpoints/latest")
+        if answer.status_code == 503 and NO_SIGNING_KEY in answer.text:
+            return None
+        if answer.status_code != 200:
+            raise WitnessUnavailable(f"the ledger answered {answer.status_code} for its latest checkpoint")
+        return _checkpoint(answer.json())
+
     def inclusion(self, seq: int) -> dict[str, Any]:
         """Event ``seq``'s header (the service key reads the feed), its leaf, the inclusion proof and
         the signed checkpoint it is proved in."""

@@ -18,6 +18,7 @@ from shared.db import make_engine, migrate
 from shared.envelope import Envelope, new_envelope, new_id
 from shared.feed import FeedClient, LedgerFollower
 from shared.journal import FoldedView
+from shared.witness import LedgerWitness
 from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
@@ -235,8 +236,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                       WebhookGuard(webhook_networks(settings)),
                       HttpAssessments(settings.assessment_url, settings.service_key), AnnouncementRows(engine),
                       LedgerCheckpoints(settings.ledger_url, settings.service_key))
+    latest = LedgerWitness(settings.ledger_url, settings.service_key).latest
     service.deliverer = DeliveryWorker(repo, Sender(settings, lambda content: service.documents(content)["pdf"],
-                                                    service.webhooks), settings, still_due=service.still_due,
+                                                    service.webhooks, latest_checkpoint=latest), settings,
+                                       still_due=service.still_due,
                                        business=service.clock)
     def tick() -> int:
         service.run_schedule()

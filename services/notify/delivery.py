@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 TASK_TYPE = "notify.delivery.v1"
 
 
-def document(delivery: dict) -> dict[str, Any]:
-    """What a delivery says: the alert, or the circular's summary with its documents' hashes."""
+def document(delivery: dict, checkpoint: dict | None = None) -> dict[str, Any]:
+    """What a delivery says: the alert, or the circular's summary with its documents' hashes; and
+    the ledger's signed checkpoint (issue 17: the circular's own, or the latest for an alert), for
+    the receiver to keep and hold the log to."""
     subject = delivery["subject"]
     if delivery["kind"] == "alert":
         fields = ("alert_id", "subject", "rule", "level", "region", "recipient", "deadline", "late_days", "case",
@@ -45,8 +47,11 @@ def document(delivery: dict) -> dict[str, Any]:
     else:
         fields = ("circular_id", "year", "number", "period", "kind", "position", "issued_at", "json_sha256",
                   "html_sha256", "pdf_sha256", "seq")
-    return {"delivery_id": delivery["delivery_id"], "kind": delivery["kind"],
+    said = {"delivery_id": delivery["delivery_id"], "kind": delivery["kind"],
             delivery["kind"]: {name: subject[name] for name in fields}}
+    if checkpoint is not None:
+        said["checkpoint"] = checkpoint
+    return said
 
 
 class Sender:
@@ -54,18 +59,30 @@ class Sender:
     only where ``webhooks`` allows, checked again at each attempt, and never follows a redirect."""
 
     def __init__(self, settings: Settings, pdf_of: Callable[[dict], bytes | None], webhooks: WebhookGuard,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, latest_checkpoint: Callable[[], dict | None] = lambda: None):
         self.settings = settings
         self.pdf_of = pdf_of
         self.webhooks = webhooks
         self.timeout = timeout
+        self.latest_checkpoint = latest_checkpoint
 
     def send(self, delivery: dict) -> None:
-        body = orjson.dumps(document(delivery))
+        checkpoint = self._witness(delivery)
+        body = orjson.dumps(document(delivery, checkpoint))
         if delivery["channel"] == "webhook":
             self._webhook(delivery, body)
         else:
-            self._email(delivery)
+            self._email(delivery, checkpoint)
+
+    def _witness(self, delivery: dict) -> dict | None:
+        """The circular's own checkpoint, or the ledger's latest; a delivery is never held back for it."""
+        if delivery["kind"] != "alert":
+            return orjson.loads(delivery["subject"]["content"]).get("checkpoint")
+        try:
+            return self.latest_checkpoint()
+        except Exception as exc:  # noqa: BLE001 - the alert still goes, without its witness
+            log.warning("delivery %s goes without the ledger's checkpoint: %s", delivery["delivery_id"], exc)
+            return None
 
     def _webhook(self, delivery: dict, body: bytes) -> None:
         secret = delivery["subscription"]["secret"] or ""
@@ -79,7 +96,7 @@ class Sender:
         if not 200 <= status < 300:
             raise RuntimeError(f"webhook answered {status}")
 
-    def _email(self, delivery: dict) -> None:
+    def _email(self, delivery: dict, checkpoint: dict | None = None) -> None:
         subject = delivery["subject"]
         message = EmailMessage()
         message["From"] = self.settings.mail_from
@@ -90,19 +107,25 @@ class Sender:
             level = "（已升级至省办公室）" if subject["level"] == 2 else ""
             message["Subject"] = f"督办提醒{level}：{subject['case']}"
             message.set_content(f"{subject['case']}\n期限：{subject['deadline']}\n已逾期：{subject['late_days']}天\n"
-                                f"事项：{subject['subject']}\n规则：{subject['rule']}\n")
+                                f"事项：{subject['subject']}\n规则：{subject['rule']}\n" + _witness_text(checkpoint))
         else:
             content = orjson.loads(subject["content"])
             message["Subject"] = content["title"]
             message.set_content(f"{content['title']}\n台账位置：{subject['position']}\n"
                                 f"文件哈希（SHA-256）：JSON {subject['json_sha256']}，HTML {subject['html_sha256']}"
-                                f"，PDF {subject['pdf_sha256']}\n")
+                                f"，PDF {subject['pdf_sha256']}\n" + _witness_text(checkpoint))
             pdf = self.pdf_of(content)
             if pdf is not None:
                 message.add_attachment(pdf, maintype="application", subtype="pdf",
                                        filename=f"circular-{subject['circular_id']}.pdf")
         with open_smtp(self.settings, self.timeout) as smtp:
             smtp.send_message(message)
+
+
+def _witness_text(checkpoint: dict | None) -> str:
+    if checkpoint is None:
+        return ""
+    return f"\n台账签名检查点（请留存，可随时核验台账未被改写）：\n{checkpoint['note']}"
 
 
 class DeliveryPump(BackgroundLoop):

@@ -147,6 +147,10 @@ def test_alerts_and_circulars_reach_each_address_once(world, clock):
     assert [m["Subject"] for m in mailbox.to("office@gov.example")] == []
     delivery_id, body, signature = receiver.calls[0]
     assert hmac.compare_digest(signature, "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
+    # each delivery carries the ledger's signed checkpoint, for the receiver to keep (issue 17)
+    witness = json.loads(body)["checkpoint"]
+    assert witness["note"].startswith("zeroclear.ledger\n") and witness["size"] >= 1
+    assert witness["note"] in mailbox.to("ly@gov.example")[0].get_body(("plain",)).get_content()
 
     # 开封 files; a week later the others escalate to the office — 洛阳 among them, 开封 not.
     recorded(kf, kf.file_report(data.report(KF, zero=True)))
@@ -198,6 +202,8 @@ def test_alerts_and_circulars_reach_each_address_once(world, clock):
     assert len(circulars) == 1
     attachment = next(part for part in circulars[0].iter_attachments())
     assert hashlib.sha256(attachment.get_content()).hexdigest() == issued["pdf_sha256"]
+    circular = office.get("notify", f"/v1/circulars/{issued['circular_id']}.json").json()
+    assert circular["checkpoint"]["note"] in circulars[0].get_body(("plain",)).get_content()  # the circular's own
     listed = office.get("notify", "/v1/deliveries").json()["deliveries"]
     every = [(d["kind"], d["ref_id"], d["address"]) for d in listed]
     assert len(every) == len(set(every))
