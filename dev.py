@@ -99,7 +99,8 @@ def ensure_system_packages() -> None:
 def parallel(rest: list[str]) -> list[str]:
     """pytest-xdist on every core (at most 4) unless the caller chose (``-n 0`` runs in one
     process): each worker has its own databases, data folders and RabbitMQ virtual host."""
-    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses", "-p")) for arg in rest):
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) or arg in ("no:xdist", "-pno:xdist")
+           for arg in rest):
         return []
     return ["-n", str(max(1, min(os.cpu_count() or 1, 4))), "--dist", "loadfile"]
 

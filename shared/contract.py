@@ -239,6 +239,8 @@ def _finish_success(response: dict, spec: Operation, schemas: dict, status) -> N
     for media_type, media in content.items():
         if media_type == JSON and "example" not in media:
             media["example"] = spec.response if spec.response is not None else compose(media.get("schema", {}), schemas)
+        elif media_type.endswith("json") and "example" not in media and spec.response is not None:
+            media["example"] = spec.response  # JSON of another kind (JSON Lines): its example as given
     if spec.location:
         response.setdefault("headers", {})["Location"] = {
             "description": "the submission's status URL (the same as status_url): GET it until recorded or rejected",

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from shared.broker_admin import Rabbitmqctl, agency_user, provision_agency
 from shared.testing.data import report
 from shared.testing.rabbit import provisioned_broker
+from shared.broker_admin import vhost_of
 from shared.testing.services import AMQP_URL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rabbitmq]
@@ -101,9 +102,11 @@ def test_the_pika_subscriber_keeps_every_event_once_in_order_across_a_kill(syste
     ctl = Rabbitmqctl()
     name = f"t{secrets.token_hex(4)}"
     password = f"-{secrets.token_urlsafe(18)}"
-    made = provision_agency(ctl, "/", name, password, system.topology)
+    vhost = vhost_of(AMQP_URL)  # the system's own (a worker of its own under pytest-xdist)
+    made = provision_agency(ctl, vhost, name, password, system.topology)
     queue = system.topology._name(f"agency.{name}.events")
-    amqp = f"amqp://{made['user']}:{quote(password, safe='')}@{urlsplit(AMQP_URL).netloc.rpartition('@')[2]}/%2F"
+    amqp = (f"amqp://{made['user']}:{quote(password, safe='')}@{urlsplit(AMQP_URL).netloc.rpartition('@')[2]}"
+            f"/{quote(vhost, safe='')}")
     reader = keys("auditor")
     store = tmp_path / "agency"
     command = [sys.executable, str(SUBSCRIBER), "--amqp", amqp, "--exchange", system.topology.ledger_exchange,
@@ -139,7 +142,7 @@ def test_the_pika_subscriber_keeps_every_event_once_in_order_across_a_kill(syste
         os.kill(subscriber.pid, signal.SIGKILL)  # midway, while reports still flow
         subscriber.wait()
         flow.join()
-        subprocess.run(["rabbitmqctl", "purge_queue", "-p", "/", queue], check=True, capture_output=True)  # lost
+        subprocess.run(["rabbitmqctl", "purge_queue", "-p", vhost, queue], check=True, capture_output=True)  # lost
         file_reports(regions[10:12])  # filed while it is down, and gone from its queue
         subscriber = start()
         file_reports(regions[12:14])  # filed after it came back
@@ -156,7 +159,7 @@ def test_the_pika_subscriber_keeps_every_event_once_in_order_across_a_kill(syste
         subscriber.kill()
         subscriber.wait()
         logs.close()
-        subprocess.run(["rabbitmqctl", "delete_queue", "-p", "/", queue], capture_output=True)
+        subprocess.run(["rabbitmqctl", "delete_queue", "-p", vhost, queue], capture_output=True)
         subprocess.run(["rabbitmqctl", "delete_user", agency_user(name)], capture_output=True)
 
     document = requests.get(system.urls["ledger"] + "/asyncapi.json", timeout=10).json()

@@ -22,7 +22,10 @@ OPERATIONS = {
     "snapshot_list": Operation(zh="投影快照及其摘要"),
     "audit_events": Operation(zh="审计：按类型、地区、流、时间筛选台账事件（分页）"),
     "registry_at_position": Operation(zh="审计：某一台账位置时的报表登记簿"),
-    "audit_export": Operation(zh="审计：导出整条台账（流式，含检查点），可离线核验"),
+    "audit_export": Operation(zh="审计：导出整条台账（流式，含检查点），可离线核验", response=(
+        '{"seq":1,"id":"…","type":"ledger.year_opened.v1","payload":{"year":2016},"hash":"…"}\n'
+        '{"checkpoint":{"format":"zeroclear-ledger-export/1","count":1,"head":"…","root":"…","note":"…"}}\n'),
+        response_media="application/x-ndjson"),
     "list_checkpoints": Operation(zh="已签名的检查点（默克尔树规模与根哈希）"),
     "take_checkpoint": Operation(zh="立即签发当前台账（或某一规模）的检查点", request={"size": 1200}),
     "latest_checkpoint": Operation(zh="最新签名检查点：请留存，作为日后核验的凭据"),
