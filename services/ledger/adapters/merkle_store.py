@@ -38,9 +38,9 @@ def _base(level: int) -> int:
     return level - level % STRIDE
 
 
-def fetch(conn: Connection, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    """The hashes of the perfect subtrees ``wanted``: stored ones read, the others computed from
-    the stored level below them or from the events (two queries in all)."""
+def fetch(conn: Connection, wanted: Iterable[Node], kept: "StoredNodes | None" = None) -> dict[Node, bytes]:
+    """The hashes of the perfect subtrees ``wanted``: stored ones read (or taken from ``kept``),
+    the others computed from the stored level below them or from the events (two queries at most)."""
     wanted = set(wanted)
     ranges: dict[int, list[tuple[int, int]]] = defaultdict(list)  # base level → [lo, hi) of its nodes
     for level, index in wanted:
@@ -48,8 +48,21 @@ def fetch(conn: Connection, wanted: Iterable[Node]) -> dict[Node, bytes]:
         width = 1 << (level - base)
         ranges[base].append((index * width, (index + 1) * width))
     known = _leaves(conn, ranges.pop(0, []))
-    known.update(_stored(conn, ranges))
+    known.update(_stored(conn, ranges, kept))
     return {node: _value(node, known) for node in wanted}
+
+
+class StoredNodes:
+    """The stored nodes a process has read: a perfect subtree never changes once the log holds it,
+    so a proof usually needs no query for them (one per database; bounded, emptied when full)."""
+
+    def __init__(self, limit: int = 1_000_000):
+        self.limit, self.nodes = limit, {}
+
+    def add(self, found: Mapping[Node, bytes]) -> None:
+        if len(self.nodes) + len(found) > self.limit:
+            self.nodes = {}
+        self.nodes.update(found)
 
 
 def _value(node: Node, known: Mapping[Node, bytes]) -> bytes:
@@ -92,9 +105,17 @@ def _leaves(conn: Connection, spans: Sequence[tuple[int, int]]) -> dict[Node, by
     return found
 
 
-def _stored(conn: Connection, ranges: Mapping[int, list[tuple[int, int]]]) -> dict[Node, bytes]:
+def _stored(conn: Connection, ranges: Mapping[int, list[tuple[int, int]]], kept: StoredNodes | None = None
+            ) -> dict[Node, bytes]:
     if not ranges:
         return {}
+    needed = {(level, i) for level, spans in ranges.items() for lo, hi in spans for i in range(lo, hi)}
+    cached = {node: kept.nodes[node] for node in needed if node in kept.nodes} if kept is not None else {}
+    if len(cached) == len(needed):
+        return cached
+    ranges = {level: [(i, i + 1) for i in sorted(i for lvl, i in needed - cached.keys() if lvl == level)]
+              for level in ranges}
+    ranges = {level: spans for level, spans in ranges.items() if spans}
     t = merkle_nodes
     merged = [(level, lo, hi) for level, spans in ranges.items() for lo, hi in _merged(spans)]
     if conn.dialect.name == "postgresql":
@@ -105,7 +126,9 @@ def _stored(conn: Connection, ranges: Mapping[int, list[tuple[int, int]]]) -> di
                                                         for level, lo, hi in merged))))
     found = {(row[0], row[1]): bytes(row[2]) for row in rows}
     _require(found, {(level, i) for level, spans in ranges.items() for lo, hi in spans for i in range(lo, hi)})
-    return found
+    if kept is not None:
+        kept.add(found)
+    return {**cached, **found}
 
 
 def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -138,6 +161,7 @@ def root(conn: Connection, tree_size: int) -> bytes:
 
 class MerkleTree:
     def __init__(self):
+        self.stored = StoredNodes()  # what proofs read of the stored nodes, kept
         self._kept: Frontier | None = None
         self._kept_hash: str | None = None  # the chain hash of the last event the kept frontier holds
         self._lock = threading.Lock()

@@ -18,6 +18,9 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
     blp = ApiBlueprint("proofs", __name__, url_prefix="/v1", description="Signed checkpoints and Merkle proofs")
     engine = service.repo.engine
 
+    def fetch(conn, wanted):
+        return merkle_store.fetch(conn, wanted, service.repo.tree.stored)
+
     def key():
         if service.signing_key is None:
             raise Problem(503, "No signing key", "this ledger has no signing key configured "
@@ -89,9 +92,12 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         if args["seq"] > signed["size"]:
             raise Problem(422, "Not in that checkpoint", f"the checkpoint holds seqs 1..{signed['size']}",
                           kind="validation", errors=[{"field": "query:seq", "message": f"at most {signed['size']}"}])
-        with read_tx(engine) as conn:
-            leaf = merkle_store.fetch(conn, [(0, args["seq"] - 1)])[(0, args["seq"] - 1)]
-            path = prove(inclusion_ranges(args["seq"] - 1, signed["size"]), lambda wanted: merkle_store.fetch(conn, wanted))
+        index = args["seq"] - 1
+        with read_tx(engine) as conn:  # the leaf in the same reads as its path (it sits among its siblings)
+            values: dict = {}
+            path = prove(inclusion_ranges(index, signed["size"]),
+                         lambda wanted: values.update(fetch(conn, wanted | {(0, index)})) or values)
+            leaf = values[(0, index)]
         return {"seq": args["seq"], "leaf_index": args["seq"] - 1, "leaf_hash": leaf.hex(), "size": signed["size"],
                 "proof": [p.hex() for p in path], "checkpoint": signed}
 
@@ -106,7 +112,7 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
             raise Problem(422, "Not an earlier size", f"the checkpoint's size is {signed['size']}",
                           kind="validation", errors=[{"field": "query:old", "message": f"at most {signed['size']}"}])
         with read_tx(engine) as conn:
-            path = prove(consistency_ranges(args["old"], signed["size"]), lambda wanted: merkle_store.fetch(conn, wanted))
+            path = prove(consistency_ranges(args["old"], signed["size"]), lambda wanted: fetch(conn, wanted))
         return {"old": args["old"], "new": signed["size"], "proof": [p.hex() for p in path],
                 "old_checkpoint": checkpoints.at_size(engine, args["old"]), "checkpoint": signed}
 
