@@ -19,9 +19,7 @@ proof under 5 ms at 1,000,000 events.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
-import statistics
 import time
 from contextlib import contextmanager
 

@@ -5,8 +5,6 @@ tolerance, is refused; the older X-Zeroclear-Signature header is still sent."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import socket

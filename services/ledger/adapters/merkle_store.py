@@ -166,10 +166,14 @@ class MerkleTree:
         self._kept_hash: str | None = None  # the chain hash of the last event the kept frontier holds
         self._lock = threading.Lock()
 
-    def frontier(self, conn: Connection, at: int) -> Frontier:
+    def frontier(self, conn: Connection, at: int, at_hash: str | None = None) -> Frontier:
+        """The frontier of the tree of ``at`` leaves: the kept one if it is of the same log (the
+        event at ``at`` has the hash it was kept with: ``at_hash`` when the caller knows it, as a
+        writer does — its next event's prev_hash), else read from the store."""
         with self._lock:
             kept, kept_hash = self._kept, self._kept_hash
-        if kept is not None and kept.size == at and (at == 0 or _event_hash(conn, at) == kept_hash):
+        if kept is not None and kept.size == at and (
+                at == 0 or (at_hash if at_hash is not None else _event_hash(conn, at)) == kept_hash):
             return Frontier(kept.size, kept.roots)
         nodes = Frontier.nodes_of(at)
         found = fetch(conn, nodes)
@@ -179,7 +183,7 @@ class MerkleTree:
         """Extend the tree by ``recorded`` (their leaf hashes, if the caller has them)."""
         if not recorded:
             return
-        frontier = self.frontier(conn, recorded[0].seq - 1)
+        frontier = self.frontier(conn, recorded[0].seq - 1, recorded[0].prev_hash)
         rows = []
         for n, event in enumerate(recorded):
             leaf = leaves[n] if leaves else leaf_of(event)

@@ -8,7 +8,6 @@ import hashlib
 import secrets
 from urllib.parse import urlencode
 
-import orjson
 from flask import Flask, current_app
 
 from shared.clock import SystemClock, format_instant

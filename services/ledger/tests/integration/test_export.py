@@ -15,7 +15,7 @@ from services.ledger.adapters.repository import LedgerRepository
 from services.ledger.export import export
 from services.ledger.handlers import LedgerWriter
 
-from .support import VERIFIER, cli, cli_in_process, migrate, record_standard_log, standalone_verify
+from .support import cli, cli_in_process, migrate, record_standard_log, standalone_verify
 
 
 def test_an_export_verifies_offline_and_replays_to_the_live_digest(writer, repo, clock, cli_env, tmp_path):
