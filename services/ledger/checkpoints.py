@@ -142,11 +142,15 @@ def take(engine: Engine, key: SigningKey, clock=None, state_digest: str | None =
     note = key.sign(Checkpoint(key.origin, size, root, (f"time {taken_at}",)))
     row = {"size": size, "root": root.hex(), "taken_at": taken_at, "key_id": key.verifier.key_id.hex(),
            "note": note, "state_digest": state_digest}
-    with write_tx(engine) as conn:
-        kept = _row(conn, size)
-        if kept is not None:
-            return kept
-        conn.execute(checkpoints.insert().values(**row))
+    try:
+        with write_tx(engine) as conn:
+            kept = _row(conn, size)
+            if kept is not None:
+                return kept
+            conn.execute(checkpoints.insert().values(**row))
+    except sa.exc.IntegrityError:  # another process signed the same size meanwhile: theirs stands
+        with engine.connect() as conn:
+            return _row(conn, size)
     return row
 
 

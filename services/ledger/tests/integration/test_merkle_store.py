@@ -82,3 +82,17 @@ def test_lost_nodes_are_rebuilt_from_the_log(writer, repo):
     assert repo.ensure_tree() == repo.head()[0]
     assert repo.ensure_tree() == 0  # whole again: nothing to do
     check_every_size(repo)
+
+
+def test_checkpoints_signed_at_once_by_several_processes_are_one(writer, repo, ledger_url, engines, tmp_path):
+    """The worker, notify and the assessment may ask for the same size at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.ledger import checkpoints
+
+    writer.record([tip_message("410100") for _ in range(5)])
+    key = checkpoints.new_key_file(tmp_path / "key.json")
+    with ThreadPoolExecutor(8) as pool:
+        taken = list(pool.map(lambda _: checkpoints.take(engines(ledger_url), key), range(8)))
+    assert len({(t["size"], t["root"], t["note"]) for t in taken}) == 1
+    assert [c["size"] for c in checkpoints.listed(repo.engine)] == [taken[0]["size"]]
