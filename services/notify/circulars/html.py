@@ -42,7 +42,7 @@ svg { max-width: 100%; height: auto; }
 figcaption { font-weight: bold; margin-bottom: 0.3em; }
 .signature { margin-top: 1.5em; text-align: right; }
 .signature p { margin: 0; }
-section.witness { margin-top: 1.2em; font-size: 7.5pt; color: #333; }
+section.witness { margin-top: 1.2em; font-size: 7.5pt; color: #333; overflow-wrap: anywhere; }
 section.witness pre { white-space: pre-wrap; word-break: break-all; font-size: 7pt; }
 footer.provenance { margin-top: 1.5em; border-top: 1px solid #999; font-size: 7.5pt; color: #555;
                     white-space: nowrap; overflow-wrap: normal; }
