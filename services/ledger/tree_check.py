@@ -20,9 +20,13 @@ def held_to(repo: LedgerRepository, trusted: Sequence[tuple[str, int, bytes]], h
         if size > head:
             return f"the log does not extend {label}: it holds {head} events, not {size} (truncated)"
     tree = Frontier()
-    if waiting and waiting[0][1] == 0:
-        waiting = [t for t in waiting if t[1] > 0]
-    for record, _ in repo.iter_records(upto_seq=waiting[-1][1] if waiting else 0):
+    for label, _, root in [t for t in waiting if t[1] == 0]:
+        if root != tree.root():
+            return f"the log does not extend {label}: an empty log's root is another"
+    waiting = [t for t in waiting if t[1] > 0]
+    if not waiting:
+        return None
+    for record, _ in repo.iter_records(upto_seq=waiting[-1][1]):
         tree.append(leaf_hash(header_text(record)))
         while waiting and waiting[0][1] == tree.size:
             label, size, root = waiting.pop(0)
