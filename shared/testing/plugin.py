@@ -20,7 +20,7 @@ from shared.reference import default_reference
 from .client import Api
 from shared.broker_admin import vhost_of
 
-from .services import AMQP_URL, XDIST_WORKER, fresh_postgres_database, need, reachable
+from .services import AMQP_URL, fresh_postgres_database, need, reachable
 
 SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
 #: 2016-11-01 08:00 in Henan: the 2016 inspection stage, before the report is due.
@@ -29,8 +29,8 @@ CAMPAIGN_START = datetime(2016, 11, 1, 0, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="session", autouse=True)
 def worker_vhost():
-    """A pytest-xdist worker's own RabbitMQ virtual host, when the broker is up (see services.py)."""
-    if not XDIST_WORKER or os.environ.get("ZEROCLEAR_TEST_AMQP_URL") or not reachable("rabbitmq"):
+    """A pytest-xdist worker's (or a named run's) own RabbitMQ virtual host, when the broker is up (see services.py)."""
+    if vhost_of(AMQP_URL) == "/" or os.environ.get("ZEROCLEAR_TEST_AMQP_URL") or not reachable("rabbitmq"):
         yield
         return
     from shared.broker_admin import Rabbitmqctl

@@ -16,10 +16,12 @@ import pytest
 
 POSTGRES_ADMIN_URL = os.environ.get("ZEROCLEAR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 #: Under pytest-xdist each worker has a virtual host of its own (made by the plugin at the start of
-#: its session): two systems under test on one vhost would consume each other's messages.
+#: its session): two systems under test on one vhost would consume each other's messages. Two runs
+#: side by side on one broker (two work trees) name themselves apart with ``ZEROCLEAR_TEST_RUN``.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+OWN_VHOST = "-".join(part for part in ("zc-test", os.environ.get("ZEROCLEAR_TEST_RUN", ""), XDIST_WORKER) if part)
 AMQP_URL = os.environ.get("ZEROCLEAR_TEST_AMQP_URL") or (
-    f"amqp://guest:guest@127.0.0.1:5672/zc-test-{XDIST_WORKER}" if XDIST_WORKER
+    f"amqp://guest:guest@127.0.0.1:5672/{OWN_VHOST}" if OWN_VHOST != "zc-test"
     else "amqp://guest:guest@127.0.0.1:5672//")
 
 

@@ -10,6 +10,7 @@ import io
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from openpyxl import load_workbook
 
 from shared.clock import SettableClock
@@ -72,7 +73,9 @@ def person(browser, running):
 
 
 def nav(page, name: str) -> None:
+    """Follow a menu entry and wait for the page to load (a click returns once the navigation commits)."""
     page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state()
 
 
 def sign_in(page, name: str, password: str = PASSWORD) -> None:
@@ -87,7 +90,7 @@ def test_a_citizen_on_a_phone_reports_keeps_the_receipt_and_follows_it_up(person
     page.goto("/")
     page.get_by_role("link", name="我要举报").first.click()
     page.get_by_role("button", name="提交举报").click()  # nothing filled in: each field named
-    assert page.locator(".error-summary a").count() == 4
+    expect(page.locator(".error-summary a")).to_have_count(4)
     page.get_by_label("所在地区").select_option("410100")
     page.get_by_label("企业名称").fill("中牟县某焦化厂")
     page.get_by_label("具体位置").fill("中牟县某村东")

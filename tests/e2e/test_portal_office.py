@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from services.ledger import verify_export
 from shared.clock import SettableClock
@@ -115,7 +116,7 @@ def test_the_office_reads_the_province_and_its_map_without_javascript(person, ca
     industries = page.locator("section", has=page.get_by_role("heading", name="2016 年到期淘汰产能（分行业，各按其计量单位）"))
     steel = industries.locator("tbody tr", has_text="炼钢").locator("td")
     assert [steel.nth(i).inner_text() for i in range(3)] == ["万吨", "2", "25"]  # 郑州's two lines of 12.5 万吨
-    assert page.locator("svg.tilemap a").count() == 28
+    expect(page.locator("svg.tilemap a")).to_have_count(28)
     accessible_too(page.url)
     shoot(page, "office-dashboard-1280", shots)
 
@@ -146,7 +147,7 @@ def test_the_office_verifies_one_elimination_and_rejects_another_with_a_reason(p
     page = person("office")
     nav(page, "检查验收")
     rows = page.locator("main tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     first, second = (rows.nth(i).locator("td").nth(2).inner_text() for i in range(2))
     assert "拆除现场照片1" in rows.nth(0).inner_text()  # the longest-waiting first, with its evidence
     accessible(page)
@@ -204,7 +205,8 @@ def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_ackn
     page.get_by_label("事件类型").fill("intake.report_filed.v1")
     page.get_by_role("button", name="查看").click()
     rows = page.locator("main tbody tr")
-    assert rows.count() == 1 and "intake.report_filed.v1" in rows.inner_text()
+    expect(rows).to_have_count(1)
+    assert "intake.report_filed.v1" in rows.inner_text()
     accessible(page)
     rows.get_by_role("link").click()
     main = page.locator("main").inner_text()
@@ -236,7 +238,7 @@ def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_ackn
     page.get_by_role("button", name="比较").click()
     table = page.locator("main table").inner_text()
     assert "状态摘要" in table and "不同" in table and "+2" in table  # 郑州's two lines registered
-    assert page.locator("main ol li").count() == campaign["first_report"] - 1
+    expect(page.locator("main ol li")).to_have_count(campaign["first_report"] - 1)
     accessible(page)
 
     nav(page, "回执核验")
@@ -311,7 +313,8 @@ def test_the_office_enters_scores_publishes_after_a_refusal_and_issues_a_circula
     page.get_by_role("button", name="发布 2016 年度考核结果").click()
     assert "未发布：28 个地区尚缺办公室评分" in page.locator(".error-summary").inner_text()
     checklist = page.locator("#missing-inputs li")
-    assert checklist.count() == 28 and "第 2 项, 第 3 项" in checklist.first.inner_text()
+    expect(checklist).to_have_count(28)
+    assert "第 2 项, 第 3 项" in checklist.first.inner_text()
     accessible(page)
 
     page.locator("#missing-inputs").get_by_role("link", name="郑州市").click()
@@ -406,4 +409,5 @@ def test_the_office_sees_the_alerts_of_a_missed_deadline_and_whom_they_went_to(p
     page.get_by_label("规则").select_option("report_missing")
     page.get_by_role("button", name="查看").click()
     rows = page.locator("main tbody tr")
-    assert rows.count() == 1 and "逾期未报送" in rows.inner_text() and "region:410300" in rows.inner_text()
+    expect(rows).to_have_count(1)
+    assert "逾期未报送" in rows.inner_text() and "region:410300" in rows.inner_text()
