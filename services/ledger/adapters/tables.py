@@ -207,6 +207,10 @@ merkle_nodes = sa.Table(
     sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
     sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    # level 4 only: the 16 leaf hashes under the node, side by side (an inclusion proof reads its
+    # leaf's siblings from here in the same query as the rest of its path; NULL where written
+    # before revision 0007: those are hashed from the events)
+    sa.Column("leaves", sa.LargeBinary, nullable=True),
 )
 
 #: Signed checkpoints (C2SP tlog-checkpoint notes): the tree's size and root at a time, signed

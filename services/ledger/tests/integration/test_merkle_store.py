@@ -1,9 +1,12 @@
-"""The Merkle tree as the ledger stores it (sparse: every 4th level, the events under level 4),
-on SQLite and PostgreSQL: appended by the writer batch by batch, it gives the root, inclusion and
-consistency proofs of the reference tree of the events' leaves at every size; after a rolled-back
-batch and another writer's appends, and rebuilt from the log when its nodes are lost."""
+"""The Merkle tree as the ledger stores it (sparse: every 4th level, the leaves of each complete
+16-leaf block beside its node, the events under the rest), on SQLite and PostgreSQL: appended by the
+writer batch by batch, it gives the root, inclusion and consistency proofs of the reference tree of
+the events' leaves at every size; after a rolled-back batch and another writer's appends, and
+rebuilt from the log when its nodes are lost. A block's kept leaves are what proofs read (tampered,
+the proof fails; absent, as in a log stored before they were kept, the events stand in)."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from services.ledger.adapters import merkle_store
@@ -50,6 +53,35 @@ def test_the_stored_tree_is_the_reference_tree_at_every_size(writer, repo, refer
         stored = conn.execute(sa.select(merkle_nodes.c.level, sa.func.count()).group_by(merkle_nodes.c.level)).all()
     head = repo.head()[0]
     assert dict(stored) == {level: head >> level for level in (4, 8) if head >> level}
+    with repo.engine.connect() as conn:
+        blocks = conn.execute(sa.select(merkle_nodes.c.idx, merkle_nodes.c.leaves).where(merkle_nodes.c.level == 4)).all()
+    recorded = list(repo.iter_events())
+    assert {idx: bytes(leaves) for idx, leaves in blocks} == {
+        block: b"".join(leaf_of(event) for event in recorded[block * 16:(block + 1) * 16]) for block in range(head >> 4)}
+
+
+def test_a_proof_reads_a_blocks_kept_leaves_and_the_events_where_none_are_kept(writer, repo):
+    writer.record([tip_message("410100") for _ in range(40)])
+    event = list(repo.iter_events())[20]  # in block 1 (leaves 16..31), complete; 32..39 are not
+
+    def proves() -> bool:
+        with repo.engine.connect() as conn:
+            root = merkle_store.root(conn, 40)
+            path = prove(inclusion_ranges(20, 40), lambda wanted: merkle_store.fetch(conn, wanted))
+        return verify_inclusion(20, 40, leaf_of(event), path, root)
+    assert proves()
+    block = (merkle_nodes.c.level == 4) & (merkle_nodes.c.idx == 1)
+    with repo.engine.begin() as conn:
+        kept = conn.execute(sa.select(merkle_nodes.c.leaves).where(block)).scalar_one()
+        conn.execute(merkle_nodes.update().where(block).values(leaves=bytes(32) + bytes(kept)[32:]))
+    assert not proves()  # the sibling leaf 16 read from the block, not from the events
+    with repo.engine.begin() as conn:
+        conn.execute(merkle_nodes.update().where(block).values(leaves=None))
+    assert proves()
+    with repo.engine.begin() as conn:
+        conn.execute(merkle_nodes.update().where(block).values(leaves=b"short"))
+    with pytest.raises(LookupError, match="tampered"):
+        proves()
 
 
 def test_a_rolled_back_batch_and_another_writer_leave_the_tree_whole(writer, repo, ledger_url, engines, reference,
