@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import kombu
 
 from .. import health
 from ..topology import QueueSpec
-from .interfaces import CONTENT_TYPE, BatchHandler, Delivery, Outcome, release_quietly
-
-if TYPE_CHECKING:
-    from .facade import Broker
+from .interfaces import CONTENT_TYPE, BatchHandler, BrokerPort, Delivery, Outcome, release_quietly
 
 log = logging.getLogger(__name__)
 #: How long a consumer waits for one more message before handing over what it has. While a
@@ -34,7 +31,7 @@ class BatchConsumer:
     that still fail, so one poison message cannot stall the queue.
     """
 
-    def __init__(self, broker: "Broker", queue: QueueSpec, handler: BatchHandler, *, batch_size: int = 500,
+    def __init__(self, broker: BrokerPort, queue: QueueSpec, handler: BatchHandler, *, batch_size: int = 500,
                  wait_ms: int = 20, is_transient: Callable[[BaseException], bool] = lambda exc: False,
                  name: str | None = None):
         self.broker = broker

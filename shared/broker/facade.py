@@ -32,7 +32,8 @@ def transport_for(url: str) -> Transport:
 
 
 class Broker:
-    """Knows the URL and the topology; hands out per-thread publishers and consumers."""
+    """Knows the URL and the topology; hands out per-thread publishers and consumers
+    (``BrokerPort``, the same on every transport)."""
 
     def __init__(self, url: str, topology: Topology | None = None):
         self.url = url

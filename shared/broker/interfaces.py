@@ -8,9 +8,12 @@ A transport is chosen by the broker URL's scheme (``shared.broker.facade.transpo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import threading
 from typing import Any, Callable, Protocol, Sequence
 
 import kombu
+
+from ..topology import QueueSpec, Topology
 
 CONTENT_TYPE = "application/json"
 
@@ -94,6 +97,43 @@ class Transport(Protocol):
 
     def dead_letter(self, delivery: Delivery, forward: ForwardDead) -> None:
         """Send one delivery to its queue's dead-letter queue, taking it off its own queue."""
+
+
+class Consumer(Protocol):
+    """Consumes one queue in a thread of its own, in batches, acking after the handler returned."""
+
+    ready: threading.Event  # set while connected and consuming
+
+    def start(self) -> "Consumer": ...
+
+    def stop(self, timeout: float = 10) -> None: ...
+
+    def health(self) -> str | None: ...
+
+
+class BrokerPort(Protocol):
+    """What every service sees of the broker (``shared.broker.facade.Broker``): the same on every
+    transport. ``connect`` hands out a kombu connection for one thread."""
+
+    url: str
+    topology: Topology
+    transport: Transport
+
+    def connect(self, *, heartbeat: int = 0) -> kombu.Connection: ...
+
+    def declare(self, conn: kombu.Connection, queues: Sequence[QueueSpec] = ()) -> None: ...
+
+    def queue(self, spec: QueueSpec) -> kombu.Queue: ...
+
+    def delete(self, conn: kombu.Connection, queues: Sequence[QueueSpec]) -> None: ...
+
+    def ping(self) -> None: ...
+
+    def queue_depths(self, names: Sequence[str]) -> dict[str, int]: ...
+
+    def publisher(self) -> Publisher: ...
+
+    def consumer(self, queue: QueueSpec, handler: BatchHandler, **options) -> Consumer: ...
 
 
 def release_quietly(conn: Any) -> None:

@@ -34,3 +34,16 @@ def test_the_in_process_broker_is_always_reachable_and_hands_out_working_publish
     publisher = broker.publisher()
     publisher.publish([])  # nothing to send: no connection opened
     publisher.close()
+
+
+def test_the_broker_and_its_consumer_offer_the_whole_port_on_every_transport():
+    from shared.broker import BrokerPort, Consumer
+
+    def members(protocol) -> set[str]:
+        return {name for name in protocol.__dict__ if not name.startswith("_")} | set(protocol.__annotations__)
+
+    for url in ("memory://", "amqp://guest:guest@127.0.0.1:5672//"):
+        broker = Broker(url)
+        consumer = broker.consumer(broker.topology.inbox_queue, lambda batch: None)
+        assert [name for name in members(BrokerPort) if not hasattr(broker, name)] == []
+        assert [name for name in members(Consumer) if not hasattr(consumer, name)] == []
