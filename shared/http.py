@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from .contract import install as install_contract
 from .db import is_transient_db_error
 from .docs import register_docs
+from .idempotency import IdempotencyConflict
 from .keys import KeyStore, Principal
 from .messages_zh import zh
 from .observe import instrument
@@ -237,6 +238,11 @@ def _register_errors(app: Flask) -> None:
     def on_problem(error: Problem):
         return problem_response(error.status, error.title, error.detail, kind=error.kind, errors=error.errors,
                                 headers=error.headers, **error.extra)
+
+    @app.errorhandler(IdempotencyConflict)
+    def on_reused_key(error: IdempotencyConflict):
+        """The same Idempotency-Key sent with another request (``shared.idempotency``)."""
+        return problem_response(422, "Idempotency-Key reused", str(error), kind="idempotency-conflict")
 
     @app.errorhandler(ValidationError)
     def on_validation(error: ValidationError):

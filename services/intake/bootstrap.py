@@ -12,6 +12,8 @@ from shared.clock import Clock, business_clock
 from shared.config import Settings
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
+from shared.group_commit import GroupCommitter
+from shared.idempotency import IdempotencyDesk
 from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
 from shared.reference import Reference, default_reference
@@ -20,7 +22,7 @@ from shared.metrics import Probes, follower_gauges, outbox_gauges
 
 from .adapters.ledger_proofs import LedgerProofs
 from .adapters.repository import SubmissionRepository
-from .adapters.tables import ledger_position, outbox
+from .adapters.tables import idempotency_keys, ledger_position, outbox
 from .handlers import IntakeHandlers
 from .tip_desk import TipDesk
 
@@ -65,7 +67,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     relay = OutboxRelay(engine, box, broker, batch_size=settings.batch_size,
                         redeliver_after=timedelta(seconds=settings.outbox_redeliver_seconds))
     clock = clock or business_clock(settings.mode, settings.data_dir)
-    handlers = IntakeHandlers(repo, clock, on_commit=relay.notify)
+    handlers = IntakeHandlers(repo, IdempotencyDesk(idempotency_keys), clock, committer=lambda work: GroupCommitter(
+        engine, work, on_commit=relay.notify, name="intake-commit"))
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="intake", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)

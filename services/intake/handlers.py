@@ -2,29 +2,29 @@
 
 Accepting is group-committed: each request thread hands its submission to the committer, which
 stores the submissions, their idempotent answers and their outbox rows of every waiting request
-in one transaction, then wakes the outbox relay.
+in one transaction, then wakes the outbox relay. The handlers see the transaction, the store,
+the desk and the committer only through the ports below; ``bootstrap`` names what fills them.
 """
 from __future__ import annotations
 
 import contextvars
-
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from sqlalchemy.engine import Connection
-
-from shared.clock import Clock, format_instant
+from shared.clock import Clock
 from shared.envelope import new_id
-from shared.group_commit import GroupCommitter
+from shared.idempotency import IdempotencyConflict, Reply, Ticket
 from shared.keys import Principal
 
-from .adapters.repository import SubmissionRepository
-from .domain.errors import IdempotencyConflict, NotAllowed
-from .domain.submissions import PENDING, Submission, report_submission, request_fingerprint, submission
+from .domain.errors import NotAllowed
+from .domain.submissions import PENDING, Submission, report_submission, submission
 
 Answer = tuple[int, dict]
+
+
+class Tx(Protocol):
+    """The open transaction a batch is written in: the handlers only hand it on to the ports."""
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,42 @@ class Intent:
     belongs in the same transaction (a tip's row) and gives the answer to return and the one to
     remember for a retry, when they differ from the plain 202 answer."""
 
-    key_id: str
-    idempotency_key: str | None
-    fingerprint: str
+    ticket: Ticket
     build: Callable[[str, datetime], Submission]
-    extra: Callable[[Connection, Submission, dict], tuple[dict, dict]] | None = None
+    extra: Callable[[Tx, Submission, dict], tuple[dict, dict]] | None = None
     reopen: Callable[[dict], dict] | None = None  # a remembered answer as the retry gets it
 
 
+class SubmissionStore(Protocol):
+    """Where accepted submissions go, with their outbox messages (``SubmissionRepository``)."""
+
+    def add(self, tx: Tx, batch: list[Submission]) -> None: ...
+
+
+class AnswerDesk(Protocol):
+    """The idempotent answers (``shared.idempotency.IdempotencyDesk``)."""
+
+    def serve(self, tx: Tx, tickets: Sequence[Ticket],
+              take: Callable[[int], tuple[int, dict, dict]]) -> list[Reply | IdempotencyConflict]: ...
+
+
+class Committer(Protocol):
+    """Commits the intents of many threads in one transaction (``shared.group_commit``)."""
+
+    def submit(self, item: Intent) -> Answer: ...
+
+
+#: Writes a batch of intents in one transaction: one answer (or error) per intent.
+BatchWork = Callable[[Tx, Sequence[Intent]], list]
+
+
 class IntakeHandlers:
-    def __init__(self, repo: SubmissionRepository, clock: Clock, on_commit: Callable[[], None] = lambda: None):
-        self.repo = repo
+    def __init__(self, store: SubmissionStore, desk: AnswerDesk, clock: Clock,
+                 committer: Callable[[BatchWork], Committer]):
+        self.store = store
+        self.desk = desk
         self.clock = clock
-        self.committer: GroupCommitter[Intent, Answer] = GroupCommitter(
-            repo.engine, self._accept_batch, on_commit=on_commit, name="intake-commit")
+        self.committer = committer(self._accept_batch)
 
     def file_report(self, principal: Principal, data: Mapping[str, Any], *, path: str,
                     idempotency_key: str | None) -> Answer:
@@ -60,8 +82,7 @@ class IntakeHandlers:
             return in_request(report_submission, submission_id, data, actor=principal.actor, key_id=principal.key_id,
                               now=now)
 
-        fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
-        return self.committer.submit(Intent(principal.key_id, idempotency_key, fingerprint, build))
+        return self.committer.submit(Intent(Ticket.of(principal.key_id, idempotency_key, path, data), build))
 
     def submit(self, principal: Principal, kind: str, message_type: str, payload: Callable[[str], dict], *,
                region: str | None, year: int | None, data: Mapping[str, Any], path: str,
@@ -73,38 +94,32 @@ class IntakeHandlers:
             return in_request(submission, kind, message_type, payload(submission_id), region=region, year=year,
                               actor=principal.actor, key_id=principal.key_id, now=now)
 
-        fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
-        return self.committer.submit(Intent(principal.key_id, idempotency_key, fingerprint, build))
+        return self.committer.submit(Intent(Ticket.of(principal.key_id, idempotency_key, path, data), build))
 
     def file_tip(self, intent: Intent) -> Answer:
         return self.committer.submit(intent)
 
-    def _accept_batch(self, conn: Connection, intents: Sequence[Intent]) -> list:
-        keys = [(i.key_id, i.idempotency_key) for i in intents if i.idempotency_key is not None]
-        known = self.repo.stored_answers(conn, keys)  # (key_id, idempotency key) -> (fingerprint, status, answer)
+    def _accept_batch(self, tx: Tx, intents: Sequence[Intent]) -> list:
         now = self.clock.now()
-        submissions, remembered, results = [], [], []
-        for intent in intents:
-            slot = (intent.key_id, intent.idempotency_key)
-            if intent.idempotency_key is not None and slot in known:
-                fingerprint, status, answer = known[slot]
-                if fingerprint != intent.fingerprint:
-                    results.append(IdempotencyConflict("this Idempotency-Key was used for a different request"))
-                else:
-                    results.append((status, intent.reopen(answer) if intent.reopen else answer))
-                continue
-            submission = intent.build(new_id(), now)
-            answer = {"submission_id": submission.submission_id, "status": PENDING,
-                      "status_url": f"/v1/submissions/{submission.submission_id}"}
-            submissions.append(submission)
-            stored = answer
-            if intent.extra is not None:
-                answer, stored = intent.extra(conn, submission, answer)
-            if intent.idempotency_key is not None:
-                known[slot] = (intent.fingerprint, 202, stored)
-                remembered.append({"key_id": intent.key_id, "idempotency_key": intent.idempotency_key,
-                                   "fingerprint": intent.fingerprint, "status_code": 202,
-                                   "body": json.dumps(stored), "created_at": format_instant(now)})
-            results.append((202, answer))
-        self.repo.add(conn, submissions, remembered)
-        return results
+        accepted: list[Submission] = []
+
+        def take(index: int) -> tuple[int, dict, dict]:
+            intent = intents[index]
+            filed = intent.build(new_id(), now)
+            accepted.append(filed)
+            answer = {"submission_id": filed.submission_id, "status": PENDING,
+                      "status_url": f"/v1/submissions/{filed.submission_id}"}
+            answer, stored = intent.extra(tx, filed, answer) if intent.extra is not None else (answer, answer)
+            return 202, answer, stored
+
+        replies = self.desk.serve(tx, [intent.ticket for intent in intents], take)
+        self.store.add(tx, accepted)
+        return [_answer(intent, reply) for intent, reply in zip(intents, replies)]
+
+
+def _answer(intent: Intent, reply: Reply | IdempotencyConflict) -> Answer | IdempotencyConflict:
+    if isinstance(reply, IdempotencyConflict):
+        return reply
+    if reply.replayed and intent.reopen is not None:
+        return reply.status, intent.reopen(reply.body)
+    return reply.status, reply.body

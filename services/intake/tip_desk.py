@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy.engine import Connection
+
+from shared.idempotency import Ticket
 
 from .adapters.repository import SubmissionRepository
-from .domain.submissions import PUBLIC_ACTOR, TIP_FILED, Submission, request_fingerprint, submission
-from .handlers import Intent
+from .domain.submissions import PUBLIC_ACTOR, TIP_FILED, Submission, submission
+from .handlers import Intent, Tx
 from .tips import AckSigner, ContactBox, MalformedReceipt, RateLimiter, ack_fields, load_tip_secrets, new_receipt, receipt_hash
 
 TIP_KEY_ID = "tip"  # the idempotency slot owner for tips: no key, so no key id
@@ -63,7 +64,7 @@ class TipDesk:
             return submission("tip", TIP_FILED, {"submission_id": submission_id, **fields}, region=fields["region"],
                               year=None, actor=PUBLIC_ACTOR, key_id=TIP_KEY_ID, now=now)
 
-        def extra(conn: Connection, filed: Submission, answer: dict) -> tuple[dict, dict]:
+        def extra(conn: Tx, filed: Submission, answer: dict) -> tuple[dict, dict]:
             self.repo.add_tip(conn, filed.submission_id, receipt_hash(receipt, self._pepper), fields["region"], contact)
             answer = {"tip_id": filed.submission_id, "receipt": receipt, "status": "pending"}
             stored = {"tip_id": filed.submission_id, "status": "pending"}
@@ -78,9 +79,10 @@ class TipDesk:
                 receipt_again = None
             return {"tip_id": stored["tip_id"], "receipt": receipt_again, "status": "pending"}
 
-        fingerprint = request_fingerprint(path, data) if idempotency_key is not None else ""
-        slot = self._slot(idempotency_key, fingerprint) if idempotency_key is not None else None
-        return Intent(TIP_KEY_ID, slot, fingerprint, build, extra=extra, reopen=reopen)
+        ticket = Ticket.of(TIP_KEY_ID, idempotency_key, path, data)
+        if idempotency_key is not None:  # the slot binds the key to this very tip
+            ticket = Ticket(TIP_KEY_ID, self._slot(idempotency_key, ticket.fingerprint), ticket.fingerprint)
+        return Intent(ticket, build, extra=extra, reopen=reopen)
 
     def _slot(self, idempotency_key: str, fingerprint: str) -> str:
         """The key and the tip together, stored only as a keyed hash of both (see the module)."""

@@ -3,7 +3,6 @@
 forwards to the ledger through its outbox, settled from what the ledger then records."""
 from __future__ import annotations
 
-import json
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared.clock import format_instant
 from shared.db import existing, write_tx
 from shared.envelope import Envelope, RecordedEvent
+from shared.idempotency import IdempotencyDesk, Reply, Ticket
 from shared.journal import EventJournal
 from shared.outbox import Outbox
 
@@ -23,9 +23,10 @@ PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
 
 
 class AssessmentRepository:
-    def __init__(self, engine: Engine, outbox: Outbox):
+    def __init__(self, engine: Engine, outbox: Outbox, desk: IdempotencyDesk | None = None):
         self.engine = engine
         self.outbox = outbox
+        self.desk = desk or IdempotencyDesk(idempotency_keys)
         self.journal = EventJournal(engine, ledger_events)
 
     # -- the ledger's events -----------------------------------------------------------------
@@ -66,28 +67,20 @@ class AssessmentRepository:
         return None
 
     # -- the office's submissions ------------------------------------------------------------
-    def submit(self, message: Envelope, *, kind: str, region: str | None, year: int | None, key_id: str,
-               idempotency: tuple[str, str] | None, answer: dict) -> tuple[int, dict]:
+    def submit(self, message: Envelope, *, kind: str, region: str | None, year: int | None, ticket: Ticket,
+               answer: dict) -> Reply:
         """Store a submission with its outbox message (and its answer, for a retry) in one
-        transaction; a retry of the same request gets the first answer, another body a 422."""
+        transaction; a retry of the same request gets the first answer, another body raises
+        ``IdempotencyConflict`` (the idempotent desk's rules, ``shared.idempotency``)."""
         with write_tx(self.engine) as conn:
-            if idempotency is not None:
-                key, fingerprint = idempotency
-                row = conn.execute(sa.select(idempotency_keys).where(
-                    idempotency_keys.c.key_id == key_id, idempotency_keys.c.idempotency_key == key)).mappings().first()
-                if row is not None:
-                    if row["fingerprint"] != fingerprint:
-                        return 422, {}
-                    return row["status_code"], json.loads(row["body"])
-            conn.execute(submissions.insert().values(
-                submission_id=message.id, kind=kind, region=region, year=year, actor=message.actor, key_id=key_id,
-                status=PENDING, submitted_at=format_instant(self.outbox.clock.now())))
-            self.outbox.add(conn, [message])
-            if idempotency is not None:
-                conn.execute(idempotency_keys.insert().values(key_id=key_id, idempotency_key=idempotency[0],
-                                                              fingerprint=idempotency[1], status_code=202,
-                                                              body=json.dumps(answer)))
-        return 202, answer
+            def take() -> tuple[int, dict, dict]:
+                conn.execute(submissions.insert().values(
+                    submission_id=message.id, kind=kind, region=region, year=year, actor=message.actor,
+                    key_id=ticket.owner, status=PENDING, submitted_at=format_instant(self.outbox.clock.now())))
+                self.outbox.add(conn, [message])
+                return 202, answer, answer
+
+            return self.desk.serve_one(conn, ticket, take)
 
     def submission(self, submission_id: str) -> dict | None:
         """A submission with how often its message was sent and whether it is stalled (see intake's)."""

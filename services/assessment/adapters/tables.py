@@ -4,6 +4,7 @@ publications) with their idempotent answers and outbox, and its place in the led
 import sqlalchemy as sa
 
 from shared.feed import position_table
+from shared.idempotency import idempotency_table
 from shared.journal import journal_table
 from shared.outbox import outbox_table
 
@@ -27,14 +28,7 @@ submissions = sa.Table(
     sa.Column("reasons", sa.JSON),
 )
 
-idempotency_keys = sa.Table(
-    "idempotency_keys", metadata,
-    sa.Column("key_id", sa.String(32), primary_key=True),
-    sa.Column("idempotency_key", sa.String(200), primary_key=True),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("status_code", sa.Integer, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-)
+idempotency_keys = idempotency_table(metadata, dated=False)  # made before answers were dated
 
 outbox = outbox_table(metadata)
 ledger_position = position_table(metadata)

@@ -5,14 +5,13 @@ Scores are computed from the service's own copy of the ledger's events with the 
 ``zeroclear assess --from-export`` runs offline, so an auditor recomputes the same numbers."""
 from __future__ import annotations
 
-import hashlib
 import time
 
 from flask import Flask, request
 
-from shared import canonical
 from shared.clock import format_instant, parse_instant, parse_position
 from shared.envelope import new_envelope, new_id
+from shared.idempotency import Ticket
 from shared.witness import WitnessUnavailable
 from shared.http import (
     ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, require,
@@ -196,13 +195,9 @@ def _blueprint(service: Service) -> ApiBlueprint:
         message = new_envelope(message_type, {"submission_id": submission_id, **payload}, actor=principal.actor,
                                occurred_at=service.clock.now(), id=submission_id)
         answer = {"submission_id": submission_id, "status": "pending", "status_url": f"/v1/submissions/{submission_id}"}
-        fingerprint = hashlib.sha256(request.path.encode() + canonical.dumps(body)).hexdigest()
-        status, answer = service.repo.submit(message, kind=kind, region=region, year=year, key_id=principal.key_id,
-                                             idempotency=(key, fingerprint) if key else None, answer=answer)
-        if status == 422:
-            raise Problem(422, "Idempotency-Key reused", "this Idempotency-Key was used for a different request",
-                          kind="idempotency-conflict")
-        return answer, status
+        reply = service.repo.submit(message, kind=kind, region=region, year=year, answer=answer,
+                                    ticket=Ticket.of(principal.key_id, key, request.path, body))
+        return reply.body, reply.status
 
     @blp.route("/submissions/<submission_id>")
     @require("office", "auditor", "service")

@@ -1,8 +1,8 @@
-"""Intake's repository: submissions with their idempotent answers and outbox rows, written
-in one transaction, and status updates from the ledger's recorded events."""
+"""Intake's repository: submissions with their outbox rows, written in one transaction (with
+their idempotent answers, which ``shared.idempotency`` keeps), and status updates from the
+ledger's recorded events."""
 from __future__ import annotations
 
-import json
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from shared.envelope import RecordedEvent
 from shared.outbox import Outbox
 
 from ..domain.submissions import LEDGER_REJECTED, PENDING, RECORDED, REJECTED, TIP_FILED, TIP_RESOLVED, Submission
-from .tables import idempotency_keys, submissions, tips
+from .tables import submissions, tips
 
 
 _POSITION = {name: sa.bindparam(f"b_{name}") for name in ("decided_at", "seq", "hash", "stream")}
@@ -30,26 +30,13 @@ class SubmissionRepository:
         self.engine = engine
         self.outbox = outbox
 
-    def stored_answers(self, conn: Connection, slots: list[tuple[str, str]]) -> dict:
-        """Answers already given, by (key id, idempotency key): (fingerprint, status, answer)."""
-        found: dict = {}
-        t = idempotency_keys
-        for start in range(0, len(slots), 200):
-            chunk = slots[start:start + 200]
-            rows = conn.execute(sa.select(t.c.key_id, t.c.idempotency_key, t.c.fingerprint, t.c.status_code, t.c.body)
-                                .where(sa.tuple_(t.c.key_id, t.c.idempotency_key).in_(chunk)))
-            for row in rows:
-                found[(row.key_id, row.idempotency_key)] = (row.fingerprint, row.status_code, json.loads(row.body))
-        return found
-
-    def add(self, conn: Connection, batch: list[Submission], answers: list[dict]) -> None:
-        """Store submissions, their outbox messages and their idempotent answers (one transaction)."""
+    def add(self, conn: Connection, batch: list[Submission]) -> None:
+        """Store submissions and their outbox messages (in the caller's transaction)."""
         bulk_insert(conn, submissions, [{
             "submission_id": s.submission_id, "kind": s.kind, "region": s.region, "year": s.year,
             "actor": s.actor, "key_id": s.key_id, "status": PENDING, "submitted_at": format_instant(s.submitted_at),
         } for s in batch])
         self.outbox.add(conn, [s.message for s in batch])
-        bulk_insert(conn, idempotency_keys, answers)
 
     def add_tip(self, conn: Connection, tip_id: str, receipt_hash: str, region: str, contact: str | None) -> None:
         conn.execute(tips.insert().values(tip_id=tip_id, receipt_hash=receipt_hash, region=region, contact=contact,

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 
 from shared.feed import position_table
+from shared.idempotency import idempotency_table
 from shared.outbox import outbox_table
 
 metadata = sa.MetaData()
@@ -23,15 +24,7 @@ submissions = sa.Table(
     sa.Column("reasons", sa.JSON),
 )
 
-idempotency_keys = sa.Table(
-    "idempotency_keys", metadata,
-    sa.Column("key_id", sa.String(32), primary_key=True),
-    sa.Column("idempotency_key", sa.String(200), primary_key=True),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("status_code", sa.Integer, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("created_at", sa.String(27), nullable=False),
-)
+idempotency_keys = idempotency_table(metadata)
 
 #: Tips as the tipster follows them: the receipt only as a keyed hash, the contact only sealed.
 tips = sa.Table(

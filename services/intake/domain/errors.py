@@ -3,7 +3,3 @@
 
 class NotAllowed(Exception):
     """The key may not do this (e.g. a region filing for another region)."""
-
-
-class IdempotencyConflict(Exception):
-    """An Idempotency-Key reused for a different request."""

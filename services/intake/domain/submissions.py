@@ -1,13 +1,11 @@
 """Submissions and the messages they propose to the ledger."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping
 
-from shared import canonical
 from shared.envelope import Envelope, new_envelope
 
 REPORT_FILED = "intake.report_filed.v1"
@@ -94,20 +92,3 @@ def submission(kind: str, message_type: str, payload: dict[str, Any], *, region:
     submission_id = payload["submission_id"]
     message = new_envelope(message_type, payload, actor=actor, occurred_at=now, id=submission_id)
     return Submission(submission_id, kind, region, year, actor, key_id, now, message)
-
-
-def request_fingerprint(path: str, body: Any) -> str:
-    """Identifies a request for idempotency: same path and same validated body."""
-    return hashlib.sha256(path.encode() + b"\n" + canonical.dumps(_jsonable(body))).hexdigest()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value

@@ -18,7 +18,7 @@ from shared.http import (
 from shared.text import with_article
 
 from ..bootstrap import IntakeService
-from ..domain.errors import IdempotencyConflict, NotAllowed
+from ..domain.errors import NotAllowed
 from ..domain.submissions import (
     DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, PENDING, TIP_RESOLVED, entry_payload,
 )
@@ -39,10 +39,6 @@ def create_app(service: IntakeService) -> Flask:
     @app.errorhandler(NotAllowed)
     def not_allowed(error):
         return problem_response(403, "Not allowed", str(error), kind="forbidden")
-
-    @app.errorhandler(IdempotencyConflict)
-    def conflict(error):
-        return problem_response(422, "Idempotency-Key reused", str(error), kind="idempotency-conflict")
 
     api.register_blueprint(_blueprint(service))
     return app
