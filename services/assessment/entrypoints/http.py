@@ -5,7 +5,7 @@ Scores are computed from the service's own copy of the ledger's events with the 
 ``zeroclear assess --from-export`` runs offline, so an auditor recomputes the same numbers.
 
 Views are thin functions, registered a few at a time by ``_register_*``; each reaches what it needs
-through one object the blueprint stores on the app (``current_app.extensions[DESK]``) and calls it."""
+through one object stored on the app (``current_app.extensions[DESK]``) and calls it."""
 from __future__ import annotations
 
 import time
