@@ -115,7 +115,7 @@ class Settings:
 
 # Settings.from_env's groups, read in this order (the first bad variable is the one reported).
 
-def _places(service: str, lookup: "_Lookup", env: Mapping[str, str]) -> dict:
+def _places(service: str, lookup: _Lookup, env: Mapping[str, str]) -> dict:
     """Where the service keeps its data, listens and finds the others."""
     data_dir = Path(lookup.text("DATA_DIR", str(default_data_dir(env)))).expanduser()
     ledger_port = _int("ZEROCLEAR_LEDGER_PORT", env.get("ZEROCLEAR_LEDGER_PORT", DEFAULT_PORTS["ledger"]))
@@ -138,7 +138,7 @@ def _places(service: str, lookup: "_Lookup", env: Mapping[str, str]) -> dict:
     )
 
 
-def _throughput(lookup: "_Lookup") -> dict:
+def _throughput(lookup: _Lookup) -> dict:
     """Batches, pools, waits and rates."""
     return dict(
         batch_size=lookup.integer("BATCH_SIZE", 500),
@@ -153,7 +153,7 @@ def _throughput(lookup: "_Lookup") -> dict:
     )
 
 
-def _mail(lookup: "_Lookup") -> dict:
+def _mail(lookup: _Lookup) -> dict:
     """Notify's mail server and its deliveries' retries."""
     return dict(
         smtp_url=_smtp_url(lookup),
@@ -166,7 +166,7 @@ def _mail(lookup: "_Lookup") -> dict:
     )
 
 
-def _edges(lookup: "_Lookup", env: Mapping[str, str]) -> dict:
+def _edges(lookup: _Lookup, env: Mapping[str, str]) -> dict:
     """The outbox, who may call in and how, sessions, logs and metrics."""
     return dict(
         outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
@@ -186,7 +186,7 @@ def _edges(lookup: "_Lookup", env: Mapping[str, str]) -> dict:
     )
 
 
-def _cadence(lookup: "_Lookup") -> dict:
+def _cadence(lookup: _Lookup) -> dict:
     """The ledger's snapshots, signed checkpoints and public verification."""
     return dict(
         snapshot_events=lookup.integer("SNAPSHOT_EVENTS", 100_000),
@@ -205,7 +205,7 @@ def _service_url(name: str, env: Mapping[str, str]) -> str:
     return env.get(f"{prefix}_URL", f"http://127.0.0.1:{port}").rstrip("/")
 
 
-def _check_production(service: str, values: dict, lookup: "_Lookup") -> None:
+def _check_production(service: str, values: dict, lookup: _Lookup) -> None:
     origins = {name: lookup.origin(key) for name, key in (
         ("service_key", "SERVICE_KEY"), ("database_url", "DATABASE_URL"), ("auth_database_url", "AUTH_DATABASE_URL"),
         ("broker_url", "BROKER_URL"))}
@@ -217,7 +217,7 @@ def _check_production(service: str, values: dict, lookup: "_Lookup") -> None:
         raise SettingsError(f"refusing to run {service} in production: " + "; ".join(problems))
 
 
-def _smtp_url(lookup: "_Lookup") -> str:
+def _smtp_url(lookup: _Lookup) -> str:
     """``SMTP_HOST`` and ``SMTP_PORT`` if set, else ``SMTP_URL`` (smtp://host:port); an empty
     ``SMTP_HOST`` says no SMTP server is configured (the URL is then empty)."""
     url = lookup.text("SMTP_URL", "smtp://127.0.0.1:25")
@@ -230,7 +230,7 @@ def _smtp_url(lookup: "_Lookup") -> str:
     return f"smtp://{host or parsed.hostname or '127.0.0.1'}:{port or parsed.port or 25}"
 
 
-def _senders(lookup: "_Lookup") -> dict[str, str]:
+def _senders(lookup: _Lookup) -> dict[str, str]:
     """``intake:zeroclear-intake,assessment:zeroclear-assessment`` → {producer: broker user}."""
     text = lookup.text("INBOX_SENDERS", "")
     senders = {}

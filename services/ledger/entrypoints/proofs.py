@@ -18,7 +18,6 @@ from ..bootstrap import LedgerService
 from ..domain.merkle import consistency_ranges, inclusion_ranges, prove
 from . import proof_schemas as schemas
 
-
 DESK = "zeroclear.ledger.proofs"
 
 
