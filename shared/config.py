@@ -101,61 +101,8 @@ class Settings:
         if service not in SERVICES and service != "cli":
             raise SettingsError(f"unknown service {service!r}")
         lookup = _Lookup(service, env)
-        data_dir = Path(lookup.text("DATA_DIR", str(default_data_dir(env)))).expanduser()
-        ledger_port = _int("ZEROCLEAR_LEDGER_PORT", env.get("ZEROCLEAR_LEDGER_PORT", DEFAULT_PORTS["ledger"]))
-        assessment_port = _int("ZEROCLEAR_ASSESSMENT_PORT",
-                               env.get("ZEROCLEAR_ASSESSMENT_PORT", DEFAULT_PORTS["assessment"]))
-        values = dict(
-            service=service,
-            data_dir=data_dir,
-            database_url=lookup.secret("DATABASE_URL", f"sqlite:///{data_dir / (service + '.db')}"),
-            auth_database_url=lookup.secret("AUTH_DATABASE_URL", f"sqlite:///{data_dir / 'keys.db'}"),
-            broker_url=lookup.secret("BROKER_URL", MEMORY_BROKER),
-            host=lookup.text("HOST", "127.0.0.1"),
-            port=lookup.integer("PORT", DEFAULT_PORTS.get(service, 0)),
-            ledger_url=lookup.text("LEDGER_URL", f"http://127.0.0.1:{ledger_port}").rstrip("/"),
-            assessment_url=lookup.text("ASSESSMENT_URL", f"http://127.0.0.1:{assessment_port}").rstrip("/"),
-            service_key=lookup.secret("SERVICE_KEY", "") or None,
-            topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
-            # embedded and demo: the business clock is the data folder's, moved by ``zeroclear clock``
-            mode=lookup.choice("MODE", "embedded", ("embedded", "demo", "production")),
-            batch_size=lookup.integer("BATCH_SIZE", 500),
-            batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 50),
-            max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
-            workers=lookup.integer("WORKERS", 2),
-            threads=lookup.integer("THREADS", 32),
-            tip_wait_seconds=lookup.integer("TIP_WAIT_SECONDS", 5),
-            tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
-            schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
-            circular_day=lookup.integer("CIRCULAR_DAY", 1),
-            smtp_url=_smtp_url(lookup),
-            mail_from=lookup.text("MAIL_FROM", "zeroclear@localhost"),
-            smtp_security=lookup.choice("SMTP_SECURITY", "none", ("none", "starttls", "tls")),
-            smtp_user=lookup.text("SMTP_USER", "") or None,
-            smtp_password=lookup.secret("SMTP_PASSWORD", "") or None,
-            delivery_retry_ms=lookup.integer("DELIVERY_RETRY_MS", 30000),
-            delivery_attempts=lookup.integer("DELIVERY_ATTEMPTS", 6),
-            outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
-            outbox_redeliver_seconds=lookup.number("OUTBOX_REDELIVER_SECONDS", 30.0),
-            webhook_allow_networks=lookup.text("WEBHOOK_ALLOW_NETWORKS", ""),
-            trusted_proxies=lookup.networks("TRUSTED_PROXIES"),
-            service_urls={name: _service_url(name, env) for name in API_SERVICES},
-            secret=lookup.secret("SECRET", "") or None,
-            session_idle_minutes=lookup.integer("SESSION_IDLE_MINUTES", 30),
-            session_max_hours=lookup.integer("SESSION_MAX_HOURS", 12),
-            cookie_secure=lookup.choice("COOKIE_SECURE", "auto", ("auto", "always", "never")),
-            contact_phone=lookup.text("CONTACT_PHONE", ""),
-            inbox_senders=_senders(lookup),
-            tip_secrets_file=_optional_path(lookup.text("TIP_SECRETS_FILE", "")),
-            log_format=lookup.choice("LOG_FORMAT", "text", ("text", "json")),
-            metrics_port=lookup.integer("METRICS_PORT", 0),
-            snapshot_events=lookup.integer("SNAPSHOT_EVENTS", 100_000),
-            snapshot_seconds=lookup.number("SNAPSHOT_SECONDS", 3600.0),
-            signing_key_file=_optional_path(lookup.text("SIGNING_KEY_FILE", "")),
-            checkpoint_events=lookup.integer("CHECKPOINT_EVENTS", 1000),
-            checkpoint_seconds=lookup.number("CHECKPOINT_SECONDS", 300.0),
-            verify_every_seconds=lookup.number("VERIFY_EVERY_SECONDS", 0.0),
-        )
+        values = {**_places(service, lookup, env), **_throughput(lookup), **_mail(lookup), **_edges(lookup, env),
+                  **_cadence(lookup)}
         database_password = lookup.secret("DATABASE_PASSWORD", "") or None
         for name in ("database_url", "auth_database_url"):
             values[name] = with_password(values[name], database_password)
@@ -166,6 +113,91 @@ class Settings:
         return cls(**values)
 
 
+# Settings.from_env's groups, read in this order (the first bad variable is the one reported).
+
+def _places(service: str, lookup: _Lookup, env: Mapping[str, str]) -> dict:
+    """Where the service keeps its data, listens and finds the others."""
+    data_dir = Path(lookup.text("DATA_DIR", str(default_data_dir(env)))).expanduser()
+    ledger_port = _int("ZEROCLEAR_LEDGER_PORT", env.get("ZEROCLEAR_LEDGER_PORT", DEFAULT_PORTS["ledger"]))
+    assessment_port = _int("ZEROCLEAR_ASSESSMENT_PORT",
+                           env.get("ZEROCLEAR_ASSESSMENT_PORT", DEFAULT_PORTS["assessment"]))
+    return dict(
+        service=service,
+        data_dir=data_dir,
+        database_url=lookup.secret("DATABASE_URL", f"sqlite:///{data_dir / (service + '.db')}"),
+        auth_database_url=lookup.secret("AUTH_DATABASE_URL", f"sqlite:///{data_dir / 'keys.db'}"),
+        broker_url=lookup.secret("BROKER_URL", MEMORY_BROKER),
+        host=lookup.text("HOST", "127.0.0.1"),
+        port=lookup.integer("PORT", DEFAULT_PORTS.get(service, 0)),
+        ledger_url=lookup.text("LEDGER_URL", f"http://127.0.0.1:{ledger_port}").rstrip("/"),
+        assessment_url=lookup.text("ASSESSMENT_URL", f"http://127.0.0.1:{assessment_port}").rstrip("/"),
+        service_key=lookup.secret("SERVICE_KEY", "") or None,
+        topology_prefix=lookup.text("TOPOLOGY_PREFIX", ""),
+        # embedded and demo: the business clock is the data folder's, moved by ``zeroclear clock``
+        mode=lookup.choice("MODE", "embedded", ("embedded", "demo", "production")),
+    )
+
+
+def _throughput(lookup: _Lookup) -> dict:
+    """Batches, pools, waits and rates."""
+    return dict(
+        batch_size=lookup.integer("BATCH_SIZE", 500),
+        batch_wait_ms=lookup.integer("BATCH_WAIT_MS", 50),
+        max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
+        workers=lookup.integer("WORKERS", 2),
+        threads=lookup.integer("THREADS", 32),
+        tip_wait_seconds=lookup.integer("TIP_WAIT_SECONDS", 5),
+        tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
+        schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
+        circular_day=lookup.integer("CIRCULAR_DAY", 1),
+    )
+
+
+def _mail(lookup: _Lookup) -> dict:
+    """Notify's mail server and its deliveries' retries."""
+    return dict(
+        smtp_url=_smtp_url(lookup),
+        mail_from=lookup.text("MAIL_FROM", "zeroclear@localhost"),
+        smtp_security=lookup.choice("SMTP_SECURITY", "none", ("none", "starttls", "tls")),
+        smtp_user=lookup.text("SMTP_USER", "") or None,
+        smtp_password=lookup.secret("SMTP_PASSWORD", "") or None,
+        delivery_retry_ms=lookup.integer("DELIVERY_RETRY_MS", 30000),
+        delivery_attempts=lookup.integer("DELIVERY_ATTEMPTS", 6),
+    )
+
+
+def _edges(lookup: _Lookup, env: Mapping[str, str]) -> dict:
+    """The outbox, who may call in and how, sessions, logs and metrics."""
+    return dict(
+        outbox_attempts=lookup.integer("OUTBOX_ATTEMPTS", 10),
+        outbox_redeliver_seconds=lookup.number("OUTBOX_REDELIVER_SECONDS", 30.0),
+        webhook_allow_networks=lookup.text("WEBHOOK_ALLOW_NETWORKS", ""),
+        trusted_proxies=lookup.networks("TRUSTED_PROXIES"),
+        service_urls={name: _service_url(name, env) for name in API_SERVICES},
+        secret=lookup.secret("SECRET", "") or None,
+        session_idle_minutes=lookup.integer("SESSION_IDLE_MINUTES", 30),
+        session_max_hours=lookup.integer("SESSION_MAX_HOURS", 12),
+        cookie_secure=lookup.choice("COOKIE_SECURE", "auto", ("auto", "always", "never")),
+        contact_phone=lookup.text("CONTACT_PHONE", ""),
+        inbox_senders=_senders(lookup),
+        tip_secrets_file=_optional_path(lookup.text("TIP_SECRETS_FILE", "")),
+        log_format=lookup.choice("LOG_FORMAT", "text", ("text", "json")),
+        metrics_port=lookup.integer("METRICS_PORT", 0),
+    )
+
+
+def _cadence(lookup: _Lookup) -> dict:
+    """The ledger's snapshots, signed checkpoints and public verification."""
+    return dict(
+        snapshot_events=lookup.integer("SNAPSHOT_EVENTS", 100_000),
+        snapshot_seconds=lookup.number("SNAPSHOT_SECONDS", 3600.0),
+        signing_key_file=_optional_path(lookup.text("SIGNING_KEY_FILE", "")),
+        checkpoint_events=lookup.integer("CHECKPOINT_EVENTS", 1000),
+        checkpoint_seconds=lookup.number("CHECKPOINT_SECONDS", 300.0),
+        verify_every_seconds=lookup.number("VERIFY_EVERY_SECONDS", 0.0),
+    )
+
+
 def _service_url(name: str, env: Mapping[str, str]) -> str:
     """``ZEROCLEAR_<NAME>_URL``, else the service's port on this machine (``ZEROCLEAR_<NAME>_PORT``)."""
     prefix = f"ZEROCLEAR_{name.upper()}"
@@ -173,7 +205,7 @@ def _service_url(name: str, env: Mapping[str, str]) -> str:
     return env.get(f"{prefix}_URL", f"http://127.0.0.1:{port}").rstrip("/")
 
 
-def _check_production(service: str, values: dict, lookup: "_Lookup") -> None:
+def _check_production(service: str, values: dict, lookup: _Lookup) -> None:
     origins = {name: lookup.origin(key) for name, key in (
         ("service_key", "SERVICE_KEY"), ("database_url", "DATABASE_URL"), ("auth_database_url", "AUTH_DATABASE_URL"),
         ("broker_url", "BROKER_URL"))}
@@ -185,7 +217,7 @@ def _check_production(service: str, values: dict, lookup: "_Lookup") -> None:
         raise SettingsError(f"refusing to run {service} in production: " + "; ".join(problems))
 
 
-def _smtp_url(lookup: "_Lookup") -> str:
+def _smtp_url(lookup: _Lookup) -> str:
     """``SMTP_HOST`` and ``SMTP_PORT`` if set, else ``SMTP_URL`` (smtp://host:port); an empty
     ``SMTP_HOST`` says no SMTP server is configured (the URL is then empty)."""
     url = lookup.text("SMTP_URL", "smtp://127.0.0.1:25")
@@ -198,7 +230,7 @@ def _smtp_url(lookup: "_Lookup") -> str:
     return f"smtp://{host or parsed.hostname or '127.0.0.1'}:{port or parsed.port or 25}"
 
 
-def _senders(lookup: "_Lookup") -> dict[str, str]:
+def _senders(lookup: _Lookup) -> dict[str, str]:
     """``intake:zeroclear-intake,assessment:zeroclear-assessment`` → {producer: broker user}."""
     text = lookup.text("INBOX_SENDERS", "")
     senders = {}

@@ -27,6 +27,7 @@ from .adapters.repository import AssessmentRepository
 from .adapters.tables import ledger_position, outbox
 from .domain.campaign import CampaignState
 from .domain.scoring import DEFAULT_WEIGHTS
+from .handlers import AssessmentHandlers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_assessment"
@@ -46,6 +47,7 @@ class Service:
     clock: Clock
     weights: tuple[Decimal, ...]
     witness: LedgerWitness | None = None  # the ledger's signed checkpoint a publication carries
+    handlers: AssessmentHandlers | None = None  # the use cases (filled in by bootstrap)
 
     def close(self) -> None:
         self.repo.engine.dispose()
@@ -87,10 +89,12 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     follower = LedgerFollower(engine, ledger_position, repo.apply_ledger_events,
                               FeedClient(settings.ledger_url, settings.service_key), broker=broker,
                               subscriber="assessment", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
+    clock = clock or business_clock(settings.mode, settings.data_dir)
+    witness = LedgerWitness(settings.ledger_url, settings.service_key)
     return Service(settings, repo, FoldedView(repo.journal, CampaignState), relay, follower, broker,
                    keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
-                   clock or business_clock(settings.mode, settings.data_dir), weights_from(os.environ if env is None else env),
-                   LedgerWitness(settings.ledger_url, settings.service_key))
+                   clock, weights_from(os.environ if env is None else env), witness,
+                   AssessmentHandlers(repo, clock, witness))
 
 
 def probes(service: Service) -> Probes:

@@ -2,29 +2,31 @@
 of any log position, the office's inputs for the two judged criteria, and publication.
 
 Scores are computed from the service's own copy of the ledger's events with the same code that
-``zeroclear assess --from-export`` runs offline, so an auditor recomputes the same numbers."""
+``zeroclear assess --from-export`` runs offline, so an auditor recomputes the same numbers.
+
+Views are thin functions, registered a few at a time by ``_register_*``; each reaches what it needs
+through one object stored on the app (``current_app.extensions[DESK]``) and calls it."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from shared.clock import format_instant, parse_instant, parse_position
-from shared.envelope import new_envelope, new_id
-from shared.idempotency import Ticket
-from shared.witness import WitnessUnavailable
 from shared.http import (
     ApiBlueprint, Problem, create_app as create_base_app, current_principal, idempotency_key, require,
 )
 
 from ..bootstrap import Service
 from ..domain.scoring import assess, default_cut_off, province_summary
+from ..handlers import AlreadyPublished, Caller, InputsMissing, NothingToCorrect, WitnessDown
 from . import schemas
 from .contract import OPERATIONS
 from .memo import Memo
 
-INPUT_FILED = "assessment.input_filed.v1"
-PUBLISHED = "assessment.published.v1"
+DESK = "zeroclear.assessment"
 READERS = ("office", "auditor", "service", "region")
 
 
@@ -36,12 +38,16 @@ def create_app(service: Service) -> Flask:
     return app
 
 
-def _blueprint(service: Service) -> ApiBlueprint:
-    blp = ApiBlueprint("assessment", __name__, url_prefix="/v1", description="考核: scores per region and year")
-    names = {code: region.name for code, region in service.reference.regions.items()}
-    memo = Memo()
+class Desk:
+    """What the views need: the scores as of any log position (each computed once, see ``memo``),
+    the use cases, the submissions' status."""
 
-    def position(as_of: str | None) -> int | None:
+    def __init__(self, service: Service):
+        self.service, self.handlers = service, service.handlers
+        self.names = {code: region.name for code, region in service.reference.regions.items()}
+        self.memo = Memo()
+
+    def position(self, as_of: str | None) -> int | None:
         """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""
         if not as_of:
             return None
@@ -51,48 +57,105 @@ def _blueprint(service: Service) -> ApiBlueprint:
             raise Problem(400, "Bad as_of", f"the query parameter as_of must be {exc}", kind="validation",
                           errors=[{"field": "query:as_of", "message": str(exc)}]) from None
         if seq is None:
-            return service.repo.journal.position_at(recorded_at)
-        head = service.repo.journal.head()
+            return self.service.repo.journal.position_at(recorded_at)
+        head = self.service.repo.journal.head()
         if seq > head:
             raise Problem(409, "Not there yet", f"the assessment has followed the log to {head}, not {seq}",
                           kind="not-yet", errors=[{"field": "query:as_of", "message": f"at most {head}"}])
         return seq
 
-    def known_year(year: int) -> None:
-        if not service.reference.calendar.first_year <= year <= 2999:
-            raise Problem(404, "Not found", f"the campaign has no year {year}", kind="not-found")
-
-    def cut_off_of(year: int, args: dict) -> str:
+    def cut_off_of(self, year: int, args: Mapping[str, Any]) -> str:
         """The cut-off asked for, or the end of the year's acceptance stage."""
-        known_year(year)
+        if not self.service.reference.calendar.first_year <= year <= 2999:
+            raise Problem(404, "Not found", f"the campaign has no year {year}", kind="not-found")
         if args.get("cut_off"):
             return format_instant(parse_instant(args["cut_off"]))
-        return default_cut_off(service.reference.calendar, year)
+        return default_cut_off(self.service.reference.calendar, year)
 
-    def scores(state, year: int, cut_off: str) -> dict:
-        return memo.get(("scores", state.seq, year, cut_off), lambda: assess(
-            state, year, cut_off=cut_off, weights=service.weights, names=names))
+    def scores(self, state, year: int, cut_off: str) -> dict:
+        return self.memo.get(("scores", state.seq, year, cut_off), lambda: assess(
+            state, year, cut_off=cut_off, weights=self.service.weights, names=self.names))
 
-    def result(year: int, args: dict) -> dict:
-        cut_off = cut_off_of(year, args)
-        return service.model.using(position(args.get("as_of")), lambda state: scores(state, year, cut_off))
+    def result(self, year: int, args: Mapping[str, Any]) -> dict:
+        cut_off = self.cut_off_of(year, args)
+        return self.service.model.using(self.position(args.get("as_of")), lambda state: self.scores(state, year, cut_off))
 
-    def with_publication(found: dict) -> dict:
+    def summary(self, year: int, args: Mapping[str, Any]) -> dict:
+        cut_off = self.cut_off_of(year, args)
+
+        def both(state):
+            return self.memo.get(("summary", state.seq, year, cut_off),
+                                 lambda: province_summary(state, year, cut_off, self.scores(state, year, cut_off)))
+        return self.service.model.using(self.position(args.get("as_of")), both)
+
+    def with_publication(self, found: dict) -> dict:
         """The result, and the year's latest publication on the log up to its position: once the
         year is published it is ``final`` (the published numbers are those ``as_of`` its position
         shows, with its digest); before, ``draft`` while an office input is missing, else
         ``provisional``."""
-        published = service.repo.publication(found["year"], upto=found["position"])
+        published = self.service.repo.publication(found["year"], upto=found["position"])
         status = "final" if published is not None else "draft" if found["draft"] else "provisional"
         return {**found, "published": published, "status": status}
 
-    def visible(found: dict) -> dict:
-        """A region key sees its own region's row only."""
-        principal = current_principal()
-        if principal.role != "region":
-            return found
-        return {**found, "regions": [r for r in found["regions"] if r["region"] == principal.region]}
+    def submission(self, submission_id: str, wait: float) -> dict:
+        """A submission's row, held up to ``wait`` seconds while it is pending."""
+        row = self.service.repo.submission(submission_id)
+        if row is None:
+            raise Problem(404, "Not found", "no such submission", kind="not-found")
+        deadline = time.monotonic() + wait
+        while row["status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            row = self.service.repo.submission(submission_id)
+        return row
 
+
+def _desk() -> Desk:
+    return current_app.extensions[DESK]
+
+
+def _visible(found: dict) -> dict:
+    """A region key sees its own region's row only."""
+    principal = current_principal()
+    if principal.role != "region":
+        return found
+    return {**found, "regions": [r for r in found["regions"] if r["region"] == principal.region]}
+
+
+def _caller() -> Caller:
+    return Caller(current_principal(), request.path, idempotency_key())
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The use cases' refusals as problem answers."""
+    try:
+        yield
+    except InputsMissing as exc:
+        raise Problem(409, "Inputs missing", f"{len(exc.missing)} region(s) lack the office's scores; nothing published"
+                      if exc.missing else f"no region is expected to report for {exc.year}", kind="inputs-missing",
+                      missing=exc.missing) from None
+    except NothingToCorrect as exc:
+        raise Problem(409, "Nothing to correct", f"{exc} is not published yet", kind="not-published") from None
+    except AlreadyPublished as exc:
+        official = exc.official
+        raise Problem(409, "Already published", f"{exc.year} is published (seq {official['seq']}, digest "
+                      f"{official['digest']}); a correction names it (corrects) and says why (reason)",
+                      kind="already-published", published=official) from None
+    except WitnessDown as exc:
+        raise Problem(503, "Ledger unavailable", f"the ledger cannot sign the checkpoint this publication "
+                      f"carries: {exc}", kind="unavailable", headers={"Retry-After": "5"}) from None
+
+
+def _blueprint(service: Service) -> ApiBlueprint:
+    blp = ApiBlueprint("assessment", __name__, url_prefix="/v1", description="考核: scores per region and year")
+    desk = Desk(service)
+    blp.record(lambda state: state.app.extensions.update({DESK: desk}))
+    _register_scores(blp)
+    _register_submissions(blp, schemas.input_schema(service.reference, service.clock)())
+    return blp
+
+
+def _register_scores(blp: ApiBlueprint) -> None:
     @blp.route("/assessments/<int:year>")
     @require(*READERS)
     @blp.arguments(schemas.AssessmentQuery, location="query")
@@ -100,7 +163,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def year_assessment(args, year):
         """Every region's five criteria, total, grade, cleared (清零) or not, draft or final, and for
         each lost point the events (``seq``) that caused it; as of now or ``as_of``."""
-        return visible(with_publication(result(year, args)))
+        return _visible(_desk().with_publication(_desk().result(year, args)))
 
     @blp.route("/assessments/<int:year>/summary")
     @require("office", "auditor", "service")
@@ -109,12 +172,7 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def summary(args, year):
         """The province: regions cleared, capacity eliminated and verified per industry (in its
         unit), and the ranking."""
-        cut_off = cut_off_of(year, args)
-
-        def both(state):
-            return memo.get(("summary", state.seq, year, cut_off),
-                            lambda: province_summary(state, year, cut_off, scores(state, year, cut_off)))
-        return service.model.using(position(args.get("as_of")), both)
+        return _desk().summary(year, args)
 
     @blp.route("/assessments/<int:year>/<region>")
     @require(*READERS)
@@ -123,22 +181,23 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def region_assessment(args, year, region):
         """One region's assessment (404 for another region's, to a region key)."""
         principal = current_principal()
-        found = result(year, args)
+        found = _desk().result(year, args)
         row = next((r for r in found["regions"] if r["region"] == region), None)
         if row is None or (principal.role == "region" and principal.region != region):
             raise Problem(404, "Not found", f"no assessment of {region} for {year}", kind="not-found")
         return {"year": year, "cut_off": found["cut_off"], "position": found["position"], **row}
 
+
+def _register_submissions(blp: ApiBlueprint, input_schema) -> None:
     @blp.route("/assessment-inputs", methods=["POST"])
     @require("office")
-    @blp.arguments(schemas.input_schema(service.reference, service.clock)())
+    @blp.arguments(input_schema)
     @blp.response(202, schemas.AcceptedSchema)
     def assessment_input(data):
         """The office's score (0–100, with a note) for criterion 2 (leadership and coordination) or
         3 (policy support) of a region's year; it goes onto the log, and a later one replaces it."""
-        payload = {"region": data["region"], "year": data["year"], "criterion": data["criterion"],
-                   "score": data["score"], "note": data["note"]}
-        return submit(INPUT_FILED, "input", payload, region=data["region"], year=data["year"], body=data)
+        with _refusals():
+            return _desk().handlers.file_input(_caller(), data)
 
     @blp.route("/assessments/<int:year>/publish", methods=["POST"])
     @require("office")
@@ -150,54 +209,8 @@ def _blueprint(service: Service) -> ApiBlueprint:
         Every office input must be in; otherwise 409 lists what is missing. A year is published
         once: a later publication is a correction, naming the official one it replaces
         (``corrects``: its seq) and why (``reason``); every reader then shows the correction."""
-        found = result(year, {"cut_off": data.get("cut_off")})
-        missing = [{"region": r["region"], "criteria": r["missing_inputs"]} for r in found["regions"] if r["missing_inputs"]]
-        if missing or not found["regions"]:
-            raise Problem(409, "Inputs missing", f"{len(missing)} region(s) lack the office's scores; nothing published"
-                          if missing else f"no region is expected to report for {year}", kind="inputs-missing",
-                          missing=missing)
-        correction = correction_of(year, data)
-        payload = {"year": year, "cut_off": found["cut_off"], "position": found["position"], "digest": found["digest"],
-                   "result": found, **correction, **witness(found["position"])}
-        answer, status = submit(PUBLISHED, "publication", payload, region=None, year=year,
-                                body={"year": year, "position": found["position"], "digest": found["digest"],
-                                      **correction})
-        return {**answer, "digest": found["digest"], "position": found["position"]}, status
-
-    def witness(position: int) -> dict:
-        """The ledger's signed checkpoint at the publication's position, carried on the log with it."""
-        if service.witness is None:
-            return {}
-        try:
-            checkpoint = service.witness.checkpoint_at(position)
-        except WitnessUnavailable as exc:
-            raise Problem(503, "Ledger unavailable", f"the ledger cannot sign the checkpoint this publication "
-                          f"carries: {exc}", kind="unavailable", headers={"Retry-After": "5"}) from None
-        return {} if checkpoint is None else {"checkpoint": checkpoint}
-
-    def correction_of(year: int, data: dict) -> dict:
-        """What a publication must say when the year is published already: which one it replaces and why."""
-        official = service.repo.publication(year)
-        if official is None:
-            if data.get("corrects") is not None:
-                raise Problem(409, "Nothing to correct", f"{year} is not published yet", kind="not-published")
-            return {}
-        if data.get("corrects") != official["seq"]:
-            raise Problem(409, "Already published", f"{year} is published (seq {official['seq']}, digest "
-                          f"{official['digest']}); a correction names it (corrects) and says why (reason)",
-                          kind="already-published", published=official)
-        return {"replaces": official["seq"], "reason": data["reason"]}
-
-    def submit(message_type: str, kind: str, payload: dict, *, region, year, body: dict):
-        principal = current_principal()
-        key = idempotency_key()
-        submission_id = new_id()
-        message = new_envelope(message_type, {"submission_id": submission_id, **payload}, actor=principal.actor,
-                               occurred_at=service.clock.now(), id=submission_id)
-        answer = {"submission_id": submission_id, "status": "pending", "status_url": f"/v1/submissions/{submission_id}"}
-        reply = service.repo.submit(message, kind=kind, region=region, year=year, answer=answer,
-                                    ticket=Ticket.of(principal.key_id, key, request.path, body))
-        return reply.body, reply.status
+        with _refusals():
+            return _desk().handlers.publish(_caller(), year, data, _desk())
 
     @blp.route("/submissions/<submission_id>")
     @require("office", "auditor", "service")
@@ -206,13 +219,4 @@ def _blueprint(service: Service) -> ApiBlueprint:
     def submission(args, submission_id):
         """An input's or a publication's status: pending, recorded (with its ledger seq and hash)
         or rejected (with the ledger's reasons). ``?wait=N`` holds the answer while pending."""
-        row = service.repo.submission(submission_id)
-        if row is None:
-            raise Problem(404, "Not found", "no such submission", kind="not-found")
-        deadline = time.monotonic() + args["wait"]
-        while row["status"] == "pending" and time.monotonic() < deadline:
-            time.sleep(0.05)
-            row = service.repo.submission(submission_id)
-        return row
-
-    return blp
+        return _desk().submission(submission_id, args["wait"])

@@ -2,7 +2,11 @@
 
 Each write is validated field by field here, checked against the caller's territory, stored with
 its outbox message in one transaction and answered 202; the ledger then records it or a rejection
-with reasons, which ``GET /v1/submissions/<id>`` reports back."""
+with reasons, which ``GET /v1/submissions/<id>`` reports back.
+
+Views are thin functions, registered a few at a time by ``_register_*``; each reaches what it needs
+through one object stored on the app (``current_app.extensions[DESK]``: the service's
+parts) and calls its handlers."""
 from __future__ import annotations
 
 import math
@@ -28,6 +32,7 @@ from ..tip_desk import TIP_IDEMPOTENCY_KEY
 from . import schemas
 from .contract import OPERATIONS
 
+DESK = "zeroclear.intake"
 
 
 def create_app(service: IntakeService) -> Flask:
@@ -44,8 +49,22 @@ def create_app(service: IntakeService) -> Flask:
     return app
 
 
+def _desk() -> IntakeService:
+    return current_app.extensions[DESK]
+
+
 def _blueprint(service: IntakeService) -> ApiBlueprint:
     blp = ApiBlueprint("intake", __name__, url_prefix="/v1", description="Submissions to the ledger")
+    blp.record(lambda state: state.app.extensions.update({DESK: service}))
+    _register_reports(blp, service)
+    _register_forms(blp, service)
+    _register_lists(blp, service)
+    _register_decisions(blp, service)
+    _register_tips(blp, service)
+    return blp
+
+
+def _register_reports(blp: ApiBlueprint, service: IntakeService) -> None:
     report_schema = schemas.report_schema(service.reference, service.clock)()  # one instance: built once, not per request
 
     @blp.route("/reports", methods=["POST"])
@@ -59,7 +78,7 @@ def _blueprint(service: IntakeService) -> ApiBlueprint:
         ``status_url``. Send an ``Idempotency-Key`` header to retry safely.
         """
         key = idempotency_key()
-        status, answer = service.handlers.file_report(current_principal(), data, path=request.path, idempotency_key=key)
+        status, answer = _desk().handlers.file_report(current_principal(), data, path=request.path, idempotency_key=key)
         # The answer is built here rather than dumped through the schema: this is the hot path.
         return current_app.response_class(orjson.dumps(answer), status=status, mimetype="application/json",
                                           headers={"Location": answer["status_url"]})
@@ -73,20 +92,15 @@ def _blueprint(service: IntakeService) -> ApiBlueprint:
 
         ``?wait=N`` holds the answer up to N seconds while the submission is still pending.
         """
-        row = service.repo.get(submission_id)
+        row = _desk().repo.get(submission_id)
         principal = current_principal()
         if row is None or not _may_read(principal, row):
             raise Problem(404, "Not found", "no such submission", kind="not-found")
         deadline = time.monotonic() + args["wait"]
         while row["status"] == PENDING and time.monotonic() < deadline:
             time.sleep(0.05)
-            row = service.repo.get(submission_id)
+            row = _desk().repo.get(submission_id)
         return row
-
-    _register_forms(blp, service)
-    _register_submissions(blp, service)
-    _register_tips(blp, service)
-    return blp
 
 
 def accepted(status: int, answer: dict):
@@ -112,11 +126,11 @@ def _register_forms(blp: ApiBlueprint, service: IntakeService) -> None:
     @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     def registration_form(args):
         """The blank registration form (排查登记表) for a region and year, with drop-down lists."""
-        region = args["region"]
-        if region not in service.reference.regions:
+        region, reference = args["region"], _desk().reference
+        if region not in reference.regions:
             raise Problem(422, "Unknown region", "Unknown region code (GB/T 2260).", kind="validation",
                           errors=[{"field": "query:region", "message": "Unknown region code (GB/T 2260)."}])
-        body = blank_form(service.reference, region, args["year"])
+        body = blank_form(reference, region, args["year"])
         return current_app.response_class(body, mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="registration-{region}-{args["year"]}.xlsx"'})
 
@@ -134,6 +148,7 @@ def _register_forms(blp: ApiBlueprint, service: IntakeService) -> None:
         if upload is None:
             raise Problem(422, "No file", "attach the filled-in form as the multipart field 'file'", kind="validation",
                           errors=[{"field": "file", "message": "Missing file.", "message_zh": "未上传文件"}])
+        service = _desk()
         try:
             form = read_form(upload.read(), service.reference, region=fields["region"], year=fields["year"],
                              max_bytes=service.settings.max_body_bytes)
@@ -147,10 +162,9 @@ def _register_forms(blp: ApiBlueprint, service: IntakeService) -> None:
         return accepted(status, answer)
 
 
-def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
+def _register_lists(blp: ApiBlueprint, service: IntakeService) -> None:
     list_schema = schemas.department_list_schema(service.reference, service.clock)()
     elimination_schema = schemas.elimination_schema(service.reference, service.clock)()
-    resolution_schema = schemas.tip_resolution_schema(service.reference)()
 
     @blp.route("/department-lists", methods=["POST"])
     @require("department", "office")
@@ -167,7 +181,7 @@ def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
             raise Problem(422, "Which department?", "an office key names the department", kind="validation",
                           errors=[{"field": "department", "message": "Missing data for required field."}])
         entries = [dict(e) for e in data["entries"]]
-        return accepted(*service.handlers.submit(
+        return accepted(*_desk().handlers.submit(
             principal, "department_list", DEPARTMENT_LIST_FILED,
             lambda sid: {"submission_id": sid, "department": department, "year": data["year"], "entries": entries},
             region=None, year=data["year"], data=data, path=request.path, idempotency_key=idempotency_key()))
@@ -184,9 +198,13 @@ def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
             not_found(f"no capacity item {data['item_id']} in your region")
         payload = {"region": region, "item_id": data["item_id"], "eliminated_on": data["eliminated_on"].isoformat(),
                    "method": data["method"], "evidence": data["evidence"], "workers_resettled": data["workers_resettled"]}
-        return accepted(*service.handlers.submit(
+        return accepted(*_desk().handlers.submit(
             principal, "elimination", ELIMINATION_REPORTED, lambda sid: {"submission_id": sid, **payload},
             region=region, year=None, data=data, path=request.path, idempotency_key=idempotency_key()))
+
+
+def _register_decisions(blp: ApiBlueprint, service: IntakeService) -> None:
+    resolution_schema = schemas.tip_resolution_schema(service.reference)()
 
     @blp.route("/verifications", methods=["POST"])
     @require("office")
@@ -195,7 +213,7 @@ def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
     def verification(data):
         """The office verifies (检查验收) or rejects a reported elimination, with a reason."""
         payload = {"item_id": data["item_id"], "decision": data["decision"], "reason": data["reason"]}
-        return accepted(*service.handlers.submit(
+        return accepted(*_desk().handlers.submit(
             current_principal(), "verification", ELIMINATION_DECIDED, lambda sid: {"submission_id": sid, **payload},
             region=_item_region(data["item_id"]), year=None, data=data, path=request.path,
             idempotency_key=idempotency_key()))
@@ -208,20 +226,19 @@ def _register_submissions(blp: ApiBlueprint, service: IntakeService) -> None:
         """The tip's region (or the office) resolves it: confirmed (its capacity enters the
         ledger, source "tip"), unfounded or duplicate, with a public explanation."""
         principal = current_principal()
-        tip = service.repo.tip(tip_id=tip_id)
+        tip = _desk().repo.tip(tip_id=tip_id)
         if tip is None or (principal.role == "region" and tip["region"] != principal.region):
             not_found(f"no tip {tip_id}")
         entry = entry_payload(data["entry"]) if data.get("entry") else None
         payload = {"tip_id": tip_id, "resolution": data["resolution"], "explanation": data["explanation"],
                    "duplicate_of": data.get("duplicate_of"), "entry": entry}
-        return accepted(*service.handlers.submit(
+        return accepted(*_desk().handlers.submit(
             principal, "tip_resolution", TIP_RESOLVED, lambda sid: {"submission_id": sid, **payload},
             region=tip["region"], year=None, data=data, path=request.path, idempotency_key=idempotency_key()))
 
 
 def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
     tip_schema = schemas.tip_schema(service.reference)()
-    desk = service.tips
 
     @blp.route("/tips", methods=["POST"])
     @blp.arguments(tip_schema)
@@ -230,18 +247,20 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
         """File an anonymous tip (举报): no key, no address or identity kept; an optional contact
         is stored encrypted. The answer gives the receipt code ONCE (only its hash is kept) and,
         once the ledger has recorded the tip, a signed acknowledgement of its log position."""
-        allowed, retry_after = desk.allow(tip_client())
+        service = _desk()
+        tips = service.tips
+        allowed, retry_after = tips.allow(tip_client())
         if not allowed:
             raise Problem(429, "Too many tips", "try again later", kind="rate-limited",
                           headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
-        status, answer = service.handlers.file_tip(desk.intent(data, path=request.path, idempotency_key=tip_idempotency_key()))
+        status, answer = service.handlers.file_tip(tips.intent(data, path=request.path, idempotency_key=tip_idempotency_key()))
         deadline = time.monotonic() + service.settings.tip_wait_seconds
         row = service.repo.tip(tip_id=answer["tip_id"])
         while row is not None and row["status"] == PENDING and time.monotonic() < deadline:
             time.sleep(0.05)
             row = service.repo.tip(tip_id=answer["tip_id"])
         if row is not None and row["seq"] is not None:
-            answer = {**answer, **desk.status(row), "receipt": answer["receipt"]}
+            answer = {**answer, **tips.status(row), "receipt": answer["receipt"]}
             status = 201
         return current_app.response_class(orjson.dumps(answer), status=status, mimetype="application/json",
                                           headers={"Cache-Control": "no-store"})
@@ -252,31 +271,33 @@ def _register_tips(blp: ApiBlueprint, service: IntakeService) -> None:
     def lookup_tip(data):
         """Follow a tip with its receipt (sent in the body, never in a URL): status, the published
         outcome and the signed acknowledgement."""
-        allowed, retry_after = desk.allow(tip_client())
+        tips = _desk().tips
+        allowed, retry_after = tips.allow(tip_client())
         if not allowed:
             raise Problem(429, "Too many lookups", "try again later", kind="rate-limited",
                           headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
-        row = desk.find(data["receipt"])
+        row = tips.find(data["receipt"])
         if row is None:
             not_found("no tip has this receipt")
-        answer = desk.status(row)
+        answer = tips.status(row)
         if row["seq"] is not None:
-            proof = service.proofs.inclusion(row["seq"])
+            proof = _desk().proofs.inclusion(row["seq"])
             if proof is not None:
                 answer["inclusion"] = proof
         return answer
-
-    def tip_client() -> str:
-        """The client to rate-limit: behind a trusted proxy (the portal), the one it names in
-        X-Forwarded-For (ZEROCLEAR_INTAKE_TRUSTED_PROXIES); the address is not kept."""
-        return client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                              service.settings.trusted_proxies)
 
     @blp.route("/tips/signing-key")
     @blp.response(200, schemas.SigningKeySchema)
     def signing_key():
         """The public key that checks a tip's acknowledgement (Ed25519 over its RFC 8785 form)."""
-        return desk.public_key()
+        return _desk().tips.public_key()
+
+
+def tip_client() -> str:
+    """The client to rate-limit: behind a trusted proxy (the portal), the one it names in
+    X-Forwarded-For (ZEROCLEAR_INTAKE_TRUSTED_PROXIES); the address is not kept."""
+    return client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                          _desk().settings.trusted_proxies)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,7 +1,10 @@
 """The auditors' reads of the log itself (纪检监察, 审计), for the office and auditor keys: the events
 filtered by type, region, stream, recording time, causation or correlation, newest first a page at
 a time; the report registry at a log position; and the whole log with its checkpoint as one streamed download (the same lines as
-``zeroclear ledger export``, so ``verify_export.py`` checks it offline)."""
+``zeroclear ledger export``, so ``verify_export.py`` checks it offline).
+
+Views are thin functions, registered a few at a time by ``_register_*``; each reaches what it needs
+through one object stored on the app (``current_app.extensions[DESK]``) and calls it."""
 from __future__ import annotations
 
 from contextlib import closing
@@ -9,7 +12,7 @@ from itertools import islice
 
 import orjson
 import sqlalchemy as sa
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from shared.clock import format_instant, parse_instant
@@ -63,16 +66,16 @@ class AuditEventsPage(Schema):
     head_seq = fields.Integer(required=True)
 
 
-def blueprint(service: LedgerService) -> ApiBlueprint:
-    blp = ApiBlueprint("ledger-audit", __name__, url_prefix="/v1/audit",
-                       description="The log for auditors: filtered events and the streamed export")
+DESK = "zeroclear.ledger.audit"
 
-    @blp.route("/events")
-    @require(*AUDITORS)
-    @blp.arguments(AuditEventsQuery, location="query")
-    @blp.response(200, AuditEventsPage)
-    def audit_events(args):
-        """Recorded events matching every filter given, newest first (``next_before``: the next page)."""
+
+class AuditDesk:
+    """What the auditors' views need: the log's engine and head, the reference, the signing key."""
+
+    def __init__(self, service: LedgerService):
+        self.service = service
+
+    def events(self, args: dict) -> dict:
         query = sa.select(*_EVENT_COLUMNS)
         for name, column in (("type", "type"), ("region", "region"), ("stream", "stream"), ("id", "id"),
                              ("caused_by", "causation_id"), ("correlation", "correlation_id")):
@@ -85,11 +88,71 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         if args.get("before"):
             query = query.where(events.c.seq < args["before"])
         limit = args["limit"]
-        with service.repo.engine.connect() as conn:
+        with self.service.repo.engine.connect() as conn:
             rows = conn.execute(query.order_by(events.c.seq.desc()).limit(limit + 1)).all()
         found = [row_to_event(row).to_dict() for row in rows[:limit]]
-        head_seq, _ = service.repo.head()
+        head_seq, _ = self.service.repo.head()
         return {"events": found, "next_before": found[-1]["seq"] if len(rows) > limit else None, "head_seq": head_seq}
+
+    def registry_at(self, args: dict) -> dict:
+        year, seq, reference = args["year"], args["position"], self.service.reference
+        with read_tx(self.service.repo.engine) as conn:
+            head, _ = reads.head(conn)
+            if seq > head:
+                raise Problem(409, "Not on the log", f"position: {seq} is past the head of the log ({head})",
+                              kind="not-yet", errors=[{"field": "query:position", "message": f"at most {head}"}])
+            now = reads.recorded_at(conn, seq)
+            record = reads.year_at(conn, year, seq)
+            expected, deadline, due = registry.schedule(record, year, reference)
+            found = reads.reports_of(conn, year, expected, seq)
+            filed = reads.report_counts(conn, year, seq, None)
+        return {**registry.summary(year, record, len(expected), filed, deadline, due, now), "position": seq,
+                "regions": registry.rows(expected, found, year, deadline, now, reference), "next": None}
+
+    def export(self) -> Response:
+        head_seq, head_hash = self.service.repo.head()
+        lines = _export_lines(self.service, head_seq, head_hash)
+        return Response(stream_with_context(lines), mimetype="application/x-ndjson", headers={
+            "Content-Disposition": f'attachment; filename="ledger-export-{head_seq}.jsonl"', "Cache-Control": "no-store"})
+
+
+def _export_lines(service: LedgerService, head_seq: int, head_hash: str):
+    """The export's lines up to ``head_seq``, a thousand events a chunk, then the checkpoint."""
+    with service.repo.engine.connect() as conn, closing(stream_rows(conn, upto_seq=head_seq)) as rows:
+        while True:
+            chunk = list(islice(rows, 1000))
+            if not chunk:
+                break
+            out = _Collect()
+            _write_lines(chunk, out)
+            yield b"".join(out.parts)
+    checkpoint = {"format": FORMAT, "count": head_seq, "head": head_hash,
+                  "exported_at": format_instant(service.clock.now()),
+                  **signed_tree(service.repo.engine, service.signing_key, head_seq, service.clock)}
+    yield orjson.dumps({"checkpoint": checkpoint}) + b"\n"
+
+
+def _desk() -> AuditDesk:
+    return current_app.extensions[DESK]
+
+
+def blueprint(service: LedgerService) -> ApiBlueprint:
+    blp = ApiBlueprint("ledger-audit", __name__, url_prefix="/v1/audit",
+                       description="The log for auditors: filtered events and the streamed export")
+    desk = AuditDesk(service)
+    blp.record(lambda state: state.app.extensions.update({DESK: desk}))
+    _register_audit(blp)
+    return blp
+
+
+def _register_audit(blp: ApiBlueprint) -> None:
+    @blp.route("/events")
+    @require(*AUDITORS)
+    @blp.arguments(AuditEventsQuery, location="query")
+    @blp.response(200, AuditEventsPage)
+    def audit_events(args):
+        """Recorded events matching every filter given, newest first (``next_before``: the next page)."""
+        return _desk().events(args)
 
     @blp.route("/reports")
     @require(*AUDITORS)
@@ -100,19 +163,7 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         order), judged at that event's recording time. ``/v1/reports?as_of=`` takes a time, which
         names the last of the events recorded in the same instant; an auditor replaying the log
         names a position."""
-        year, seq = args["year"], args["position"]
-        with read_tx(service.repo.engine) as conn:
-            head, _ = reads.head(conn)
-            if seq > head:
-                raise Problem(409, "Not on the log", f"position: {seq} is past the head of the log ({head})",
-                              kind="not-yet", errors=[{"field": "query:position", "message": f"at most {head}"}])
-            now = reads.recorded_at(conn, seq)
-            record = reads.year_at(conn, year, seq)
-            expected, deadline, due = registry.schedule(record, year, service.reference)
-            found = reads.reports_of(conn, year, expected, seq)
-            filed = reads.report_counts(conn, year, seq, None)
-        return {**registry.summary(year, record, len(expected), filed, deadline, due, now), "position": seq,
-                "regions": registry.rows(expected, found, year, deadline, now, service.reference), "next": None}
+        return _desk().registry_at(args)
 
     @blp.route("/export")
     @require(*AUDITORS)
@@ -121,26 +172,7 @@ def blueprint(service: LedgerService) -> ApiBlueprint:
         """The whole log up to its head as JSON Lines with the checkpoint as the last line, streamed
         as it is read (any size; one read transaction). Verify it offline with
         ``python3 verify_export.py <file>`` (``zeroclear ledger verifier`` prints that file)."""
-        head_seq, head_hash = service.repo.head()
-
-        def lines():
-            with service.repo.engine.connect() as conn, closing(stream_rows(conn, upto_seq=head_seq)) as rows:
-                while True:
-                    chunk = list(islice(rows, 1000))
-                    if not chunk:
-                        break
-                    out = _Collect()
-                    _write_lines(chunk, out)
-                    yield b"".join(out.parts)
-            checkpoint = {"format": FORMAT, "count": head_seq, "head": head_hash,
-                          "exported_at": format_instant(service.clock.now()),
-                          **signed_tree(service.repo.engine, service.signing_key, head_seq, service.clock)}
-            yield orjson.dumps({"checkpoint": checkpoint}) + b"\n"
-
-        return Response(stream_with_context(lines()), mimetype="application/x-ndjson", headers={
-            "Content-Disposition": f'attachment; filename="ledger-export-{head_seq}.jsonl"', "Cache-Control": "no-store"})
-
-    return blp
+        return _desk().export()
 
 
 class _Collect:

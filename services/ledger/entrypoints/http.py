@@ -1,8 +1,11 @@
 """The ledger's HTTP API: the feed, verification and the topology; the projections' reads are in
-``reads.py``."""
+``reads.py``.
+
+Views are thin functions, registered a few at a time by ``_register_*``; each reaches what it needs
+through one object stored on the app (``current_app.extensions[DESK]``) and calls it."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 
 from shared.http import ApiBlueprint, Problem, authenticate, create_app as create_base_app, current_principal, require
 from shared.text import with_article
@@ -32,9 +35,30 @@ def create_app(service: LedgerService) -> Flask:
     return app
 
 
+DESK = "zeroclear.ledger"
+
+
+class LedgerDesk:
+    """What the log's views need: the service, and the verification that remembers the last verdict."""
+
+    def __init__(self, service: LedgerService):
+        self.service = service
+        self.verification = Verification(service.repo, service.clock, service.settings.verify_every_seconds)
+
+
+def _desk() -> LedgerDesk:
+    return current_app.extensions[DESK]
+
+
 def _blueprint(service: LedgerService) -> ApiBlueprint:
     blp = ApiBlueprint("ledger", __name__, url_prefix="/v1", description="The event log (台账) and its projections")
+    desk = LedgerDesk(service)
+    blp.record(lambda state: state.app.extensions.update({DESK: desk}))
+    _register_log(blp)
+    return blp
 
+
+def _register_log(blp: ApiBlueprint) -> None:
     @blp.route("/events")
     @require(*READERS)
     @blp.arguments(schemas.EventsQuery, location="query")
@@ -43,12 +67,11 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
         """The feed: recorded events after a position (a region key sees its own region's)."""
         principal = current_principal()
         region = principal.region if principal.role == "region" else None
-        page = service.repo.read(args["after"], args["limit"], region=region)
-        head_seq, _ = service.repo.head()
+        repo = _desk().service.repo
+        page = repo.read(args["after"], args["limit"], region=region)
+        head_seq, _ = repo.head()
         return {"events": [e.to_dict() for e in page], "next_after": page[-1].seq if page else args["after"],
                 "head_seq": head_seq}
-
-    verification = Verification(service.repo, service.clock, service.settings.verify_every_seconds)
 
     @blp.route("/verify")
     @blp.arguments(schemas.VerifyQuery, location="query")
@@ -59,26 +82,30 @@ def _blueprint(service: LedgerService) -> ApiBlueprint:
         appended since (scope ``incremental``). With an office or auditor key: the whole chain
         walked now (``full``), or with ``deep=true`` the projections rebuilt from the log and
         compared too (``deep``); one full walk at a time (429 with Retry-After meanwhile)."""
-        principal = authenticate(optional=True)
-        auditing = principal is not None and principal.role in AUDITORS
-        if args["deep"] and not auditing:
-            if principal is None:
-                authenticate()  # 401
-            raise Problem(403, "Not allowed", f"{with_article(principal.role)} key cannot verify deeply: "
-                          "office and auditor keys only", kind="forbidden")
-        if not auditing:
-            return verification.public().to_dict()
-        try:
-            return verification.deep() if args["deep"] else verification.full().to_dict()
-        except WalkBusy:
-            raise Problem(429, "Busy", "another full verification is running; ask again shortly (the public answer, "
-                          "without a key, is the last verified head)", kind="busy",
-                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        return _verdict(args["deep"])
 
     @blp.route("/topology")
     @blp.response(200)
     def topology():
         """The broker topology: how an agency subscribes to recorded events with any AMQP client."""
-        return service.broker.topology.describe()
+        return _desk().service.broker.topology.describe()
 
-    return blp
+
+def _verdict(deep: bool) -> dict:
+    """The public verdict, or to an auditor the full (or deep) walk now."""
+    principal = authenticate(optional=True)
+    auditing = principal is not None and principal.role in AUDITORS
+    if deep and not auditing:
+        if principal is None:
+            authenticate()  # 401
+        raise Problem(403, "Not allowed", f"{with_article(principal.role)} key cannot verify deeply: "
+                      "office and auditor keys only", kind="forbidden")
+    verification = _desk().verification
+    if not auditing:
+        return verification.public().to_dict()
+    try:
+        return verification.deep() if deep else verification.full().to_dict()
+    except WalkBusy:
+        raise Problem(429, "Busy", "another full verification is running; ask again shortly (the public answer, "
+                      "without a key, is the last verified head)", kind="busy",
+                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None

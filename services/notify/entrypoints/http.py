@@ -1,7 +1,10 @@
-"""Notify's HTTP API: the public announcement (open to anyone), and the overdue alerts issued.
+"""Notify's HTTP API: the public announcement (open to anyone), the overdue alerts issued, and
+circulars (通报) pinned to a ledger position, as JSON, HTML and PDF; their delivery to subscribed
+agencies: e-mail and signed webhooks, as tasks on notify's queue.
 
-and circulars (通报) pinned to a ledger position, as JSON, HTML and PDF; their delivery
-to subscribed agencies: e-mail and signed webhooks, as tasks on notify's queue."""
+Views are thin functions, registered a few at a time (a blueprint or a ``_register_*`` each); each
+reaches what it needs through one object stored on the app (``current_app.extensions[DESK]``: the
+service) and calls it."""
 from __future__ import annotations
 
 import hashlib
@@ -22,29 +25,38 @@ from ..domain.announcement import public_enterprise, public_tip
 from . import schemas
 from .contract import OPERATIONS
 
+DESK = "zeroclear.notify"
 
 def create_app(service: Service) -> Flask:
     app, api = create_base_app("zeroclear.notify", title="zeroclear notify", database=service.repo.journal.head,
                                max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
-    api.register_blueprint(_public(service))
-    api.register_blueprint(_alerts(service))
+    app.extensions[DESK] = service
+    api.register_blueprint(_public())
+    api.register_blueprint(_alerts())
     api.register_blueprint(_circulars(service))
-    api.register_blueprint(_delivery(service))
+    api.register_blueprint(_delivery())
     return app
 
 
-def _public(service: Service) -> ApiBlueprint:
+def _desk() -> Service:
+    return current_app.extensions[DESK]
+
+
+def _rows(**page):
+    """The stored rows, written up to the fold first; the day decides what is overdue."""
+    service = _desk()
+    service.model.using(None, service.announcement.catch_up)
+    today = service.reference.calendar.business_date(service.clock.now()).isoformat()
+    return service.announcement.stream(**page), today, service.names()
+
+
+def _streamed(chunks, mimetype: str):
+    return current_app.response_class(chunks, mimetype=mimetype, headers={"Cache-Control": "public, max-age=60"})
+
+
+def _public() -> ApiBlueprint:
     blp = ApiBlueprint("public", __name__, url_prefix="/public", description="定期向社会公告: open to anyone")
-
-    def rows(**page):
-        """The stored rows, written up to the fold first; the day decides what is overdue."""
-        service.model.using(None, service.announcement.catch_up)
-        today = service.reference.calendar.business_date(service.clock.now()).isoformat()
-        return service.announcement.stream(**page), today, service.names()
-
-    def streamed(chunks, mimetype: str):
-        return current_app.response_class(chunks, mimetype=mimetype, headers={"Cache-Control": "public, max-age=60"})
 
     @blp.route("/announcement")
     @blp.arguments(schemas.AnnouncementPageQuery, location="query")
@@ -53,7 +65,7 @@ def _public(service: Service) -> ApiBlueprint:
         """A page of the public announcement: enterprises with outdated capacity, their equipment,
         deadline and progress (``limit`` of them, after the item ``after``, of ``region``), and the
         outcomes of the latest resolved tips (never a tipster, never an open allegation)."""
-        stream, today, names = rows(region=args.get("region"), after=args.get("after"), limit=args["limit"] + 1)
+        stream, today, names = _rows(region=args.get("region"), after=args.get("after"), limit=args["limit"] + 1)
         _, position = next(stream)
         found = [row for _, row in stream]
         more, shown = len(found) > args["limit"], found[:args["limit"]]
@@ -64,7 +76,7 @@ def _public(service: Service) -> ApiBlueprint:
                                    "limit": args["limit"]}.items() if v})
         content = {"as_of": today, "position": position, "next": following,
                    "enterprises": [public_enterprise(row, today, names) for row in shown],
-                   "tips": [public_tip(row, names) for row in service.announcement.latest_tips(LATEST_TIPS)]}
+                   "tips": [public_tip(row, names) for row in _desk().announcement.latest_tips(LATEST_TIPS)]}
         return current_app.response_class(as_html(content), mimetype="text/html",
                                           headers={"Cache-Control": "public, max-age=60"})
 
@@ -72,13 +84,13 @@ def _public(service: Service) -> ApiBlueprint:
     @blp.response(200, schemas.AnnouncementSchema)
     def data_json():
         """The whole announcement as open data (canonical JSON), streamed."""
-        return streamed(json_stream(*rows()), "application/json")
+        return _streamed(json_stream(*_rows()), "application/json")
 
     @blp.route("/announcement.csv")
     @blp.response(200, content_type="text/csv")
     def data_csv():
         """The enterprises of the announcement as CSV (UTF-8 with a byte order mark), streamed."""
-        return streamed(csv_stream(*rows(tips=False)), "text/csv")
+        return _streamed(csv_stream(*_rows(tips=False)), "text/csv")
 
     return blp
 
@@ -86,7 +98,7 @@ def _public(service: Service) -> ApiBlueprint:
 LATEST_TIPS = 50
 
 
-def _alerts(service: Service) -> ApiBlueprint:
+def _alerts() -> ApiBlueprint:
     blp = ApiBlueprint("alerts", __name__, url_prefix="/v1", description="Overdue alerts (SPEC §7)")
 
     @blp.route("/alerts")
@@ -98,7 +110,7 @@ def _alerts(service: Service) -> ApiBlueprint:
         A region key sees the alerts about its own region."""
         principal = current_principal()
         region = principal.region if principal.role == "region" else args.get("region")
-        return {"alerts": service.repo.alerts(region=region, rule=args.get("rule"), level=args.get("level"))}
+        return {"alerts": _desk().repo.alerts(region=region, rule=args.get("rule"), level=args.get("level"))}
 
     @blp.route("/alerts/check", methods=["POST"])
     @require("office")
@@ -106,7 +118,7 @@ def _alerts(service: Service) -> ApiBlueprint:
     def check_now():
         """Look for what is due now, at once, instead of at the scheduler's next wake-up; answers
         the alerts this issued (none for a duty already alerted at that level)."""
-        return {"alerts": service.issue_due_alerts()}
+        return {"alerts": _desk().issue_due_alerts()}
 
     @blp.route("/schedule/run", methods=["POST"])
     @require("office")
@@ -114,7 +126,7 @@ def _alerts(service: Service) -> ApiBlueprint:
     def run_schedule():
         """Do now what the scheduler does at each wake-up (a demo or a test moves the clock, then
         asks): issue the alerts due, and the monthly circular if its day has come."""
-        return service.run_schedule()
+        return _desk().run_schedule()
 
     return blp
 
@@ -139,7 +151,7 @@ def _circulars(service: Service) -> ApiBlueprint:
         Regions are ranked by their SPEC §6 totals as the assessment service gives them for that same
         position: 503 (with Retry-After) while the assessment has not followed the log that far."""
         try:
-            row, new = service.issue_circular(data["year"], data.get("position"), data.get("period"),
+            row, new = _desk().issue_circular(data["year"], data.get("position"), data.get("period"),
                                               document_no=data.get("document_no"), wait_seconds=SCORES_WAIT_SECONDS)
         except ScoresUnavailable as exc:
             raise Problem(503, "Scores not ready", f"{exc}: the circular ranks regions by the assessment's scores "
@@ -156,7 +168,7 @@ def _circulars(service: Service) -> ApiBlueprint:
     @blp.response(200, schemas.CircularsSchema)
     def list_circulars(args):
         """The circulars issued, oldest first, with their documents' hashes and ledger positions."""
-        return {"circulars": service.repo.circulars(args.get("year"))}
+        return {"circulars": _desk().repo.circulars(args.get("year"))}
 
     @blp.route("/circulars/<circular_id>.<fmt>")
     @require(*CIRCULAR_READERS)
@@ -164,6 +176,7 @@ def _circulars(service: Service) -> ApiBlueprint:
     def document(circular_id, fmt):
         """One circular as ``json``, ``html`` or ``pdf`` — rendered from its stored content, the same
         bytes whose SHA-256 is on the ledger."""
+        service = _desk()
         row = service.repo.circular(circular_id)
         if row is None or fmt not in FORMATS:
             raise Problem(404, "Not found", f"no circular {circular_id}.{fmt}", kind="not-found")
@@ -182,9 +195,14 @@ def _circulars(service: Service) -> ApiBlueprint:
     return blp
 
 
-def _delivery(service: Service) -> ApiBlueprint:
+def _delivery() -> ApiBlueprint:
     blp = ApiBlueprint("delivery", __name__, url_prefix="/v1", description="Subscriptions and deliveries")
+    _register_subscriptions(blp)
+    _register_deliveries(blp)
+    return blp
 
+
+def _register_subscriptions(blp: ApiBlueprint) -> None:
     @blp.route("/subscriptions", methods=["POST"])
     @require("office")
     @blp.arguments(schemas.SubscriptionRequest)
@@ -195,54 +213,60 @@ def _delivery(service: Service) -> ApiBlueprint:
         shown here once: ``webhook_secret`` verifies the Standard Webhooks headers (webhook-id,
         webhook-timestamp, webhook-signature; see examples/webhook_receiver.py), ``secret`` the
         deprecated ``X-Zeroclear-Signature`` HMAC-SHA256 of the body."""
-        if data.get("region") and data["region"] not in service.reference.regions:
-            raise Problem(422, "Invalid request", "unknown region", kind="validation",
-                          errors=[{"field": "region", "message": "Unknown region code (GB/T 2260)."}])
-        if data["channel"] == "webhook":
-            try:
-                service.webhooks.check(data["address"])
-            except AddressRefused as exc:
-                raise Problem(422, "Invalid request", str(exc), kind="validation",
-                              errors=[{"field": "address", "message": str(exc)}]) from None
-        row = {"subscription_id": new_id(), "agency": data["agency"], "region": data.get("region"),
-               "channel": data["channel"], "address": data["address"], "topics": sorted(set(data["topics"])),
-               "secret": secrets.token_hex(32) if data["channel"] == "webhook" else None,
-               "created_at": format_instant(service.clock.now()), "active": True}
-        return service.repo.add_subscription(row)
+        service = _desk()
+        return service.repo.add_subscription(_new_subscription(service, data))
 
     @blp.route("/subscriptions")
     @require("office", "auditor")
     @blp.response(200, schemas.SubscriptionsSchema)
     def subscriptions():
         """The subscriptions (their secrets are never shown again)."""
-        return {"subscriptions": [{**s, "secret": None} for s in service.repo.subscriptions()]}
+        return {"subscriptions": [{**s, "secret": None} for s in _desk().repo.subscriptions()]}
 
     @blp.route("/subscriptions/<subscription_id>", methods=["DELETE"])
     @require("office")
     @blp.response(204)
     def unsubscribe(subscription_id):
         """End a subscription: nothing new is delivered to it (what is under way still is)."""
-        if not service.repo.end_subscription(subscription_id):
+        if not _desk().repo.end_subscription(subscription_id):
             raise Problem(404, "Not found", f"no active subscription {subscription_id}", kind="not-found")
         return ""
 
+
+def _new_subscription(service: Service, data: dict) -> dict:
+    """A subscription's row, its region and webhook address checked; a webhook gets its secret."""
+    if data.get("region") and data["region"] not in service.reference.regions:
+        raise Problem(422, "Invalid request", "unknown region", kind="validation",
+                      errors=[{"field": "region", "message": "Unknown region code (GB/T 2260)."}])
+    if data["channel"] == "webhook":
+        try:
+            service.webhooks.check(data["address"])
+        except AddressRefused as exc:
+            raise Problem(422, "Invalid request", str(exc), kind="validation",
+                          errors=[{"field": "address", "message": str(exc)}]) from None
+    return {"subscription_id": new_id(), "agency": data["agency"], "region": data.get("region"),
+            "channel": data["channel"], "address": data["address"], "topics": sorted(set(data["topics"])),
+            "secret": secrets.token_hex(32) if data["channel"] == "webhook" else None,
+            "created_at": format_instant(service.clock.now()), "active": True}
+
+
+def _register_deliveries(blp: ApiBlueprint) -> None:
     @blp.route("/deliveries")
     @require("office", "auditor")
     @blp.arguments(schemas.DeliveriesQuery, location="query")
     @blp.response(200, schemas.DeliveriesSchema)
     def deliveries(args):
         """Every delivery: status (pending, queued, retrying, sent, dead), attempts, last error."""
-        return {"deliveries": service.repo.deliveries(status=args.get("status"))}
+        return {"deliveries": _desk().repo.deliveries(status=args.get("status"))}
 
     @blp.route("/deliveries/<delivery_id>/redrive", methods=["POST"])
     @require("office")
     @blp.response(202, schemas.DeliveriesSchema)
     def redrive(delivery_id):
         """Try a dead-lettered delivery again, from its first attempt."""
-        if service.repo.delivery(delivery_id) is None:
+        repo = _desk().repo
+        if repo.delivery(delivery_id) is None:
             raise Problem(404, "Not found", f"no delivery {delivery_id}", kind="not-found")
-        if not service.repo.redrive(delivery_id, format_instant(SystemClock().now())):
+        if not repo.redrive(delivery_id, format_instant(SystemClock().now())):
             raise Problem(409, "Not dead-lettered", f"delivery {delivery_id} is not dead-lettered", kind="not-dead")
-        return {"deliveries": [d for d in service.repo.deliveries() if d["delivery_id"] == delivery_id]}
-
-    return blp
+        return {"deliveries": [d for d in repo.deliveries() if d["delivery_id"] == delivery_id]}
