@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import unquote, urlsplit
 
 import _common as c
 
@@ -34,6 +35,10 @@ def system_env(args, urls: dict, tmp: str) -> dict:
         "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{args.ledger_port}",
         "ZEROCLEAR_INTAKE_WORKERS": str(args.intake_workers),
         "ZEROCLEAR_LEDGER_WORKERS": str(args.ledger_workers),
+        # what production requires: the ledger takes filings only from intake's broker user, and
+        # intake starts only with the operator's tip secrets (made by `zeroclear tip-secrets init`)
+        "ZEROCLEAR_LEDGER_INBOX_SENDERS": f"intake:{unquote(urlsplit(args.amqp).username or 'guest')}",
+        "ZEROCLEAR_INTAKE_TIP_SECRETS_FILE": os.path.join(tmp, "tip-secrets.json"),
     })
     if args.threads:
         env["ZEROCLEAR_THREADS"] = str(args.threads)

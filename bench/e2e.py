@@ -138,6 +138,7 @@ def verify_chain(port: int) -> dict:
 # -- the run -----------------------------------------------------------------------------------
 def run(args, urls: dict, tmp: str) -> int:
     env = system_env(args, urls, tmp)
+    zeroclear(env, "tip-secrets", "init", env["ZEROCLEAR_INTAKE_TIP_SECRETS_FILE"])
     zeroclear(env, "migrate", "intake", "ledger")  # also registers ZEROCLEAR_SERVICE_KEY
     keys = make_region_keys(urls["keys"])
     templates = request_templates(keys, args.intake_port, args.entries)
@@ -277,7 +278,8 @@ def main() -> None:
                         help="seconds to wait for the ledger to catch up (default 60)")
     parser.add_argument("--postgres", default=c.DEFAULT_POSTGRES,
                         help="admin URL of PostgreSQL; scratch databases are made there")
-    parser.add_argument("--amqp", default=c.DEFAULT_AMQP, help="RabbitMQ URL")
+    parser.add_argument("--amqp", default=c.DEFAULT_AMQP,
+                        help="RabbitMQ URL: a user with a password of 12+ characters (production refuses guest)")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the services' logs and the load results to DIR")
     args = parser.parse_args()
     args.prefix = f"zcbench-{secrets.token_hex(4)}"
