@@ -5,9 +5,9 @@ The services run as production runs them, each its own process group started fro
 line with environment variables: ``zeroclear serve intake`` (granian, ``ZEROCLEAR_WORKERS``),
 ``zeroclear worker intake`` (outbox relay, ledger follower), ``zeroclear serve ledger`` and
 ``zeroclear worker ledger`` (inbox consumer, group commit, publisher), on scratch PostgreSQL
-databases and a unique ``ZEROCLEAR_TOPOLOGY_PREFIX``; all are removed afterwards.
+databases and a unique ``ZEROCLEAR_TOPOLOGY_PREFIX``; all are removed afterwards (``_e2e_system.py``).
 
-A cheap load generator (a few processes, asyncio, raw HTTP/1.1 keep-alive connections) files
+A cheap load generator (``_e2e_load.py``: a few processes, asyncio, raw HTTP/1.1 keep-alive connections) files
 realistic reports with one region key per region, cycling through the 28 regions and the years
 2016..now; the first report of a (region, year) is recorded, every later one is recorded as a
 rejection (duplicate report) - either way exactly one ledger event per accepted submission.
@@ -34,14 +34,10 @@ system (for information).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import multiprocessing
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,226 +45,11 @@ import urllib.request
 from datetime import datetime
 
 import _common as c
+from _e2e_load import load_process, request_templates
+from _e2e_system import System, delete_topology, make_region_keys, system_env, wait_ready, zeroclear
 
 REPORT_FILED = "intake.report_filed.v1"
 REJECTED = "ledger.submission_rejected.v1"
-PROCESSES = (("ledger-http", "serve", "ledger"), ("ledger-worker", "worker", "ledger"),
-             ("intake-http", "serve", "intake"), ("intake-worker", "worker", "intake"))
-
-
-# -- the system under test ---------------------------------------------------------------------
-def system_env(args, urls: dict, tmp: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCLEAR_")}
-    env.update({
-        "ZEROCLEAR_MODE": "production",
-        "ZEROCLEAR_DATA_DIR": os.path.join(tmp, "data"),
-        "ZEROCLEAR_BROKER_URL": args.amqp,
-        "ZEROCLEAR_TOPOLOGY_PREFIX": args.prefix,
-        "ZEROCLEAR_AUTH_DATABASE_URL": urls["keys"],
-        "ZEROCLEAR_INTAKE_DATABASE_URL": urls["intake"],
-        "ZEROCLEAR_LEDGER_DATABASE_URL": urls["ledger"],
-        "ZEROCLEAR_SERVICE_KEY": secrets.token_urlsafe(32),
-        "ZEROCLEAR_INTAKE_PORT": str(args.intake_port),
-        "ZEROCLEAR_LEDGER_PORT": str(args.ledger_port),
-        "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{args.ledger_port}",
-        "ZEROCLEAR_INTAKE_WORKERS": str(args.intake_workers),
-        "ZEROCLEAR_LEDGER_WORKERS": str(args.ledger_workers),
-    })
-    if args.threads:
-        env["ZEROCLEAR_THREADS"] = str(args.threads)
-    if args.batch_size:
-        env["ZEROCLEAR_BATCH_SIZE"] = str(args.batch_size)
-    if args.batch_wait_ms is not None:
-        env["ZEROCLEAR_BATCH_WAIT_MS"] = str(args.batch_wait_ms)
-    return env
-
-
-def zeroclear(env: dict, *argv: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "zeroclear", "--log-level", "warning", *argv], env=env, cwd=c.ROOT,
-                          capture_output=True, text=True, timeout=180)
-    if done.returncode != 0:
-        raise SystemExit(f"zeroclear {' '.join(argv)} failed: {done.stderr}")
-    return done.stdout
-
-
-class System:
-    """The four service processes, each in its own process group (the HTTP server forks workers)."""
-
-    def __init__(self, env: dict, log_dir: str):
-        self.env, self.log_dir = env, log_dir
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self) -> None:
-        for name, verb, service in PROCESSES:
-            log = open(os.path.join(self.log_dir, f"{name}.log"), "wb")
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "zeroclear", "--log-level", "warning", verb, service], env=self.env, cwd=c.ROOT,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            log.close()
-
-    def check_alive(self) -> None:
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                raise SystemExit(f"{name} exited with {proc.returncode}; see {self.log_dir}/{name}.log")
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)  # the group we created: the service and its forks
-        deadline = time.monotonic() + 20
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-
-
-def wait_ready(system: System, args, timeout: float = 90) -> None:
-    from shared.broker import Broker
-    from shared.topology import Topology
-
-    deadline = time.monotonic() + timeout
-    topology = Topology(args.prefix)
-    queues = [topology.inbox_queue.name, topology.subscriber_queue("intake").name]
-    for port in (args.ledger_port, args.intake_port):
-        while True:
-            system.check_alive()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"service on port {port} not ready after {timeout}s; logs in {system.log_dir}")
-            time.sleep(0.3)
-    conn = Broker(args.amqp).connect()
-    try:
-        for queue in queues:  # the workers declare their queues when their consumers start
-            while True:
-                system.check_alive()
-                try:
-                    conn.channel().queue_declare(queue, passive=True)
-                    break
-                except Exception:
-                    if time.monotonic() > deadline:
-                        raise SystemExit(f"queue {queue} not declared after {timeout}s; logs in {system.log_dir}")
-                    time.sleep(0.3)
-    finally:
-        conn.release()
-
-
-def delete_topology(args) -> None:
-    from shared.broker import Broker
-    from shared.topology import Topology
-
-    topology = Topology(args.prefix)
-    broker = Broker(args.amqp, topology)
-    conn = broker.connect()
-    try:
-        broker.delete(conn, [topology.inbox_queue, topology.subscriber_queue("intake")])
-    finally:
-        conn.release()
-
-
-def make_region_keys(auth_url: str) -> dict[str, str]:
-    from shared.keys import KeyStore
-    from shared.reference import default_reference
-
-    store = KeyStore.from_url(auth_url)
-    try:
-        regions = default_reference().region_codes()
-        return {r: store.create("region", region=r, label="bench", valid_regions=set(regions))[0] for r in regions}
-    finally:
-        store.engine.dispose()
-
-
-def request_templates(keys: dict[str, str], port: int, entries: int) -> list[bytes]:
-    """Raw HTTP/1.1 requests, one per (region, year), bodies as a region would send them."""
-    import orjson
-
-    from shared.clock import SystemClock
-    from shared.reference import default_reference
-    from shared.testing.data import report
-
-    reference = default_reference()
-    current = reference.calendar.business_date(SystemClock().now()).year
-    templates = []
-    for year in range(reference.calendar.first_year, current + 1):
-        for region, key in keys.items():
-            body = orjson.dumps(report(region, year, entries=entries, zero=entries == 0))
-            head = (f"POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-            templates.append(head + body)
-    return templates
-
-
-# -- the load generator (runs in its own processes) --------------------------------------------
-def load_process(index: int, port: int, templates: list[bytes], connections: int, rate: float, start_at: float,
-                 end_at: float, out_path: str) -> None:
-    """Until ``end_at`` (wall clock), file reports over ``connections`` keep-alive connections,
-    paced at ``rate`` requests/s if > 0; writes one line per request: sid t_send t_recv status."""
-    asyncio.run(_load(index, port, templates, connections, rate, start_at, end_at, out_path))
-
-
-async def _load(index, port, templates, connections, rate, start_at, end_at, out_path):
-    results: list[tuple] = []
-    counter = [index * 7919]
-    slot = [0]
-
-    async def one_connection() -> None:
-        reader = writer = None
-        while True:
-            if rate > 0:
-                due = start_at + slot[0] / rate
-                slot[0] += 1
-                delay = due - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            if time.time() >= end_at:
-                break
-            request = templates[counter[0] % len(templates)]
-            counter[0] += 1
-            try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                sent = time.time()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length)
-                received = time.time()
-                sid = "-"
-                if status == 202:
-                    start = body.index(b'"submission_id"')
-                    sid = body[body.index(b'"', start + 16) + 1:].split(b'"', 1)[0].decode()
-                results.append((sid, sent, received, status))
-                if b"connection: close" in head.lower():
-                    writer.close()
-                    reader = writer = None
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                results.append(("-", time.time(), time.time(), 0))
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
-                await asyncio.sleep(0.05)
-        if writer is not None:
-            writer.close()
-
-    delay = start_at - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)
-    await asyncio.gather(*(one_connection() for _ in range(connections)))
-    with open(out_path, "w") as out:
-        for sid, sent, received, status in results:
-            out.write(f"{sid} {sent:.6f} {received:.6f} {status}\n")
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -357,6 +138,7 @@ def verify_chain(port: int) -> dict:
 # -- the run -----------------------------------------------------------------------------------
 def run(args, urls: dict, tmp: str) -> int:
     env = system_env(args, urls, tmp)
+    zeroclear(env, "tip-secrets", "init", env["ZEROCLEAR_INTAKE_TIP_SECRETS_FILE"])
     zeroclear(env, "migrate", "intake", "ledger")  # also registers ZEROCLEAR_SERVICE_KEY
     keys = make_region_keys(urls["keys"])
     templates = request_templates(keys, args.intake_port, args.entries)
@@ -496,7 +278,8 @@ def main() -> None:
                         help="seconds to wait for the ledger to catch up (default 60)")
     parser.add_argument("--postgres", default=c.DEFAULT_POSTGRES,
                         help="admin URL of PostgreSQL; scratch databases are made there")
-    parser.add_argument("--amqp", default=c.DEFAULT_AMQP, help="RabbitMQ URL")
+    parser.add_argument("--amqp", default=c.DEFAULT_AMQP,
+                        help="RabbitMQ URL: a user with a password of 12+ characters (production refuses guest)")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the services' logs and the load results to DIR")
     args = parser.parse_args()
     args.prefix = f"zcbench-{secrets.token_hex(4)}"

@@ -252,7 +252,7 @@ def median_run(fn, repeat: int, *args) -> dict:
     return chosen
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20000, help="report messages for zeroclear (default 20000)")
@@ -268,24 +268,11 @@ def main() -> None:
     parser.add_argument("--postgres", default=c.DEFAULT_POSTGRES,
                         help="admin URL of the PostgreSQL server; scratch databases are created and dropped there")
     parser.add_argument("--skip-eventsourcing", action="store_true", help="only measure zeroclear")
-    args = parser.parse_args()
-    es_events = args.es_events or args.events
+    return parser.parse_args()
 
-    print(c.machine_line())
-    print(c.code_line())
-    print(c.postgres_settings(args.postgres))
-    reference = c.bench_reference(args.events)
-    messages = c.report_messages(args.events, args.entries, reference)
-    payload_bytes, row_bytes = payload_sizes(messages)
-    print(f"events: {args.entries} entr{'y' if args.entries == 1 else 'ies'} per report, payload {payload_bytes:.0f} B "
-          f"canonical JSON, stored row ~{row_bytes:.0f} B; batches of {args.batch}; {len(reference.regions):,} regions "
-          f"x {len(c.campaign_years())} years on the register (see bench/README.md)\n")
 
-    news = new_events(messages)
-    real = median_run(zeroclear_record, args.repeat, args.postgres, messages, args.batch, reference)
-    store = median_run(zeroclear_store_only, args.repeat, args.postgres, news, args.batch)
-    seal_only = median_run(zeroclear_seal_only, args.repeat, news)
-
+def _eventsourcing(args, messages, es_events: int) -> dict:
+    """eventsourcing's save and recorder, one event and a batch per transaction (none when skipped)."""
     es_payloads = [dict(m.payload) for m in (messages * (es_events // len(messages) + 1))[:es_events]]
     es = {}
     if not args.skip_eventsourcing:
@@ -293,8 +280,11 @@ def main() -> None:
         es["saveN"] = median_run(eventsourcing_save, args.repeat, args.postgres, es_payloads, args.batch)
         es["rec1"] = median_run(eventsourcing_recorder, args.repeat, args.postgres, es_payloads, 1)
         es["recN"] = median_run(eventsourcing_recorder, args.repeat, args.postgres, es_payloads, args.batch)
+    return es
 
-    base = es["save1"]["events"] / es["save1"]["seconds"] if es else None
+
+def _rates(args, real, store, seal_only, es, base) -> tuple[float, float]:
+    """Print the table of append rates; the whole writer's rate and the store's."""
     rows = []
 
     def row(label, result, events=None):
@@ -316,10 +306,10 @@ def main() -> None:
         row("eventsourcing recorder.insert_events(), 1 event/tx", es["rec1"])
         row(f"eventsourcing recorder.insert_events(), {args.batch}/tx", es["recN"])
     print(c.table(["run", "events", "seconds", "events/s", "vs es 1/tx", "range"], rows))
-    extra = real["events"] - real["reports"]
-    print(f"\n(zeroclear also recorded {extra} year_opened events on its own, not counted; "
-          f"eventsourcing stored state ~{es['save1']['state_bytes']:.0f} B/event)" if es else "")
+    return real_rate, store_rate
 
+
+def _phases(real, store) -> None:
     phases = real["phases"]
     measured = sum(v for k, v in phases.items())
     rows = [[name, phases[name], 1e6 * phases[name] / real["reports"], 100 * phases[name] / real["seconds"]]
@@ -332,6 +322,34 @@ def main() -> None:
           "SQLAlchemy/psycopg CPU):")
     print(c.table(["phase", "seconds", "us/event", "%"], rows))
     print(f"store only: seal {store['seal_seconds']:.3f} s of {store['seconds']:.3f} s")
+
+
+def main() -> None:
+    args = _arguments()
+    es_events = args.es_events or args.events
+
+    print(c.machine_line())
+    print(c.code_line())
+    print(c.postgres_settings(args.postgres))
+    reference = c.bench_reference(args.events)
+    messages = c.report_messages(args.events, args.entries, reference)
+    payload_bytes, row_bytes = payload_sizes(messages)
+    print(f"events: {args.entries} entr{'y' if args.entries == 1 else 'ies'} per report, payload {payload_bytes:.0f} B "
+          f"canonical JSON, stored row ~{row_bytes:.0f} B; batches of {args.batch}; {len(reference.regions):,} regions "
+          f"x {len(c.campaign_years())} years on the register (see bench/README.md)\n")
+
+    news = new_events(messages)
+    real = median_run(zeroclear_record, args.repeat, args.postgres, messages, args.batch, reference)
+    store = median_run(zeroclear_store_only, args.repeat, args.postgres, news, args.batch)
+    seal_only = median_run(zeroclear_seal_only, args.repeat, news)
+    es = _eventsourcing(args, messages, es_events)
+
+    base = es["save1"]["events"] / es["save1"]["seconds"] if es else None
+    real_rate, store_rate = _rates(args, real, store, seal_only, es, base)
+    extra = real["events"] - real["reports"]
+    print(f"\n(zeroclear also recorded {extra} year_opened events on its own, not counted; "
+          f"eventsourcing stored state ~{es['save1']['state_bytes']:.0f} B/event)" if es else "")
+    _phases(real, store)
 
     print("\ntargets (the append of the event store, like for like with eventsourcing's):")
     print(c.verdict("group-committed append with the chain >= 15,000 events/s", store_rate >= 15000,

@@ -235,7 +235,7 @@ def median(runs: list) -> tuple:
     return runs[len(runs) // 2]
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100000, help="report events on the log (default 100000)")
@@ -251,16 +251,13 @@ def main() -> None:
                         help="admin URL of the PostgreSQL server; scratch databases are created and dropped there")
     parser.add_argument("--skip-eventsourcing", action="store_true")
     parser.add_argument("--keep-export", metavar="FILE", help="also keep the export file at FILE")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def _measure(args, reference, messages) -> dict:
+    """Fill a scratch log, then time every reader on it (each in a fresh process): name -> (seconds, result)."""
     from services.ledger.bootstrap import bootstrap
 
-    print(c.machine_line())
-    print(c.code_line())
-    print(c.postgres_settings(args.postgres))
-    reference = c.bench_reference(args.events)
-    messages = c.report_messages(args.events, args.entries, reference)
-    rows = []
     with c.scratch_database(args.postgres, "zcbench_replay") as url, tempfile.TemporaryDirectory() as tmp:
         service = bootstrap(c.ledger_settings(url), reference=reference)
         try:
@@ -275,41 +272,55 @@ def main() -> None:
             def timed(fn, *fn_args):
                 return median([in_fresh_process(fn, *fn_args) for _ in range(args.repeat)])
 
-            db_seconds, db_replay = timed(time_replay_database, url)
-            db1_seconds, db1_replay = timed(time_replay_database_one_process, url)
-            verify_seconds, verdict = timed(time_verify, url)
-            export_seconds, checkpoint = timed(time_export, url, path)
-            file_seconds, file_replay = timed(time_replay_export, path)
-            file1_seconds, file1_replay = timed(time_replay_export_one_process, path)
-            fold_seconds, folded = timed(time_fold_alone, path)
-            file_verify_seconds, file_verdict = timed(time_verify_export, path)
-            alone_seconds, alone_verdict = median([time_standalone(path) for _ in range(args.repeat)])
-            size = os.path.getsize(path)
+            m = {"head_seq": head_seq, "head_hash": head_hash, "live_digest": live_digest}
+            m["db"] = timed(time_replay_database, url)
+            m["db1"] = timed(time_replay_database_one_process, url)
+            m["verify"] = timed(time_verify, url)
+            m["export"] = timed(time_export, url, path)
+            m["file"] = timed(time_replay_export, path)
+            m["file1"] = timed(time_replay_export_one_process, path)
+            m["fold"] = timed(time_fold_alone, path)
+            m["file_verify"] = timed(time_verify_export, path)
+            m["alone"] = median([time_standalone(path) for _ in range(args.repeat)])
+            m["size"] = os.path.getsize(path)
             if args.keep_export:
                 import shutil
                 shutil.copyfile(path, args.keep_export)
         finally:
             service.close()
+    return m
 
-    replays = (("database", db_replay), ("database, one process", db1_replay), ("export", file_replay),
-               ("export, one process", file1_replay))
+
+def _check(m: dict) -> None:
+    """Every replay reached the head and the live digest, every verification passed: else no figures."""
+    head_seq = m["head_seq"]
+    replays = (("database", m["db"][1]), ("database, one process", m["db1"][1]), ("export", m["file"][1]),
+               ("export, one process", m["file1"][1]))
     for name, replay in replays:
-        if not replay["ok"] or replay["seq"] != head_seq or replay["head"] != head_hash:
+        if not replay["ok"] or replay["seq"] != head_seq or replay["head"] != m["head_hash"]:
             raise SystemExit(f"replay from the {name} is wrong: {replay}")
-        if replay["digest"] != live_digest:
+        if replay["digest"] != m["live_digest"]:
             raise SystemExit(f"replay from the {name}: digest differs from the live state")
+    verdict, file_verdict, checkpoint, alone_verdict = m["verify"][1], m["file_verify"][1], m["export"][1], m["alone"][1]
     file_ok = file_verdict["ok"] and file_verdict["count"] == head_seq
     if not verdict["ok"] or not file_ok or checkpoint["count"] != head_seq or '"ok": true' not in alone_verdict:
         raise SystemExit(f"verification failed: {verdict} / {file_verdict} / {alone_verdict}")
 
-    n = head_seq
+
+def _rows(args, messages, m: dict) -> list[list]:
+    n = m["head_seq"]
+    db_seconds, verify_seconds, export_seconds = m["db"][0], m["verify"][0], m["export"][0]
+    file_seconds, file_verify_seconds, alone_seconds = m["file"][0], m["file_verify"][0], m["alone"][0]
+    fold_seconds, folded = m["fold"]
+    rows = []
     rows.append(["zeroclear replay_database(): verify + fold, from PostgreSQL", n, db_seconds, n / db_seconds])
-    rows.append(["  the same in one process (no verifying worker)", n, db1_seconds, n / db1_seconds])
+    rows.append(["  the same in one process (no verifying worker)", n, m["db1"][0], n / m["db1"][0]])
     rows.append(["zeroclear repo.verify(): chain only, from PostgreSQL", n, verify_seconds, n / verify_seconds])
-    rows.append([f"zeroclear export() to JSON Lines ({size / 1e6:.0f} MB)", n, export_seconds, n / export_seconds])
+    rows.append([f"zeroclear export() to JSON Lines ({m['size'] / 1e6:.0f} MB)", n, export_seconds,
+                 n / export_seconds])
     rows.append(["zeroclear replay_records(export_records()): verify + fold, from the export", n, file_seconds,
                  n / file_seconds])
-    rows.append(["  the same in one process (no verifying worker)", n, file1_seconds, n / file1_seconds])
+    rows.append(["  the same in one process (no verifying worker)", n, m["file1"][0], n / m["file1"][0]])
     rows.append(["  the fold alone: parse + fold each payload from memory (the floor)", folded, fold_seconds,
                  folded / fold_seconds])
     rows.append(["zeroclear chain.verify(export_records()): chain only, from the export", n, file_verify_seconds,
@@ -322,10 +333,24 @@ def main() -> None:
                      es["events"] / es["raw"]])
         rows.append(["eventsourcing select_notifications() + mapper.to_domain_event()", es["events"], es["decoded"],
                      es["events"] / es["decoded"]])
+    return rows
+
+
+def main() -> None:
+    args = _arguments()
+    print(c.machine_line())
+    print(c.code_line())
+    print(c.postgres_settings(args.postgres))
+    reference = c.bench_reference(args.events)
+    messages = c.report_messages(args.events, args.entries, reference)
+    m = _measure(args, reference, messages)
+    _check(m)
+    rows = _rows(args, messages, m)
     print(c.table(["run", "events", "seconds", "events/s"], rows))
     print("\n(every zeroclear replay above checked all payload hashes, event hashes and links, reached the "
           "head hash, and - where folded - the live state digest; eventsourcing checks nothing of the kind)")
 
+    n, file_seconds, db_seconds = m["head_seq"], m["file"][0], m["db"][0]
     print("\ntargets:")
     print(c.verdict("replay with full chain verification from an export >= 250,000 events/s",
                     n / file_seconds >= 250000, f"{n / file_seconds:,.0f} events/s"))

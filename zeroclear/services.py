@@ -1,13 +1,19 @@
-"""Which service is which: bootstrap, HTTP app and background worker of each, by name."""
+"""Which service is which: bootstrap, HTTP app and background worker of each, as each service
+declares them (``SERVICE`` in its package, a ``shared.service_parts.ServiceParts``)."""
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from shared.service_parts import ServiceParts as Declared
 
 
 @dataclass(frozen=True)
 class ServiceParts:
+    """A service's declared parts, resolved to the objects they name."""
+
     name: str
     bootstrap: Callable[..., Any]
     create_app: Callable[[Any], Any]
@@ -16,18 +22,22 @@ class ServiceParts:
     probes: Callable[[Any], Any] | None = None
 
 
+def declared(name: str) -> Declared:
+    """What ``services.<name>`` declares of itself (importing only its package's ``__init__``)."""
+    declaration = getattr(importlib.import_module(f"services.{name}"), "SERVICE", None)
+    if not isinstance(declaration, Declared) or declaration.name != name:
+        raise LookupError(f"services.{name} declares no SERVICE = ServiceParts({name!r}, ...)")
+    return declaration
+
+
 def parts(name: str) -> ServiceParts:
-    package = f"services.{name}"
-    boot = importlib.import_module(f"{package}.bootstrap")
-    http = importlib.import_module(f"{package}.entrypoints.http")
-    worker = None
-    try:
-        worker_module = importlib.import_module(f"{package}.entrypoints.worker")
-        worker = next(getattr(worker_module, n) for n in dir(worker_module) if n.endswith("Worker"))
-    except ModuleNotFoundError:
-        pass
-    migrate = next((getattr(boot, n) for n in dir(boot) if n.startswith("migrate_") and n != "migrate_keys"), None)
-    return ServiceParts(name, boot.bootstrap, http.create_app, worker, migrate, getattr(boot, "probes", None))
+    d = declared(name)
+    return ServiceParts(name, _resolved(d.bootstrap), _resolved(d.app), _resolved(d.worker), _resolved(d.migrate),
+                        _resolved(d.probes))
+
+
+def _resolved(reference: str | None):
+    return pkgutil.resolve_name(reference) if reference is not None else None
 
 
 def build_app(p: ServiceParts, service: Any):

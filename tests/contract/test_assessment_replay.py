@@ -24,7 +24,7 @@ from shared.journal import FoldedView
 from shared.outbox import Outbox
 from shared.reference import default_reference
 from shared.testing import data
-from zeroclear.cli import _checked_export_events
+from zeroclear.cli.assess import _checked_export_events
 
 REFERENCE = default_reference()
 REGIONS = ("410100", "410200", "410300")

@@ -10,12 +10,9 @@ XML are checked before anything is parsed, and no parse error escapes as anythin
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from io import BytesIO
 from typing import Any, Iterable
 from zipfile import BadZipFile, ZipFile
@@ -24,7 +21,6 @@ from defusedxml import DefusedXmlException
 from marshmallow import ValidationError
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
 
 from shared.messages_zh import zh
 from shared.reference import Reference
@@ -32,6 +28,7 @@ from shared.reference import Reference
 from ..domain.submissions import decimal_text
 from ..entrypoints.schemas import FilerSchema, entry_schema
 from . import layout
+from .cells import cell_value, date_value, text_value
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_RATIO = 100
@@ -41,8 +38,6 @@ EXCEL_MAX_ROW = 1_048_576  # a row number past this is crafted, and openpyxl wou
 HEADER_SCAN_ROWS = 30
 HEADER_SCAN_COLUMNS = 64
 TOTAL_LABELS = frozenset({"合计", "总计", "小计"})  # a totals row at the bottom is not an entry
-INTEGER_FIELDS = frozenset({"equipment_count", "workers_affected"})
-SERIAL_YEARS = (1950, 2100)  # an Excel serial number is read as a date only if it lands in these years
 
 
 class FormErrors(Exception):
@@ -225,8 +220,8 @@ def read_head(sheet, header_row: int, epoch) -> FormHead:
 
 def _filer_value(name: str, value: Any, epoch) -> Any:
     if name == "date":
-        return _date(value, epoch)
-    text = _text(value)
+        return date_value(value, epoch)
+    text = text_value(value)
     return "".join(unicodedata.normalize("NFKC", text).split()) if name == "phone" else text
 
 
@@ -286,98 +281,7 @@ def _data_rows(sheet, header_row: int, columns: dict[str | None, int], max_rows:
         count += 1
         if count > max_rows:
             raise _refuse(f"The form has more than {max_rows} filled-in rows.", f"登记表的数据行超过 {max_rows} 行。")
-        yield number, {field: _convert(field, value, epoch) for field, value in cells.items() if not _blank(value)}
-
-
-def _convert(field: str, value: Any, epoch) -> Any:
-    """The value as the JSON API would receive it; anything unrecognised goes on for the schema to refuse."""
-    if field in INTEGER_FIELDS:
-        return _integer(value)
-    if field == "capacity":
-        return _decimal(value)
-    if field == "planned_date":
-        return _date(value, epoch)
-    text = _text(value)
-    if field == "uscc":
-        text = "".join(unicodedata.normalize("NFKC", text).split()).upper()
-    return text
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return _decimal(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-_INTEGER = re.compile(r"[+-]?\d+(\.0*)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-
-
-def _number_text(value: str) -> str:
-    text = "".join(unicodedata.normalize("NFKC", value).split())
-    return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
-
-
-def _integer(value: Any) -> Any:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = _number_text(value)
-        return int(text.split(".")[0]) if len(text) <= 20 and _INTEGER.fullmatch(text) else value
-    return value if isinstance(value, (int, float)) else _text(value)
-
-
-def _decimal(value: Any) -> str:
-    """A decimal string; a float keeps what the user typed, not its binary approximation."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        four = f"{value:.4f}"
-        if math.isclose(float(four), value, rel_tol=1e-9, abs_tol=0.0):
-            return decimal_text(Decimal(four))
-        return repr(value)  # more than 4 decimals for real: the schema says so
-    if isinstance(value, str):
-        return _number_text(value)
-    return _text(value)
-
-
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-
-
-def _date(value: Any, epoch) -> Any:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if math.isfinite(value) and 0 < value < 2958466:
-            day = from_excel(value, epoch).date()
-            if SERIAL_YEARS[0] <= day.year <= SERIAL_YEARS[1]:
-                return day.isoformat()
-        value = _text(value)
-    if isinstance(value, str):
-        text = " ".join(unicodedata.normalize("NFKC", value).split())
-        match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
-        if match:
-            try:
-                return date(*(int(part) for part in match.groups())).isoformat()
-            except ValueError:
-                pass
-        return text
-    return _text(value)
+        yield number, {field: cell_value(field, value, epoch) for field, value in cells.items() if not _blank(value)}
 
 
 # --- the judgement -------------------------------------------------------------------------

@@ -32,6 +32,17 @@ SQLITE_APPEND_ONLY = [
 
 
 def upgrade():
+    _event_log()
+    _log_head()
+    _inbox_messages()
+    _publication()
+    _years()
+    _reports()
+    _items()
+    _append_only()
+
+
+def _event_log():
     op.create_table(
         "events",
         sa.Column("seq", BigKey, primary_key=True, autoincrement=False),
@@ -54,6 +65,9 @@ def upgrade():
     )
     op.create_index("ix_events_region_seq", "events", ["region", "seq"])
     op.create_index("ix_events_recorded_at", "events", ["recorded_at"])
+
+
+def _log_head():
     head = op.create_table(
         "log_head",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -62,17 +76,26 @@ def upgrade():
         sa.Column("recorded_at", sa.String(27), nullable=False, server_default=""),
     )
     op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": GENESIS, "recorded_at": ""}])
+
+
+def _inbox_messages():
     op.create_table(
         "inbox_messages",
         sa.Column("message_id", sa.String(64), primary_key=True),
         sa.Column("seq", sa.BigInteger, nullable=False),
     )
+
+
+def _publication():
     publication = op.create_table(
         "publication",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("published_seq", sa.BigInteger, nullable=False),
     )
     op.bulk_insert(publication, [{"id": 1, "published_seq": 0}])
+
+
+def _years():
     op.create_table(
         "years",
         sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
@@ -82,6 +105,9 @@ def upgrade():
         sa.Column("regions", sa.JSON, nullable=False),
         sa.Column("opened_seq", sa.BigInteger, nullable=False),
     )
+
+
+def _reports():
     op.create_table(
         "reports",
         sa.Column("region", sa.String(6), primary_key=True),
@@ -95,6 +121,9 @@ def upgrade():
         sa.Column("on_time", sa.Boolean, nullable=False),
         sa.Column("item_ids", sa.JSON, nullable=False),
     )
+
+
+def _items():
     op.create_table(
         "items",
         sa.Column("item_id", sa.String(64), primary_key=True),
@@ -117,6 +146,10 @@ def upgrade():
         sa.Column("status", sa.String(16), nullable=False),
     )
     op.create_index("ix_items_region_year", "items", ["region", "year"])
+
+
+def _append_only():
+    """The event table refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL) by trigger."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_APPEND_ONLY)
     else:

@@ -18,6 +18,16 @@ depends_on = None
 
 
 def upgrade():
+    _amendment_and_elimination_columns()
+    _tips()
+    _listings()
+    _resurgences()
+    _projection_meta()
+
+
+def _amendment_and_elimination_columns():
+    """Reports keep their amendments, items their source, elimination and verification; the
+    defaults keep existing rows valid."""
     with op.batch_alter_table("reports") as batch:
         batch.add_column(sa.Column("amended_at", sa.String(27)))
         batch.add_column(sa.Column("history", sa.JSON, nullable=False, server_default="[]"))
@@ -32,6 +42,9 @@ def upgrade():
         batch.add_column(sa.Column("verified_seq", sa.BigInteger))
         batch.add_column(sa.Column("rejection_reason", sa.Text))
         batch.add_column(sa.Column("event_seqs", sa.JSON, nullable=False, server_default="[]"))
+
+
+def _tips():
     op.create_table(
         "tips",
         sa.Column("tip_id", sa.String(64), primary_key=True),
@@ -53,6 +66,9 @@ def upgrade():
         sa.Column("item_id", sa.String(64)),
     )
     op.create_index("ix_tips_region", "tips", ["region"])
+
+
+def _listings():
     op.create_table(
         "listings",
         sa.Column("listing_id", sa.String(40), primary_key=True),
@@ -68,6 +84,9 @@ def upgrade():
         sa.Column("submission_id", sa.String(64), nullable=False),
     )
     op.create_index("ix_listings_region_year", "listings", ["region", "year"])
+
+
+def _resurgences():
     op.create_table(
         "resurgences",
         sa.Column("resurgence_id", sa.String(40), primary_key=True),
@@ -80,6 +99,9 @@ def upgrade():
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("occurred_at", sa.String(27), nullable=False),
     )
+
+
+def _projection_meta():
     op.create_table(
         "projection_meta",
         sa.Column("id", sa.Integer, primary_key=True),

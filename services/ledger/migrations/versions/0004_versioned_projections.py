@@ -34,6 +34,16 @@ def _versioned(name, key, columns, live_indexes, other_indexes=()):
 def upgrade():
     for name in PROJECTIONS:
         op.drop_table(name)
+    _years()
+    _reports()
+    _items()
+    _tips()
+    _listings()
+    _resurgences()
+    op.execute("UPDATE projection_meta SET version = 0")  # rebuilt from the log at start-up
+
+
+def _years():
     _versioned("years", ("year",), [
         sa.Column("year", sa.Integer, nullable=False, autoincrement=False),
         sa.Column("report_due", sa.String(10), nullable=False),
@@ -44,6 +54,9 @@ def upgrade():
         sa.Column("published_seq", sa.BigInteger),
         sa.Column("published_digest", sa.String(64)),
     ], {})
+
+
+def _reports():
     _versioned("reports", ("region", "year"), [
         sa.Column("region", sa.String(6), nullable=False),
         sa.Column("year", sa.Integer, nullable=False, autoincrement=False),
@@ -58,6 +71,9 @@ def upgrade():
         sa.Column("amended_at", sa.String(27)),
         sa.Column("history", sa.JSON, nullable=False),
     ], {"year": ("year", "region")})
+
+
+def _items():
     _versioned("items", ("item_id",), [
         sa.Column("item_id", sa.String(64), nullable=False),
         sa.Column("region", sa.String(6), nullable=False),
@@ -90,6 +106,9 @@ def upgrade():
     ], {"region": ("region", "item_id"), "year": ("year", "item_id"), "industry": ("industry", "item_id"),
         "status": ("status", "item_id"), "uscc": ("uscc", "region", "year")},
         [("ix_items_region_versions", ("region", "item_id", "valid_from"))])
+
+
+def _tips():
     _versioned("tips", ("tip_id",), [
         sa.Column("tip_id", sa.String(64), nullable=False),
         sa.Column("region", sa.String(6), nullable=False),
@@ -110,6 +129,9 @@ def upgrade():
         sa.Column("item_id", sa.String(64)),
     ], {"region": ("region", "seq"), "status": ("status", "seq"), "seq": ("seq",)},
         [("ix_tips_versions", ("seq", "valid_from")), ("ix_tips_region_versions", ("region", "seq", "valid_from"))])
+
+
+def _listings():
     _versioned("listings", ("listing_id",), [
         sa.Column("listing_id", sa.String(40), nullable=False),
         sa.Column("department", sa.String(16), nullable=False),
@@ -123,6 +145,9 @@ def upgrade():
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("submission_id", sa.String(64), nullable=False),
     ], {"region_year": ("region", "year", "seq"), "seq": ("seq",), "department": ("department", "seq")})
+
+
+def _resurgences():
     _versioned("resurgences", ("resurgence_id",), [
         sa.Column("resurgence_id", sa.String(40), nullable=False),
         sa.Column("source", sa.String(8), nullable=False),
@@ -134,7 +159,6 @@ def upgrade():
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("occurred_at", sa.String(27), nullable=False),
     ], {"region": ("region", "seq"), "seq": ("seq",)})
-    op.execute("UPDATE projection_meta SET version = 0")  # rebuilt from the log at start-up
 
 
 def downgrade():

@@ -18,6 +18,17 @@ depends_on = None
 
 def upgrade():
     op.create_table("ledger_events", *journal_columns())
+    _alerts()
+    _circulars()
+    _subscriptions()
+    _deliveries()
+    op.create_table("outbox", *outbox_columns())
+    for name, columns in outbox_indexes("outbox"):
+        op.create_index(name, "outbox", columns)
+    op.create_table("ledger_position", *position_columns())
+
+
+def _alerts():
     op.create_table(
         "alerts",
         sa.Column("alert_id", sa.String(36), primary_key=True),
@@ -34,6 +45,9 @@ def upgrade():
         sa.UniqueConstraint("subject", "rule", "level", name="uq_alerts_once"),
     )
     op.create_index("ix_alerts_region", "alerts", ["region"])
+
+
+def _circulars():
     op.create_table(
         "circulars",
         sa.Column("circular_id", sa.String(40), primary_key=True),
@@ -50,6 +64,9 @@ def upgrade():
         sa.Column("seq", sa.BigInteger),
         sa.UniqueConstraint("year", "number", name="uq_circulars_number"),
     )
+
+
+def _subscriptions():
     op.create_table(
         "subscriptions",
         sa.Column("subscription_id", sa.String(36), primary_key=True),
@@ -62,6 +79,9 @@ def upgrade():
         sa.Column("created_at", sa.String(27), nullable=False),
         sa.Column("active", sa.Boolean, nullable=False),
     )
+
+
+def _deliveries():
     op.create_table(
         "deliveries",
         sa.Column("delivery_id", sa.String(36), primary_key=True),
@@ -79,10 +99,6 @@ def upgrade():
         sa.UniqueConstraint("kind", "ref_id", "address", name="uq_deliveries_once"),
     )
     op.create_index("ix_deliveries_due", "deliveries", ["status", "next_attempt_at"])
-    op.create_table("outbox", *outbox_columns())
-    for name, columns in outbox_indexes("outbox"):
-        op.create_index(name, "outbox", columns)
-    op.create_table("ledger_position", *position_columns())
 
 
 def downgrade():
