@@ -54,7 +54,7 @@ def create_app(service: PortalService) -> Flask:
     CSRFProtect(app)
     install_template_helpers(app, service)
     for module in (public, account, region, department, office, scoring, dispatch, auditor):
-        app.register_blueprint(module.blueprint(service))
+        app.register_blueprint(module.bp if hasattr(module, 'bp') else module.blueprint(service))
     _register_hooks(app, service)
     _register_errors(app)
     _register_health(app, service)
