@@ -66,7 +66,8 @@ def events():
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
     before = request.args.get("before", "")
     errors, page = [], {"events": [], "next_before": None}
-    sent = {**filters, "since": _day_edge(filters["since"], start=True), "until": _day_edge(filters["until"], start=False)}
+    sent = {**filters, "since": _day_edge(filters["since"], start=True),
+            "until": _day_edge(filters["until"], start=False)}
     try:
         page = service().clients.ledger.audit_events(g.key, **sent, before=before if before.isdigit() else None,
                                                      limit=50)
