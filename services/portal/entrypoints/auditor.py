@@ -24,6 +24,7 @@ READERS = ("auditor", "office")
 FILTERS = ("type", "region", "stream", "since", "until", "caused_by", "correlation")
 VERIFIER = "python3 verify_export.py ledger-export.jsonl"
 GENESIS = "0" * 64  # the hash before the first event
+HEX = frozenset("0123456789abcdef")
 WALK_STEP = 25_000  # events verified per page of the walk (a fraction of a second on the ledger)
 
 
@@ -49,10 +50,10 @@ def verify():
     ledger = service().clients.ledger
     after = _number(request.args.get("after"), 0, 2**53 - 1, 0)
     step = _number(request.args.get("step"), 1, WALK_STEP, WALK_STEP)
-    after_hash = request.args.get("hash", GENESIS)
-    if after == 0 or not (len(after_hash) == 64 and after_hash.isascii() and after_hash.isalnum()):
-        after, after_hash = 0, GENESIS
-    walked = ledger.verify_segment(g.key, after, after_hash.lower(), step)
+    after_hash = request.args.get("hash", GENESIS).lower()
+    if after == 0 or not (len(after_hash) == 64 and set(after_hash) <= HEX):
+        after, after_hash = 0, GENESIS  # an address the walk did not write starts it over
+    walked = ledger.verify_segment(g.key, after, after_hash, step)
     head = ledger.head(g.key)
     if walked["done"]:
         return render_template("auditor/chain.html", verdict=walked, head=head)
@@ -193,7 +194,12 @@ def _side_position(ledger, text: str, moment: str, head: int) -> tuple[int | Non
         instant = _picked_instant(moment)
         if instant is None:
             return None, _("Pick a date and time")
-        seq = ledger.position_at(g.key, instant)
+        try:
+            seq = ledger.position_at(g.key, instant)
+        except ApiProblem as problem:
+            if problem.status not in (400, 422):
+                raise
+            return None, _("Pick a date and time")
         return (seq, None) if seq > 0 else (None, _("No event had been recorded by then"))
     seq = _position(ledger, g.key, text)
     if text and not (seq is not None and 0 < seq <= head):
