@@ -2,13 +2,13 @@
 asks which events it caused and which share its correlation (``/v1/audit/events?caused_by=`` and
 ``?correlation=``), and without them each question scanned the whole log.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
