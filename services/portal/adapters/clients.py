@@ -109,10 +109,6 @@ class LedgerClient(ServiceClient):
         return self._all(lambda cursor: self._page(key, path, rows, filters, cursor, 1000))
 
     # -- the log itself, for the auditors ----------------------------------------------------------
-    def verify(self) -> dict:
-        """Recompute the whole chain now (open to anyone; it takes a while on a long log)."""
-        return self.json("GET", "/v1/verify", timeout=600)
-
     def verify_segment(self, key: str, after: int, after_hash: str, limit: int) -> dict:
         """The chain verified on from position ``after`` (whose hash was ``after_hash``) for at most
         ``limit`` events: how far it holds, whether the walk is done, the first bad position if any."""

@@ -1,7 +1,8 @@
-"""The auditors' pages (纪检监察, 审计), read-only: the chain's status (verify now), the event browser
-and an event's page (its payload, hashes, the previous event, what it caused and its
-correlation), the whole log as a streamed download with the command that verifies it offline, and
-the check of a tip's signed acknowledgement.
+"""The auditors' pages (纪检监察, 审计), read-only: the chain's status and its walk now, a page per
+segment showing how far it has gone; the event browser and an event's page (its payload, hashes,
+the previous event, what it caused and its correlation); the ledger as of two positions, dates or
+times; the whole log as a streamed download with the command that verifies it offline, and the
+check of a tip's signed acknowledgement.
 
 Nothing here changes anything: every page is a GET, except the acknowledgement check, which
 posts the pasted text only to read it. The office may open these pages too (its assessment's
@@ -17,7 +18,7 @@ from flask_babel import gettext as _
 from ..adapters.acknowledgements import signed_by
 from ..adapters.http import ApiProblem
 from .forms import AcknowledgementCheckForm
-from .pages import chosen_year, form_summary, requires, service
+from .pages import chosen_year, clients, form_summary, requires, service
 from .region import _not_found, _years
 
 READERS = ("auditor", "office")
@@ -37,7 +38,7 @@ def chain():
     """The chain's status, and the button that starts the walk (``?verify=1`` was its old address)."""
     if request.args.get("verify"):
         return redirect(url_for("auditor.verify"), 303)
-    return render_template("auditor/chain.html", verdict=None, head=service().clients.ledger.head(g.key))
+    return render_template("auditor/chain.html", verdict=None, head=clients().ledger.head(g.key))
 
 
 @bp.get("/verify")
@@ -47,7 +48,7 @@ def verify():
     where the last one ended (``after``, ``hash``: the walk's state is in the address) and moves on
     to the next by itself (a meta refresh, or the link for a browser that follows none) until the
     ledger says the walk is done; then the verdict."""
-    ledger = service().clients.ledger
+    ledger = clients().ledger
     after = _number(request.args.get("after"), 0, 2**53 - 1, 0)
     step = _number(request.args.get("step"), 1, WALK_STEP, WALK_STEP)
     after_hash = request.args.get("hash", GENESIS).lower()
@@ -70,7 +71,7 @@ def events():
     sent = {**filters, "since": _day_edge(filters["since"], start=True),
             "until": _day_edge(filters["until"], start=False)}
     try:
-        page = service().clients.ledger.audit_events(g.key, **sent, before=before if before.isdigit() else None,
+        page = clients().ledger.audit_events(g.key, **sent, before=before if before.isdigit() else None,
                                                      limit=50)
     except ApiProblem as problem:
         if problem.status not in (400, 422):
@@ -97,7 +98,7 @@ def _filter_errors(problem: ApiProblem) -> list[dict]:
 def event(seq: int):
     """An event with its payload and hashes, the previous event, the event that caused it, the
     events it caused and those of its correlation (indexed reads of the ledger's audit events)."""
-    ledger = service().clients.ledger
+    ledger = clients().ledger
     found = ledger.event(g.key, seq)
     if found is None:
         return _not_found()
@@ -117,7 +118,7 @@ def as_of():
     last position) or a time picked in Asia/Shanghai (the last position recorded by then): each
     one's digest, the items by status, the tips open and the year's reports filed, and the events
     recorded between them."""
-    ledger, year = service().clients.ledger, chosen_year()
+    ledger, year = clients().ledger, chosen_year()
     head = ledger.head(g.key).get("seq") or 0
     asked = [request.args.get(name, "").strip() for name in ("from", "to")]
     times = [request.args.get(f"{name}_time", "").strip() for name in ("from", "to")]
@@ -141,14 +142,14 @@ def as_of():
 @bp.get("/export")
 @requires(*READERS)
 def export():
-    return render_template("auditor/export.html", command=VERIFIER, head=service().clients.ledger.head(g.key))
+    return render_template("auditor/export.html", command=VERIFIER, head=clients().ledger.head(g.key))
 
 
 @bp.get("/export.jsonl")
 @requires(*READERS)
 def export_download():
     """The ledger's export streamed through as it comes (never held whole)."""
-    upstream = service().clients.ledger.export(g.key)
+    upstream = clients().ledger.export(g.key)
     chunks = upstream.raw.stream(1 << 20, decode_content=True)  # as they come, a megabyte at most
     return Response(stream_with_context(chunks), mimetype="application/x-ndjson",
                     headers={"Content-Disposition": upstream.headers.get(
@@ -174,12 +175,11 @@ def check_acknowledgement(text: str) -> dict:
         pasted = json.loads(text)
     except ValueError:
         return {"readable": False}
-    clients = service().clients
-    signed = any(signed_by(pasted, key["public_key"]) for key in clients.intake.signing_keys())
+    signed = any(signed_by(pasted, key["public_key"]) for key in clients().intake.signing_keys())
     ack = pasted.get("ack") if isinstance(pasted, dict) else None
     ack = ack if isinstance(ack, dict) else {}
     seq = ack.get("seq")
-    event = clients.ledger.event(g.key, seq) if isinstance(seq, int) and 0 < seq < 2**53 else None
+    event = clients().ledger.event(g.key, seq) if isinstance(seq, int) and 0 < seq < 2**53 else None
     return {"readable": True, "signed": signed, "ack": ack, "event": event,
             "on_log": event is not None and event["hash"] == ack.get("hash")}
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem
 from .forms import EndSubscriptionForm, SubscriptionForm, options
-from .pages import apply_errors, form_summary, requires, service
+from .pages import apply_errors, clients, form_summary, requires, service
 
 RULES = ("report_missing", "elimination_overdue", "tip_unresolved")
 DELIVERY_STATES = ("pending", "queued", "retrying", "sent", "dead", "cancelled")
@@ -55,7 +55,7 @@ def subscriptions():
             return redirect(url_for("dispatch.subscriptions", added=made["subscription_id"]), 303)
         secret = made.get("secret") if made else None
         status = 422 if errors else 201
-    notify = service().clients.notify
+    notify = clients().notify
     state = request.args.get("status") if request.args.get("status") in DELIVERY_STATES else None
     return render_template("office/subscriptions.html", form=form, errors=errors, secret=secret,
                            subscriptions=notify.subscriptions(g.key),
@@ -75,7 +75,7 @@ def _subscribe(form: SubscriptionForm) -> tuple[dict | None, list[dict]]:
     body = {"agency": form.agency.data.strip(), "region": form.region.data or None,
             "channel": form.channel.data, "address": form.address.data.strip(), "topics": topics}
     try:
-        return service().clients.notify.subscribe(g.key, body), []
+        return clients().notify.subscribe(g.key, body), []
     except ApiProblem as problem:
         return None, apply_errors(form, problem, SUBSCRIPTION_FIELDS)
 
@@ -85,7 +85,7 @@ def _subscribe(form: SubscriptionForm) -> tuple[dict | None, list[dict]]:
 def end_subscription(subscription_id: str):
     """End an agency's subscription: a page that says which one and asks to confirm, then notify's
     DELETE (what is already under way is still delivered)."""
-    notify = service().clients.notify
+    notify = clients().notify
     found = [s for s in notify.subscriptions(g.key) if s["subscription_id"] == subscription_id and s["active"]]
     if not found:
         abort(404)
@@ -102,5 +102,5 @@ def end_subscription(subscription_id: str):
 @bp.post("/deliveries/<delivery_id>/redrive")
 @requires("office")
 def redrive(delivery_id: str):
-    service().clients.notify.redrive(g.key, delivery_id)
+    clients().notify.redrive(g.key, delivery_id)
     return redirect(url_for("dispatch.subscriptions", redriven=delivery_id), 303)
