@@ -8,6 +8,7 @@ tip's acknowledgement. Role checks and CSRF; every page passes the accessibility
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -254,14 +255,49 @@ def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_ackn
     assert "签名：无效" in page.locator("main").inner_text() and "哈希与回执不一致" in page.locator("main").inner_text()
 
 
+def test_an_auditor_watches_the_walk_of_the_chain_move_on_and_picks_a_time_to_compare(person, campaign):
+    page = person("audit", javascript=False)  # the walk moves on by a meta refresh: no script needed
+    step = page.context.request.get("/audit/verify?step=3")  # one page of the walk, as the browser gets it
+    assert step.status == 200 and "已校验事件：3 /" in step.text() and 'http-equiv="refresh"' in step.text()
+    page.goto("/audit/verify?step=3")
+    expect(page.locator("main")).to_contain_text("哈希链完整")
+    on_log, checked = (page.locator(f"main {where} dd").first.inner_text() for where in ("> dl", ".panel dl"))
+    assert checked == on_log and int(checked) > 3  # every event walked, a few a page
+
+    checker = person("audit")  # axe runs as a script; the next page of the walk answers 204, so it stays
+    checker.route(re.compile(r"/audit/verify\?after="), lambda route: route.fulfill(status=204))
+    checker.goto("/audit/verify?step=3")
+    assert "已校验事件：3 /" in checker.locator("main").inner_text()
+    expect(checker.locator("progress")).to_have_attribute("value", "3")
+    accessible(checker)
+    checker.unroute(re.compile(r"/audit/verify\?after="))
+    checker.get_by_role("link", name="继续校验").click()
+    expect(checker.locator("main")).to_contain_text("哈希链完整")
+
+    nav(checker, "时点回放")
+    checker.get_by_label("起始位置或日期").fill("1")
+    checker.get_by_label("或截止时间（北京时间）").fill("2016-11-01T07:59:59")  # 23:59:59 UTC, before the start
+    checker.get_by_role("button", name="比较").click()
+    assert "该时刻之前尚无记账事件" in checker.locator(".error-summary").inner_text()
+    accessible(checker)
+    checker.get_by_label("或截止时间（北京时间）").fill("2016-11-01T08:00:00")  # the start, Asia/Shanghai
+    checker.get_by_role("button", name="比较").click()
+    resolved = checker.get_by_label("截止位置或日期").input_value()
+    assert resolved.isdigit() and int(resolved) >= campaign["first_report"]
+    assert checker.get_by_label("或截止时间（北京时间）").input_value().startswith("2016-11-01T08:00")
+    assert "状态摘要" in checker.locator("main table").inner_text()
+    accessible(checker)
+
+
 def test_a_region_person_gets_no_office_page_and_an_auditor_changes_nothing(person, campaign):
     region = person("zz")
     for path in ("/office/", "/office/verification", "/office/tips", "/office/assessment", "/office/circulars",
-                 "/audit/", "/audit/events", "/audit/export"):
+                 "/audit/", "/audit/verify", "/audit/events", "/audit/export", "/office/subscriptions/x/end"):
         assert region.goto(path).status == 403, path
     auditor = person("audit")
     item_id = campaign["items"][0]["item_id"]
     assert auditor.goto(f"/office/verification/{item_id}").status == 403
+    assert auditor.goto("/office/subscriptions/x/end").status == 403
     token = csrf_of(auditor)
     refused = auditor.context.request.post(f"/office/verification/{item_id}", form={
         "csrf_token": token, "decision": "verified", "reason": ""})
@@ -411,3 +447,30 @@ def test_the_office_sees_the_alerts_of_a_missed_deadline_and_whom_they_went_to(p
     rows = page.locator("main tbody tr")
     expect(rows).to_have_count(1)
     assert "逾期未报送" in rows.inner_text() and "region:410300" in rows.inner_text()
+
+
+def test_the_office_ends_a_subscription_after_confirming_it(person, running):
+    office = Api(running.urls, running.keys.create("office")[0])
+    made = office.post("notify", "/v1/subscriptions", json={
+        "agency": "省应急管理厅", "region": "410300", "channel": "email", "address": "yingji@example.org",
+        "topics": ["alerts"]})
+    assert made.status_code == 201, made.text
+    page = person("office")
+    nav(page, "订阅")
+    page.get_by_role("link", name="终止省应急管理厅的订阅").click()
+    assert "yingji@example.org" in page.locator("main dl").inner_text()
+    accessible(page)
+    refused = page.context.request.post(page.url, form={"confirm": "y"})
+    assert refused.status == 400  # no CSRF token: nothing is sent to notify
+    page.get_by_role("button", name="终止订阅").click()
+    assert "请确认终止该订阅" in page.locator(".error-summary").inner_text()
+    accessible(page)
+    page.get_by_label("我确认今后不再向该订阅发送任何内容").check()
+    page.get_by_role("button", name="终止订阅").click()
+    assert "订阅已终止" in page.locator("main").inner_text()
+    row = page.locator("main tbody tr", has_text="省应急管理厅")
+    assert row.locator("td").nth(5).inner_text() == "否" and row.get_by_role("link").count() == 0
+    listed = office.get("notify", "/v1/subscriptions").json()["subscriptions"]
+    assert [s["active"] for s in listed if s["agency"] == "省应急管理厅"] == [False]
+    accessible(page)
+    assert page.goto(f"/office/subscriptions/{made.json()['subscription_id']}/end").status == 404  # ended already

@@ -43,6 +43,8 @@ events = sa.Table(
     sa.UniqueConstraint("stream", "stream_version", name="uq_events_stream_version"),
     sa.Index("ix_events_region_seq", "region", "seq"),
     sa.Index("ix_events_recorded_at", "recorded_at"),
+    sa.Index("ix_events_causation_id", "causation_id"),  # what an event caused (the auditors' browser)
+    sa.Index("ix_events_correlation_id", "correlation_id"),
 )
 
 log_head = sa.Table(

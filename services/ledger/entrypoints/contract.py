@@ -8,6 +8,7 @@ from shared.topology import Topology
 OPERATIONS = {
     "events": Operation(zh="事件流：某位置之后已记账的事件（补缺口用）"),
     "verify": Operation(zh="重算整条哈希链，公开核验"),
+    "verify_segment": Operation(zh="分段校验哈希链：从上一段核验到的位置继续，可显示进度"),
     "topology": Operation(zh="消息代理拓扑：机构如何订阅已记账事件（详见 /asyncapi.json）",
                           response=Topology().describe()),
     "items": Operation(zh="产能台账条目（分页，可按时点查询）"),

@@ -13,7 +13,7 @@ from shared.text import with_article
 from .. import asyncapi
 from ..bootstrap import LedgerService
 from ..verification import Verification, WalkBusy
-from . import audit_reads, proofs, reads, schemas
+from . import audit_reads, proofs, reads, schemas, verify_walk
 from .contract import OPERATIONS
 
 READERS = ("office", "auditor", "service", "region")
@@ -32,6 +32,7 @@ def create_app(service: LedgerService) -> Flask:
     api.register_blueprint(reads.blueprint(service))
     api.register_blueprint(proofs.blueprint(service))
     api.register_blueprint(audit_reads.blueprint(service))
+    api.register_blueprint(verify_walk.blueprint(service))
     return app
 
 

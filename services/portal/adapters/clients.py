@@ -109,9 +109,11 @@ class LedgerClient(ServiceClient):
         return self._all(lambda cursor: self._page(key, path, rows, filters, cursor, 1000))
 
     # -- the log itself, for the auditors ----------------------------------------------------------
-    def verify(self) -> dict:
-        """Recompute the whole chain now (open to anyone; it takes a while on a long log)."""
-        return self.json("GET", "/v1/verify", timeout=600)
+    def verify_segment(self, key: str, after: int, after_hash: str, limit: int) -> dict:
+        """The chain verified on from position ``after`` (whose hash was ``after_hash``) for at most
+        ``limit`` events: how far it holds, whether the walk is done, the first bad position if any."""
+        return self.json("GET", "/v1/verify/segment", key=key, params={"after": after, "after_hash": after_hash,
+                                                                      "limit": limit}, timeout=120)
 
     def audit_events(self, key: str, *, limit: int = 50, **filters: Any) -> dict:
         return self.json("GET", "/v1/audit/events", key=key, params=_clean({**filters, "limit": limit}))
@@ -278,6 +280,10 @@ class NotifyClient(ServiceClient):
     def subscribe(self, key: str, body: dict) -> dict:
         """A new subscription; a webhook's signing secret is in the answer, once."""
         return self.json("POST", "/v1/subscriptions", key=key, ok=(201,), json=body)
+
+    def end_subscription(self, key: str, subscription_id: str) -> None:
+        """End a subscription: nothing new is delivered to it (404 when there is no active one)."""
+        self.request("DELETE", f"/v1/subscriptions/{subscription_id}", key=key, ok=(204,))
 
     def deliveries(self, key: str, status: str | None = None) -> list[dict]:
         return self.json("GET", "/v1/deliveries", key=key, params=_clean({"status": status}))["deliveries"]

@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from ..adapters.http import ApiProblem
 from .forms import DepartmentListForm, options
 from ..domain.campaign import years
-from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, today
+from .pages import (
+    apply_errors, chosen_year, clients, english, form_summary, new_idempotency_key, requires, service, today,
+)
 
 #: The basis a department files on by default (a department may name another).
 BASIS = {"industry": "energy", "environment": "emissions", "development": "energy", "quality": "quality",
@@ -16,55 +18,56 @@ BASIS = {"industry": "energy", "environment": "emissions", "development": "energ
 LISTING_FIELDS = ("enterprise", "uscc", "region", "industry", "basis", "detail")
 
 
-def blueprint(svc) -> Blueprint:
-    bp = Blueprint("department", __name__, url_prefix="/department")
-    ledger, intake = svc.clients.ledger, svc.clients.intake
+bp = Blueprint("department", __name__, url_prefix="/department")
 
-    @bp.get("/")
-    @requires("department")
-    def home():
-        year = chosen_year()
-        findings = ledger.discrepancies(g.key, year=year, limit=5)
-        return render_template("department/home.html", year=year, years=_years(svc), findings=findings)
 
-    @bp.route("/list", methods=["GET", "POST"])
-    @requires("department")
-    def file_list():
-        year = chosen_year()
-        rows = min(50, max(3, request.args.get("rows", type=int) or 3))
-        form = DepartmentListForm()
-        while len(form.entries) < rows:
-            form.entries.append_entry()
-        _choices(svc, form)
-        if request.method == "GET":
-            form.idempotency_key.data = new_idempotency_key()
-            for entry in form.entries:
-                entry.basis.data = BASIS.get(g.user.department, "emissions")
-            return render_template("department/list.html", form=form, year=year, years=_years(svc), errors=[], rows=rows)
-        entries = [{name: (getattr(e, name).data or "").strip() for name in LISTING_FIELDS} for e in form.entries]
-        filled = [(i, e) for i, e in enumerate(entries) if e["enterprise"] or e["uscc"]]
-        errors = form_summary(form) if not form.validate() else []
-        if not errors and not filled:
-            form.entries[0].enterprise.errors = [_required()]
-            errors = [{"field": form.entries[0].enterprise.id, "message": _required()}]
-        if not errors:
-            body = {"year": year, "entries": [entry for _row, entry in filled]}
-            try:
-                answer = intake.file_department_list(g.key, body, form.idempotency_key.data or None)
-                return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
-            except ApiProblem as problem:
-                errors = _listing_errors(form, problem, [row for row, _entry in filled])
-        return render_template("department/list.html", form=form, year=year, years=_years(svc), errors=errors,
-                               rows=rows), 422
+@bp.get("/")
+@requires("department")
+def home():
+    year = chosen_year()
+    findings = clients().ledger.discrepancies(g.key, year=year, limit=5)
+    return render_template("department/home.html", year=year, years=_years(service()), findings=findings)
 
-    @bp.get("/findings")
-    @requires("department")
-    def findings():
-        year = chosen_year()
-        page = ledger.discrepancies(g.key, year=year, cursor=request.args.get("cursor"), limit=25)
-        return render_template("department/findings.html", page=page, year=year, years=_years(svc))
 
-    return bp
+@bp.route("/list", methods=["GET", "POST"])
+@requires("department")
+def file_list():
+    year = chosen_year()
+    rows = min(50, max(3, request.args.get("rows", type=int) or 3))
+    form = DepartmentListForm()
+    while len(form.entries) < rows:
+        form.entries.append_entry()
+    _choices(service(), form)
+    if request.method == "GET":
+        form.idempotency_key.data = new_idempotency_key()
+        for entry in form.entries:
+            entry.basis.data = BASIS.get(g.user.department, "emissions")
+        return render_template("department/list.html", form=form, year=year, years=_years(service()), errors=[],
+                               rows=rows)
+    entries = [{name: (getattr(e, name).data or "").strip() for name in LISTING_FIELDS} for e in form.entries]
+    filled = [(i, e) for i, e in enumerate(entries) if e["enterprise"] or e["uscc"]]
+    errors = form_summary(form) if not form.validate() else []
+    if not errors and not filled:
+        form.entries[0].enterprise.errors = [_required()]
+        errors = [{"field": form.entries[0].enterprise.id, "message": _required()}]
+    if not errors:
+        body = {"year": year, "entries": [entry for _row, entry in filled]}
+        try:
+            answer = clients().intake.file_department_list(g.key, body, form.idempotency_key.data or None)
+            return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
+        except ApiProblem as problem:
+            errors = _listing_errors(form, problem, [row for row, _entry in filled])
+    return render_template("department/list.html", form=form, year=year, years=_years(service()), errors=errors,
+                           rows=rows), 422
+
+
+@bp.get("/findings")
+@requires("department")
+def findings():
+    year = chosen_year()
+    page = clients().ledger.discrepancies(g.key, year=year, cursor=request.args.get("cursor"), limit=25)
+    return render_template("department/findings.html", page=page, year=year, years=_years(service()))
+
 
 
 def _years(svc) -> list[int]:

@@ -146,6 +146,11 @@ class CircularForm(FlaskForm):
     document_no = StringField(_l("Document number (optional)"), validators=[Optional(), Length(max=60)])
 
 
+class EndSubscriptionForm(FlaskForm):
+    confirm = BooleanField(_l("I confirm that nothing more is to be delivered to this subscription"),
+                           validators=[DataRequired(message=_l("Confirm the end of the subscription"))])
+
+
 class SubscriptionForm(FlaskForm):
     agency = StringField(_l("Agency"), validators=[required(), Length(max=200)])
     region = SelectField(_l("Whose alerts"), validators=[Optional()], validate_choice=False)

@@ -1,6 +1,13 @@
 """The portal's web app: server-rendered pages in Chinese first (English by a switch on every
 page), every form CSRF-protected, a strict Content-Security-Policy (no inline script or style),
-no asset from elsewhere. Views are thin: a form, one client call, a template."""
+no asset from elsewhere. Views are thin: a form, one client call, a template.
+
+One shape for every page module (public, account, region, department, office, scoring, dispatch,
+auditor): a module-level ``bp = Blueprint(...)`` and module-level views decorated with it, which
+reach the portal's parts through ``pages.service()`` and ``pages.clients()`` (the app's
+``PortalService``, kept in ``app.extensions``) instead of a factory's closure; helpers they share
+are plain module functions. ``create_app`` registers each module's ``bp``, so a blueprint is
+built once at import and may serve any number of apps (the tests build several)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,7 +61,7 @@ def create_app(service: PortalService) -> Flask:
     CSRFProtect(app)
     install_template_helpers(app, service)
     for module in (public, account, region, department, office, scoring, dispatch, auditor):
-        app.register_blueprint(module.blueprint(service))
+        app.register_blueprint(module.bp)
     _register_hooks(app, service)
     _register_errors(app)
     _register_health(app, service)

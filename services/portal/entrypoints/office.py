@@ -19,166 +19,171 @@ from ..adapters.http import ApiProblem
 from ..domain import tilemap
 from ..domain.accounts import days_left
 from .forms import VerificationForm
-from .pages import apply_errors, chosen_year, form_summary, new_idempotency_key, requires, today
+from .pages import apply_errors, chosen_year, clients, form_summary, new_idempotency_key, requires, service, today
 from .region import ENTRY_FIELDS, _date, _not_found, _resolution, _resolution_form, _years
 
 READERS = ("office", "auditor")
 
 
-def blueprint(svc) -> Blueprint:
-    bp = Blueprint("office", __name__, url_prefix="/office")
-    ledger, intake = svc.clients.ledger, svc.clients.intake
+bp = Blueprint("office", __name__, url_prefix="/office")
 
-    def position() -> tuple[int | None, str | None]:
-        """``?as_of=`` as a log position (a whole number from 1), or None (now) — with the error to
-        show when it is not one."""
-        asked = request.args.get("as_of", "").strip()
-        if not asked:
-            return None, None
-        if not (asked.isascii() and asked.isdigit() and 0 < int(asked) < 2**53):
-            return None, _("Enter a ledger position as a whole number, e.g. 120")
-        return int(asked), None
 
-    @bp.get("/")
-    @requires(*READERS)
-    def dashboard():
-        year, chosen = chosen_year(), tilemap.measure(request.args.get("measure"))
-        seq, error = position()
-        registry = None
-        if seq is not None:
+def position() -> tuple[int | None, str | None]:
+    """``?as_of=`` as a log position (a whole number from 1), or None (now) — with the error to
+    show when it is not one."""
+    asked = request.args.get("as_of", "").strip()
+    if not asked:
+        return None, None
+    if not (asked.isascii() and asked.isdigit() and 0 < int(asked) < 2**53):
+        return None, _("Enter a ledger position as a whole number, e.g. 120")
+    return int(asked), None
+
+
+@bp.get("/")
+@requires(*READERS)
+def dashboard():
+    year, chosen = chosen_year(), tilemap.measure(request.args.get("measure"))
+    svc, ledger, key = service(), clients().ledger, g.key  # bound once: the reads below run in threads
+    seq, error = position()
+    registry = None
+    if seq is not None:
+        try:
+            registry = ledger.registry_at(key, year, seq)
+        except ApiProblem as problem:
+            if problem.status not in (400, 409, 422):
+                raise
+            seq, error = None, _("Position %(seq)s is not on the ledger yet", seq=request.args.get("as_of"))
+
+    def overdue_items():
+        counted, first = Counter(), []
+        for item in ledger.every(key, "/v1/items", "items", year=year, status="overdue", as_of=seq):
+            counted[item["region"]] += 1
+            if len(first) < 20:
+                first.append(item)
+        return counted, first
+
+    def open_tips():
+        counted, past = Counter(), 0
+        for tip in ledger.every(key, "/v1/tips", "tips", status="open", as_of=seq):
+            counted[tip["region"]] += 1
+            past += bool(tip.get("overdue"))
+        return counted, past
+
+    (registry, (assessment, summary), (overdue, late_items), (tips_open, tips_past), tips_late,
+     discrepancies) = parallel(
+        (lambda: registry) if registry else (lambda: ledger.registry_all(key, year)),
+        lambda: _scores(svc, key, year, seq), overdue_items, open_tips,
+        lambda: ledger.count(key, "/v1/tips", status="late", as_of=seq),
+        lambda: ledger.count(key, "/v1/discrepancies", year=year, as_of=seq))
+    when = registry["as_of"] if seq is not None else None
+    scores = {row["region"]: row for row in assessment["regions"]}
+    facts = {row["region"]: {**row, "overdue": overdue[row["region"]], "tips_open": tips_open[row["region"]],
+                             **{k: scores.get(row["region"], {}).get(k) for k in ("total", "grade", "cleared")}}
+             for row in registry["regions"]}
+    totals = {"overdue": sum(overdue.values()), "tips_open": sum(tips_open.values()), "tips_past": tips_past,
+              "tips_late": tips_late, "discrepancies": discrepancies}
+    width, height = tilemap.size()
+    return render_template("office/dashboard.html", year=year, years=_years(svc), seq=seq, when=when,
+                           as_of_error=error, registry=registry, assessment=assessment, summary=summary,
+                           facts=facts, totals=totals, late_items=late_items, measure=chosen,
+                           measures=tilemap.MEASURES.values(), tiles=tilemap.tiles(facts, chosen),
+                           map_width=width, map_height=height, tile_size=tilemap.TILE)
+
+
+@bp.get("/regions/<code>")
+@requires(*READERS)
+def region(code: str):
+    if code not in service().reference.regions:
+        return _not_found()
+    year = chosen_year()
+    registry = clients().ledger.registry_all(g.key, year)
+    report = next((r for r in registry["regions"] if r["region"] == code), None)
+    counts, overdue = clients().ledger.year_summary(g.key, region=code, year=year)
+    tips = clients().ledger.tips(g.key, region=code, status="open", limit=20)
+    scored, _summary = _scores(service(), g.key, year, None, summary=False)
+    row = next((r for r in scored["regions"] if r["region"] == code), None)
+    return render_template("office/region.html", code=code, year=year, years=_years(service()), registry=registry,
+                           report=report, counts=counts, overdue=overdue, tips=tips, scored=row,
+                           tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
+
+
+@bp.get("/verification")
+@requires("office")
+def verification_queue():
+    """Eliminations awaiting verification, the longest-waiting first (by their place on the log)."""
+    waiting = sorted(clients().ledger.every(g.key, "/v1/items", "items", status="eliminated"),
+                     key=lambda item: (item.get("elimination_seq") or 0, item["item_id"]))
+    return render_template("office/verification.html", items=waiting)
+
+
+@bp.route("/verification/<item_id>", methods=["GET", "POST"])
+@requires("office")
+def verify(item_id: str):
+    found = clients().ledger.item(g.key, item_id)
+    if found is None:
+        return _not_found()
+    form = VerificationForm()
+    errors, status = [], 200
+    if request.method == "POST":
+        errors = form_summary(form) if not form.validate() else []
+        if not errors:
+            body = {"item_id": item_id, "decision": form.decision.data, "reason": (form.reason.data or "").strip()}
             try:
-                registry = ledger.registry_at(g.key, year, seq)
+                answer = clients().intake.decide_elimination(g.key, body, form.idempotency_key.data or None)
+                return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
             except ApiProblem as problem:
-                if problem.status not in (400, 409, 422):
-                    raise
-                seq, error = None, _("Position %(seq)s is not on the ledger yet", seq=request.args.get("as_of"))
-        key = g.key
+                errors = apply_errors(form, problem)
+        status = 422
+    else:
+        form.idempotency_key.data = new_idempotency_key()
+    history = clients().ledger.item_history(g.key, item_id)
+    return render_template("office/verify.html", item=found, history=history, form=form, errors=errors), status
 
-        def overdue_items():
-            counted, first = Counter(), []
-            for item in ledger.every(key, "/v1/items", "items", year=year, status="overdue", as_of=seq):
-                counted[item["region"]] += 1
-                if len(first) < 20:
-                    first.append(item)
-            return counted, first
 
-        def open_tips():
-            counted, past = Counter(), 0
-            for tip in ledger.every(key, "/v1/tips", "tips", status="open", as_of=seq):
-                counted[tip["region"]] += 1
-                past += bool(tip.get("overdue"))
-            return counted, past
+@bp.get("/tips")
+@requires("office")
+def tips():
+    """Every tip; the open ones past their period first, then the open ones by due date, then
+    the rest a page at a time."""
+    status = request.args.get("status") if request.args.get("status") in (
+        "confirmed", "unfounded", "duplicate", "late") else None
+    region = request.args.get("region") if request.args.get("region") in service().reference.regions else None
+    open_tips = [] if status else sorted(
+        islice(clients().ledger.every(g.key, "/v1/tips", "tips", status="open", region=region), 5000),
+        key=lambda tip: (not tip.get("overdue"), tip["due_at"], tip["tip_id"]))
+    page = clients().ledger.tips(g.key, status=status, region=region, cursor=request.args.get("cursor"),
+                       limit=25) if status else None
+    return render_template("office/tips.html", open_tips=open_tips, page=page, status=status, region=region,
+                           tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
 
-        (registry, (assessment, summary), (overdue, late_items), (tips_open, tips_past), tips_late,
-         discrepancies) = parallel(
-            (lambda: registry) if registry else (lambda: ledger.registry_all(key, year)),
-            lambda: _scores(svc, key, year, seq), overdue_items, open_tips,
-            lambda: ledger.count(key, "/v1/tips", status="late", as_of=seq),
-            lambda: ledger.count(key, "/v1/discrepancies", year=year, as_of=seq))
-        when = registry["as_of"] if seq is not None else None
-        scores = {row["region"]: row for row in assessment["regions"]}
-        facts = {row["region"]: {**row, "overdue": overdue[row["region"]], "tips_open": tips_open[row["region"]],
-                                 **{k: scores.get(row["region"], {}).get(k) for k in ("total", "grade", "cleared")}}
-                 for row in registry["regions"]}
-        totals = {"overdue": sum(overdue.values()), "tips_open": sum(tips_open.values()), "tips_past": tips_past,
-                  "tips_late": tips_late, "discrepancies": discrepancies}
-        width, height = tilemap.size()
-        return render_template("office/dashboard.html", year=year, years=_years(svc), seq=seq, when=when,
-                               as_of_error=error, registry=registry, assessment=assessment, summary=summary,
-                               facts=facts, totals=totals, late_items=late_items, measure=chosen,
-                               measures=tilemap.MEASURES.values(), tiles=tilemap.tiles(facts, chosen),
-                               map_width=width, map_height=height, tile_size=tilemap.TILE)
 
-    @bp.get("/regions/<code>")
-    @requires(*READERS)
-    def region(code: str):
-        if code not in svc.reference.regions:
-            return _not_found()
-        year = chosen_year()
-        registry = ledger.registry_all(g.key, year)
-        report = next((r for r in registry["regions"] if r["region"] == code), None)
-        counts, overdue = ledger.year_summary(g.key, region=code, year=year)
-        tips = ledger.tips(g.key, region=code, status="open", limit=20)
-        scored, _summary = _scores(svc, g.key, year, None, summary=False)
-        row = next((r for r in scored["regions"] if r["region"] == code), None)
-        return render_template("office/region.html", code=code, year=year, years=_years(svc), registry=registry,
-                               report=report, counts=counts, overdue=overdue, tips=tips, scored=row,
-                               tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
+@bp.route("/tips/<tip_id>", methods=["GET", "POST"])
+@requires("office")
+def tip(tip_id: str):
+    """Triage: the office may resolve a tip itself (confirmed, unfounded, duplicate), as a region does."""
+    found = clients().ledger.tip(g.key, tip_id)
+    if found is None:
+        return _not_found()
+    form = _resolution_form(service())
+    errors, status = [], 200
+    if request.method == "POST":
+        errors = form_summary(form) if not form.validate() else []
+        if not errors:
+            try:
+                answer = clients().intake.resolve_tip(g.key, tip_id, _resolution(form),
+                                                      form.idempotency_key.data or None)
+                return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
+            except ApiProblem as problem:
+                errors = apply_errors(form, problem, {**{f"entry.{n}": n for n in ENTRY_FIELDS},
+                                                      "entry": "resolution"})
+        status = 422
+    else:
+        form.idempotency_key.data = new_idempotency_key()
+        form.enterprise.data, form.uscc.data = found.get("enterprise"), found.get("uscc")
+    return render_template("region/tip.html", tip=found, form=form, errors=errors,
+                           days_left=days_left(_date(found["due_at"]), today()),
+                           action=url_for("office.tip", tip_id=tip_id), back=url_for("office.tips")), status
 
-    @bp.get("/verification")
-    @requires("office")
-    def verification_queue():
-        """Eliminations awaiting verification, the longest-waiting first (by their place on the log)."""
-        waiting = sorted(ledger.every(g.key, "/v1/items", "items", status="eliminated"),
-                         key=lambda item: (item.get("elimination_seq") or 0, item["item_id"]))
-        return render_template("office/verification.html", items=waiting)
-
-    @bp.route("/verification/<item_id>", methods=["GET", "POST"])
-    @requires("office")
-    def verify(item_id: str):
-        found = ledger.item(g.key, item_id)
-        if found is None:
-            return _not_found()
-        form = VerificationForm()
-        errors, status = [], 200
-        if request.method == "POST":
-            errors = form_summary(form) if not form.validate() else []
-            if not errors:
-                body = {"item_id": item_id, "decision": form.decision.data, "reason": (form.reason.data or "").strip()}
-                try:
-                    answer = intake.decide_elimination(g.key, body, form.idempotency_key.data or None)
-                    return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
-                except ApiProblem as problem:
-                    errors = apply_errors(form, problem)
-            status = 422
-        else:
-            form.idempotency_key.data = new_idempotency_key()
-        history = ledger.item_history(g.key, item_id)
-        return render_template("office/verify.html", item=found, history=history, form=form, errors=errors), status
-
-    @bp.get("/tips")
-    @requires("office")
-    def tips():
-        """Every tip; the open ones past their period first, then the open ones by due date, then
-        the rest a page at a time."""
-        status = request.args.get("status") if request.args.get("status") in (
-            "confirmed", "unfounded", "duplicate", "late") else None
-        region = request.args.get("region") if request.args.get("region") in svc.reference.regions else None
-        open_tips = [] if status else sorted(
-            islice(ledger.every(g.key, "/v1/tips", "tips", status="open", region=region), 5000),
-            key=lambda tip: (not tip.get("overdue"), tip["due_at"], tip["tip_id"]))
-        page = ledger.tips(g.key, status=status, region=region, cursor=request.args.get("cursor"),
-                           limit=25) if status else None
-        return render_template("office/tips.html", open_tips=open_tips, page=page, status=status, region=region,
-                               tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
-
-    @bp.route("/tips/<tip_id>", methods=["GET", "POST"])
-    @requires("office")
-    def tip(tip_id: str):
-        """Triage: the office may resolve a tip itself (confirmed, unfounded, duplicate), as a region does."""
-        found = ledger.tip(g.key, tip_id)
-        if found is None:
-            return _not_found()
-        form = _resolution_form(svc)
-        errors, status = [], 200
-        if request.method == "POST":
-            errors = form_summary(form) if not form.validate() else []
-            if not errors:
-                try:
-                    answer = intake.resolve_tip(g.key, tip_id, _resolution(form), form.idempotency_key.data or None)
-                    return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
-                except ApiProblem as problem:
-                    errors = apply_errors(form, problem, {**{f"entry.{n}": n for n in ENTRY_FIELDS},
-                                                          "entry": "resolution"})
-            status = 422
-        else:
-            form.idempotency_key.data = new_idempotency_key()
-            form.enterprise.data, form.uscc.data = found.get("enterprise"), found.get("uscc")
-        return render_template("region/tip.html", tip=found, form=form, errors=errors,
-                               days_left=days_left(_date(found["due_at"]), today()),
-                               action=url_for("office.tip", tip_id=tip_id), back=url_for("office.tips")), status
-
-    return bp
 
 
 def _scores(svc, key: str, year: int, seq: int | None, *, summary: bool = True) -> tuple[dict, dict]:

@@ -29,7 +29,13 @@ def cookie_secure(app: Flask) -> bool:
 
 
 def service():
+    """The portal's composition (``bootstrap.PortalService``) of the app serving this request."""
     return current_app.extensions["zeroclear.portal"]
+
+
+def clients():
+    """One client per service (``adapters/clients.py``), for the request's views."""
+    return service().clients
 
 
 def english() -> bool:

@@ -14,99 +14,103 @@ from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem, Unavailable
 from .forms import TipForm, TipLookupForm, options
-from .pages import apply_errors, client, english, form_summary, new_idempotency_key
+from .pages import apply_errors, client, clients, english, form_summary, new_idempotency_key, service
 
 TIP_FIELDS = {"region": "region", "enterprise": "enterprise", "location": "location", "description": "description",
               "uscc": "uscc", "contact": "contact"}
 
 
-def blueprint(svc) -> Blueprint:
-    bp = Blueprint("public", __name__)
+bp = Blueprint("public", __name__)
 
-    @bp.get("/")
-    def home():
-        try:
-            summary = svc.clients.notify.announcement_summary()
-        except (Unavailable, ApiProblem):
-            summary = None
-        return render_template("public/home.html", summary=summary)
 
-    @bp.get("/announcement")
-    def announcement():
-        try:
-            summary = svc.clients.notify.announcement_summary()
-        except (Unavailable, ApiProblem):
-            summary = None
-        return render_template("public/announcement.html", summary=summary)
+@bp.get("/")
+def home():
+    try:
+        summary = clients().notify.announcement_summary()
+    except (Unavailable, ApiProblem):
+        summary = None
+    return render_template("public/home.html", summary=summary)
 
-    @bp.get("/open-data/announcement.<fmt>")
-    def open_data(fmt: str):
-        if fmt not in ("csv", "json"):
-            abort(404)
-        upstream = svc.clients.notify.open_data(fmt)
-        mimetype = "text/csv" if fmt == "csv" else "application/json"
-        body = stream_with_context(upstream.iter_content(64 * 1024))
-        return Response(body, mimetype=mimetype, headers={
-            "Content-Disposition": f'attachment; filename="announcement.{fmt}"', "Cache-Control": "public, max-age=60"})
 
-    @bp.route("/report", methods=["GET", "POST"])
-    def report():
-        form = _tip_form(svc)
-        if request.method == "GET":
-            form.idempotency_key.data = new_idempotency_key()
-            return render_template("public/report.html", form=form, errors=[])
-        if not form.validate():
-            return render_template("public/report.html", form=form, errors=form_summary(form)), 422
-        allowed, wait = svc.tip_limiter.allow(client())
-        if not allowed:
-            return _too_many(form, wait)
-        try:
-            answer = svc.clients.intake.file_tip(_tip_body(form), client(), form.idempotency_key.data or None)
-        except ApiProblem as problem:
-            if problem.status == 429:
-                return _too_many(form, problem.retry_after or 60)
-            errors = apply_errors(form, problem, TIP_FIELDS)
-            return render_template("public/report.html", form=form, errors=errors), 422
-        return render_template("public/receipt.html", tip=answer,
-                               acknowledgement=_ack_text(answer.get("acknowledgement")))
+@bp.get("/announcement")
+def announcement():
+    try:
+        summary = clients().notify.announcement_summary()
+    except (Unavailable, ApiProblem):
+        summary = None
+    return render_template("public/announcement.html", summary=summary)
 
-    @bp.route("/report/status", methods=["GET", "POST"])
-    def follow():
-        form = TipLookupForm()
-        if request.method == "GET" or not form.validate():
-            status = 422 if request.method == "POST" else 200
-            return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), status
-        allowed, wait = svc.tip_limiter.allow(client())
-        if not allowed:
-            form.receipt.errors = [_wait_message(wait)]
+
+@bp.get("/open-data/announcement.<fmt>")
+def open_data(fmt: str):
+    if fmt not in ("csv", "json"):
+        abort(404)
+    upstream = clients().notify.open_data(fmt)
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    body = stream_with_context(upstream.iter_content(64 * 1024))
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="announcement.{fmt}"', "Cache-Control": "public, max-age=60"})
+
+
+@bp.route("/report", methods=["GET", "POST"])
+def report():
+    form = _tip_form(service())
+    if request.method == "GET":
+        form.idempotency_key.data = new_idempotency_key()
+        return render_template("public/report.html", form=form, errors=[])
+    if not form.validate():
+        return render_template("public/report.html", form=form, errors=form_summary(form)), 422
+    allowed, wait = service().tip_limiter.allow(client())
+    if not allowed:
+        return _too_many(form, wait)
+    try:
+        answer = clients().intake.file_tip(_tip_body(form), client(), form.idempotency_key.data or None)
+    except ApiProblem as problem:
+        if problem.status == 429:
+            return _too_many(form, problem.retry_after or 60)
+        errors = apply_errors(form, problem, TIP_FIELDS)
+        return render_template("public/report.html", form=form, errors=errors), 422
+    return render_template("public/receipt.html", tip=answer,
+                           acknowledgement=_ack_text(answer.get("acknowledgement")))
+
+
+@bp.route("/report/status", methods=["GET", "POST"])
+def follow():
+    form = TipLookupForm()
+    if request.method == "GET" or not form.validate():
+        status = 422 if request.method == "POST" else 200
+        return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), status
+    allowed, wait = service().tip_limiter.allow(client())
+    if not allowed:
+        form.receipt.errors = [_wait_message(wait)]
+        return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), 429
+    try:
+        tip = clients().intake.lookup_tip(form.receipt.data.strip(), client())
+    except ApiProblem as problem:
+        tip = None
+        if problem.status == 429:
+            form.receipt.errors = [_wait_message(problem.retry_after or 60)]
             return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), 429
-        try:
-            tip = svc.clients.intake.lookup_tip(form.receipt.data.strip(), client())
-        except ApiProblem as problem:
-            tip = None
-            if problem.status == 429:
-                form.receipt.errors = [_wait_message(problem.retry_after or 60)]
-                return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), 429
-        if tip is None:
-            form.receipt.errors = [_("No tip has this receipt code. Check it and try again.")]
-            return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), 404
-        return render_template("public/follow.html", form=TipLookupForm(formdata=None), errors=[], tip=tip,
-                               acknowledgement=_ack_text(tip.get("acknowledgement")))
+    if tip is None:
+        form.receipt.errors = [_("No tip has this receipt code. Check it and try again.")]
+        return render_template("public/follow.html", form=form, errors=form_summary(form), tip=None), 404
+    return render_template("public/follow.html", form=TipLookupForm(formdata=None), errors=[], tip=tip,
+                           acknowledgement=_ack_text(tip.get("acknowledgement")))
 
-    @bp.post("/report/acknowledgement")
-    def acknowledgement():
-        """The signed acknowledgement the page was showing, as a file to keep (nothing is stored)."""
-        text = request.form.get("acknowledgement", "")
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            abort(400)
-        if not isinstance(value, dict) or "signature" not in value:
-            abort(400)
-        return Response(orjson.dumps(value, option=orjson.OPT_INDENT_2), mimetype="application/json",
-                        headers={"Content-Disposition": 'attachment; filename="tip-acknowledgement.json"'})
 
-    return bp
+@bp.post("/report/acknowledgement")
+def acknowledgement():
+    """The signed acknowledgement the page was showing, as a file to keep (nothing is stored)."""
+    text = request.form.get("acknowledgement", "")
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        abort(400)
+    if not isinstance(value, dict) or "signature" not in value:
+        abort(400)
+    return Response(orjson.dumps(value, option=orjson.OPT_INDENT_2), mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="tip-acknowledgement.json"'})
+
 
 
 def _tip_form(svc) -> TipForm:

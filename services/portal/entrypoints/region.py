@@ -16,174 +16,185 @@ from ..adapters.http import ApiProblem
 from ..domain.accounts import days_left
 from ..domain.campaign import years
 from .forms import EliminationForm, TipResolutionForm, UploadForm, ZeroReportForm, options
-from .pages import apply_errors, chosen_year, english, form_summary, new_idempotency_key, requires, service, today
+from .pages import (
+    apply_errors, chosen_year, clients, english, form_summary, new_idempotency_key, requires, service, today,
+)
 
 STATUSES = ("overdue", "registered", "scheduled", "eliminated", "verified")
 ENTRY_FIELDS = ("enterprise", "uscc", "county", "industry", "equipment", "equipment_count", "capacity",
                 "target_source", "planned_date", "method", "workers_affected")
 
 
-def blueprint(svc) -> Blueprint:
-    bp = Blueprint("region", __name__, url_prefix="/region")
-    ledger, intake, notify = svc.clients.ledger, svc.clients.intake, svc.clients.notify
+bp = Blueprint("region", __name__, url_prefix="/region")
 
-    def own_row(year: int) -> tuple[dict, dict | None]:
-        registry = ledger.registry(g.key, year)
-        row = next((r for r in registry["regions"] if r["region"] == g.user.region), None)
-        return registry, row
 
-    @bp.get("/")
-    @requires("region")
-    def home():
-        year = chosen_year()
-        registry, row = own_row(year)
-        due = registry["report_due"]
-        counts, overdue = ledger.year_summary(g.key, region=g.user.region, year=year)
-        tips = ledger.tips(g.key, region=g.user.region, status="open", limit=10)
-        alerts = notify.alerts(g.key)[-5:][::-1]
-        return render_template("region/home.html", year=year, years=_years(svc), registry=registry, report=row,
-                               due=due, days_left=days_left(_date(due), today()), overdue=overdue, counts=counts,
-                               tips=tips, alerts=alerts, tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
+def own_row(year: int) -> tuple[dict, dict | None]:
+    registry = clients().ledger.registry(g.key, year)
+    row = next((r for r in registry["regions"] if r["region"] == g.user.region), None)
+    return registry, row
 
-    @bp.route("/registration", methods=["GET", "POST"])
-    @requires("region")
-    def registration():
-        year = chosen_year()
-        form = UploadForm()
-        if request.method == "GET":
-            form.idempotency_key.data = new_idempotency_key()
-            return render_template("region/registration.html", form=form, year=year, years=_years(svc), errors=[],
-                                   cells=[])
-        if not form.validate():
-            return render_template("region/registration.html", form=form, year=year, years=_years(svc),
-                                   errors=form_summary(form), cells=[]), 422
-        upload = form.file.data
-        fields = {"region": g.user.region, "year": year, "document_no": form.document_no.data.strip(),
-                  "signed_by": form.signed_by.data.strip(), "amendment": "true" if form.amendment.data else "false",
-                  "reason": (form.reason.data or "").strip() or None}
-        try:
-            answer = intake.upload_report(g.key, fields, upload.filename or "form.xlsx", upload.read(),
-                                          form.idempotency_key.data or None)
-        except ApiProblem as problem:
-            cells = [e for e in problem.errors if e.get("row") is not None or e.get("column")]
-            fields = ApiProblem(problem.status, problem.title, problem.detail, problem.kind,
-                                [e for e in problem.errors if e not in cells])
-            errors = apply_errors(form, fields, {"document_no": "document_no", "signed_by": "signed_by",
-                                                 "reason": "reason", "file": "file"}) if fields.errors or not cells else []
-            if cells:  # the summary links to the table of cells
-                errors.insert(0, {"field": "cell-errors", "message": _("The form has errors; nothing was recorded")})
-            form.idempotency_key.data = new_idempotency_key()
-            return render_template("region/registration.html", form=form, year=year, years=_years(svc),
-                                   errors=errors, cells=cells), 422
-        return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
 
-    @bp.get("/registration.xlsx")
-    @requires("region")
-    def blank_form():
-        year = chosen_year()
-        upstream = intake.blank_form(g.key, g.user.region, year)
-        return Response(stream_with_context(upstream.iter_content(64 * 1024)), mimetype=upstream.headers["Content-Type"],
-                        headers={"Content-Disposition": f'attachment; filename="registration-{g.user.region}-{year}.xlsx"'})
+@bp.get("/")
+@requires("region")
+def home():
+    year = chosen_year()
+    registry, row = own_row(year)
+    due = registry["report_due"]
+    counts, overdue = clients().ledger.year_summary(g.key, region=g.user.region, year=year)
+    tips = clients().ledger.tips(g.key, region=g.user.region, status="open", limit=10)
+    alerts = clients().notify.alerts(g.key)[-5:][::-1]
+    return render_template("region/home.html", year=year, years=_years(service()), registry=registry, report=row,
+                           due=due, days_left=days_left(_date(due), today()), overdue=overdue, counts=counts,
+                           tips=tips, alerts=alerts, tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
 
-    @bp.route("/zero-report", methods=["GET", "POST"])
-    @requires("region")
-    def zero_report():
-        year = chosen_year()
-        form = ZeroReportForm()
-        if request.method == "GET":
-            form.idempotency_key.data = new_idempotency_key()
-            return render_template("region/zero_report.html", form=form, year=year, years=_years(svc), errors=[])
-        if not form.validate():
-            return render_template("region/zero_report.html", form=form, year=year, years=_years(svc),
-                                   errors=form_summary(form)), 422
-        body = {"region": g.user.region, "year": year, "document_no": form.document_no.data.strip(),
-                "signed_by": form.signed_by.data.strip(), "zero_report": True, "entries": []}
-        try:
-            answer = intake.file_report(g.key, body, form.idempotency_key.data or None)
-        except ApiProblem as problem:
-            errors = apply_errors(form, problem, {"document_no": "document_no", "signed_by": "signed_by"})
-            return render_template("region/zero_report.html", form=form, year=year, years=_years(svc),
-                                   errors=errors), 422
-        return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
 
-    @bp.get("/items")
-    @requires("region")
-    def items():
-        year = chosen_year()
-        status = request.args.get("status") if request.args.get("status") in STATUSES else None
-        industry = request.args.get("industry") if request.args.get("industry") in svc.reference.industries else None
-        page = ledger.items(g.key, region=g.user.region, year=year, status=status, industry=industry,
-                            cursor=request.args.get("cursor"), limit=25)
-        return render_template("region/items.html", page=page, year=year, years=_years(svc), status=status,
-                               industry=industry, statuses=STATUSES)
+@bp.route("/registration", methods=["GET", "POST"])
+@requires("region")
+def registration():
+    year = chosen_year()
+    form = UploadForm()
+    if request.method == "GET":
+        form.idempotency_key.data = new_idempotency_key()
+        return render_template("region/registration.html", form=form, year=year, years=_years(service()), errors=[],
+                               cells=[])
+    if not form.validate():
+        return render_template("region/registration.html", form=form, year=year, years=_years(service()),
+                               errors=form_summary(form), cells=[]), 422
+    upload = form.file.data
+    fields = {"region": g.user.region, "year": year, "document_no": form.document_no.data.strip(),
+              "signed_by": form.signed_by.data.strip(), "amendment": "true" if form.amendment.data else "false",
+              "reason": (form.reason.data or "").strip() or None}
+    try:
+        answer = clients().intake.upload_report(g.key, fields, upload.filename or "form.xlsx", upload.read(),
+                                      form.idempotency_key.data or None)
+    except ApiProblem as problem:
+        cells = [e for e in problem.errors if e.get("row") is not None or e.get("column")]
+        fields = ApiProblem(problem.status, problem.title, problem.detail, problem.kind,
+                            [e for e in problem.errors if e not in cells])
+        errors = apply_errors(form, fields, {"document_no": "document_no", "signed_by": "signed_by",
+                                             "reason": "reason", "file": "file"}) if fields.errors or not cells else []
+        if cells:  # the summary links to the table of cells
+            errors.insert(0, {"field": "cell-errors", "message": _("The form has errors; nothing was recorded")})
+        form.idempotency_key.data = new_idempotency_key()
+        return render_template("region/registration.html", form=form, year=year, years=_years(service()),
+                               errors=errors, cells=cells), 422
+    return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
 
-    @bp.route("/items/<item_id>", methods=["GET", "POST"])
-    @requires("region")
-    def item(item_id: str):
-        found = ledger.item(g.key, item_id)
-        if found is None:
-            return _not_found()
-        form = EliminationForm()
-        form.method.choices = options(_methods(svc))
-        errors, status = [], 200
-        if request.method == "POST":
-            if form.validate():
-                body = {"item_id": item_id, "eliminated_on": form.eliminated_on.data.isoformat(),
-                        "method": form.method.data, "evidence": form.evidence.data.strip(),
-                        "workers_resettled": form.workers_resettled.data}
-                try:
-                    answer = intake.report_elimination(g.key, body, form.idempotency_key.data or None)
-                    return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
-                except ApiProblem as problem:
-                    errors = apply_errors(form, problem)
-            else:
-                errors = form_summary(form)
-            status = 422
+
+@bp.get("/registration.xlsx")
+@requires("region")
+def blank_form():
+    year = chosen_year()
+    upstream = clients().intake.blank_form(g.key, g.user.region, year)
+    return Response(stream_with_context(upstream.iter_content(64 * 1024)), mimetype=upstream.headers["Content-Type"],
+                    headers={"Content-Disposition": f'attachment; filename="registration-{g.user.region}-{year}.xlsx"'})
+
+
+@bp.route("/zero-report", methods=["GET", "POST"])
+@requires("region")
+def zero_report():
+    year = chosen_year()
+    form = ZeroReportForm()
+    if request.method == "GET":
+        form.idempotency_key.data = new_idempotency_key()
+        return render_template("region/zero_report.html", form=form, year=year, years=_years(service()), errors=[])
+    if not form.validate():
+        return render_template("region/zero_report.html", form=form, year=year, years=_years(service()),
+                               errors=form_summary(form)), 422
+    body = {"region": g.user.region, "year": year, "document_no": form.document_no.data.strip(),
+            "signed_by": form.signed_by.data.strip(), "zero_report": True, "entries": []}
+    try:
+        answer = clients().intake.file_report(g.key, body, form.idempotency_key.data or None)
+    except ApiProblem as problem:
+        errors = apply_errors(form, problem, {"document_no": "document_no", "signed_by": "signed_by"})
+        return render_template("region/zero_report.html", form=form, year=year, years=_years(service()),
+                               errors=errors), 422
+    return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
+
+
+@bp.get("/items")
+@requires("region")
+def items():
+    year = chosen_year()
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    industry = request.args.get("industry") if request.args.get("industry") in service().reference.industries else None
+    page = clients().ledger.items(g.key, region=g.user.region, year=year, status=status, industry=industry,
+                        cursor=request.args.get("cursor"), limit=25)
+    return render_template("region/items.html", page=page, year=year, years=_years(service()), status=status,
+                           industry=industry, statuses=STATUSES)
+
+
+@bp.route("/items/<item_id>", methods=["GET", "POST"])
+@requires("region")
+def item(item_id: str):
+    found = clients().ledger.item(g.key, item_id)
+    if found is None:
+        return _not_found()
+    form = EliminationForm()
+    form.method.choices = options(_methods(service()))
+    errors, status = [], 200
+    if request.method == "POST":
+        if form.validate():
+            body = {"item_id": item_id, "eliminated_on": form.eliminated_on.data.isoformat(),
+                    "method": form.method.data, "evidence": form.evidence.data.strip(),
+                    "workers_resettled": form.workers_resettled.data}
+            try:
+                answer = clients().intake.report_elimination(g.key, body, form.idempotency_key.data or None)
+                return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
+            except ApiProblem as problem:
+                errors = apply_errors(form, problem)
         else:
-            form.idempotency_key.data = new_idempotency_key()
-            form.workers_resettled.data = found.get("workers_affected")
-        history = ledger.item_history(g.key, item_id)
-        return render_template("region/item.html", item=found, history=history, form=form, errors=errors), status
+            errors = form_summary(form)
+        status = 422
+    else:
+        form.idempotency_key.data = new_idempotency_key()
+        form.workers_resettled.data = found.get("workers_affected")
+    history = clients().ledger.item_history(g.key, item_id)
+    return render_template("region/item.html", item=found, history=history, form=form, errors=errors), status
 
-    @bp.get("/tips")
-    @requires("region")
-    def tips():
-        status = request.args.get("status") if request.args.get("status") in ("open", "confirmed", "unfounded",
-                                                                               "duplicate", "late") else None
-        page = ledger.tips(g.key, region=g.user.region, status=status, cursor=request.args.get("cursor"), limit=25)
-        return render_template("region/tips.html", page=page, status=status,
-                               tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
 
-    @bp.route("/tips/<tip_id>", methods=["GET", "POST"])
-    @requires("region")
-    def tip(tip_id: str):
-        found = ledger.tip(g.key, tip_id, region=g.user.region)
-        if found is None:
-            return _not_found()
-        form = _resolution_form(svc)
-        errors, status = [], 200
-        if request.method == "POST":
-            errors = form_summary(form) if not form.validate() else []
-            if not errors:
-                try:
-                    answer = intake.resolve_tip(g.key, tip_id, _resolution(form), form.idempotency_key.data or None)
-                    return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
-                except ApiProblem as problem:
-                    errors = apply_errors(form, problem, {**{f"entry.{n}": n for n in ENTRY_FIELDS},
-                                                          "entry": "resolution"})
-            status = 422
-        else:
-            form.idempotency_key.data = new_idempotency_key()
-            form.enterprise.data, form.uscc.data = found.get("enterprise"), found.get("uscc")
-        return render_template("region/tip.html", tip=found, form=form, errors=errors,
-                               days_left=days_left(_date(found["due_at"]), today())), status
+@bp.get("/tips")
+@requires("region")
+def tips():
+    status = request.args.get("status") if request.args.get("status") in ("open", "confirmed", "unfounded",
+                                                                           "duplicate", "late") else None
+    page = clients().ledger.tips(g.key, region=g.user.region, status=status, cursor=request.args.get("cursor"),
+                                 limit=25)
+    return render_template("region/tips.html", page=page, status=status,
+                           tip_days_left=lambda tip: days_left(_date(tip["due_at"]), today()))
 
-    @bp.get("/alerts")
-    @requires("region")
-    def alerts():
-        return render_template("region/alerts.html", alerts=notify.alerts(g.key)[::-1])
 
-    return bp
+@bp.route("/tips/<tip_id>", methods=["GET", "POST"])
+@requires("region")
+def tip(tip_id: str):
+    found = clients().ledger.tip(g.key, tip_id, region=g.user.region)
+    if found is None:
+        return _not_found()
+    form = _resolution_form(service())
+    errors, status = [], 200
+    if request.method == "POST":
+        errors = form_summary(form) if not form.validate() else []
+        if not errors:
+            try:
+                answer = clients().intake.resolve_tip(g.key, tip_id, _resolution(form),
+                                                      form.idempotency_key.data or None)
+                return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
+            except ApiProblem as problem:
+                errors = apply_errors(form, problem, {**{f"entry.{n}": n for n in ENTRY_FIELDS},
+                                                      "entry": "resolution"})
+        status = 422
+    else:
+        form.idempotency_key.data = new_idempotency_key()
+        form.enterprise.data, form.uscc.data = found.get("enterprise"), found.get("uscc")
+    return render_template("region/tip.html", tip=found, form=form, errors=errors,
+                           days_left=days_left(_date(found["due_at"]), today())), status
+
+
+@bp.get("/alerts")
+@requires("region")
+def alerts():
+    return render_template("region/alerts.html", alerts=clients().notify.alerts(g.key)[::-1])
+
 
 
 def _years(svc) -> list[int]:

@@ -10,11 +10,12 @@ from .test_pages import csrf, sign_in
 
 OFFICE_PAGES = ("/office/", "/office/regions/410100", "/office/verification", "/office/verification/410100-2016-1-1",
                 "/office/tips", "/office/assessment", "/office/assessment/410100", "/office/circulars",
-                "/office/alerts", "/office/subscriptions")
-AUDITOR_PAGES = ("/audit/", "/audit/events", "/audit/events/1", "/audit/as-of", "/audit/export",
+                "/office/alerts", "/office/subscriptions", "/office/subscriptions/s1/end")
+AUDITOR_PAGES = ("/audit/", "/audit/verify", "/audit/events", "/audit/events/1", "/audit/as-of", "/audit/export",
                  "/audit/export.jsonl", "/audit/acknowledgement")
 OFFICE_ACTIONS = ("/office/verification/410100-2016-1-1", "/office/assessment/publish", "/office/assessment/410100",
-                  "/office/circulars", "/office/subscriptions", "/office/deliveries/d1/redrive")
+                  "/office/circulars", "/office/subscriptions", "/office/subscriptions/s1/end",
+                  "/office/deliveries/d1/redrive")
 
 
 @pytest.mark.parametrize("path", OFFICE_PAGES + AUDITOR_PAGES)
