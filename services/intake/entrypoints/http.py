@@ -26,8 +26,8 @@ from ..domain.errors import NotAllowed
 from ..domain.submissions import (
     DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, PENDING, TIP_RESOLVED, entry_payload,
 )
-from ..forms.reader import FormErrors, read_form
-from ..forms.template import blank_form
+from .forms.reader import FormErrors, read_form
+from .forms.template import blank_form
 from ..tip_desk import TIP_IDEMPOTENCY_KEY
 from . import schemas
 from .contract import OPERATIONS

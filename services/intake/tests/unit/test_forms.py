@@ -1,4 +1,4 @@
-"""The registration form as XLSX (``services.intake.forms``) without HTTP.
+"""The registration form as XLSX (``services.intake.entrypoints.forms``) without HTTP.
 
 The blank form must look like the official one and carry the drop-downs; a filled form, whether
 built on the blank form or by hand the way other office suites write it, must read back as the
@@ -19,9 +19,9 @@ import openpyxl
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.intake.forms import layout
-from services.intake.forms.reader import FormErrors, read_form
-from services.intake.forms.template import blank_form
+from services.intake.entrypoints.forms import layout
+from services.intake.entrypoints.forms.reader import FormErrors, read_form
+from services.intake.entrypoints.forms.template import blank_form
 from shared import messages_zh
 from shared.reference import Industry, default_reference
 from shared.testing import data

@@ -25,8 +25,8 @@ from openpyxl.utils import get_column_letter
 from shared.messages_zh import zh
 from shared.reference import Reference
 
-from ..domain.submissions import decimal_text
-from ..entrypoints.schemas import FilerSchema, entry_schema
+from ...domain.submissions import decimal_text
+from ..schemas import FilerSchema, entry_schema
 from . import layout
 from .cells import cell_value, date_value, text_value
 

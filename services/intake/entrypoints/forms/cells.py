@@ -12,7 +12,7 @@ from typing import Any
 
 from openpyxl.utils.datetime import from_excel
 
-from ..domain.submissions import decimal_text
+from ...domain.submissions import decimal_text
 
 INTEGER_FIELDS = frozenset({"equipment_count", "workers_affected"})
 SERIAL_YEARS = (1950, 2100)  # an Excel serial number is read as a date only if it lands in these years
