@@ -44,8 +44,14 @@ def _base(level: int) -> int:
 
 def fetch(conn: Connection, wanted: Iterable[Node], kept: "StoredNodes | None" = None) -> dict[Node, bytes]:
     """The hashes of the perfect subtrees ``wanted``: stored ones read (or taken from ``kept``),
-    the others computed from the stored level below them or from the events (two queries at most)."""
+    the others computed from the stored level below them or from the events (two queries at most).
+    What is computed from level 4 up is kept too: a perfect subtree never changes, and the high
+    ones are on most proofs' paths."""
     wanted = set(wanted)
+    done = {}
+    if kept is not None:
+        done = {node: kept.nodes[node] for node in wanted if node in kept.nodes}
+        wanted -= done.keys()
     ranges: dict[int, list[tuple[int, int]]] = defaultdict(list)  # base level → [lo, hi) of its nodes
     for level, index in wanted:
         base = _base(level)
@@ -54,7 +60,10 @@ def fetch(conn: Connection, wanted: Iterable[Node], kept: "StoredNodes | None" =
     leaf_spans = ranges.pop(0, [])  # each within one block: a node under level 4 is aligned
     known = _stored(conn, ranges, kept, blocks={lo // BLOCK for lo, _ in leaf_spans})
     known.update(_leaves(conn, [(lo, hi) for lo, hi in leaf_spans if any((0, i) not in known for i in range(lo, hi))]))
-    return {node: _value(node, known) for node in wanted}
+    found = {node: _value(node, known) for node in wanted}
+    if kept is not None:
+        kept.add({node: value for node, value in found.items() if node[0] >= STRIDE})
+    return {**done, **found}
 
 
 class StoredNodes:

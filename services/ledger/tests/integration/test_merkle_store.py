@@ -42,6 +42,11 @@ def check_every_size(repo: LedgerRepository) -> int:
             assert verify_inclusion(event.seq - 1, size, leaf_of(event), path, roots[size])
         for old in range(1, size + 1, 7):
             assert verify_consistency(old, size, roots[old], roots[size], prove(consistency_ranges(old, size), fetch))
+        kept = merkle_store.StoredNodes()  # what one proof read or computed serves the next ones
+        for event in recorded:
+            path = prove(inclusion_ranges(event.seq - 1, size), lambda wanted: merkle_store.fetch(conn, wanted, kept))
+            assert verify_inclusion(event.seq - 1, size, leaf_of(event), path, roots[size])
+        assert any(level % merkle_store.STRIDE for level, _ in kept.nodes)  # computed nodes among them
     return len(recorded)
 
 
