@@ -21,6 +21,10 @@ After a warm-up, the load runs for ``--duration`` seconds; then the ledger is dr
 * lost (a 202'd submission_id with no ledger event) and duplicated (more than one): both must be 0;
   the hash chain is verified through ``GET /v1/verify``.
 * CPU seconds used by each process group during the measured window (2 cores are shared).
+* the floor (``_e2e_floor.py``, skipped with ``--no-floor``): the same load against a bare WSGI app
+  on the same server (granian, intake's workers and threads) that inserts each body into
+  PostgreSQL and answers 202 — intake's accepted rate is printed as a share of the floor's (paced,
+  the floor only keeps up with the pace: compare capacities with ``--rate 0``).
 
     .venv/bin/python bench/e2e.py                      # 20 s, paced (open loop) at 1,550 requests/s
     .venv/bin/python bench/e2e.py --rate 0             # closed loop: as fast as answered (saturation)
@@ -136,7 +140,8 @@ def verify_chain(port: int) -> dict:
 
 
 # -- the run -----------------------------------------------------------------------------------
-def run(args, urls: dict, tmp: str) -> int:
+def run(args, urls: dict, tmp: str) -> tuple[int, float]:
+    """The system under the load: the exit code its targets give, and its accepted rate."""
     env = system_env(args, urls, tmp)
     zeroclear(env, "tip-secrets", "init", env["ZEROCLEAR_INTAKE_TIP_SECRETS_FILE"])
     zeroclear(env, "migrate", "intake", "ledger")  # also registers ZEROCLEAR_SERVICE_KEY
@@ -151,32 +156,9 @@ def run(args, urls: dict, tmp: str) -> int:
               f"{'closed loop' if not args.rate else f'paced at {args.rate:,.0f}/s'}; "
               f"warm-up {args.warmup:g} s, measured {args.duration:g} s")
         groups = {name: proc.pid for name, proc in system.procs.items()}
-        ctx = multiprocessing.get_context("spawn")
-        start_at = time.time() + 1.0
-        window = (start_at + args.warmup, start_at + args.warmup + args.duration)
-        outs, loaders = [], []
-        for i in range(args.clients):
-            outs.append(os.path.join(tmp, f"load-{i}.txt"))
-            loaders.append(ctx.Process(target=load_process, args=(
-                i, args.intake_port, templates, args.connections // args.clients, args.rate / args.clients, start_at,
-                window[1], outs[-1])))
-        for p in loaders:
-            p.start()
-        groups["load generator"] = os.getpgrp()
-        time.sleep(max(0.0, window[0] - time.time()))
-        cpu_before, t_before = cpu_by_group(groups), time.time()
-        time.sleep(max(0.0, window[1] - time.time()))
-        cpu_after, t_after = cpu_by_group(groups), time.time()
-        for p in loaders:
-            p.join(60)
+        results, window, cpu_before, cpu_after, seconds = drive_load(args, args.intake_port, templates, tmp, "load",
+                                                                      groups)
         system.check_alive()
-
-        results = []
-        for path in outs:
-            with open(path) as handle:
-                for line in handle:
-                    sid, sent, received, status = line.split()
-                    results.append((sid, float(sent), float(received), int(status)))
         accepted = [r for r in results if r[3] == 202]
         # drain: every accepted submission should reach the ledger
         drain_start = time.time()
@@ -190,11 +172,79 @@ def run(args, urls: dict, tmp: str) -> int:
     finally:
         system.stop()
 
-    return report(args, results, accepted, ledger, window, drain, intake, chain, cpu_before, cpu_after,
-                  t_after - t_before)
+    return report(args, results, accepted, ledger, window, drain, intake, chain, cpu_before, cpu_after, seconds)
 
 
-def report(args, results, accepted, ledger, window, drain, intake, chain, cpu_before, cpu_after, cpu_seconds) -> int:
+def drive_load(args, port: int, templates: list[bytes], tmp: str, tag: str, groups: dict[str, int]):
+    """The load processes against ``port`` through the warm-up and the measured window: every
+    request's (sid, sent, received, status), the window, CPU by group at its ends, its length."""
+    ctx = multiprocessing.get_context("spawn")
+    start_at = time.time() + 1.0
+    window = (start_at + args.warmup, start_at + args.warmup + args.duration)
+    outs, loaders = [], []
+    for i in range(args.clients):
+        outs.append(os.path.join(tmp, f"{tag}-{i}.txt"))
+        loaders.append(ctx.Process(target=load_process, args=(
+            i, port, templates, args.connections // args.clients, args.rate / args.clients, start_at,
+            window[1], outs[-1])))
+    for p in loaders:
+        p.start()
+    groups = {**groups, "load generator": os.getpgrp()}
+    time.sleep(max(0.0, window[0] - time.time()))
+    cpu_before, t_before = cpu_by_group(groups), time.time()
+    time.sleep(max(0.0, window[1] - time.time()))
+    cpu_after, t_after = cpu_by_group(groups), time.time()
+    for p in loaders:
+        p.join(60)
+    results = []
+    for path in outs:
+        with open(path) as handle:
+            for line in handle:
+                sid, sent, received, status = line.split()
+                results.append((sid, float(sent), float(received), int(status)))
+    return results, window, cpu_before, cpu_after, t_after - t_before
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
+
+
+def floor(args, url: str, tmp: str) -> float:
+    """The floor's accepted rate under the same load (``_e2e_floor.py``), and its CPU by group."""
+    import signal
+
+    import _e2e_floor
+
+    port = c.free_port()
+    server = _e2e_floor.start(url, port, args.intake_workers, args.threads or 32, os.path.join(tmp, "floor.log"))
+    try:
+        deadline = time.time() + 30
+        while not _listening(port):
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit(f"the floor's server did not start; see {tmp}/floor.log")
+            time.sleep(0.1)
+        templates = request_templates({code: "x" for code in ("410100", "410200")}, port, args.entries)
+        results, window, cpu_before, cpu_after, seconds = drive_load(args, port, templates, tmp, "floor",
+                                                                      {"floor server": server.pid})
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
+    accepted = sum(1 for r in results if r[3] == 202 and window[0] <= r[1] < window[1])
+    cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+    used = ", ".join(f"{name} {100 * v / seconds:.0f}%" for name, v in sorted(cpu.items(), key=lambda kv: -kv[1])
+                     if v > 0.005)
+    print(f"\nfloor (_e2e_floor.py: granian WSGI x{args.intake_workers}, body inserted into PostgreSQL, 202): "
+          f"{accepted / args.duration:,.0f} accepted/s under the same load; CPU of one core: {used}")
+    return accepted / args.duration
+
+
+def report(args, results, accepted, ledger, window, drain, intake, chain, cpu_before, cpu_after, cpu_seconds
+           ) -> tuple[int, float]:
     in_window = [r for r in accepted if window[0] <= r[1] < window[1]]
     errors = [r for r in results if r[3] != 202]
     sids = [r[0] for r in accepted]
@@ -253,7 +303,7 @@ def report(args, results, accepted, ledger, window, drain, intake, chain, cpu_be
     print(c.verdict("intake-to-ledger p99 < 1 s", p99 < 1.0 and not lost, f"p99 {p99 * 1000:.0f} ms"))
     print(c.verdict("0 lost and 0 duplicated", not lost and not duplicated and not unknown,
                     f"lost {len(lost)}, duplicated {len(duplicated)}"))
-    return 0 if (throughput >= 1500 and p99 < 1.0 and not lost and not duplicated) else 1
+    return (0 if (throughput >= 1500 and p99 < 1.0 and not lost and not duplicated) else 1), throughput
 
 
 def main() -> None:
@@ -281,6 +331,8 @@ def main() -> None:
     parser.add_argument("--amqp", default=c.DEFAULT_AMQP,
                         help="RabbitMQ URL: a user with a password of 12+ characters (production refuses guest)")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the services' logs and the load results to DIR")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor (a bare WSGI app inserting each body into PostgreSQL) run after the system")
     args = parser.parse_args()
     args.prefix = f"zcbench-{secrets.token_hex(4)}"
     args.intake_port, args.ledger_port = c.free_port(), c.free_port()
@@ -293,10 +345,14 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="zcbench-e2e-"))
         urls = {name: stack.enter_context(c.scratch_database(args.postgres, f"zcbench_{name}"))
-                for name in ("keys", "intake", "ledger")}
+                for name in ("keys", "intake", "ledger", "floor")}
         stack.callback(delete_topology, args)
         try:
-            code = run(args, urls, tmp)
+            code, rate = run(args, urls, tmp)
+            if not args.no_floor:
+                bare = floor(args, urls["floor"], tmp)
+                print(f"intake's accepted rate is {100 * rate / bare:.0f}% of the floor's ({rate:,.0f} of {bare:,.0f}/s)"
+                      if bare else "the floor accepted nothing")
         finally:
             if args.keep_logs:
                 import shutil
