@@ -41,11 +41,19 @@ def test_the_repository_keeps_every_import_contract():
         assert f"{name} KEPT" in output
 
 
-VIOLATIONS = {
-    "services-independent": ("services/intake/handlers.py", "from services.ledger.domain import events as _ledger_events"),
-    "shared-knows-no-service": ("shared/scratch_helper.py", "import services.intake.domain.submissions as _intake"),
-    "pure-domains": ("services/ledger/domain/state.py", "import sqlalchemy as _sqlalchemy"),
-    "layers": ("services/intake/domain/errors.py", "from services.intake import handlers as _handlers"),
+VIOLATIONS = {  # a case: (the contract it breaks, the file, the line appended to it)
+    "services-independent": ("services-independent", "services/intake/handlers.py",
+                             "from services.ledger.domain import events as _ledger_events"),
+    "shared-knows-no-service": ("shared-knows-no-service", "shared/scratch_helper.py",
+                                "import services.intake.domain.submissions as _intake"),
+    "pure-domains": ("pure-domains", "services/ledger/domain/state.py", "import sqlalchemy as _sqlalchemy"),
+    "layers": ("layers", "services/intake/domain/errors.py", "from services.intake import handlers as _handlers"),
+    "layers-use-cases-know-no-adapter": ("layers", "services/notify/handlers.py",
+                                         "from services.notify.adapters import repository as _repository"),
+    "layers-adapters-know-no-use-case": ("layers", "services/ledger/adapters/tables.py",
+                                         "from services.ledger import handlers as _handlers"),
+    "no-circles": ("no-circles", "services/intake/entrypoints/schemas.py",
+                   "from services.intake.entrypoints import http as _http"),
 }  # (a domain importing its handlers reaches sqlalchemy through them, so that breaks purity as well)
 
 
@@ -58,11 +66,11 @@ def pristine_copy(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("contract", sorted(VIOLATIONS))
-def test_each_contract_fails_the_check_when_a_scratch_copy_breaks_it(contract, pristine_copy, tmp_path):
+@pytest.mark.parametrize("case", sorted(VIOLATIONS))
+def test_each_contract_fails_the_check_when_a_scratch_copy_breaks_it(case, pristine_copy, tmp_path):
     scratch = tmp_path / "scratch"
     shutil.copytree(pristine_copy, scratch)
-    path, line = VIOLATIONS[contract]
+    contract, path, line = VIOLATIONS[case]
     with open(scratch / path, "a", encoding="utf-8") as handle:
         handle.write(f"\n{line}  # deliberately breaking {contract}\n")
     result = lint_imports(scratch)

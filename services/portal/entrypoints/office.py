@@ -20,7 +20,7 @@ from ..domain import tilemap
 from ..domain.accounts import days_left
 from .forms import VerificationForm
 from .pages import apply_errors, chosen_year, clients, form_summary, new_idempotency_key, requires, service, today
-from .region import ENTRY_FIELDS, _date, _not_found, _resolution, _resolution_form, _years
+from .region import _date, _not_found, _years, resolution_page
 
 READERS = ("office", "auditor")
 
@@ -161,28 +161,8 @@ def tips():
 @requires("office")
 def tip(tip_id: str):
     """Triage: the office may resolve a tip itself (confirmed, unfounded, duplicate), as a region does."""
-    found = clients().ledger.tip(g.key, tip_id)
-    if found is None:
-        return _not_found()
-    form = _resolution_form(service())
-    errors, status = [], 200
-    if request.method == "POST":
-        errors = form_summary(form) if not form.validate() else []
-        if not errors:
-            try:
-                answer = clients().intake.resolve_tip(g.key, tip_id, _resolution(form),
-                                                      form.idempotency_key.data or None)
-                return redirect(url_for("account.submission", submission_id=answer["submission_id"]), 303)
-            except ApiProblem as problem:
-                errors = apply_errors(form, problem, {**{f"entry.{n}": n for n in ENTRY_FIELDS},
-                                                      "entry": "resolution"})
-        status = 422
-    else:
-        form.idempotency_key.data = new_idempotency_key()
-        form.enterprise.data, form.uscc.data = found.get("enterprise"), found.get("uscc")
-    return render_template("region/tip.html", tip=found, form=form, errors=errors,
-                           days_left=days_left(_date(found["due_at"]), today()),
-                           action=url_for("office.tip", tip_id=tip_id), back=url_for("office.tips")), status
+    return resolution_page(tip_id, clients().ledger.tip(g.key, tip_id),
+                           action=url_for("office.tip", tip_id=tip_id), back=url_for("office.tips"))
 
 
 

@@ -167,7 +167,12 @@ def tips():
 @bp.route("/tips/<tip_id>", methods=["GET", "POST"])
 @requires("region")
 def tip(tip_id: str):
-    found = clients().ledger.tip(g.key, tip_id, region=g.user.region)
+    return resolution_page(tip_id, clients().ledger.tip(g.key, tip_id, region=g.user.region))
+
+
+def resolution_page(tip_id: str, found: dict | None, **links: str):
+    """A tip's page with its resolution form, and the resolution sent to intake (a region's, or
+    the office's when it triages; ``links``: the form's action and the way back)."""
     if found is None:
         return _not_found()
     form = _resolution_form(service())
@@ -187,7 +192,7 @@ def tip(tip_id: str):
         form.idempotency_key.data = new_idempotency_key()
         form.enterprise.data, form.uscc.data = found.get("enterprise"), found.get("uscc")
     return render_template("region/tip.html", tip=found, form=form, errors=errors,
-                           days_left=days_left(_date(found["due_at"]), today())), status
+                           days_left=days_left(_date(found["due_at"]), today()), **links), status
 
 
 @bp.get("/alerts")
