@@ -16,7 +16,10 @@ from .adapters.log_rows import ROW_FIELDS, stream_rows
 from .adapters.projections import TABLES, write_changes
 from .domain.changes import Changes
 from .domain.chain import GENESIS, Verdict
-from .domain.state import CONVERTERS, FOLDS, LedgerState, Touched
+from .domain.changes import Touched
+from .domain.codec import CONVERTERS
+from .domain.fold import FOLDS
+from .domain.state import LedgerState
 from .replay_fast import gc_paused, row_problem
 
 _SEQ, _TYPE, _OCCURRED, _HASH, _PAYLOAD = (ROW_FIELDS.index(name) for name in ("seq", "type", "occurred_at", "hash",

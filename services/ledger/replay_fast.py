@@ -29,7 +29,9 @@ from .domain.chain import (
     CANONICAL_HEADER_FIELDS, EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM,
     ChainVerifier, Verdict, record_problem, seq_problem,
 )
-from .domain.state import CONVERTERS, DECODERS, FOLDS, LedgerState
+from .domain.codec import CONVERTERS, DECODERS
+from .domain.fold import FOLDS
+from .domain.state import LedgerState
 from .verify_export import CHECKPOINT, FormatError, export_lines
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import orjson
 
 from .domain.chain import EVENT_TAG, GENESIS, PAYLOAD_TAG, ChainVerifier, Verdict, record_problem
-from .domain.state import DECODERS, FOLDS, LedgerState
+from .domain.codec import DECODERS
+from .domain.fold import FOLDS
+from .domain.state import LedgerState
 from .replay_fast import gc_paused, replay_lines
 from .verify_export import BLANK, CHECKPOINT, read_line
 

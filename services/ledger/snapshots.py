@@ -25,7 +25,9 @@ from shared.db import read_tx, write_tx
 from .adapters import reads
 from .adapters.log_rows import stream_rows
 from .adapters.tables import state_snapshots
-from .domain.state import CONVERTERS, FOLDS, LedgerState
+from .domain.codec import CONVERTERS
+from .domain.fold import FOLDS
+from .domain.state import LedgerState
 from .replay_fast import gc_paused, row_problem
 
 _SEQ, _TYPE, _OCCURRED, _HASH, _PAYLOAD = 10, 13, 4, 14, 15  # log_rows.ROW_FIELDS positions

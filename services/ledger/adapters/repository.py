@@ -20,7 +20,8 @@ from shared.envelope import RecordedEvent
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict
 from ..domain.changes import Changes
 from ..domain.sealing import Sealed
-from ..domain.state import PROJECTIONS, LedgerState
+from ..domain.records import PROJECTIONS
+from ..domain.state import LedgerState
 from .log_rows import ROW_FIELDS, stream_rows
 from . import merkle_store
 from .merkle_store import MerkleTree

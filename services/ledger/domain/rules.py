@@ -21,7 +21,8 @@ from .events import (
     TIP_FILED, TIP_RESOLVED, YEAR_OPENED, Malformed, Reason, ReportFiled, YearOpened, parse_decision,
     parse_department_list, parse_elimination, parse_report_filed, parse_tip, parse_tip_resolution,
 )
-from .state import ELIMINATED, VERIFIED, WITHDRAWN, CapacityItem, LedgerState, supersession
+from .records import ELIMINATED, VERIFIED, WITHDRAWN, CapacityItem
+from .state import LedgerState
 
 #: The basis each department files its lists on (SPEC §2); 工信 (industry) leads and files on any.
 DEPARTMENT_BASES = {"industry": None, "environment": {"emissions"}, "development": {"energy"},
@@ -111,6 +112,30 @@ def _judge_amendment(state: LedgerState, message: Envelope, reference: Reference
     payload = {**report.to_payload(), **supersession(state, state.reports[(report.region, report.year)].item_ids,
                                                      report.to_payload()["entries"])}
     return [_fact(message, report_stream(report.region, report.year), report.region, payload, occurred_at)]
+
+
+def match_key(entry: Any) -> tuple[str, str, str]:
+    """How an amendment's row is recognised as an item already on the ledger: same enterprise
+    (USCC), industry and equipment."""
+    if isinstance(entry, CapacityItem):
+        return entry.uscc, entry.industry, entry.equipment
+    return entry["uscc"], entry["industry"], entry["equipment"]
+
+
+def supersession(state: LedgerState, current_ids: list[str], entries: list[Any]) -> dict[str, list]:
+    """What an amendment does to the report's current items, decided when it is recorded and
+    written into its payload (so every reader of the log applies it the same way, without
+    redoing it): for each row, the current item it updates (same enterprise, industry and
+    equipment: ``match_key``) or None for a new item; and the current items it leaves out,
+    which are withdrawn (the rules refuse an amendment that leaves out eliminated capacity)."""
+    pool: dict[tuple, list[str]] = {}
+    for item_id in current_ids:
+        pool.setdefault(match_key(state.items[item_id]), []).append(item_id)
+    matched = []
+    for entry in entries:
+        candidates = pool.get(match_key(entry))
+        matched.append(candidates.pop(0) if candidates else None)
+    return {"matched": matched, "withdrawn": [item_id for ids in pool.values() for item_id in ids]}
 
 
 def _judge_department_list(state: LedgerState, message: Envelope, reference: Reference, now: datetime) -> list[NewEvent]:

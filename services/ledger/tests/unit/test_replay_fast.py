@@ -18,7 +18,8 @@ from services.ledger.adapters.log_rows import ROW_FIELDS
 from services.ledger.audit import AsOf, export_records, replay_records
 from services.ledger.domain.chain import GENESIS, event_hash, payload_hash
 from services.ledger.domain.events import REPORT_FILED, SUBMISSION_REJECTED, YEAR_OPENED
-from services.ledger.domain.state import CapacityItem, LedgerState, ReportRecord
+from services.ledger.domain.records import CapacityItem, ReportRecord
+from services.ledger.domain.state import LedgerState
 from services.ledger.replay_fast import gc_paused, replay_lines, replay_pairs, replay_rows, verify_rows
 from services.ledger.domain.chain import verify
 
@@ -183,8 +184,8 @@ def positions(count: int) -> list[int]:
     return sorted({1, 2, 3, 7, 8, 9, count // 2, count - 1, count})
 
 
-def test_the_positional_folds_match_the_records_fields():
-    """``state._new_item`` and ``_fold_report_filed`` build these records positionally, in this field order."""
+def test_the_records_keep_their_fields_in_this_order():
+    """The records' fields as the projection rows know them (the folds build them by keyword)."""
     assert [f.name for f in msgspec.structs.fields(CapacityItem)] == [
         "enterprise", "uscc", "county", "industry", "equipment", "equipment_count", "capacity", "unit",
         "target_source", "planned_date", "method", "workers_affected", "remarks", "item_id", "region", "year",
@@ -293,7 +294,7 @@ def test_the_digest_is_the_hash_of_the_canonical_snapshot(log):
         return dataclass_asdict(record) if is_dataclass(record) else msgspec.structs.asdict(record)
 
     from services.ledger.domain.chain import state_digest
-    from services.ledger.domain.state import PROJECTIONS, YearRecord
+    from services.ledger.domain.records import PROJECTIONS, YearRecord
 
     def by_asdict(state):
         return {kind: {write(key): asdict(record) for key, record in sorted(getattr(state, kind).items())}
