@@ -14,13 +14,13 @@ import pytest
 from shared import canonical
 from shared.clock import format_instant
 
-from services.ledger.adapters.log_rows import ROW_FIELDS
+from services.ledger.domain.log_row import ROW_FIELDS, gc_paused, verify_rows
 from services.ledger.audit import AsOf, export_records, replay_records
 from services.ledger.domain.chain import GENESIS, event_hash, payload_hash
 from services.ledger.domain.events import REPORT_FILED, SUBMISSION_REJECTED, YEAR_OPENED
 from services.ledger.domain.records import CapacityItem, ReportRecord
 from services.ledger.domain.state import LedgerState
-from services.ledger.replay_fast import gc_paused, replay_lines, replay_pairs, replay_rows, verify_rows
+from services.ledger.replay_fast import replay_lines, replay_pairs, replay_rows
 from services.ledger.domain.chain import verify
 
 from ..builders import AFTER_DEADLINE, YEARS_LATER, record_in_memory, report_message
