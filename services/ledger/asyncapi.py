@@ -16,7 +16,7 @@ import msgspec
 from shared.contract import SEQ, compose
 from shared.topology import Topology
 
-from .domain import events as ev
+from .domain import events as ev, office_events as office
 
 VERSION = "1.0.0"
 
@@ -44,11 +44,11 @@ EVENT_TYPES: dict[str, tuple[type, str, str]] = {
     ev.ELIMINATION_DECIDED: (ev.EliminationDecided, "The office verified or rejected an elimination", "淘汰核查结果"),
     ev.TIP_FILED: (ev.TipFiled, "A citizen's tip recorded (never who sent it)", "群众举报已记账"),
     ev.TIP_RESOLVED: (ev.TipResolved, "A tip resolved: confirmed, unfounded or a duplicate", "举报已办结"),
-    ev.ASSESSMENT_INPUT_FILED: (ev.AssessmentInput, "The office scored criterion 2 or 3 of a region's year",
+    ev.ASSESSMENT_INPUT_FILED: (office.AssessmentInput, "The office scored criterion 2 or 3 of a region's year",
                                 "省办考核评分已记账"),
-    ev.ASSESSMENT_PUBLISHED: (ev.AssessmentPublished, "A year's assessment published (or corrected)", "年度考核结果已发布"),
-    ev.ALERT_ISSUED: (ev.AlertIssued, "An overdue alert issued to a region or escalated to the office", "逾期预警已发出"),
-    ev.CIRCULAR_ISSUED: (ev.CircularIssued, "A circular issued, with its documents' SHA-256", "通报已发布"),
+    ev.ASSESSMENT_PUBLISHED: (office.AssessmentPublished, "A year's assessment published (or corrected)", "年度考核结果已发布"),
+    ev.ALERT_ISSUED: (office.AlertIssued, "An overdue alert issued to a region or escalated to the office", "逾期预警已发出"),
+    ev.CIRCULAR_ISSUED: (office.CircularIssued, "A circular issued, with its documents' SHA-256", "通报已发布"),
     ev.SUBMISSION_REJECTED: (SubmissionRejected, "A submission refused by the ledger, with its reasons",
                              "报送被退回（附理由）"),
 }
