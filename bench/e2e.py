@@ -49,9 +49,8 @@ import urllib.request
 from datetime import datetime
 
 import _common as c
-
-REPORT_FILED = "intake.report_filed.v1"
-REJECTED = "ledger.submission_rejected.v1"
+from shared.messages.intake import REPORT_FILED
+from shared.messages.ledger import SUBMISSION_REJECTED as REJECTED
 PROCESSES = (("ledger-http", "serve", "ledger"), ("ledger-worker", "worker", "ledger"),
              ("intake-http", "serve", "intake"), ("intake-worker", "worker", "intake"))
 

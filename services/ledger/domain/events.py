@@ -2,7 +2,9 @@
 
 Proposed facts arrive as plain payloads from other services; ``parse_*`` turns one into a
 dataclass or raises ``Malformed`` with every reason (``validation.py``), which the ledger records
-as a rejection. The office's facts (assessment, notify) are in ``office_events.py``.
+as a rejection. The office's facts (assessment, notify) are in ``office_events.py``. The type
+names are their producers' (``shared/messages``): a proposed fact is recorded under its
+proposer's type, and the ledger's own events under the ledger's.
 """
 from __future__ import annotations
 
@@ -10,21 +12,15 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
-from .validation import DECIMAL_TEXT, Malformed, Reason, capacity, iso_date, typed  # noqa: F401 - DECIMAL_TEXT: read by the contract tests
+# The types the ledger records, under these names for its rules, folds and AsyncAPI document:
+from shared.messages.assessment import INPUT_FILED as ASSESSMENT_INPUT_FILED  # noqa: F401
+from shared.messages.assessment import PUBLISHED as ASSESSMENT_PUBLISHED  # noqa: F401
+from shared.messages.intake import DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED  # noqa: F401
+from shared.messages.intake import REPORT_AMENDED, REPORT_FILED, TIP_FILED, TIP_RESOLVED  # noqa: F401
+from shared.messages.ledger import SUBMISSION_REJECTED, YEAR_OPENED  # noqa: F401
+from shared.messages.notify import ALERT_ISSUED, CIRCULAR_ISSUED  # noqa: F401
 
-REPORT_FILED = "intake.report_filed.v1"
-REPORT_AMENDED = "intake.report_amended.v1"
-DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
-ELIMINATION_REPORTED = "intake.elimination_reported.v1"
-ELIMINATION_DECIDED = "intake.elimination_decided.v1"
-TIP_FILED = "intake.tip_filed.v1"
-TIP_RESOLVED = "intake.tip_resolved.v1"
-ASSESSMENT_INPUT_FILED = "assessment.input_filed.v1"
-ASSESSMENT_PUBLISHED = "assessment.published.v1"
-ALERT_ISSUED = "notify.alert_issued.v1"
-CIRCULAR_ISSUED = "notify.circular_issued.v1"
-SUBMISSION_REJECTED = "ledger.submission_rejected.v1"
-YEAR_OPENED = "ledger.year_opened.v1"
+from .validation import DECIMAL_TEXT, Malformed, Reason, capacity, iso_date, typed  # noqa: F401 - DECIMAL_TEXT: read by the contract tests
 
 BASES = ("emissions", "energy", "quality", "safety")
 DECISIONS = ("verified", "rejected")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from shared.messages import older_types
+
 from .changes import Touched
 from .events import (
     ASSESSMENT_PUBLISHED, DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, ENTRY_FIELDS, REPORT_AMENDED,
@@ -210,7 +212,7 @@ def _fold_tip_resolved(state: FoldedState, seq: int, occurred_at: str, payload: 
 
 
 # A rejection changes no projection: it stays on the log and in the stream's history.
-FOLDS = {
+_CURRENT = {
     YEAR_OPENED: _fold_year_opened,
     REPORT_FILED: _fold_report_filed,
     REPORT_AMENDED: _fold_report_amended,
@@ -221,3 +223,6 @@ FOLDS = {
     TIP_RESOLVED: _fold_tip_resolved,
     ASSESSMENT_PUBLISHED: _fold_assessment_published,
 }
+#: The folds by type. An older version of a type (``shared/messages``) folds as the current one:
+#: its payload is upcast on reading (``codec.py``).
+FOLDS = {**_CURRENT, **{old: _CURRENT[new] for old, new in older_types().items() if new in _CURRENT}}
