@@ -97,8 +97,8 @@ class CapacityItem(msgspec.Struct):
 
 class ReportPayload(msgspec.Struct):
     """A recorded ``report_filed`` payload as its fold takes it, entries already items: decoded
-    from the recorded bytes in one step by a replay (``DECODERS``), converted from the parsed
-    payload by the writer (``CONVERTERS``) — without a dict per entry and a record built from it,
+    from the recorded bytes in one step by a replay (``codec.DECODERS``), converted from the parsed
+    payload by the writer (``codec.CONVERTERS``) — without a dict per entry and a record built from it,
     the costliest part of a replay (reports are most of the log)."""
 
     submission_id: str
