@@ -1,6 +1,7 @@
 """The event stream agencies may consume, as an AsyncAPI 2.6 document (issue 13), generated from
-the payload types the ledger records (``domain/events.py``) and the broker topology; served by the
-ledger at ``/asyncapi.json`` beside its OpenAPI document.
+the payload types the ledger records (``domain/events.py``), the producers' published contract
+(``shared/messages``: who publishes each type, its version and the fields promised) and the broker
+topology; served by the ledger at ``/asyncapi.json`` beside its OpenAPI document.
 
 Versioning: the document's ``info.version`` follows semver; each event type carries its own
 version in its name (``….v1``): a change that breaks a consumer is a new type (``….v2``) published
@@ -14,6 +15,8 @@ from typing import Any
 import msgspec
 
 from shared.contract import SEQ, compose
+from shared.messages import parse_type
+from shared.messages.catalog import PROMISES
 from shared.topology import Topology
 
 from .domain import events as ev, office_events as office
@@ -90,6 +93,7 @@ def document(topology: Topology) -> dict[str, Any]:
             "name": name, "title": f"{meaning} · {meaning_zh}", "summary": meaning_zh, "contentType": "application/json",
             "payload": envelope, "examples": [{"name": f"{name} example", "payload": example}],
             "bindings": {"amqp": {"messageType": event_type, "bindingVersion": "0.3.0"}},
+            **_published(event_type),
         }
         channels[event_type] = {
             "description": f"{meaning} ({meaning_zh}). Routing key `{event_type}` on `{topology.ledger_exchange}`.",
@@ -110,6 +114,14 @@ def document(topology: Topology) -> dict[str, Any]:
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
     }
+
+
+def _published(event_type: str) -> dict[str, Any]:
+    """Who publishes ``event_type``, its version, and the payload fields its producer promises."""
+    producer, _, version = parse_type(event_type)
+    promised = PROMISES[event_type]
+    return {"x-producer": producer, "x-version": version,
+            "x-promised-fields": {"required": sorted(promised.required), "optional": sorted(promised.optional)}}
 
 
 def _recorded_event() -> dict[str, Any]:
