@@ -6,7 +6,7 @@ import it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -36,10 +36,11 @@ class YearRecord:
     published_digest: str | None = None
 
 
-@dataclass(slots=True)
-class ReportRecord:
+class ReportRecord(msgspec.Struct):
     """The current report of a (region, year); ``filed_at``/``on_time`` are the first filing's
-    (an amendment corrects a report, it does not make it late), ``history`` every version."""
+    (an amendment corrects a report, it does not make it late), ``history`` every version.
+    A Struct, not a dataclass: the fold builds one per report by keyword, which a Struct takes at
+    C speed (a dataclass's keyword call cost a replay of one-entry reports ~8%)."""
 
     region: str
     year: int
@@ -52,7 +53,7 @@ class ReportRecord:
     on_time: bool
     item_ids: list[str]
     amended_at: str | None = None
-    history: list[dict] = field(default_factory=list)
+    history: list[dict] = []
 
 
 #: Item statuses as stored. ``scheduled`` and ``overdue`` are also shown for a registered item
