@@ -52,8 +52,8 @@ import _common as c
 from _e2e_load import load_process, request_templates
 from _e2e_system import System, delete_topology, make_region_keys, system_env, wait_ready, zeroclear
 
-REPORT_FILED = "intake.report_filed.v1"
-REJECTED = "ledger.submission_rejected.v1"
+from shared.messages.intake import REPORT_FILED
+from shared.messages.ledger import SUBMISSION_REJECTED as REJECTED
 
 
 # -- measuring ---------------------------------------------------------------------------------

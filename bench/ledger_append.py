@@ -34,6 +34,7 @@ import time
 from collections import defaultdict
 
 import _common as c
+from shared.messages.intake import REPORT_FILED
 
 
 # -- zeroclear ---------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def zeroclear_record(admin_url: str, messages: list, batch: int, reference) -> d
             verdict = service.repo.verify()
         finally:
             service.close()
-    if not verdict.ok or types.get("intake.report_filed.v1") != reports:
+    if not verdict.ok or types.get(REPORT_FILED) != reports:
         raise SystemExit(f"zeroclear run is wrong: verify={verdict.to_dict()} types={types}")
     return {"events": recorded, "reports": reports, "seconds": watch.seconds, "phases": dict(store.phases),
             "types": types}

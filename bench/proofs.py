@@ -65,11 +65,12 @@ def build_log(url: str, count: int) -> bytes:
     from services.ledger.domain.rules import NewEvent
     from services.ledger.domain.state import LedgerState
     from shared.db import make_engine
+    from shared.messages.notify import ALERT_ISSUED
 
     repo = LedgerRepository(make_engine(url, pool_size=1))
     state = LedgerState()
     for start in range(0, count, 5000):
-        news = [NewEvent(id=str(uuid.UUID(int=n + 1)), type="notify.alert_issued.v1", stream=f"bench-{n}",
+        news = [NewEvent(id=str(uuid.UUID(int=n + 1)), type=ALERT_ISSUED, stream=f"bench-{n}",
                          occurred_at="2016-11-16T00:00:00.000000Z", actor="notify/bench", causation_id=None,
                          correlation_id=str(uuid.UUID(int=n + 1)), region="410100", payload={"n": n})
                 for n in range(start, min(count, start + 5000))]

@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import _common as c
+from shared.messages import intake, notify
 
 REGISTER = Path(__file__).with_name("national_register")
 YEARS = tuple(range(2016, 2026))
@@ -96,7 +97,7 @@ class Campaign:
             body = dict(template, region=region, year=year, document_no=f"政文〔{year}〕{region[-3:]}号", entries=entries)
             messages.append(report_submission(_id(), body, actor=f"region/{region}/kbench", key_id="kbench",
                                               now=self.clock.now()).message)
-        reports = [e for e in self.record(messages) if e.type == "intake.report_filed.v1"]
+        reports = [e for e in self.record(messages) if e.type == intake.REPORT_FILED]
         return [f"{e.region}-{year}-{e.seq}-{n}" for e in reports for n in range(1, self.entries + 1)]
 
     def tips_and_lists(self, year: int) -> None:
@@ -129,25 +130,25 @@ def _message(kind: str, payload: dict, actor: str):
 
 def _elimination(item_id: str, year: int):
     region = item_id.split("-", 1)[0]
-    return _message("intake.elimination_reported.v1", {
+    return _message(intake.ELIMINATION_REPORTED, {
         "region": region, "item_id": item_id, "eliminated_on": f"{year}-12-{random.randint(1, 19):02d}",
         "method": "拆除", "evidence": "拆除现场照片、验收记录", "workers_resettled": 100}, f"region/{region}/kbench")
 
 
 def _decision(item_id: str, decision: str):
-    return _message("intake.elimination_decided.v1", {
+    return _message(intake.ELIMINATION_DECIDED, {
         "item_id": item_id, "decision": decision, "reason": "设备未拆除" if decision == "rejected" else ""}, "office/kbench")
 
 
 def _tip(region: str, n: int):
     from shared.testing.data import make_uscc
 
-    return _message("intake.tip_filed.v1", {"region": region, "enterprise": f"某钢铁厂{n}", "uscc": make_uscc(n, region),
+    return _message(intake.TIP_FILED, {"region": region, "enterprise": f"某钢铁厂{n}", "uscc": make_uscc(n, region),
                                             "location": "某村", "description": "夜间偷偷生产"}, "public")
 
 
 def _resolution(tip):
-    return _message("intake.tip_resolved.v1", {
+    return _message(intake.TIP_RESOLVED, {
         "tip_id": tip.id, "resolution": "unfounded", "explanation": "经核查，该企业已停产。", "duplicate_of": None,
         "entry": None}, f"region/{tip.payload['region']}/kbench")
 
@@ -157,12 +158,12 @@ def _department_list(regions: list[str], year: int):
 
     entries = [{"enterprise": f"某焦化厂{i}", "uscc": make_uscc(year * 10**7 + i, region), "region": region, "industry": "焦炭",
                 "basis": "emissions", "detail": "超标排放"} for i, region in enumerate(regions[:20])]
-    return _message("intake.department_list_filed.v1", {"department": "environment", "year": year,
+    return _message(intake.DEPARTMENT_LIST_FILED, {"department": "environment", "year": year,
                                                          "entries": entries}, "department/environment/kbench")
 
 
 def _alert(region: str, year: int, n: int):
-    return _message("notify.alert_issued.v1", {
+    return _message(notify.ALERT_ISSUED, {
         "subject": f"report/{region}/{year}-{n}", "rule": "report_missing", "level": 1, "region": region,
         "recipient": f"region:{region}", "deadline": f"{year}-12-15T15:59:59.999999Z", "late_days": 1,
         "case": "逾期未报送", "case_en": "overdue", "reason": "未按期报送", "reason_en": "missing"}, "system/notify")

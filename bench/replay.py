@@ -130,8 +130,10 @@ def time_fold_alone(path: str) -> tuple[float, int]:
     """What the folding process does per event, from memory: parse the payload, fold it."""
     import orjson
 
-    from services.ledger.domain.state import DECODERS, FOLDS, LedgerState
-    from services.ledger.replay_fast import gc_paused
+    from services.ledger.domain.codec import DECODERS
+    from services.ledger.domain.fold import FOLDS
+    from services.ledger.domain.state import LedgerState
+    from services.ledger.domain.log_row import gc_paused
 
     events = []
     with open(path, "rb") as handle:

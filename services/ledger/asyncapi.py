@@ -1,6 +1,7 @@
 """The event stream agencies may consume, as an AsyncAPI 2.6 document (issue 13), generated from
-the payload types the ledger records (``domain/events.py``) and the broker topology; served by the
-ledger at ``/asyncapi.json`` beside its OpenAPI document.
+the payload types the ledger records (``domain/events.py``), the producers' published contract
+(``shared/messages``: who publishes each type, its version and the fields promised) and the broker
+topology; served by the ledger at ``/asyncapi.json`` beside its OpenAPI document.
 
 Versioning: the document's ``info.version`` follows semver; each event type carries its own
 version in its name (``….v1``): a change that breaks a consumer is a new type (``….v2``) published
@@ -14,9 +15,11 @@ from typing import Any
 import msgspec
 
 from shared.contract import SEQ, compose
+from shared.messages import parse_type
+from shared.messages.catalog import PROMISES
 from shared.topology import Topology
 
-from .domain import events as ev
+from .domain import events as ev, office_events as office
 
 VERSION = "1.0.0"
 
@@ -44,11 +47,11 @@ EVENT_TYPES: dict[str, tuple[type, str, str]] = {
     ev.ELIMINATION_DECIDED: (ev.EliminationDecided, "The office verified or rejected an elimination", "淘汰核查结果"),
     ev.TIP_FILED: (ev.TipFiled, "A citizen's tip recorded (never who sent it)", "群众举报已记账"),
     ev.TIP_RESOLVED: (ev.TipResolved, "A tip resolved: confirmed, unfounded or a duplicate", "举报已办结"),
-    ev.ASSESSMENT_INPUT_FILED: (ev.AssessmentInput, "The office scored criterion 2 or 3 of a region's year",
+    ev.ASSESSMENT_INPUT_FILED: (office.AssessmentInput, "The office scored criterion 2 or 3 of a region's year",
                                 "省办考核评分已记账"),
-    ev.ASSESSMENT_PUBLISHED: (ev.AssessmentPublished, "A year's assessment published (or corrected)", "年度考核结果已发布"),
-    ev.ALERT_ISSUED: (ev.AlertIssued, "An overdue alert issued to a region or escalated to the office", "逾期预警已发出"),
-    ev.CIRCULAR_ISSUED: (ev.CircularIssued, "A circular issued, with its documents' SHA-256", "通报已发布"),
+    ev.ASSESSMENT_PUBLISHED: (office.AssessmentPublished, "A year's assessment published (or corrected)", "年度考核结果已发布"),
+    ev.ALERT_ISSUED: (office.AlertIssued, "An overdue alert issued to a region or escalated to the office", "逾期预警已发出"),
+    ev.CIRCULAR_ISSUED: (office.CircularIssued, "A circular issued, with its documents' SHA-256", "通报已发布"),
     ev.SUBMISSION_REJECTED: (SubmissionRejected, "A submission refused by the ledger, with its reasons",
                              "报送被退回（附理由）"),
 }
@@ -90,6 +93,7 @@ def document(topology: Topology) -> dict[str, Any]:
             "name": name, "title": f"{meaning} · {meaning_zh}", "summary": meaning_zh, "contentType": "application/json",
             "payload": envelope, "examples": [{"name": f"{name} example", "payload": example}],
             "bindings": {"amqp": {"messageType": event_type, "bindingVersion": "0.3.0"}},
+            **_published(event_type),
         }
         channels[event_type] = {
             "description": f"{meaning} ({meaning_zh}). Routing key `{event_type}` on `{topology.ledger_exchange}`.",
@@ -110,6 +114,14 @@ def document(topology: Topology) -> dict[str, Any]:
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
     }
+
+
+def _published(event_type: str) -> dict[str, Any]:
+    """Who publishes ``event_type``, its version, and the payload fields its producer promises."""
+    producer, _, version = parse_type(event_type)
+    promised = PROMISES[event_type]
+    return {"x-producer": producer, "x-version": version,
+            "x-promised-fields": {"required": sorted(promised.required), "optional": sorted(promised.optional)}}
 
 
 def _recorded_event() -> dict[str, Any]:

@@ -10,39 +10,14 @@ from typing import Any, Iterable, Iterator
 import orjson
 
 from shared import canonical
-from shared.clock import parse_position
 
 from .adapters.repository import LedgerRepository
+from .domain.as_of import AsOf, AsOfError  # noqa: F401 - AsOfError: the audit's callers catch it
 from .domain.chain import ChainVerifier, Verdict
 from .domain.state import LedgerState
 from .replay_fast import replay_lines, replay_pairs
 from .replay_parallel import replay_database_rows, replay_export_file
 from .verify_export import CHECKPOINT, EVENT, export_lines, read_line
-
-
-class AsOfError(ValueError):
-    """An --as-of that is neither a sequence number nor an ISO time with an offset."""
-
-
-@dataclass(frozen=True)
-class AsOf:
-    seq: int | None = None
-    recorded_at: str | None = None
-
-    @classmethod
-    def parse(cls, text: str | None) -> "AsOf":
-        if text is None or text == "":
-            return cls()
-        try:
-            seq, recorded_at = parse_position(text)
-        except ValueError as exc:
-            raise AsOfError(f"{text!r} is not {exc}") from None
-        return cls(seq=seq, recorded_at=recorded_at)
-
-    def includes(self, record: dict) -> bool:
-        if self.seq is not None and record["seq"] > self.seq:
-            return False
-        return self.recorded_at is None or record["recorded_at"] <= self.recorded_at
 
 
 @dataclass(frozen=True)

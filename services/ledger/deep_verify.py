@@ -3,7 +3,7 @@
 The hash chain proves the log; the projections are derived from it, and a reader is served from
 them, so a row edited in the database (``UPDATE items SET status='verified'``) is served as it
 stands and the chain still verifies. Here the log is folded again — every event verified first —
-into a scratch SQLite database (the rebuild the ledger itself runs, ``rebuild.rebuild_into``),
+into a scratch SQLite database (the rebuild the ledger itself runs, ``adapters/rebuild.rebuild_into``),
 and every version of every projection row (the live ones, ``valid_to IS NULL``, and the history
 that ``as_of`` reads) is compared with the stored one, table by table in key order, both sides
 streamed. The stored side is read in one snapshot with the log it is compared to, so writes
@@ -23,9 +23,9 @@ from shared.db import make_engine, read_tx, write_tx
 
 from .adapters.log_rows import stream_rows
 from .adapters.projections import TABLES, record_columns
+from .adapters.rebuild import rebuild_into
 from .adapters.tables import log_head
 from .domain.chain import GENESIS, ChainVerifier
-from .rebuild import rebuild_into
 
 #: How many differing rows a verdict names (it counts them all).
 NAMED = 20

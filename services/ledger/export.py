@@ -13,8 +13,9 @@ import orjson
 from shared.clock import Clock, format_instant
 from shared.envelope import RecordedEvent
 
-from .adapters.log_rows import ROW_FIELDS, stream_rows
+from .adapters.log_rows import stream_rows
 from .adapters.repository import LedgerRepository
+from .domain.log_row import ROW_FIELDS
 
 FORMAT = "zeroclear-ledger-export/1"
 

@@ -6,73 +6,33 @@ same checks in the same order, so they stop at the same event with the same reas
 same folds (``state.FOLDS``), but on plain tuples and dicts, parsing each payload once:
 
 * ``replay_pairs``: (record, payload bytes) pairs, from any store;
-* ``replay_rows``: ``log_rows.ROW_FIELDS`` tuples, from the database;
+* ``replay_rows``: ``log_row.ROW_FIELDS`` tuples, from the database;
 * ``replay_lines``: the event lines of an export;
-* ``verify_rows``: the chain alone, from the database.
+* ``verify_rows`` (``domain/log_row.py``): the chain alone, from the database.
 
 ``services/ledger/replay_parallel.py`` splits an export file between processes on top of these.
-The cyclic garbage collector is paused during a replay (``gc_paused``): a replay allocates
+The cyclic garbage collector is paused during a replay (``domain/log_row.gc_paused``): a replay allocates
 millions of objects that all survive it, and every collection would walk the whole growing state
 for nothing.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
-from hashlib import sha256
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable
 
 import msgspec
 import orjson
 
-from .domain.chain import (
-    CANONICAL_HEADER_FIELDS, EVENT_PROBLEM, EVENT_TAG, GENESIS, PAYLOAD_PROBLEM, PAYLOAD_TAG, PREV_PROBLEM,
-    ChainVerifier, Verdict, record_problem, seq_problem,
+from .domain.as_of import AsOf
+from .domain.chain import GENESIS, ChainVerifier, Verdict, record_problem
+from .domain.codec import CONVERTERS, DECODERS
+from .domain.fold import FOLDS
+from .domain.log_row import (
+    HASH, OCCURRED_AT, PAYLOAD, RECORDED_AT, SEQ, STREAM, STREAM_VERSION, TYPE, gc_paused, row_problem,
 )
-from .domain.state import CONVERTERS, DECODERS, FOLDS, LedgerState
+from .domain.state import LedgerState
 from .verify_export import CHECKPOINT, FormatError, export_lines
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .audit import AsOf
-
 _loads, _dumps, _SORTED = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
-
-# ROW_FIELDS positions (adapters/log_rows.py), spelt out so the loops index tuples directly.
-_OCCURRED_AT, _PAYLOAD_HASH, _PREV_HASH, _RECORDED_AT = 4, 5, 6, 7
-_SEQ, _STREAM, _STREAM_VERSION, _TYPE, _HASH, _PAYLOAD = 10, 11, 12, 13, 14, 15
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile; afterwards, what was allocated goes straight to the
-    oldest generation (``freeze`` then ``unfreeze``: no scan), as it would after surviving a few
-    collections — otherwise the first allocation after a replay walks every object of the new
-    state at once. Skipped when the process keeps objects frozen on purpose."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-def row_problem(expected: int, head: str, row: tuple) -> str | None:
-    """``chain.record_problem`` for a ``log_rows.ROW_FIELDS`` tuple: the same checks in the same order."""
-    seq = row[_SEQ]
-    if seq != expected:
-        return seq_problem(expected, seq)
-    if row[_PREV_HASH] != head:
-        return PREV_PROBLEM
-    if sha256(PAYLOAD_TAG + row[_PAYLOAD]).hexdigest() != row[_PAYLOAD_HASH]:
-        return PAYLOAD_PROBLEM
-    if sha256(EVENT_TAG + _dumps(dict(zip(CANONICAL_HEADER_FIELDS, row)))).hexdigest() != row[_HASH]:
-        return EVENT_PROBLEM
-    return None
-
 
 def _finish(state: LedgerState, count: int, head: str, recorded_at: str | None, bad: Verdict | None,
             ) -> tuple[LedgerState, Verdict]:
@@ -81,7 +41,7 @@ def _finish(state: LedgerState, count: int, head: str, recorded_at: str | None, 
     return state, ChainVerifier(count, head, bad).finish()
 
 
-def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
+def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: AsOf | None = None) -> tuple[LedgerState, Verdict]:
     """Fold (record, payload bytes) pairs in order until ``as_of``, verifying each first."""
     includes = as_of.includes if as_of is not None and (as_of.seq is not None or as_of.recorded_at is not None) else None
     state = LedgerState()
@@ -105,8 +65,8 @@ def replay_pairs(records: Iterable[tuple[dict, bytes]], as_of: "AsOf | None" = N
     return _finish(state, count, head, recorded_at, bad)
 
 
-def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
-    """``replay_pairs`` for ``log_rows.ROW_FIELDS`` tuples (the rows are already cut at
+def replay_rows(rows: Iterable[tuple], as_of: AsOf | None = None) -> tuple[LedgerState, Verdict]:
+    """``replay_pairs`` for ``log_row.ROW_FIELDS`` tuples (the rows are already cut at
     ``as_of`` by the query; a row beyond it still stops the fold, as in ``replay_pairs``)."""
     upto_seq = as_of.seq if as_of is not None else None
     upto_at = as_of.recorded_at if as_of is not None else None
@@ -115,36 +75,21 @@ def replay_rows(rows: Iterable[tuple], as_of: "AsOf | None" = None) -> tuple[Led
     count, head, recorded_at, bad = 0, GENESIS, None, None
     with gc_paused():
         for row in rows:
-            seq = row[_SEQ]
-            if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[_RECORDED_AT] > upto_at):
+            seq = row[SEQ]
+            if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[RECORDED_AT] > upto_at):
                 break
             expected = count + 1
             problem = row_problem(expected, head, row)
             if problem is not None:
                 bad = Verdict(False, count, head, expected, problem)
                 break
-            count, head = expected, row[_HASH]
-            fold = folds.get(row[_TYPE])
+            count, head = expected, row[HASH]
+            fold = folds.get(row[TYPE])
             if fold is not None:
-                fold(state, expected, row[_OCCURRED_AT], decoders[row[_TYPE]](row[_PAYLOAD]), None)
-            streams[row[_STREAM]] = row[_STREAM_VERSION]
-            recorded_at = row[_RECORDED_AT]
+                fold(state, expected, row[OCCURRED_AT], decoders[row[TYPE]](row[PAYLOAD]), None)
+            streams[row[STREAM]] = row[STREAM_VERSION]
+            recorded_at = row[RECORDED_AT]
     return _finish(state, count, head, recorded_at, bad)
-
-
-def verify_rows(rows: Iterable[tuple], expected_count: int | None = None, expected_head: str | None = None,
-                start: tuple[int, str] = (0, GENESIS)) -> Verdict:
-    """``chain.verify`` for ``log_rows.ROW_FIELDS`` tuples; ``start``: the (count, head hash) the
-    rows follow on from, when the chain was verified that far before."""
-    (count, head), bad = start, None
-    for row in rows:
-        expected = count + 1
-        problem = row_problem(expected, head, row)
-        if problem is not None:
-            bad = Verdict(False, count, head, expected, problem)
-            break
-        count, head = expected, row[_HASH]
-    return ChainVerifier(count, head, bad).finish(expected_count, expected_head)
 
 
 class UnreadableEvent(ValueError):
@@ -152,7 +97,7 @@ class UnreadableEvent(ValueError):
     the ledger never records such a payload); the message names its seq and type."""
 
 
-def replay_lines(lines: Iterable[bytes], as_of: "AsOf | None" = None) -> tuple[LedgerState, Verdict]:
+def replay_lines(lines: Iterable[bytes], as_of: AsOf | None = None) -> tuple[LedgerState, Verdict]:
     """Fold the event lines of an export until ``as_of`` (or to its end, past the checkpoint line,
     where only blank lines may follow), verifying each first: ``replay_records(export_records(lines))``
     with every line parsed once, read as the standalone verifier reads it (``verify_export.export_lines``):

@@ -31,17 +31,20 @@ import multiprocessing
 import os
 import threading
 from hashlib import sha256
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import orjson
 
+from .domain.as_of import AsOf
 from .domain.chain import EVENT_TAG, GENESIS, PAYLOAD_TAG, ChainVerifier, Verdict, record_problem
-from .domain.state import DECODERS, FOLDS, LedgerState
-from .replay_fast import gc_paused, replay_lines
+from .domain.log_row import (
+    HASH, OCCURRED_AT, PAYLOAD, RECORDED_AT, SEQ, STREAM, STREAM_VERSION, TYPE, gc_paused, row_problem,
+)
+from .domain.codec import DECODERS
+from .domain.fold import FOLDS
+from .domain.state import LedgerState
+from .replay_fast import replay_lines, replay_rows
 from .verify_export import BLANK, CHECKPOINT, read_line
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .audit import AsOf
 
 #: Below this many bytes an export is replayed in this process alone (a worker costs a fork).
 MIN_PARALLEL_BYTES = 4 << 20
@@ -65,7 +68,7 @@ def cpus() -> int:
 
 
 # -- the two replays -------------------------------------------------------------------------
-def replay_export_file(path: str, start: int = 0, as_of: "AsOf | None" = None, *, parallel: bool | None = None,
+def replay_export_file(path: str, start: int = 0, as_of: AsOf | None = None, *, parallel: bool | None = None,
                        batch: int = BATCH) -> tuple[LedgerState, Verdict]:
     """``replay_lines`` on the lines of the file ``path`` from byte ``start``, verified by a
     worker process while this one folds. ``parallel``: ``None`` decides by the file's size
@@ -81,7 +84,7 @@ def replay_export_file(path: str, start: int = 0, as_of: "AsOf | None" = None, *
         return _export_here(path, start, as_of)
 
 
-def replay_database_rows(engine, as_of: "AsOf | None" = None, *, parallel: bool | None = None, batch: int = BATCH,
+def replay_database_rows(engine, as_of: AsOf | None = None, *, parallel: bool | None = None, batch: int = BATCH,
                          ) -> tuple[LedgerState, Verdict]:
     """``replay_rows`` on the log in ``engine``'s database; on PostgreSQL the rows are read and
     verified by a worker process with its own connection while this one folds."""
@@ -102,8 +105,7 @@ def _export_here(path: str, start: int, as_of) -> tuple[LedgerState, Verdict]:
 
 
 def _database_here(engine, as_of) -> tuple[LedgerState, Verdict]:
-    from .adapters.log_rows import stream_rows
-    from .replay_fast import replay_rows
+    from .adapters.log_rows import stream_rows  # here: replaying an export needs no database library
 
     seq = as_of.seq if as_of is not None else None
     recorded_at = as_of.recorded_at if as_of is not None else None
@@ -248,12 +250,10 @@ def _export_worker(sender, path: str, start: int, as_of, size: int) -> None:
 
 def _database_worker(sender, url: str, as_of, size: int) -> None:
     """``replay_rows``'s reading and checking, through a connection of its own."""
-    from shared.db import make_engine
+    from shared.db import make_engine  # here: a worker spawned for an export needs no database library
 
     from .adapters.log_rows import stream_rows
-    from .replay_fast import (
-        _HASH, _OCCURRED_AT, _PAYLOAD, _RECORDED_AT, _SEQ, _STREAM, _STREAM_VERSION, _TYPE, row_problem,
-    )
+
 
     upto_seq = as_of.seq if as_of is not None else None
     upto_at = as_of.recorded_at if as_of is not None else None
@@ -266,18 +266,18 @@ def _database_worker(sender, url: str, as_of, size: int) -> None:
         # connection does, also when the loop stops early.
         with engine.connect() as conn, closing(stream_rows(conn, upto_seq=upto_seq, upto_recorded_at=upto_at)) as rows:
             for row in rows:
-                seq = row[_SEQ]
-                if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[_RECORDED_AT] > upto_at):
+                seq = row[SEQ]
+                if (upto_seq is not None and seq > upto_seq) or (upto_at is not None and row[RECORDED_AT] > upto_at):
                     break
                 expected = count + 1
                 problem = row_problem(expected, head, row)
                 if problem is not None:
                     bad = (expected, problem)
                     break
-                count, head, recorded_at = expected, row[_HASH], row[_RECORDED_AT]
-                type_ = row[_TYPE]
-                batch.append((type_, row[_STREAM], row[_STREAM_VERSION], row[_OCCURRED_AT],
-                              row[_PAYLOAD] if type_ in FOLDS else None))
+                count, head, recorded_at = expected, row[HASH], row[RECORDED_AT]
+                type_ = row[TYPE]
+                batch.append((type_, row[STREAM], row[STREAM_VERSION], row[OCCURRED_AT],
+                              row[PAYLOAD] if type_ in FOLDS else None))
                 if len(batch) == size:
                     send(marshal.dumps(batch))
                     batch = []

@@ -25,10 +25,10 @@ from shared.db import read_tx, write_tx
 from .adapters import reads
 from .adapters.log_rows import stream_rows
 from .adapters.tables import state_snapshots
-from .domain.state import CONVERTERS, FOLDS, LedgerState
-from .replay_fast import gc_paused, row_problem
-
-_SEQ, _TYPE, _OCCURRED, _HASH, _PAYLOAD = 10, 13, 4, 14, 15  # log_rows.ROW_FIELDS positions
+from .domain.codec import CONVERTERS
+from .domain.fold import FOLDS
+from .domain.log_row import HASH, OCCURRED_AT, PAYLOAD, TYPE, gc_paused, row_problem
+from .domain.state import LedgerState
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,10 @@ def verify(engine: Engine) -> dict:
                 break
             if row_problem(count + 1, previous, row) is not None:
                 return {"ok": False, "checked": checked, "first_bad": {"seq": count + 1, "reason": "the log does not verify"}}
-            count, previous = count + 1, row[_HASH]
-            fold = FOLDS.get(row[_TYPE])
+            count, previous = count + 1, row[HASH]
+            fold = FOLDS.get(row[TYPE])
             if fold is not None:
-                fold(state, count, row[_OCCURRED], CONVERTERS[row[_TYPE]](orjson.loads(row[_PAYLOAD])), None)
+                fold(state, count, row[OCCURRED_AT], CONVERTERS[row[TYPE]](orjson.loads(row[PAYLOAD])), None)
             while pending and pending[0].seq == count:
                 snapshot = pending.pop(0)
                 replayed = state.digest()

@@ -31,7 +31,7 @@ from .adapters.log_rows import stream_rows
 from .adapters.repository import LedgerRepository
 from .adapters.tables import log_head
 from .domain.chain import GENESIS, Verdict
-from .replay_fast import verify_rows
+from .domain.log_row import verify_rows
 
 #: The PostgreSQL advisory lock of a full walk (any number both sides agree on: "zcvw").
 WALK_LOCK_KEY = 0x7A637677

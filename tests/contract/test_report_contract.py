@@ -100,7 +100,7 @@ def test_a_ledger_rejection_points_back_at_the_submission_with_reasons_intake_ca
 
 def test_every_message_type_intake_sends_is_one_the_ledger_judges_and_folds():
     from services.ledger.domain.rules import _JUDGES
-    from services.ledger.domain.state import FOLDS
+    from services.ledger.domain.fold import FOLDS
 
     for name in ("REPORT_FILED", "REPORT_AMENDED", "DEPARTMENT_LIST_FILED", "ELIMINATION_REPORTED",
                  "ELIMINATION_DECIDED", "TIP_FILED", "TIP_RESOLVED"):

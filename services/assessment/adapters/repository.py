@@ -13,12 +13,13 @@ from shared.db import existing, write_tx
 from shared.envelope import Envelope, RecordedEvent
 from shared.idempotency import IdempotencyDesk, Reply, Ticket
 from shared.journal import EventJournal
+from shared.messages.assessment import PUBLISHED
+from shared.messages.ledger import SUBMISSION_REJECTED
 from shared.outbox import Outbox
 
 from .tables import idempotency_keys, ledger_events, submissions
 
-LEDGER_REJECTED = "ledger.submission_rejected.v1"
-PUBLISHED = "assessment.published.v1"
+LEDGER_REJECTED = SUBMISSION_REJECTED
 PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
 
 

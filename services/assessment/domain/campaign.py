@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
-YEAR_OPENED = "ledger.year_opened.v1"
-REPORT_FILED = "intake.report_filed.v1"
-REPORT_AMENDED = "intake.report_amended.v1"
-ELIMINATION_REPORTED = "intake.elimination_reported.v1"
-ELIMINATION_DECIDED = "intake.elimination_decided.v1"
-TIP_FILED = "intake.tip_filed.v1"
-TIP_RESOLVED = "intake.tip_resolved.v1"
-INPUT_FILED = "assessment.input_filed.v1"
+from shared.messages import with_upcasters
+from shared.messages.assessment import INPUT_FILED
+from shared.messages.intake import (
+    ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, TIP_FILED, TIP_RESOLVED,
+)
+from shared.messages.ledger import YEAR_OPENED
 
 REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
 OPEN = "open"
@@ -349,7 +347,8 @@ def _fold_input(state: CampaignState, seq: int, occurred_at: str, payload: Any) 
 
 #: The events that change what the assessment sees; any other type only advances ``seq``
 #: (department lists, rejections, publications, and types this reader does not know).
-FOLDS: dict[str, Fold] = {
+#: An older version of a type is upcast and folded as the current one.
+FOLDS: dict[str, Fold] = with_upcasters({
     YEAR_OPENED: _fold_year_opened,
     REPORT_FILED: _fold_report_filed,
     REPORT_AMENDED: _fold_report_amended,
@@ -358,4 +357,4 @@ FOLDS: dict[str, Fold] = {
     TIP_FILED: _fold_tip_filed,
     TIP_RESOLVED: _fold_tip_resolved,
     INPUT_FILED: _fold_input,
-}
+})

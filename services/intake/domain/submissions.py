@@ -7,18 +7,14 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from shared.envelope import Envelope, new_envelope
-
-REPORT_FILED = "intake.report_filed.v1"
-REPORT_AMENDED = "intake.report_amended.v1"
-DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
-ELIMINATION_REPORTED = "intake.elimination_reported.v1"
-ELIMINATION_DECIDED = "intake.elimination_decided.v1"
-TIP_FILED = "intake.tip_filed.v1"
-TIP_RESOLVED = "intake.tip_resolved.v1"
+# intake's own messages, published (shared/messages) for the ledger and the readers of its log
+from shared.messages.intake import DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED  # noqa: F401
+from shared.messages.intake import REPORT_AMENDED, REPORT_FILED, TIP_FILED, TIP_RESOLVED  # noqa: F401
+from shared.messages.ledger import SUBMISSION_REJECTED
 #: The actor a tip is filed as: nobody in particular (no key, no address, no identity).
 PUBLIC_ACTOR = "public"
 #: The ledger's answer when it refuses a proposal (its wire contract, see the contract tests).
-LEDGER_REJECTED = "ledger.submission_rejected.v1"
+LEDGER_REJECTED = SUBMISSION_REJECTED
 PENDING, RECORDED, REJECTED = "pending", "recorded", "rejected"
 
 

@@ -7,6 +7,7 @@ and a payload with no re-encoding, and builds no dict or ``RecordedEvent`` it do
 
 On PostgreSQL the rows are streamed through the psycopg connection under SQLAlchemy's (binary
 protocol, chunks of ``chunk`` rows, no ORM rows in between); elsewhere through SQLAlchemy.
+The readers index a row by the names of ``domain/log_row.py``, which also checks rows.
 """
 from __future__ import annotations
 
@@ -16,10 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.chain import CANONICAL_HEADER_FIELDS
+from ..domain.log_row import PAYLOAD, ROW_FIELDS
 from .tables import events
-
-ROW_FIELDS = CANONICAL_HEADER_FIELDS + ("hash", "payload")
-SEQ, HASH, PAYLOAD = ROW_FIELDS.index("seq"), ROW_FIELDS.index("hash"), ROW_FIELDS.index("payload")
 
 _COLUMNS = ", ".join(f'"{name}"' for name in CANONICAL_HEADER_FIELDS) + ', "hash"'
 

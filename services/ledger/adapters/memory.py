@@ -24,7 +24,8 @@ from shared.envelope import RecordedEvent
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict, verify
 from ..domain.sealing import Sealed
 from ..domain.changes import Changes
-from ..domain.state import PROJECTIONS, LedgerState
+from ..domain.records import PROJECTIONS
+from ..domain.state import LedgerState
 
 _RECORD_FIELDS = HEADER_FIELDS + ("hash",)
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from shared.db import bulk_insert
 
 from ..domain.changes import Changes
-from ..domain.state import PROJECTIONS
+from ..domain.records import PROJECTIONS
 from .tables import items, listings, reports, resurgences, tips, years
 
 #: Each projection's table and the columns of its key (a state key is a tuple for reports).

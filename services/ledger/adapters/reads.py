@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.chain import GENESIS
-from ..domain.state import PROJECTIONS, YearRecord, digest_of
+from ..domain.digest import digest_of
+from ..domain.records import PROJECTIONS, YearRecord
 from .projections import TABLES, record_columns, valid_at
 from .tables import events, items, listings, log_head, reports, resurgences, tips, years
 

@@ -19,12 +19,15 @@ from shared.envelope import RecordedEvent
 
 from ..domain.chain import GENESIS, HEADER_FIELDS, Verdict
 from ..domain.changes import Changes
+from ..domain.log_row import RECORD_FIELDS, verify_rows
 from ..domain.sealing import Sealed
-from ..domain.state import PROJECTIONS, LedgerState
-from .log_rows import ROW_FIELDS, stream_rows
+from ..domain.records import PROJECTIONS
+from ..domain.state import LedgerState
+from .log_rows import stream_rows
 from . import merkle_store
 from .merkle_store import MerkleTree
 from .projections import TABLES, record_columns, valid_at, write_changes
+from .rebuild import rebuild_projections
 from .tables import events, inbox_messages, log_head, merkle_nodes, projection_meta, publication
 
 #: The shape of the projection rows; raise it when a fold or a record changes, and the ledger
@@ -33,7 +36,6 @@ PROJECTION_VERSION = 4
 
 _EVENT_COLUMNS = [events.c[name] for name in HEADER_FIELDS] + [events.c.hash, events.c.payload]
 _EVENT_NAMES = [c.name for c in _EVENT_COLUMNS]
-_ROW_RECORD_FIELDS = ROW_FIELDS[:-1]  # a stored record's fields, without the payload
 
 
 def _read_in(conn: Connection, after: int, limit: int, region: str | None = None) -> list[RecordedEvent]:
@@ -141,10 +143,8 @@ class LedgerRepository:
         return head
 
     def rebuild_projections(self) -> Verdict:
-        """Every projection row made again from the log (``rebuild.py``), holding the append lock
+        """Every projection row made again from the log (``adapters/rebuild.py``), holding the append lock
         meanwhile; nothing changes unless the whole log verifies (the verdict says where not)."""
-        from ..rebuild import rebuild_projections
-
         class Refused(Exception):
             pass
 
@@ -189,8 +189,6 @@ class LedgerRepository:
     def verify(self) -> Verdict:
         """Recompute the whole chain from the stored rows and check it against the head row,
         both read in one snapshot, so events committed meanwhile cannot make it look broken."""
-        from ..replay_fast import verify_rows
-
         with read_tx(self.engine) as conn:
             row = conn.execute(sa.select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1)).first()
             head_seq, head_hash = (int(row.seq), row.hash) if row else (0, GENESIS)
@@ -228,9 +226,9 @@ class LedgerRepository:
 
 
 def _records(rows: Iterable[tuple]) -> Iterator[tuple[dict, bytes]]:
-    """(fields, payload bytes) from ``log_rows.ROW_FIELDS`` tuples."""
+    """(fields, payload bytes) from ``log_row.ROW_FIELDS`` tuples."""
     for row in rows:
-        yield dict(zip(_ROW_RECORD_FIELDS, row)), row[-1]
+        yield dict(zip(RECORD_FIELDS, row)), row[-1]
 
 
 def load_state(conn: Connection, *, with_items: bool = True, with_streams: bool = True) -> LedgerState:

@@ -4,14 +4,39 @@ A projection row is kept in every version it had (see ``adapters/tables.py``), s
 of any position finds it by index. The writer folds a batch event by event; after each event,
 ``Changes.capture`` copies the rows that event touched, stamped with its seq. A row touched twice
 in one batch gets two versions, the first closed by the second here; a row that existed before
-the batch has its stored live version closed by the first (``closes_stored``).
+the batch has its stored live version closed by the first (``closes_stored``). The fold says
+which rows an event changed in a ``Touched``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .state import PROJECTIONS, LedgerState, Touched, plain_record
+from .records import PROJECTIONS, plain_record
+
+
+@dataclass
+class Touched:
+    """The projection rows a batch of events changed; ``created`` holds (kind, key) of those
+    that did not exist before it (nothing to delete before writing them)."""
+
+    years: set = field(default_factory=set)
+    reports: set = field(default_factory=set)
+    items: set = field(default_factory=set)
+    tips: set = field(default_factory=set)
+    listings: set = field(default_factory=set)
+    resurgences: set = field(default_factory=set)
+    created: set = field(default_factory=set)
+
+    def update(self, other: "Touched") -> None:
+        for kind in PROJECTIONS:
+            getattr(self, kind).update(getattr(other, kind))
+        self.created |= other.created
+
+    def mark(self, kind: str, key: Any, new: bool) -> None:
+        getattr(self, kind).add(key)
+        if new:
+            self.created.add((kind, key))
 
 
 @dataclass(slots=True)
@@ -28,8 +53,9 @@ class Changes:
         self.versions: dict[str, list[Version]] = {kind: [] for kind in PROJECTIONS}
         self._latest: dict[tuple[str, Any], Version] = {}
 
-    def capture(self, state: LedgerState, seq: int, touched: Touched) -> None:
-        """The rows ``touched`` by the event at ``seq``, as ``state`` holds them just after it."""
+    def capture(self, state: Any, seq: int, touched: Touched) -> None:
+        """The rows ``touched`` by the event at ``seq``, as ``state`` (a ``LedgerState``) holds them
+        just after it."""
         for kind, (cls, _) in PROJECTIONS.items():
             keys = getattr(touched, kind)
             if not keys:

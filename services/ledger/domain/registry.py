@@ -13,7 +13,9 @@ from typing import Iterable, Mapping
 from shared.clock import format_instant
 from shared.reference import Reference
 
-from .state import LedgerState, ReportRecord, YearRecord
+from .records import ReportRecord, YearRecord
+
+from .state import LedgerState
 
 
 def schedule(record: YearRecord | None, year: int, reference: Reference) -> tuple[list[str], str, str]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .state import REGISTERED, SCHEDULED, WITHDRAWN, CapacityItem, LedgerState, TipRecord, plain_record
+from .records import REGISTERED, SCHEDULED, WITHDRAWN, CapacityItem, TipRecord, plain_record
+
+from .state import LedgerState
 
 _item_fields = plain_record(CapacityItem)
 _tip_fields = plain_record(TipRecord)

@@ -24,7 +24,7 @@ from .. import snapshots
 from ..adapters import reads
 from ..bootstrap import LedgerService
 from ..domain import registry
-from ..domain.state import PROJECTIONS, plain_record
+from ..domain.records import PROJECTIONS, plain_record
 from ..domain.views import item_view, tip_view
 from . import schemas
 

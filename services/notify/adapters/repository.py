@@ -12,14 +12,12 @@ from shared.clock import format_instant
 from shared.db import write_tx
 from shared.envelope import Envelope, RecordedEvent, new_id
 from shared.journal import EventJournal
+from shared.messages.notify import ALERT_ISSUED, CIRCULAR_ISSUED
 from shared.outbox import Outbox
 
 from ..domain.alerts import Alert
 from ..domain.routing import alert_recipients, circular_recipients
 from .tables import alerts, circulars, deliveries, ledger_events, subscriptions
-
-ALERT_ISSUED = "notify.alert_issued.v1"
-CIRCULAR_ISSUED = "notify.circular_issued.v1"
 
 
 class NotifyRepository:

@@ -7,14 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-YEAR_OPENED = "ledger.year_opened.v1"
-REPORT_FILED = "intake.report_filed.v1"
-REPORT_AMENDED = "intake.report_amended.v1"
-ELIMINATION_REPORTED = "intake.elimination_reported.v1"
-ELIMINATION_DECIDED = "intake.elimination_decided.v1"
-TIP_FILED = "intake.tip_filed.v1"
-TIP_RESOLVED = "intake.tip_resolved.v1"
-DEPARTMENT_LIST_FILED = "intake.department_list_filed.v1"
+from shared.messages import with_upcasters
+from shared.messages.intake import (
+    DEPARTMENT_LIST_FILED, ELIMINATION_DECIDED, ELIMINATION_REPORTED, REPORT_AMENDED, REPORT_FILED, TIP_FILED, TIP_RESOLVED,
+)
+from shared.messages.ledger import YEAR_OPENED
 
 REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
 
@@ -209,7 +206,8 @@ def _tip_resolved(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -
         state._new_item(f"{tip.region}-{p['year']}-{seq}-1", tip.region, p["year"], seq, p["entry"], "tip")
 
 
-_FOLDS = {
+#: The folds by type; an older version of a type is upcast and folded as the current one.
+_FOLDS = with_upcasters({
     YEAR_OPENED: _year_opened,
     REPORT_FILED: _report_filed,
     REPORT_AMENDED: _report_amended,
@@ -218,4 +216,4 @@ _FOLDS = {
     TIP_FILED: _tip_filed,
     TIP_RESOLVED: _tip_resolved,
     DEPARTMENT_LIST_FILED: _department_list,
-}
+})

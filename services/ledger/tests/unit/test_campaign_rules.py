@@ -10,7 +10,8 @@ import pytest
 from shared.testing import data
 
 from services.ledger.domain.events import ASSESSMENT_INPUT_FILED, ASSESSMENT_PUBLISHED, SUBMISSION_REJECTED
-from services.ledger.domain.state import ELIMINATED, SCHEDULED, VERIFIED, WITHDRAWN, LedgerState
+from services.ledger.domain.records import ELIMINATED, SCHEDULED, VERIFIED, WITHDRAWN
+from services.ledger.domain.state import LedgerState
 
 from ..builders import (
     message, amendment_message, decision_message, elimination_message, list_message, listing, record_in_memory,

@@ -4,7 +4,6 @@ first bad seq, reason, last good count and head — and the same state, or raise
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from datetime import timedelta
 
 import msgspec
@@ -14,12 +13,13 @@ import pytest
 from shared import canonical
 from shared.clock import format_instant
 
-from services.ledger.adapters.log_rows import ROW_FIELDS
+from services.ledger.domain.log_row import ROW_FIELDS, gc_paused, verify_rows
 from services.ledger.audit import AsOf, export_records, replay_records
 from services.ledger.domain.chain import GENESIS, event_hash, payload_hash
 from services.ledger.domain.events import REPORT_FILED, SUBMISSION_REJECTED, YEAR_OPENED
-from services.ledger.domain.state import CapacityItem, LedgerState, ReportRecord
-from services.ledger.replay_fast import gc_paused, replay_lines, replay_pairs, replay_rows, verify_rows
+from services.ledger.domain.records import CapacityItem, ReportRecord
+from services.ledger.domain.state import LedgerState
+from services.ledger.replay_fast import replay_lines, replay_pairs, replay_rows
 from services.ledger.domain.chain import verify
 
 from ..builders import AFTER_DEADLINE, YEARS_LATER, record_in_memory, report_message
@@ -183,14 +183,14 @@ def positions(count: int) -> list[int]:
     return sorted({1, 2, 3, 7, 8, 9, count // 2, count - 1, count})
 
 
-def test_the_positional_folds_match_the_records_fields():
-    """``state._new_item`` and ``_fold_report_filed`` build these records positionally, in this field order."""
+def test_the_records_keep_their_fields_in_this_order():
+    """The records' fields as the projection rows know them (the folds build them by keyword)."""
     assert [f.name for f in msgspec.structs.fields(CapacityItem)] == [
         "enterprise", "uscc", "county", "industry", "equipment", "equipment_count", "capacity", "unit",
         "target_source", "planned_date", "method", "workers_affected", "remarks", "item_id", "region", "year",
         "report_seq", "status", "source", "tip_id", "eliminated_on", "elimination_method", "evidence",
         "workers_resettled", "elimination_seq", "verified_seq", "rejection_reason", "event_seqs"]
-    assert [f.name for f in fields(ReportRecord)] == [
+    assert [f.name for f in msgspec.structs.fields(ReportRecord)] == [
         "region", "year", "submission_id", "seq", "filed_at", "document_no", "signed_by", "zero_report", "on_time",
         "item_ids", "amended_at", "history"]
 
@@ -293,7 +293,7 @@ def test_the_digest_is_the_hash_of_the_canonical_snapshot(log):
         return dataclass_asdict(record) if is_dataclass(record) else msgspec.structs.asdict(record)
 
     from services.ledger.domain.chain import state_digest
-    from services.ledger.domain.state import PROJECTIONS, YearRecord
+    from services.ledger.domain.records import PROJECTIONS, YearRecord
 
     def by_asdict(state):
         return {kind: {write(key): asdict(record) for key, record in sorted(getattr(state, kind).items())}

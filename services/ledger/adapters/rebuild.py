@@ -12,16 +12,15 @@ from typing import Iterable
 
 from sqlalchemy.engine import Connection
 
-from .adapters.log_rows import ROW_FIELDS, stream_rows
-from .adapters.projections import TABLES, write_changes
-from .domain.changes import Changes
-from .domain.chain import GENESIS, Verdict
-from .domain.state import CONVERTERS, FOLDS, LedgerState, Touched
-from .replay_fast import gc_paused, row_problem
+from ..domain.chain import GENESIS, Verdict
+from ..domain.changes import Changes, Touched
+from ..domain.codec import CONVERTERS
+from ..domain.fold import FOLDS
+from ..domain.log_row import HASH, OCCURRED_AT, PAYLOAD, STREAM, STREAM_VERSION, TYPE, gc_paused, row_problem
+from ..domain.state import LedgerState
+from .log_rows import stream_rows
+from .projections import TABLES, write_changes
 
-_SEQ, _TYPE, _OCCURRED, _HASH, _PAYLOAD = (ROW_FIELDS.index(name) for name in ("seq", "type", "occurred_at", "hash",
-                                                                              "payload"))
-_STREAM, _STREAM_VERSION, _RECORDED_AT = (ROW_FIELDS.index(name) for name in ("stream", "stream_version", "recorded_at"))
 CHUNK = 20_000
 
 
@@ -35,7 +34,7 @@ def rebuild_projections(conn: Connection, head: int) -> Verdict:
 
 
 def rebuild_into(target: Connection, rows: Iterable[tuple]) -> Verdict:
-    """Fold ``log_rows.ROW_FIELDS`` tuples (verified one by one) into the empty projection tables
+    """Fold ``log_row.ROW_FIELDS`` tuples (verified one by one) into the empty projection tables
     ``target`` reaches — the ledger's own, or a scratch database's (``deep_verify``)."""
     import orjson
 
@@ -48,12 +47,12 @@ def rebuild_into(target: Connection, rows: Iterable[tuple]) -> Verdict:
             if problem is not None:
                 bad = Verdict(False, count, previous, count + 1, problem)
                 break
-            count, previous = count + 1, row[_HASH]
+            count, previous = count + 1, row[HASH]
             touched = Touched()
-            fold = FOLDS.get(row[_TYPE])
+            fold = FOLDS.get(row[TYPE])
             if fold is not None:
-                fold(state, count, row[_OCCURRED], CONVERTERS[row[_TYPE]](orjson.loads(row[_PAYLOAD])), touched)
-            state.seq, state.streams[row[_STREAM]] = count, row[_STREAM_VERSION]
+                fold(state, count, row[OCCURRED_AT], CONVERTERS[row[TYPE]](orjson.loads(row[PAYLOAD])), touched)
+            state.seq, state.streams[row[STREAM]] = count, row[STREAM_VERSION]
             changes.capture(state, count, touched)
             if count % CHUNK == 0:
                 write_changes(conn, changes)
