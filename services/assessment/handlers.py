@@ -12,11 +12,10 @@ from typing import Any, Mapping, Protocol
 from shared.clock import Clock
 from shared.envelope import Envelope, new_envelope, new_id
 from shared.idempotency import Reply, Ticket
+from shared.messages.assessment import INPUT_FILED, PUBLISHED
 from shared.keys import Principal
 from shared.witness import WitnessUnavailable
 
-INPUT_FILED = "assessment.input_filed.v1"
-PUBLISHED = "assessment.published.v1"
 
 Answer = tuple[dict, int]
 
