@@ -18,7 +18,7 @@ from ..adapters.log_rows import stream_rows
 from ..adapters.tables import log_head
 from ..bootstrap import LedgerService
 from ..domain.chain import GENESIS
-from ..replay_fast import verify_rows
+from ..domain.log_row import verify_rows
 from .schemas import VerdictSchema
 
 AUDITORS = ("office", "auditor")
