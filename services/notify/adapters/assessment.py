@@ -12,9 +12,7 @@ from typing import Any, Mapping, Protocol
 
 import requests
 
-
-class ScoresUnavailable(RuntimeError):
-    """No scores for that position yet: the assessment has not followed the log so far, or is away."""
+from ..domain.circular import ScoresUnavailable
 
 
 class Assessments(Protocol):

@@ -14,6 +14,11 @@ REPORT_STATUS = ("on_time", "late", "missing", "awaiting", "zero")
 STATUS_WORDS = {"on_time": "按时报送", "late": "逾期报送", "missing": "未报送", "awaiting": "待报送", "zero": "零报告"}
 
 
+class ScoresUnavailable(RuntimeError):
+    """No scores for that position yet: the assessment has not followed the log so far, or is away
+    (raised by the port that asks it; a circular is not issued without them)."""
+
+
 def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_at: str, head_hash: str, today: str,
                      period: str, names: Mapping[str, str], scores: Mapping[str, Any],
                      previous: Mapping[str, Any] | None = None, document_no: str | None = None,

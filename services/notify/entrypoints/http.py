@@ -4,7 +4,7 @@ agencies: e-mail and signed webhooks, as tasks on notify's queue.
 
 Views are thin functions, registered a few at a time (a blueprint or a ``_register_*`` each); each
 reaches what it needs through one object stored on the app (``current_app.extensions[DESK]``: the
-service) and calls it."""
+service) and calls its use cases (``service.handlers``) or reads its repository."""
 from __future__ import annotations
 
 import hashlib
@@ -17,17 +17,18 @@ from shared.clock import SystemClock, format_instant
 from shared.envelope import new_id
 from shared.http import ApiBlueprint, Problem, create_app as create_base_app, current_principal, require
 
-from ..adapters.assessment import ScoresUnavailable
 from ..adapters.webhooks import AddressRefused
 from ..announcement_render import as_html, csv_stream, json_stream
-from ..bootstrap import CircularRefused, Service
+from ..bootstrap import NotifyService
 from ..domain.announcement import public_enterprise, public_tip
+from ..domain.circular import ScoresUnavailable
+from ..handlers import CircularRefused
 from . import schemas
 from .contract import OPERATIONS
 
 DESK = "zeroclear.notify"
 
-def create_app(service: Service) -> Flask:
+def create_app(service: NotifyService) -> Flask:
     app, api = create_base_app("zeroclear.notify", title="zeroclear notify", database=service.repo.journal.head,
                                max_body_bytes=service.settings.max_body_bytes, contract=OPERATIONS)
     app.extensions["zeroclear.keys"] = service.keys
@@ -39,7 +40,7 @@ def create_app(service: Service) -> Flask:
     return app
 
 
-def _desk() -> Service:
+def _desk() -> NotifyService:
     return current_app.extensions[DESK]
 
 
@@ -48,7 +49,7 @@ def _rows(**page):
     service = _desk()
     service.model.using(None, service.announcement.catch_up)
     today = service.reference.calendar.business_date(service.clock.now()).isoformat()
-    return service.announcement.stream(**page), today, service.names()
+    return service.announcement.stream(**page), today, service.handlers.names()
 
 
 def _streamed(chunks, mimetype: str):
@@ -118,7 +119,7 @@ def _alerts() -> ApiBlueprint:
     def check_now():
         """Look for what is due now, at once, instead of at the scheduler's next wake-up; answers
         the alerts this issued (none for a duty already alerted at that level)."""
-        return {"alerts": _desk().issue_due_alerts()}
+        return {"alerts": _desk().handlers.issue_due_alerts()}
 
     @blp.route("/schedule/run", methods=["POST"])
     @require("office")
@@ -126,7 +127,7 @@ def _alerts() -> ApiBlueprint:
     def run_schedule():
         """Do now what the scheduler does at each wake-up (a demo or a test moves the clock, then
         asks): issue the alerts due, and the monthly circular if its day has come."""
-        return _desk().run_schedule()
+        return _desk().handlers.run_schedule()
 
     return blp
 
@@ -137,7 +138,7 @@ FORMATS = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf"
 CIRCULAR_READERS = ("office", "auditor", "service", "region", "department")
 
 
-def _circulars(service: Service) -> ApiBlueprint:
+def _circulars(service: NotifyService) -> ApiBlueprint:
     blp = ApiBlueprint("circulars", __name__, url_prefix="/v1", description="Circulars (通报, SPEC §7)")
     request_schema, query_schema = schemas.circular_schemas(service.reference, service.clock)
 
@@ -151,8 +152,9 @@ def _circulars(service: Service) -> ApiBlueprint:
         Regions are ranked by their SPEC §6 totals as the assessment service gives them for that same
         position: 503 (with Retry-After) while the assessment has not followed the log that far."""
         try:
-            row, new = _desk().issue_circular(data["year"], data.get("position"), data.get("period"),
-                                              document_no=data.get("document_no"), wait_seconds=SCORES_WAIT_SECONDS)
+            row, new = _desk().handlers.issue_circular(data["year"], data.get("position"), data.get("period"),
+                                                       document_no=data.get("document_no"),
+                                                       wait_seconds=SCORES_WAIT_SECONDS)
         except ScoresUnavailable as exc:
             raise Problem(503, "Scores not ready", f"{exc}: the circular ranks regions by the assessment's scores "
                           "as of its own position, so it is not issued yet; ask again shortly",
@@ -181,7 +183,7 @@ def _circulars(service: Service) -> ApiBlueprint:
         if row is None or fmt not in FORMATS:
             raise Problem(404, "Not found", f"no circular {circular_id}.{fmt}", kind="not-found")
         try:
-            body = service.circular_document(row, fmt)
+            body = service.handlers.circular_document(row, fmt)
         except ValueError:
             raise Problem(410, "Layout no longer rendered", f"circular {circular_id} was issued by an earlier version "
                           "of notify whose HTML and PDF layout this one no longer renders; its JSON document, whose "
@@ -233,7 +235,7 @@ def _register_subscriptions(blp: ApiBlueprint) -> None:
         return ""
 
 
-def _new_subscription(service: Service, data: dict) -> dict:
+def _new_subscription(service: NotifyService, data: dict) -> dict:
     """A subscription's row, its region and webhook address checked; a webhook gets its secret."""
     if data.get("region") and data["region"] not in service.reference.regions:
         raise Problem(422, "Invalid request", "unknown region", kind="validation",

@@ -3,12 +3,12 @@ is due on the calendar (the scheduler), relay the alerts and circulars it issues
 and deliver them: the pump puts due deliveries on the task queue, the consumer sends them."""
 from __future__ import annotations
 
-from ..bootstrap import Service
+from ..bootstrap import NotifyService
 from ..delivery import started_consumer
 
 
 class NotifyWorker:
-    def __init__(self, service: Service):
+    def __init__(self, service: NotifyService):
         self.service = service
         self._consumer = None
 

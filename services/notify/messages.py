@@ -1,0 +1,27 @@
+"""What notify sends to the ledger: an overdue alert issued, a circular issued (its documents'
+hashes). The ledger's rules judge them (``services/ledger/domain/events.py`` spells the same names)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.envelope import Envelope, new_envelope, new_id
+
+from .domain.alerts import Alert
+
+ALERT_ISSUED = "notify.alert_issued.v1"
+CIRCULAR_ISSUED = "notify.circular_issued.v1"
+ACTOR = "system/notify"
+
+
+def alert_issued(alert: Alert, now: datetime) -> Envelope:
+    alert_id = new_id()
+    return new_envelope(ALERT_ISSUED, {"submission_id": alert_id, **alert.to_payload()}, actor=ACTOR, occurred_at=now,
+                        id=alert_id)
+
+
+def circular_issued(row: dict, now: datetime) -> Envelope:
+    """The circular's row as stored (its number, position and documents' hashes), for the ledger."""
+    message_id = new_id()
+    fields = ("circular_id", "year", "number", "period", "position", "json_sha256", "html_sha256", "pdf_sha256")
+    return new_envelope(CIRCULAR_ISSUED, {"submission_id": message_id, **{name: row[name] for name in fields}},
+                        actor=ACTOR, occurred_at=now, id=message_id)
