@@ -22,6 +22,7 @@ from ..adapters.webhooks import AddressRefused
 from ..announcement_render import as_html, csv_stream, json_stream
 from ..bootstrap import CircularRefused, Service
 from ..domain.announcement import public_enterprise, public_tip
+from ..domain.announcement_summary import summary
 from . import schemas
 from .contract import OPERATIONS
 
@@ -49,6 +50,15 @@ def _rows(**page):
     service.model.using(None, service.announcement.catch_up)
     today = service.reference.calendar.business_date(service.clock.now()).isoformat()
     return service.announcement.stream(**page), today, service.names()
+
+
+def _summary() -> dict:
+    service = _desk()
+    service.model.using(None, service.announcement.catch_up)
+    today = service.reference.calendar.business_date(service.clock.now()).isoformat()
+    names, latest = service.names(), service.announcement.latest_tips(SUMMARY_TIPS)
+    return service.announcement.tally(lambda position, items, tips: summary(
+        items, tips, latest, today=today, position=position, names=names))
 
 
 def _streamed(chunks, mimetype: str):
@@ -86,6 +96,14 @@ def _public() -> ApiBlueprint:
         """The whole announcement as open data (canonical JSON), streamed."""
         return _streamed(json_stream(*_rows()), "application/json")
 
+    @blp.route("/announcement/summary.json")
+    @blp.response(200, schemas.AnnouncementSummarySchema)
+    def summary_json():
+        """The announcement in figures: enterprises by progress (in all and per region), per
+        industry with capacity summed in that industry's own unit, resolved tips by outcome, the
+        latest few — what a home page shows, without the whole announcement."""
+        return _summary()
+
     @blp.route("/announcement.csv")
     @blp.response(200, content_type="text/csv")
     def data_csv():
@@ -96,6 +114,7 @@ def _public() -> ApiBlueprint:
 
 
 LATEST_TIPS = 50
+SUMMARY_TIPS = 5
 
 
 def _alerts() -> ApiBlueprint:
