@@ -1,15 +1,15 @@
 """What notify sends to the ledger: an overdue alert issued, a circular issued (its documents'
-hashes). The ledger's rules judge them (``services/ledger/domain/events.py`` spells the same names)."""
+hashes). Their names and promised fields are published in ``shared/messages/notify.py`` (the
+contract every consumer reads); here they are built."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from shared.envelope import Envelope, new_envelope, new_id
+from shared.messages.notify import ALERT_ISSUED, CIRCULAR_ISSUED
 
 from .domain.alerts import Alert
 
-ALERT_ISSUED = "notify.alert_issued.v1"
-CIRCULAR_ISSUED = "notify.circular_issued.v1"
 ACTOR = "system/notify"
 
 

@@ -5,6 +5,8 @@ resolved tips — never a tipster, never an open or unfounded allegation's targe
 from __future__ import annotations
 
 import csv
+from collections import Counter, defaultdict
+from decimal import Decimal
 import io
 import json
 import time
@@ -119,6 +121,19 @@ def test_the_public_announcement_names_no_tipster_and_no_unconfirmed_allegation(
     assert by_name["郑州<b>钢铁</b>厂"]["deadline"] == "2016-12-31"
     assert [(t["outcome"], t["enterprise"]) for t in content["tips"]] == [("属实", "开封隐瞒焦化厂"), ("不属实", "")]
 
+    figures = public.get("notify", "/public/announcement/summary.json")  # what a home page shows, added up
+    totals = figures.json()
+    assert totals["position"] == content["position"] and totals["enterprises"] == len(content["enterprises"])
+    assert totals["progress"] == dict(Counter(row["progress"] for row in content["enterprises"]))
+    capacity: dict = defaultdict(Decimal)
+    for row in content["enterprises"]:
+        capacity[(row["industry"], row["unit"])] += Decimal(row["capacity"])
+    assert {(line["industry"], line["unit"]): Decimal(line["capacity"]) for line in totals["industries"]} == capacity
+    assert {row["region"]: row["enterprises"] for row in totals["regions"]} == dict(
+        Counter(row["region"] for row in content["enterprises"]))
+    assert totals["tips"] == {"属实": 1, "不属实": 1}
+    assert [(t["outcome"], t["enterprise"]) for t in totals["latest_tips"]] == [("不属实", ""), ("属实", "开封隐瞒焦化厂")]
+
     page = public.get("notify", "/public/announcement")
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     text = page.content.decode("utf-8")
@@ -126,7 +141,7 @@ def test_the_public_announcement_names_no_tipster_and_no_unconfirmed_allegation(
     table = list(csv.reader(io.StringIO(public.get("notify", "/public/announcement.csv").content.decode("utf-8-sig"))))
     assert table[0][:4] == ["地区代码", "地区", "县（市、区）", "企业名称"] and len(table) == 1 + len(content["enterprises"])
 
-    everything = page.content + public.get("notify", "/public/announcement.json").content
+    everything = page.content + public.get("notify", "/public/announcement.json").content + figures.content
     for secret in ("13900000000", "开封无辜企业", "开封待查企业", confirmed["receipt"], unfounded["receipt"],
                    still_open["tip_id"]):
         assert secret.encode() not in everything

@@ -3,7 +3,7 @@ what changed since they were last written), read back by index and streamed, so 
 page nor the whole open-data download ever holds the announcement in memory."""
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -15,6 +15,7 @@ from ..domain.campaign import WITHDRAWN, NotifyState
 from .tables import announced_items, announced_tips, announcement_position
 
 CHUNK = 1000
+T = TypeVar("T")
 
 
 class AnnouncementRows:
@@ -64,6 +65,19 @@ class AnnouncementRows:
             for row in conn.execution_options(stream_results=True, yield_per=CHUNK).execute(resolved).mappings():
                 yield "tip", row
 
+
+    def tally(self, count: Callable[[int, Iterable[Mapping[str, Any]], dict[str, int]], T]) -> T:
+        """``count(position, items, tips)`` over one snapshot: the announced items' (region,
+        industry, unit, status, planned_date, capacity), streamed, and resolved tips by status."""
+        t = announced_items
+        with read_tx(self.engine) as conn:
+            position = _position(conn)
+            tips = dict(conn.execute(sa.select(announced_tips.c.status, sa.func.count())
+                                     .group_by(announced_tips.c.status)).all())
+            items = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
+                sa.select(t.c.region, t.c.industry, t.c.unit, t.c.status, t.c.planned_date, t.c.capacity)
+                .where(t.c.status != WITHDRAWN)).mappings()
+            return count(position, items, tips)
 
     def latest_tips(self, count: int) -> list[dict[str, Any]]:
         t = announced_tips

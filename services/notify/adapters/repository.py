@@ -17,7 +17,6 @@ from shared.outbox import Outbox
 
 from ..domain.alerts import Alert
 from ..domain.routing import alert_recipients, circular_recipients
-from ..messages import ALERT_ISSUED, CIRCULAR_ISSUED
 from .tables import alerts, circulars, deliveries, ledger_events, subscriptions
 
 

@@ -8,6 +8,7 @@ OPERATIONS = {
     "page": Operation(zh="社会公示（网页）"),
     "data_json": Operation(zh="社会公示开放数据（JSON）"),
     "data_csv": Operation(zh="社会公示企业名单（CSV）"),
+    "summary_json": Operation(zh="社会公示汇总数字（JSON）"),
     "list_alerts": Operation(zh="已发出的预警"),
     "check_now": Operation(zh="立即检查到期事项并发出预警"),
     "run_schedule": Operation(zh="立即执行一次定时任务"),

@@ -21,6 +21,7 @@ from ..adapters.webhooks import AddressRefused
 from ..announcement_render import as_html, csv_stream, json_stream
 from ..bootstrap import NotifyService
 from ..domain.announcement import public_enterprise, public_tip
+from ..domain.announcement_summary import summary
 from ..domain.circular import ScoresUnavailable
 from ..handlers import CircularRefused
 from . import schemas
@@ -44,12 +45,24 @@ def _desk() -> NotifyService:
     return current_app.extensions[DESK]
 
 
-def _rows(**page):
-    """The stored rows, written up to the fold first; the day decides what is overdue."""
+def _caught_up() -> tuple[NotifyService, str]:
+    """The service, its announcement's rows written up to the fold first, and the business day
+    (which decides what is overdue)."""
     service = _desk()
     service.model.using(None, service.announcement.catch_up)
-    today = service.reference.calendar.business_date(service.clock.now()).isoformat()
+    return service, service.reference.calendar.business_date(service.clock.now()).isoformat()
+
+
+def _rows(**page):
+    service, today = _caught_up()
     return service.announcement.stream(**page), today, service.handlers.names()
+
+
+def _summary() -> dict:
+    service, today = _caught_up()
+    names, latest = service.handlers.names(), service.announcement.latest_tips(SUMMARY_TIPS)
+    return service.announcement.tally(lambda position, items, tips: summary(
+        items, tips, latest, today=today, position=position, names=names))
 
 
 def _streamed(chunks, mimetype: str):
@@ -87,6 +100,14 @@ def _public() -> ApiBlueprint:
         """The whole announcement as open data (canonical JSON), streamed."""
         return _streamed(json_stream(*_rows()), "application/json")
 
+    @blp.route("/announcement/summary.json")
+    @blp.response(200, schemas.AnnouncementSummarySchema)
+    def summary_json():
+        """The announcement in figures: enterprises by progress (in all and per region), per
+        industry with capacity summed in that industry's own unit, resolved tips by outcome, the
+        latest few — what a home page shows, without the whole announcement."""
+        return _summary()
+
     @blp.route("/announcement.csv")
     @blp.response(200, content_type="text/csv")
     def data_csv():
@@ -97,6 +118,7 @@ def _public() -> ApiBlueprint:
 
 
 LATEST_TIPS = 50
+SUMMARY_TIPS = 5
 
 
 def _alerts() -> ApiBlueprint:

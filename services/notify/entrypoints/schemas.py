@@ -39,6 +39,40 @@ class AnnouncementSchema(Schema):
     tips = fields.List(fields.Dict(), required=True)
 
 
+class IndustryTotalSchema(Schema):
+    industry = fields.String(required=True, metadata={"example": "炼钢"})
+    unit = fields.String(required=True, metadata={"description": "the unit of this industry's capacity (never added "
+                                                                 "to another's)", "example": "万吨"})
+    count = fields.Integer(required=True, metadata={"description": "items (lines of capacity)"})
+    capacity = fields.String(required=True, metadata={"description": "capacity announced, in `unit` (a decimal as "
+                                                                     "text: exact)", "example": "25.0"})
+    eliminated = fields.String(required=True, metadata={"description": "of it eliminated or verified, in `unit`",
+                                                       "example": "12.5"})
+
+
+class RegionTotalSchema(Schema):
+    region = fields.String(required=True, metadata={"example": "410100"})
+    region_name = fields.String(required=True, metadata={"example": "郑州市"})
+    enterprises = fields.Integer(required=True, metadata={"description": "items announced in the region"})
+    progress = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                           metadata={"description": "items by progress (the announcement's words)",
+                                     "example": {"已验收": 3, "逾期未淘汰": 1}})
+
+
+class AnnouncementSummarySchema(Schema):
+    as_of = fields.String(required=True, metadata={"description": "the business date (Asia/Shanghai) that decides "
+                                                                  "what is overdue", "example": "2016-11-20"})
+    position = fields.Integer(required=True, metadata={"description": "the ledger seq the figures stand at"})
+    enterprises = fields.Integer(required=True, metadata={"description": "items announced"})
+    progress = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                           metadata={"description": "items by progress: 已登记, 列入淘汰计划, 已淘汰待验收, 已验收, 逾期未淘汰"})
+    industries = fields.List(fields.Nested(IndustryTotalSchema), required=True)
+    regions = fields.List(fields.Nested(RegionTotalSchema), required=True)
+    tips = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                       metadata={"description": "resolved tips by outcome: 属实, 不属实, 重复举报"})
+    latest_tips = fields.List(fields.Dict(), required=True, metadata={"description": "the 5 resolved last, newest first"})
+
+
 class AnnouncementPageQuery(Schema):
     region = Code(max_length=6, validate=validate.Regexp(r"^[0-9]{6}$"),
                   metadata={"description": "only this region's enterprises (GB/T 2260 code)"})

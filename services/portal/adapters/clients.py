@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import requests
 
-from ..domain.announcement import summarise
+from ..domain.announcement import from_summary
 from .http import ApiProblem, Page, ServiceClient
 
 ITEM_STATUSES = ("registered", "scheduled", "eliminated", "verified")
@@ -255,7 +255,7 @@ class NotifyClient(ServiceClient):
         with self._lock:
             if self._summary is not None and self._ticks() - self._summary[0] < self.cache_seconds:
                 return self._summary[1]
-        summary = summarise(self.json("GET", "/public/announcement.json"))
+        summary = from_summary(self.json("GET", "/public/announcement/summary.json"))
         with self._lock:
             self._summary = (self._ticks(), summary)
         return summary

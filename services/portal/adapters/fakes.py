@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain.announcement import summarise
+from ..domain.announcement import from_summary
 from .clients import Clients
 from .http import ApiProblem, Page
 
@@ -115,12 +115,13 @@ class FakeIntake:
 
 @dataclass
 class FakeNotify:
-    announcement: dict = field(default_factory=lambda: {"as_of": "2016-11-01", "position": 0, "enterprises": [],
-                                                        "tips": []})
+    summary: dict = field(default_factory=lambda: {"as_of": "2016-11-01", "position": 0, "enterprises": 0,
+                                                   "progress": {}, "industries": [], "regions": [], "tips": {},
+                                                   "latest_tips": []})
     alerts_: list[dict] = field(default_factory=list)
 
     def announcement_summary(self) -> dict:
-        return summarise(self.announcement)
+        return from_summary(self.summary)
 
     def open_data(self, fmt):
         raise NotImplementedError("the fake serves no open data")

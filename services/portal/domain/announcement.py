@@ -1,8 +1,8 @@
-"""What the public home shows of notify's announcement: totals, never the list itself. Capacity is
-summed per industry in that industry's unit, never across units (SPEC §3)."""
+"""What the public home shows of notify's announcement: totals, never the list itself — notify adds
+them up (capacity per industry in that industry's unit, never across units, SPEC §3)."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
@@ -20,28 +20,22 @@ def _amount(text: Any) -> Decimal:
         return Decimal(0)
 
 
-def summarise(content: Mapping[str, Any]) -> dict[str, Any]:
-    progress: Counter = Counter()
-    industries: dict[tuple[str, str], dict] = defaultdict(lambda: {"count": 0, "capacity": Decimal(0),
-                                                                    "eliminated": Decimal(0)})
-    regions: dict[str, Counter] = defaultdict(Counter)
-    for row in content.get("enterprises", ()):
-        key = PROGRESS.get(row.get("progress"), "registered")
-        progress[key] += 1
-        line = industries[(row.get("industry", ""), row.get("unit", ""))]
-        line["count"] += 1
-        line["capacity"] += _amount(row.get("capacity"))
-        if key in ("eliminated", "verified"):
-            line["eliminated"] += _amount(row.get("capacity"))
-        regions[row.get("region", "")][key] += 1
-        regions[row.get("region", "")]["all"] += 1
-    tips = [{**tip, "outcome": OUTCOMES.get(tip.get("outcome"), "confirmed")} for tip in content.get("tips", ())]
+def from_summary(content: Mapping[str, Any]) -> dict[str, Any]:
+    """Notify's figures of the announcement (``/public/announcement/summary.json``), in the
+    portal's words: progress and outcomes by key, capacities as decimals."""
+    def by_key(counts: Mapping[str, int], words: Mapping[str, str], other: str) -> dict[str, int]:
+        found: Counter = Counter()
+        for word, count in counts.items():
+            found[words.get(word, other)] += count
+        return dict(found)
     return {
         "as_of": content.get("as_of"), "position": content.get("position"),
-        "enterprises": sum(progress.values()), "progress": dict(progress),
-        "industries": [{"industry": industry, "unit": unit, **line}
-                       for (industry, unit), line in sorted(industries.items())],
-        "regions": {code: dict(counts) for code, counts in regions.items()},
-        "tips": dict(Counter(tip["outcome"] for tip in tips)),
-        "latest_tips": tips[-LATEST_TIPS:][::-1],
+        "enterprises": content.get("enterprises", 0), "progress": by_key(content.get("progress", {}), PROGRESS, "registered"),
+        "industries": [{**line, "capacity": _amount(line.get("capacity")), "eliminated": _amount(line.get("eliminated"))}
+                       for line in content.get("industries", ())],
+        "regions": {row["region"]: {**by_key(row.get("progress", {}), PROGRESS, "registered"), "all": row.get("enterprises", 0)}
+                    for row in content.get("regions", ())},
+        "tips": by_key(content.get("tips", {}), OUTCOMES, "confirmed"),
+        "latest_tips": [{**tip, "outcome": OUTCOMES.get(tip.get("outcome"), "confirmed")}
+                        for tip in content.get("latest_tips", ())[:LATEST_TIPS]],
     }
