@@ -69,7 +69,10 @@ def test_a_signed_delivery_is_verified_by_the_example_receiver_and_a_replay_is_r
             time.sleep(0.1)
         taken = [json.loads(line) for line in out.read_text().splitlines()]
         assert [t["delivery"]["circular"]["circular_id"] for t in taken] == [issued.json()["circular_id"]]
-        delivery = office.get("notify", "/v1/deliveries").json()["deliveries"][0]
+        # notify marks the delivery sent once the receiver's answer is back (after the receiver wrote it down)
+        while (delivery := office.get("notify", "/v1/deliveries").json()["deliveries"][0])["status"] == "queued" \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert delivery["status"] == "sent" and taken[0]["webhook_id"] == delivery["delivery_id"]
 
         body = json.dumps(taken[0]["delivery"]).encode()
