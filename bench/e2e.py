@@ -289,12 +289,7 @@ def report(args, results, accepted, ledger, window, drain, intake, chain, cpu_be
           f"still pending at intake {intake['pending']}; outbox rows published more than once "
           f"{intake['republished']}; chain {'ok' if chain.get('ok') else 'BROKEN'} "
           f"({chain.get('count'):,} events)")
-    cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
-    rows = [[name, used, 100 * used / cpu_seconds] for name, used in sorted(cpu.items(), key=lambda kv: -kv[1])
-            if used > 0.005]
-    rows.append(["total (of 2 cores = 200%)", sum(cpu.values()), 100 * sum(cpu.values()) / cpu_seconds])
-    print(f"\nCPU during the measured window ({cpu_seconds:.1f} s):")
-    print(c.table(["process group", "cpu seconds", "% of one core"], rows))
+    print_cpu(cpu_before, cpu_after, cpu_seconds)
 
     p99 = percentiles(to_ledger)[2]
     print("\ntargets:")
@@ -304,6 +299,15 @@ def report(args, results, accepted, ledger, window, drain, intake, chain, cpu_be
     print(c.verdict("0 lost and 0 duplicated", not lost and not duplicated and not unknown,
                     f"lost {len(lost)}, duplicated {len(duplicated)}"))
     return (0 if (throughput >= 1500 and p99 < 1.0 and not lost and not duplicated) else 1), throughput
+
+
+def print_cpu(cpu_before: dict, cpu_after: dict, cpu_seconds: float) -> None:
+    cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+    rows = [[name, used, 100 * used / cpu_seconds] for name, used in sorted(cpu.items(), key=lambda kv: -kv[1])
+            if used > 0.005]
+    rows.append(["total (of 2 cores = 200%)", sum(cpu.values()), 100 * sum(cpu.values()) / cpu_seconds])
+    print(f"\nCPU during the measured window ({cpu_seconds:.1f} s):")
+    print(c.table(["process group", "cpu seconds", "% of one core"], rows))
 
 
 def main() -> None:
