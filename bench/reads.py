@@ -1,6 +1,7 @@
 """Reads that stay fast as the log grows (issue 12): ten years of a national campaign on one
 ledger, then the p50/p95/p99 of every read endpoint with 1 and 16 clients, as of random
-positions too, and how much a read load slows a filer.
+positions too, and what the database holds. (Not yet: intake's filing rate with and without the
+read load, which issue 12 asks for.)
 
     .venv/bin/python bench/reads.py                           # PostgreSQL, about 5,000,000 events
     .venv/bin/python bench/reads.py --backend sqlite          # the same on a SQLite file
