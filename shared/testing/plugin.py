@@ -112,6 +112,15 @@ def system(backend, tmp_path, clock, reference):
         yield running
 
 
+@pytest.fixture(scope="module", params=["embedded", "real"])
+def module_system(request, tmp_path_factory, reference):
+    """One system per backend shared by a module's tests, its clock at the campaign's start (each
+    test makes its own keys; a module that needs it as ``system`` says so in a fixture)."""
+    with system_on(request.param, tmp_path_factory.mktemp(request.param), clock=SettableClock(CAMPAIGN_START),
+                   reference=reference) as running:
+        yield running
+
+
 def _delete_topology(running) -> None:
     from shared.broker import Broker
 

@@ -8,22 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from services.assessment.adapters.tables import outbox, submissions
-from shared.clock import SettableClock
-from shared.testing.plugin import CAMPAIGN_START, system_on
 
 INPUTS = "/v1/assessment-inputs"
 
 
-@pytest.fixture(scope="module", params=["embedded", "real"])
-def running(request, tmp_path_factory, reference):
-    with system_on(request.param, tmp_path_factory.mktemp(request.param), clock=SettableClock(CAMPAIGN_START),
-                   reference=reference) as system:
-        yield system
-
-
 @pytest.fixture
-def system(running):
-    return running
+def system(module_system):
+    return module_system
 
 
 def _input(score: str) -> dict:

@@ -12,33 +12,23 @@ import pytest
 import sqlalchemy as sa
 
 from services.intake.adapters.tables import outbox, submissions
-from shared.clock import SettableClock
 from shared.testing import data
 from shared.testing.client import Api
-from shared.testing.plugin import CAMPAIGN_START
 
 from ..cases import BAD, BAD_IDS, REGION, by_field
-from shared.testing.plugin import system_on
 
 PROBLEM = "application/problem+json"
 REPORTS = "/v1/reports"
 
 
-@pytest.fixture(scope="module", params=["embedded", "real"])
-def running(request, tmp_path_factory, reference):
-    with system_on(request.param, tmp_path_factory.mktemp(request.param), clock=SettableClock(CAMPAIGN_START),
-                   reference=reference) as system:
-        yield system
-
-
 @pytest.fixture
-def system(running):
-    return running
+def system(module_system):
+    return module_system
 
 
 @pytest.fixture(scope="module")
-def module_keys(running) -> dict[str, str]:
-    return {"filer": running.keys.create("region", region=REGION)[0], "auditor": running.keys.create("auditor")[0]}
+def module_keys(module_system) -> dict[str, str]:
+    return {"filer": module_system.keys.create("region", region=REGION)[0], "auditor": module_system.keys.create("auditor")[0]}
 
 
 @pytest.fixture
