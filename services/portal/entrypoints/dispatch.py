@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from ..adapters.http import ApiProblem
-from .forms import EndSubscriptionForm, SubscriptionForm, options
+from .forms import CHANNELS, TOPICS, EndSubscriptionForm, SubscriptionForm, options
 from .pages import apply_errors, clients, form_summary, requires, service
 
 RULES = ("report_missing", "elimination_overdue", "tip_unresolved")
@@ -57,7 +57,8 @@ def subscriptions():
         status = 422 if errors else 201
     notify = clients().notify
     state = request.args.get("status") if request.args.get("status") in DELIVERY_STATES else None
-    return render_template("office/subscriptions.html", form=form, errors=errors, secret=secret,
+    return render_template("office/subscriptions.html", form=form, errors=errors, secret=secret, channels=CHANNELS,
+                           topics=TOPICS,
                            subscriptions=notify.subscriptions(g.key),
                            deliveries=notify.deliveries(g.key, state)[::-1][:200], state=state,
                            states=DELIVERY_STATES, added=request.args.get("added"),
@@ -95,7 +96,8 @@ def end_subscription(subscription_id: str):
         if not errors:
             notify.end_subscription(g.key, subscription_id)
             return redirect(url_for("dispatch.subscriptions", ended=subscription_id), 303)
-    return render_template("office/end_subscription.html", subscription=found[0], form=form, errors=errors), \
+    return render_template("office/end_subscription.html", subscription=found[0], form=form, errors=errors,
+                           channels=CHANNELS, topics=TOPICS), \
         422 if errors else 200
 
 

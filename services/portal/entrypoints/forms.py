@@ -151,11 +151,16 @@ class EndSubscriptionForm(FlaskForm):
                            validators=[DataRequired(message=_l("Confirm the end of the subscription"))])
 
 
+#: A subscription's channel and topics as people read them (notify's API says email, circulars, …).
+CHANNELS = {"email": _l("E-mail"), "webhook": _l("Webhook")}
+TOPICS = {"alerts": _l("Alerts"), "circulars": _l("Circulars")}
+
+
 class SubscriptionForm(FlaskForm):
     agency = StringField(_l("Agency"), validators=[required(), Length(max=200)])
     region = SelectField(_l("Whose alerts"), validators=[Optional()], validate_choice=False)
     channel = RadioField(_l("Channel"), validators=[required()], validate_choice=False,
-                         choices=options([("email", _l("E-mail")), ("webhook", _l("Webhook"))]))
+                         choices=options(list(CHANNELS.items())))
     address = StringField(_l("Address (an e-mail address or an https URL)"), validators=[required(), Length(max=500)])
-    alerts = BooleanField(_l("Alerts"))
-    circulars = BooleanField(_l("Circulars"))
+    alerts = BooleanField(TOPICS["alerts"])
+    circulars = BooleanField(TOPICS["circulars"])
