@@ -254,6 +254,7 @@ def endpoints(t: dict, rng: random.Random) -> dict:
         "a tip": lambda: f"/v1/tips/{rng.choice(t['tips'])}",
         "discrepancies of a region": lambda: f"/v1/discrepancies?region={region()}",
         "the registry of a year": lambda: f"/v1/reports?year={rng.choice(YEARS)}",
+        "the registry, 1,000 regions a page": lambda: f"/v1/reports?year={rng.choice(YEARS)}&limit=1000",
         "the feed at a position": lambda: f"/v1/events?after={position()}&limit=100",
         "as_of: items of a region": lambda: f"/v1/items?region={region()}&as_of={position()}",
         "as_of: an item": lambda: (lambda item: f"/v1/items/{item}?as_of={rng.randint(int(item.split('-')[2]), t['head'])}")(
@@ -324,9 +325,9 @@ def measure_reads(args, system: "System", targets: dict, rng: random.Random) -> 
             row.extend(f"{v:,.1f}" for v in percentiles(timings))
         rows.append(row)
     print(c.table(["read", "1: p50", "p95", "p99", "16: p50", "p95", "p99"], rows, "lrrrrrr"))
-    worst = max(float(r[2].replace(",", "")) for r in rows if not r[0].startswith("as_of"))
+    worst = max(float(r[2].replace(",", "")) for r in rows if not r[0].startswith("as_of") and "1,000" not in r[0])
     as_of = max(float(r[3].replace(",", "")) for r in rows if r[0].startswith("as_of"))
-    print(c.verdict("every page read and lookup p95 < 50 ms (1 client)", worst < 50, f"worst p95 {worst:,.1f} ms"))
+    print(c.verdict("every page read (default page) and lookup p95 < 50 ms (1 client)", worst < 50, f"worst p95 {worst:,.1f} ms"))
     print(c.verdict("as_of at any position < 1 s (1 client, p99)", as_of < 1000, f"worst p99 {as_of:,.1f} ms"))
 
 

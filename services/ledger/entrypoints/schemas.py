@@ -150,8 +150,8 @@ class PageQuery(AsOfQuery):
 class RegistryQuery(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2999))
     as_of = fields.String(validate=_instant, metadata={"description": "judge 'missing' as of this time (default: now)"})
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000), metadata={
-        "description": "regions per page (a province's fit in one)"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000), metadata={
+        "description": "regions per page (a province's fit in the default 200; a country's 2,850 take 3 pages of 1,000)"})
     cursor = Cursor((str,))
 
 

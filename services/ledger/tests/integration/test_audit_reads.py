@@ -3,6 +3,7 @@ by type, region, stream, time, causation and correlation, newest first a page at
 streamed export, which the standalone verifier accepts; office and auditor keys only."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from shared.config import Settings
+from shared.reference import Region
 
 from services.ledger import verify_export
 from services.ledger.bootstrap import bootstrap
@@ -125,3 +127,20 @@ def test_the_registry_read_a_few_regions_at_a_time_is_the_whole_registry(client,
     assert (row["status"], row["item_count"], [v["kind"] for v in row["history"]]) == ("on_time", 2, ["filed"])
     assert {r["region"]: r["status"] for r in joined}["410500"] == "awaiting"
     assert all(set(r) <= set(RegistryRow().fields) for r in joined)  # the rows are sent as built, not dumped
+
+
+def test_the_registry_of_a_large_register_comes_200_regions_a_page_unless_asked_for_more(tmp_path, clock, reference):
+    regions = {**reference.regions, **{code: Region(code, f"地区{code}", f"Region {code}", "county")
+                                       for code in (f"{900000 + n}" for n in range(250))}}
+    settings = Settings.from_env("ledger", env={"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")})
+    service = bootstrap(settings, clock=clock, reference=dataclasses.replace(reference, regions=regions))
+    try:
+        client, office = create_app(service).test_client(), bearer(service, "office")
+        first = client.get("/v1/reports?year=2016", headers=office).get_json()
+        rest = client.get("/v1/reports", query_string={"year": 2016, "cursor": first["next"]}, headers=office).get_json()
+        assert (len(first["regions"]), len(rest["regions"]), rest["next"], first["expected"]) == (200, 78, None, 278)
+        whole = client.get("/v1/reports?year=2016&limit=1000", headers=office).get_json()  # as the portal asks
+        assert whole["regions"] == first["regions"] + rest["regions"] and whole["next"] is None
+    finally:
+        service.close()
+        service.keys.engine.dispose()
