@@ -361,7 +361,8 @@ class System:
                     "ZEROCLEAR_REFERENCE_DIR": str(_reference_dir(data_dir)),
                     "ZEROCLEAR_LEDGER_DATABASE_URL": database_url, "ZEROCLEAR_AUTH_DATABASE_URL": database_url,
                     "ZEROCLEAR_LEDGER_PORT": str(self.ledger_port), "ZEROCLEAR_INTAKE_PORT": str(self.intake_port),
-                    "ZEROCLEAR_LEDGER_URL": self.url, "ZEROCLEAR_LEDGER_WORKERS": "2", "ZEROCLEAR_INTAKE_WORKERS": "2"})
+                    "ZEROCLEAR_LEDGER_URL": self.url, "ZEROCLEAR_LEDGER_WORKERS": str(args.ledger_workers),
+                    "ZEROCLEAR_INTAKE_WORKERS": "2"})
         processes, self.processes = PROCESSES[:1], Processes(env, str(data_dir))
         ready = argparse.Namespace(prefix=f"zcbench-reads-{secrets.token_hex(4)}", amqp=args.amqp,
                                    ledger_port=self.ledger_port, intake_port=self.intake_port)
@@ -598,6 +599,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="intake connections filing at once (default 32)")
     parser.add_argument("--drain-timeout", type=float, default=120.0,
                         help="seconds to wait for the ledger to record a phase's accepted filings (default 120)")
+    parser.add_argument("--ledger-workers", type=int, default=2,
+                        help="HTTP worker processes of the ledger's API, which serve the readers (default 2, the product's)")
     parser.add_argument("--amqp", default=c.DEFAULT_AMQP, help="RabbitMQ URL for intake -> ledger (filing only)")
     args = parser.parse_args()
     filing = args.measure != "reads"
