@@ -64,8 +64,8 @@ class System:
         self.env, self.log_dir = env, log_dir
         self.procs: dict[str, subprocess.Popen] = {}
 
-    def start(self) -> None:
-        for name, verb, service in PROCESSES:
+    def start(self, processes=PROCESSES) -> None:
+        for name, verb, service in processes:
             log = open(os.path.join(self.log_dir, f"{name}.log"), "wb")
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "zeroclear", "--log-level", "warning", verb, service], env=self.env, cwd=c.ROOT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -206,11 +207,25 @@ def resurgences_page(conn: Connection, *, region: str | None, department: str | 
 
 # -- the report registry ------------------------------------------------------------------------
 def reports_of(conn: Connection, year: int, regions: list[str], at: int | None) -> dict[tuple[str, int], Any]:
-    """The reports of ``year`` of some regions (a page of the registry)."""
-    found: dict[tuple[str, int], Any] = {}
-    for start in range(0, len(regions), 500):
-        query = _select("reports", at).where(reports.c.year == year, reports.c.region.in_(regions[start:start + 500]))
-        found.update(((r.region, r.year), r) for r in _records(conn, "reports", query))
+    """The reports of ``year`` of some regions (a page of the registry): one index range from the
+    lowest code to the highest, the rows of other regions dropped here. Not ``region IN (...)``:
+    PostgreSQL runs a statement prepared with a list of parameters (psycopg prepares a query after
+    5 runs) by a generic plan that compares every row of the year with every code of the list, not
+    by hash as for literal values: 20-90 ms for each 500 codes instead of ~2 ms (bench/reads.py's
+    national campaign of 2,850 regions)."""
+    if not regions:
+        return {}
+    wanted = set(regions)
+    as_text = ("item_ids", "history")  # decoded here by orjson: the driver's json.loads was half the time
+    columns = [sa.cast(c, sa.Text).label(c.name) if c.name in as_text else c for c in record_columns(reports)]
+    query = sa.select(*columns).where(valid_at(reports, at), reports.c.year == year, reports.c.region >= min(wanted),
+                                      reports.c.region <= max(wanted))
+    found = {}
+    for row in conn.execute(query).mappings():
+        if row["region"] in wanted:
+            record = _RECORD["reports"](**{**row, "item_ids": orjson.loads(row["item_ids"]),
+                                           "history": orjson.loads(row["history"])})
+            found[(record.region, record.year)] = record
     return found
 
 

@@ -3,6 +3,7 @@ by type, region, stream, time, causation and correlation, newest first a page at
 streamed export, which the standalone verifier accepts; office and auditor keys only."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from shared.config import Settings
+from shared.reference import Region
 
 from services.ledger import verify_export
 from services.ledger.bootstrap import bootstrap
 from services.ledger.entrypoints.http import create_app
+from services.ledger.entrypoints.schemas import RegistryRow
 
 from ..builders import report_message
 
@@ -106,3 +109,38 @@ def test_the_registry_is_read_at_a_position_even_within_one_instant(client, serv
     assert past.status_code == 409 and past.get_json()["errors"][0]["field"] == "query:position"
     assert client.get("/v1/audit/reports?year=2016&position=2",
                       headers=bearer(service, "region", region="410100")).status_code == 403
+
+
+def test_the_registry_read_a_few_regions_at_a_time_is_the_whole_registry(client, service):
+    office = bearer(service, "office")
+    whole = client.get("/v1/reports?year=2016", headers=office).get_json()
+    joined, cursor, pages = [], None, 0
+    while True:  # ten pages: on PostgreSQL the page's query is prepared (and planned generically) by then
+        query = {"year": 2016, "limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/reports", query_string=query, headers=office).get_json()
+        joined, cursor, pages = joined + page["regions"], page["next"], pages + 1
+        assert (page["expected"], page["filed"]) == (28, 4)
+        if not cursor:
+            break
+    assert pages == 10 and joined == whole["regions"] and [r["region"] for r in joined] == sorted(r["region"] for r in joined)
+    row = {r["region"]: r for r in joined}["410100"]
+    assert (row["status"], row["item_count"], [v["kind"] for v in row["history"]]) == ("on_time", 2, ["filed"])
+    assert {r["region"]: r["status"] for r in joined}["410500"] == "awaiting"
+    assert all(set(r) <= set(RegistryRow().fields) for r in joined)  # the rows are sent as built, not dumped
+
+
+def test_the_registry_of_a_large_register_comes_200_regions_a_page_unless_asked_for_more(tmp_path, clock, reference):
+    regions = {**reference.regions, **{code: Region(code, f"地区{code}", f"Region {code}", "county")
+                                       for code in (f"{900000 + n}" for n in range(250))}}
+    settings = Settings.from_env("ledger", env={"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")})
+    service = bootstrap(settings, clock=clock, reference=dataclasses.replace(reference, regions=regions))
+    try:
+        client, office = create_app(service).test_client(), bearer(service, "office")
+        first = client.get("/v1/reports?year=2016", headers=office).get_json()
+        rest = client.get("/v1/reports", query_string={"year": 2016, "cursor": first["next"]}, headers=office).get_json()
+        assert (len(first["regions"]), len(rest["regions"]), rest["next"], first["expected"]) == (200, 78, None, 278)
+        whole = client.get("/v1/reports?year=2016&limit=1000", headers=office).get_json()  # as the portal asks
+        assert whole["regions"] == first["regions"] + rest["regions"] and whole["next"] is None
+    finally:
+        service.close()
+        service.keys.engine.dispose()
