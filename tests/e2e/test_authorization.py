@@ -99,12 +99,14 @@ ENDPOINTS = [
     Endpoint("a submission's status", lambda a, w: a.get("intake", f"/v1/submissions/{w.submission_id}"),
              _expect(region_own=200, region_other=404, department=404, office=200, auditor=200, none=401)),
     Endpoint("items", lambda a, w: a.get("ledger", "/v1/items"), READ_ALL),
+    Endpoint("items counted", lambda a, w: a.get("ledger", "/v1/items/counts", params={"group_by": "region"}), READ_ALL),
     Endpoint("one item", lambda a, w: a.get("ledger", f"/v1/items/{w.item_id}"), READ_OWN_OBJECT),
     Endpoint("an item's history", lambda a, w: a.get("ledger", f"/v1/items/{w.item_id}/history"), READ_OWN_OBJECT),
     Endpoint("registry", lambda a, w: a.get("ledger", "/v1/reports", params={"year": 2016}), READ_ALL),
     Endpoint("discrepancies (a department: what its own lists revealed)", lambda a, w: a.get("ledger", "/v1/discrepancies"),
              {**READ_ALL, "department": 200}),
     Endpoint("tips on the ledger", lambda a, w: a.get("ledger", "/v1/tips"), READ_ALL),
+    Endpoint("tips counted", lambda a, w: a.get("ledger", "/v1/tips/counts", params={"group_by": "region"}), READ_ALL),
     Endpoint("the feed", lambda a, w: a.get("ledger", "/v1/events"), READ_ALL),
     Endpoint("the live digest", lambda a, w: a.get("ledger", "/v1/state"),
              _expect(region_own=403, region_other=403, department=403, office=200, auditor=200, none=401)),
@@ -144,6 +146,15 @@ def test_a_region_reads_only_its_own_region(world, service, path):
     rows = body.get("items", body.get("tips", body.get("events", body.get("discrepancies", body.get("regions")))))
     assert all(row.get("region") in ("410200", None) for row in rows)
     assert not [row for row in rows if row.get("region") == "410100"]
+
+
+@pytest.mark.parametrize("path", ["/v1/items/counts", "/v1/tips/counts"])
+def test_a_region_counts_only_its_own_region(world, path):
+    other = world.api.as_key(world.keys["region-other"])
+    asked = other.get("ledger", path, params={"group_by": "region", "region": "410100"}).json()
+    assert (asked["counts"], asked["total"]) == ([], 0)
+    own = world.api.as_key(world.keys["region-own"]).get("ledger", path, params={"group_by": "region"}).json()
+    assert [group["key"] for group in own["counts"]] == ["410100"] and own["total"] > 0
 
 
 @pytest.mark.parametrize("service, path", [("ledger", "/v1/items"), ("ledger", "/v1/discrepancies"),

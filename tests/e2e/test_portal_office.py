@@ -118,6 +118,9 @@ def test_the_office_reads_the_province_and_its_map_without_javascript(person, ca
     steel = industries.locator("tbody tr", has_text="炼钢").locator("td")
     assert [steel.nth(i).inner_text() for i in range(3)] == ["万吨", "2", "25"]  # 郑州's two lines of 12.5 万吨
     expect(page.locator("svg.tilemap a")).to_have_count(28)
+    assert figures(page, "郑州市") == ("0", "0") and figures(page, "洛阳市") == ("0", "1")  # (overdue, tips open)
+    tips = re.sub(r"\s+", "", main.locator("li", has_text="件举报待核查").inner_text())
+    assert tips.startswith("1件举报待核查，其中0件已超期"), tips
     accessible_too(page.url)
     shoot(page, "office-dashboard-1280", shots)
 
@@ -133,6 +136,7 @@ def test_the_office_reads_the_province_and_its_map_without_javascript(person, ca
     assert f"按台账第 {at} 条时的状态" in main.inner_text()
     assert "按时报送" in page.locator("tr", has=page.get_by_role("link", name="郑州市", exact=True)).inner_text()
     assert "尚未报送" in page.locator("tr", has=page.get_by_role("link", name="开封市", exact=True)).inner_text()
+    assert figures(page, "洛阳市") == ("0", "0")  # the citizen had not reported 洛阳 yet
     page.get_by_label("台账位置（留空为当前）").fill("99999")
     page.get_by_role("button", name="查看").click()
     assert "台账尚无第 99999 条" in page.locator(".error-summary").inner_text()
@@ -141,7 +145,15 @@ def test_the_office_reads_the_province_and_its_map_without_javascript(person, ca
     page.locator('svg.tilemap a[aria-label^="郑州市"]').click()
     assert "郑州市" in page.get_by_role("heading", level=1).inner_text()
     assert "考核评分" in main.inner_text() and "总分" in main.inner_text()
+    counts = main.locator("ul.counts").inner_text()
+    assert "逾期: 0" in counts and "已淘汰待验收: 2" in counts and "已验收: 0" in counts, counts
     accessible_too(page.url)
+
+
+def figures(page, region: str) -> tuple[str, str]:
+    """A region's row of the dashboard: its overdue items and its open tips, as shown."""
+    cells = page.locator("tr", has=page.get_by_role("link", name=region, exact=True)).locator("td")
+    return cells.nth(2).inner_text(), cells.nth(3).inner_text()
 
 
 def test_the_office_verifies_one_elimination_and_rejects_another_with_a_reason(person, running, campaign, shots):

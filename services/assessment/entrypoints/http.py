@@ -78,7 +78,7 @@ class Desk:
 
     def result(self, year: int, args: Mapping[str, Any]) -> dict:
         cut_off = self.cut_off_of(year, args)
-        return self.service.model.using(self.position(args.get("as_of")), lambda state: self.scores(state, year, cut_off))
+        return self.as_of(("scores", year, cut_off), args, lambda state: self.scores(state, year, cut_off))
 
     def summary(self, year: int, args: Mapping[str, Any]) -> dict:
         cut_off = self.cut_off_of(year, args)
@@ -86,14 +86,24 @@ class Desk:
         def both(state):
             return self.memo.get(("summary", state.seq, year, cut_off),
                                  lambda: province_summary(state, year, cut_off, self.scores(state, year, cut_off)))
-        return self.service.model.using(self.position(args.get("as_of")), both)
+        return self.as_of(("summary", year, cut_off), args, both)
+
+    def as_of(self, what: tuple, args: Mapping[str, Any], use):
+        """``use(state)`` as of the position asked for. A past position's answer never changes, so
+        it is kept by the position named, and asked again it is answered without folding the state
+        there (a checkpoint unpickled and up to a thousand events: most of such a read's time)."""
+        position = self.position(args.get("as_of"))
+        if position is None:
+            return self.service.model.using(None, use)
+        return self.memo.get(("at", position, *what), lambda: self.service.model.using(position, use))
 
     def with_publication(self, found: dict) -> dict:
         """The result, and the year's latest publication on the log up to its position: once the
         year is published it is ``final`` (the published numbers are those ``as_of`` its position
         shows, with its digest); before, ``draft`` while an office input is missing, else
         ``provisional``."""
-        published = self.service.repo.publication(found["year"], upto=found["position"])
+        published = self.memo.get(("published", found["year"], found["position"]),  # fixed at a position too
+                                  lambda: self.service.repo.publication(found["year"], upto=found["position"]))
         status = "final" if published is not None else "draft" if found["draft"] else "provisional"
         return {**found, "published": published, "status": status}
 

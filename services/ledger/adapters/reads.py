@@ -119,6 +119,30 @@ def items_count(conn: Connection, f: ItemFilter, *, at: int | None, now: str, to
     return conn.execute(sa.select(sa.func.count()).select_from(_item_query(f, at, now, today).subquery())).scalar_one()
 
 
+def items_counts(conn: Connection, f: ItemFilter, group_by: str, *, at: int | None, now: str,
+                 today: str) -> dict[Any, list[int]]:
+    """The matching items counted per ``group_by`` (region, industry, year or status as judged at
+    ``now``), each ``[count, overdue]``: one grouped index scan, no rows sent. A status is judged
+    here as ``views.item_status`` judges it (registered becomes scheduled once its year's deadline
+    has passed), from the counts per stored status and year."""
+    overdue = sa.case((items.c.status.in_(("registered", "scheduled")) & (items.c.planned_date < today), 1), else_=0)
+    keys = (items.c.status, items.c.year) if group_by == "status" else (items.c[group_by],)
+    query = _item_query(f, at, now, today).with_only_columns(
+        *keys, sa.func.count(), sa.func.coalesce(sa.func.sum(overdue), 0)).group_by(*keys)
+    rows = conn.execute(query).all()
+    deadlines = deadlines_at(conn, at) if group_by == "status" else {}
+    counted: dict[Any, list[int]] = {}
+    for row in rows:
+        key = row[0]
+        if group_by == "status" and key == "registered" and deadlines.get(row[1]) is not None \
+                and now > deadlines[row[1]]:
+            key = "scheduled"
+        found = counted.setdefault(key, [0, 0])
+        found[0] += row[-2]
+        found[1] += int(row[-1])
+    return counted
+
+
 def item(conn: Connection, item_id: str, at: int | None):
     return next(_records(conn, "items", _select("items", at).where(items.c.item_id == item_id)), None)
 
@@ -146,6 +170,17 @@ def tips_page(conn: Connection, *, region: str | None, status: str | None, at: i
 
 def tips_count(conn: Connection, *, region: str | None, status: str | None, at: int | None, now: str) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(_tip_query(region, status, at, now).subquery())).scalar_one()
+
+
+def tips_counts(conn: Connection, group_by: str, *, region: str | None, status: str | None, at: int | None,
+                now: str) -> dict[Any, list[int]]:
+    """The matching tips counted per ``group_by`` (region or stored status), each ``[count,
+    overdue]`` (overdue: still open past its period at ``now``)."""
+    overdue = sa.case(((tips.c.status == "open") & (tips.c.due_at < now), 1), else_=0)
+    key = tips.c[group_by]
+    query = _tip_query(region, status, at, now).with_only_columns(
+        key, sa.func.count(), sa.func.coalesce(sa.func.sum(overdue), 0)).group_by(key)
+    return {row[0]: [row[1], int(row[2])] for row in conn.execute(query).all()}
 
 
 def tip(conn: Connection, tip_id: str, at: int | None):

@@ -131,6 +131,8 @@ items = versioned(
 )
 # as of a position: each region's versions in item order, then any item's versions in order
 sa.Index("ix_items_region_versions", items.c.region, items.c.item_id, items.c.valid_from)
+# as of a position: a year's versions (the dashboard's counts of a past year; migration 0009)
+sa.Index("ix_items_year_versions", items.c.year, items.c.valid_from)
 
 tips = versioned(
     "tips", ("tip_id",),
@@ -155,6 +157,7 @@ tips = versioned(
 )
 sa.Index("ix_tips_versions", tips.c.seq, tips.c.valid_from)
 sa.Index("ix_tips_region_versions", tips.c.region, tips.c.seq, tips.c.valid_from)
+sa.Index("ix_tips_status_versions", tips.c.status, tips.c.valid_from)  # the open ones as of a position (0009)
 
 listings = versioned(
     "listings", ("listing_id",),

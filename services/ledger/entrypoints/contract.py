@@ -12,9 +12,17 @@ OPERATIONS = {
     "topology": Operation(zh="消息代理拓扑：机构如何订阅已记账事件（详见 /asyncapi.json）",
                           response=Topology().describe()),
     "items": Operation(zh="产能台账条目（分页，可按时点查询）"),
+    "item_counts": Operation(zh="产能台账条目分组计数（按地区、行业、年度或状态，可按时点查询）", response={
+        "group_by": "region", "counts": [{"key": "410100", "count": 150, "overdue": 12},
+                                         {"key": "410200", "count": 98, "overdue": 0}],
+        "total": 248, "overdue": 12, "as_of": "2026-03-01T02:00:00.000000Z", "seq": 52188}),
     "item": Operation(zh="单条产能台账条目"),
     "item_history": Operation(zh="台账条目的全部记账事件"),
     "tip_list": Operation(zh="群众举报及办理结果（分页）"),
+    "tip_counts": Operation(zh="群众举报分组计数（按地区或办理状态；含超期未办结数）", response={
+        "group_by": "region", "counts": [{"key": "410100", "count": 7, "overdue": 2},
+                                         {"key": "410300", "count": 3, "overdue": 0}],
+        "total": 10, "overdue": 2, "as_of": "2026-03-01T02:00:00.000000Z", "seq": 52188}),
     "tip_lookup": Operation(zh="单条举报及办理结果"),
     "discrepancy_list": Operation(zh="部门清单与地方报表不一致（漏报）"),
     "resurgence_list": Operation(zh="死灰复燃：已核销产能被再次举报或列入清单"),

@@ -92,6 +92,13 @@ class ReadDesk:
         answer["items"] = answer.pop("rows")
         return answer
 
+    def item_counts(self, args: dict) -> dict:
+        f = reads.ItemFilter(region=own_region(args.get("region")), industry=args.get("industry"),
+                             year=args.get("year"), status=args.get("status"), source=args.get("source"))
+        with self.moment(args.get("as_of")) as m:
+            counted = reads.items_counts(m.conn, f, args["group_by"], at=m.at, now=m.now, today=m.today)
+        return counts_of(args["group_by"], counted, m)
+
     def item(self, args: dict, item_id: str) -> dict:
         with self.moment(args.get("as_of")) as m:
             return item_view(visible_item(m, item_id), reads.deadlines_at(m.conn, m.at), m.now, m.today)
@@ -110,6 +117,12 @@ class ReadDesk:
                              lambda: reads.tips_count(m.conn, region=region, status=status, at=m.at, now=m.now))
         answer["tips"] = answer.pop("rows")
         return answer
+
+    def tip_counts(self, args: dict) -> dict:
+        with self.moment(args.get("as_of")) as m:
+            counted = reads.tips_counts(m.conn, args["group_by"], region=own_region(args.get("region")),
+                                        status=args.get("status"), at=m.at, now=m.now)
+        return counts_of(args["group_by"], counted, m)
 
     def tip(self, args: dict, tip_id: str) -> dict:
         with self.moment(args.get("as_of")) as m:
@@ -189,6 +202,14 @@ def page_of(args: dict, m: Moment, rows: list, page: reads.Page, count) -> dict:
     return answer
 
 
+def counts_of(group_by: str, counted: dict, m: Moment) -> dict:
+    """A counts answer: each group's ``[count, overdue]`` in key order, and their sums."""
+    groups = sorted((str(key), count, overdue) for key, (count, overdue) in counted.items())
+    return {"group_by": group_by, "counts": [{"key": k, "count": n, "overdue": o} for k, n, o in groups],
+            "total": sum(n for _, n, _ in groups), "overdue": sum(o for _, _, o in groups), "as_of": m.now,
+            "seq": m.seq}
+
+
 def visible_item(m: Moment, item_id: str):
     found = reads.item(m.conn, item_id, m.at)
     principal = current_principal()
@@ -222,6 +243,16 @@ def _register_items(blp: ApiBlueprint) -> None:
         item id order, a page at a time (``next``: the cursor of the next page)."""
         return _desk().items(args)
 
+    @blp.route("/items/counts")
+    @require(*READERS)
+    @blp.arguments(schemas.ItemCountsQuery, location="query")
+    @blp.response(200, schemas.CountsSchema)
+    def item_counts(args):
+        """How many capacity items match the filters (those of ``/v1/items``), per region, industry,
+        year or status (``group_by``), and how many of each are overdue, now or ``as_of``: one
+        indexed count instead of paging through the list; a region key counts its own region."""
+        return _desk().item_counts(args)
+
     @blp.route("/items/<item_id>")
     @require(*READERS)
     @blp.arguments(schemas.AsOfQuery, location="query")
@@ -247,6 +278,16 @@ def _register_tips(blp: ApiBlueprint) -> None:
         """Tips (举报) on the ledger with their resolution, in the order they were recorded; a
         region sees the tips about it. ``status=late``: resolved late, or open past its period."""
         return _desk().tips(args)
+
+    @blp.route("/tips/counts")
+    @require(*READERS)
+    @blp.arguments(schemas.TipCountsQuery, location="query")
+    @blp.response(200, schemas.CountsSchema)
+    def tip_counts(args):
+        """How many tips match the filters (those of ``/v1/tips``), per region or status
+        (``group_by``), and how many of each are open past their period, now or ``as_of``; a
+        region key counts the tips about it."""
+        return _desk().tip_counts(args)
 
     @blp.route("/tips/<tip_id>")
     @require(*READERS)

@@ -155,8 +155,9 @@ class RegistryQuery(Schema):
     cursor = Cursor((str,))
 
 
-class ItemsQuery(PageQuery):
-    cursor = Cursor((str,))
+class ItemFilters(Schema):
+    """The filters of the items' list and of their counts."""
+
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
     industry = fields.String(validate=validate.Length(max=32))
     year = fields.Integer(validate=validate.Range(min=1900, max=2999))
@@ -166,6 +167,16 @@ class ItemsQuery(PageQuery):
                        "scheduled, its planned date passed — both judged as of the read's instant"})
     source = fields.String(validate=validate.OneOf(["report", "tip"]), metadata={
         "description": "report: filed by its region; tip: entered by a confirmed tip"})
+
+
+class ItemsQuery(PageQuery, ItemFilters):
+    cursor = Cursor((str,))
+
+
+class ItemCountsQuery(AsOfQuery, ItemFilters):
+    group_by = fields.String(required=True, validate=validate.OneOf(["region", "industry", "year", "status"]),
+                             metadata={"description": "count per region, industry, year, or status as judged at the "
+                                                      "read's instant (registered, scheduled, eliminated, ...)"})
 
 
 class DiscrepanciesQuery(PageQuery):
@@ -180,10 +191,41 @@ class ResurgencesQuery(AsOfQuery):
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
 
 
-class TipsQuery(PageQuery):
-    cursor = Cursor((int,))
+class TipFilters(Schema):
+    """The filters of the tips' list and of their counts."""
+
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
-    status = fields.String(validate=validate.OneOf(["open", "confirmed", "unfounded", "duplicate", "late"]))
+    status = fields.String(validate=validate.OneOf(["open", "confirmed", "unfounded", "duplicate", "late"]), metadata={
+        "description": "late: resolved after its period, or still open past it"})
+
+
+class TipsQuery(PageQuery, TipFilters):
+    cursor = Cursor((int,))
+
+
+class TipCountsQuery(AsOfQuery, TipFilters):
+    group_by = fields.String(required=True, validate=validate.OneOf(["region", "status"]), metadata={
+        "description": "count per region, or per status (open, confirmed, unfounded, duplicate)"})
+
+
+class GroupCount(Schema):
+    key = fields.String(required=True, metadata={"description": "the group's value (a region code, an industry, "
+                                                                "a year, a status), as text", "example": "410100"})
+    count = fields.Integer(required=True, metadata={"description": "the rows of the group matching the filters"})
+    overdue = fields.Integer(required=True, metadata={
+        "description": "of those, overdue at the read's instant (items: planned date passed, not eliminated; "
+                       "tips: open past their period)"})
+
+
+class CountsSchema(Schema):
+    group_by = fields.String(required=True)
+    counts = fields.List(fields.Nested(GroupCount), required=True, metadata={
+        "description": "one per group with at least one matching row, in key order (text)"})
+    total = fields.Integer(required=True, metadata={"description": "every row matching the filters (the list's "
+                                                                   "`total` with the same filters)"})
+    overdue = fields.Integer(required=True, metadata={"description": "of those, overdue at the read's instant"})
+    as_of = fields.String(required=True, metadata={"description": "the instant (UTC) statuses are judged at"})
+    seq = fields.Integer(required=True, metadata={"description": "the ledger seq the counts reflect"})
 
 
 class PageSchema(Schema):

@@ -27,30 +27,38 @@ class LedgerClient(ServiceClient):
     def registry(self, key: str, year: int) -> dict:
         return self.json("GET", "/v1/reports", key=key, params={"year": year})
 
-    def _page(self, key: str, path: str, rows: str, params: dict, cursor: str | None, limit: int) -> Page:
+    def _page(self, key: str, path: str, rows: str, params: dict, cursor: str | None, limit: int,
+              count: bool = True) -> Page:
         """A page of a ledger list, with its count (``count=true``: an index count, cheap on a filtered list)."""
         body = self.json("GET", path, key=key, params=_clean({**params, "cursor": cursor, "limit": limit,
-                                                               "count": "true"}))
+                                                               "count": "true" if count else None}))
         extra = {name: value for name, value in body.items() if name not in (rows, "next", "total")}
         return Page(body[rows], body.get("total"), body.get("next"), extra)
 
     def items(self, key: str, *, region: str | None = None, year: int | None = None, status: str | None = None,
-              industry: str | None = None, cursor: str | None = None, limit: int = 20) -> Page:
+              industry: str | None = None, as_of: str | int | None = None, cursor: str | None = None,
+              limit: int = 20, count: bool = True) -> Page:
         return self._page(key, "/v1/items", "items", {"region": region, "year": year, "status": status,
-                                                       "industry": industry}, cursor, limit)
+                                                       "industry": industry, "as_of": as_of}, cursor, limit, count)
+
+    def item_counts(self, key: str, group_by: str, **filters: Any) -> dict:
+        """How many items match ``filters`` per ``group_by`` (region, industry, year, status), each
+        with how many of them are overdue: ``{"counts": [{key, count, overdue}], "total", "overdue", ...}``."""
+        return self.json("GET", "/v1/items/counts", key=key, params=_clean({**filters, "group_by": group_by}))
+
+    def tip_counts(self, key: str, group_by: str, **filters: Any) -> dict:
+        """How many tips match ``filters`` per ``group_by`` (region, status), each with how many are
+        open past their period."""
+        return self.json("GET", "/v1/tips/counts", key=key, params=_clean({**filters, "group_by": group_by}))
 
     def year_summary(self, key: str, *, region: str, year: int, overdue: int = 10) -> tuple[dict[str, int], list[dict]]:
-        """A region's year at a glance: how many items in each status (and overdue), and the first
-        ``overdue`` overdue ones: one pass over the region-year's items by index, a page of 1,000 at
-        a time (a region's year is one page; a count per status would be six requests)."""
-        counts = dict.fromkeys((*ITEM_STATUSES, "overdue"), 0)
-        late: list[dict] = []
-        for item in self._all(lambda cursor: self.items(key, region=region, year=year, cursor=cursor, limit=1000)):
-            counts[item["status"]] = counts.get(item["status"], 0) + 1
-            if item.get("overdue"):
-                counts["overdue"] += 1
-                if len(late) < overdue:
-                    late.append(item)
+        """A region's year at a glance: how many items in each status (and overdue) — one grouped
+        count — and the first ``overdue`` overdue ones (a page, fetched only when there are some)."""
+        counted = self.item_counts(key, "status", region=region, year=year)
+        counts = {**dict.fromkeys(ITEM_STATUSES, 0), **{group["key"]: group["count"] for group in counted["counts"]},
+                  "overdue": counted["overdue"]}
+        late = self.items(key, region=region, year=year, status="overdue", limit=overdue,
+                          count=False).rows if counted["overdue"] else []
         return counts, late
 
     def item(self, key: str, item_id: str) -> dict | None:

@@ -36,8 +36,10 @@ class FakeLedger:
         following = start + limit if start + limit < len(rows) else None
         return Page(rows[start:start + limit], len(rows), str(following) if following is not None else None)
 
-    def items(self, key: str, *, region=None, year=None, status=None, industry=None, cursor=None, limit=20) -> Page:
-        rows = [i for i in self._visible(key, self.items_) if (year is None or i["year"] == year)
+    def items(self, key: str, *, region=None, year=None, status=None, industry=None, as_of=None, cursor=None, limit=20,
+              count=True) -> Page:
+        rows = [i for i in self._visible(key, self.items_) if (region is None or i["region"] == region)
+                and (year is None or i["year"] == year)
                 and (status is None or i["status"] == status or (status == "overdue" and i.get("overdue")))
                 and (industry is None or i["industry"] == industry)]
         return self._page(rows, cursor, limit)
@@ -46,6 +48,25 @@ class FakeLedger:
         counts = {s: self.items(key, year=year, status=s).total for s in
                   ("registered", "scheduled", "eliminated", "verified", "overdue")}
         return counts, self.items(key, year=year, status="overdue", limit=overdue).rows
+
+    @staticmethod
+    def _counts(rows: list[dict], group_by: str) -> dict:
+        groups: dict[str, list[int]] = {}
+        for row in rows:
+            found = groups.setdefault(str(row[group_by]), [0, 0])
+            found[0] += 1
+            found[1] += bool(row.get("overdue"))
+        counts = [{"key": k, "count": n, "overdue": o} for k, (n, o) in sorted(groups.items())]
+        return {"group_by": group_by, "counts": counts, "total": sum(c["count"] for c in counts),
+                "overdue": sum(c["overdue"] for c in counts)}
+
+    def item_counts(self, key: str, group_by: str, **filters) -> dict:
+        filters.pop("as_of", None)
+        return self._counts(self.items(key, **filters, limit=10**6).rows, group_by)
+
+    def tip_counts(self, key: str, group_by: str, **filters) -> dict:
+        filters.pop("as_of", None)
+        return self._counts(self.tips(key, **filters, limit=10**6).rows, group_by)
 
     def item(self, key: str, item_id: str) -> dict | None:
         return next((i for i in self._visible(key, self.items_) if i["item_id"] == item_id), None)

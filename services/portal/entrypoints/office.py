@@ -54,27 +54,18 @@ def dashboard():
                 raise
             seq, error = None, _("Position %(seq)s is not on the ledger yet", seq=request.args.get("as_of"))
 
-    def overdue_items():
-        counted, first = Counter(), []
-        for item in ledger.every(key, "/v1/items", "items", year=year, status="overdue", as_of=seq):
-            counted[item["region"]] += 1
-            if len(first) < 20:
-                first.append(item)
-        return counted, first
+    def by_region(counted: dict) -> Counter:
+        return Counter({group["key"]: group["count"] for group in counted["counts"]})
 
-    def open_tips():
-        counted, past = Counter(), 0
-        for tip in ledger.every(key, "/v1/tips", "tips", status="open", as_of=seq):
-            counted[tip["region"]] += 1
-            past += bool(tip.get("overdue"))
-        return counted, past
-
-    (registry, (assessment, summary), (overdue, late_items), (tips_open, tips_past), tips_late,
-     discrepancies) = parallel(
+    (registry, (assessment, summary), overdue, late_items, tips, tips_late, discrepancies) = parallel(
         (lambda: registry) if registry else (lambda: ledger.registry_all(key, year)),
-        lambda: _scores(svc, key, year, seq), overdue_items, open_tips,
+        lambda: _scores(svc, key, year, seq),
+        lambda: ledger.item_counts(key, "region", year=year, status="overdue", as_of=seq),
+        lambda: ledger.items(key, year=year, status="overdue", as_of=seq, limit=20, count=False).rows,
+        lambda: ledger.tip_counts(key, "region", status="open", as_of=seq),
         lambda: ledger.count(key, "/v1/tips", status="late", as_of=seq),
         lambda: ledger.count(key, "/v1/discrepancies", year=year, as_of=seq))
+    overdue, tips_open, tips_past = by_region(overdue), by_region(tips), tips["overdue"]
     when = registry["as_of"] if seq is not None else None
     scores = {row["region"]: row for row in assessment["regions"]}
     facts = {row["region"]: {**row, "overdue": overdue[row["region"]], "tips_open": tips_open[row["region"]],

@@ -75,6 +75,33 @@ def test_items_as_of_every_position_are_the_replays(campaign, repo, status):
             assert reads.items_count(conn, reads.ItemFilter(status=status), at=at, now=now, today=today) == len(expected)
 
 
+@pytest.mark.parametrize("group_by", ["region", "industry", "year", "status"])
+def test_item_and_tip_counts_as_of_every_position_are_the_replays_counted(campaign, repo, group_by):
+    """The grouped counts (on PostgreSQL too) are the replayed views counted per group, with the
+    overdue ones of each group."""
+    head = repo.head()[0]
+    for at in list(range(1, head + 1)) + [None]:
+        state = replay_database(repo, AsOf(seq=at if at is not None else head)).state
+        now, today = _moment(repo, state)
+        for status in (None, "overdue", "scheduled"):
+            views = items_view(state, now, today, status=status)
+            expected = {}
+            for view in views:
+                found = expected.setdefault(view[group_by], [0, 0])
+                found[0], found[1] = found[0] + 1, found[1] + view["overdue"]
+            with read_tx(repo.engine) as conn:
+                got = reads.items_counts(conn, reads.ItemFilter(status=status), group_by, at=at, now=now, today=today)
+            assert got == expected, (at, status)
+        if group_by in ("region", "status"):
+            tips = [tip_view(t, now) for t in state.tips.values()]
+            expected = {}
+            for view in tips:
+                found = expected.setdefault(view[group_by], [0, 0])
+                found[0], found[1] = found[0] + 1, found[1] + view["overdue"]
+            with read_tx(repo.engine) as conn:
+                assert reads.tips_counts(conn, group_by, region=None, status=None, at=at, now=now) == expected, at
+
+
 def test_tips_discrepancies_resurgences_and_the_digest_as_of_every_position_are_the_replays(campaign, repo):
     head = repo.head()[0]
     for at in list(range(1, head + 1)) + [None]:
