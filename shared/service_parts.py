@@ -17,8 +17,10 @@ class ServiceParts:
     """A service's parts. ``bootstrap(settings, *, clock, reference, keys, broker, run_migrations)``
     builds the service object the others take: ``app`` (the Flask app factory), ``worker`` (its
     background work, ``.start()`` then ``.stop()``; None without a broker), ``migrate(settings)``
-    (its schema brought up to date; None without a database of its own) and ``probes`` (the
-    figures and checks its ``/metrics`` and readiness report; None without any)."""
+    (its schema brought up to date; None without a database of its own), ``probes`` (the
+    figures and checks its ``/metrics`` and readiness report; None without any) and ``keeper``
+    (what keeps the read model of the process serving its HTTP API current, ``.start()`` then
+    ``.stop()``, started wherever the app is served; None when reads need no fold)."""
 
     name: str
     bootstrap: str
@@ -26,3 +28,4 @@ class ServiceParts:
     worker: str | None = None
     migrate: str | None = None
     probes: str | None = None
+    keeper: str | None = None

@@ -64,6 +64,7 @@ class EmbeddedSystem:
         self.topology = Topology(prefix)
         self.services: dict[str, object] = {}
         self.workers: dict[str, object] = {}
+        self.keepers: dict[str, object] = {}  # each service's read-model keeper (parts' ``keeper``)
         self.servers: dict[str, object] = {}
         self.urls: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
@@ -112,6 +113,8 @@ class EmbeddedSystem:
         self._threads.append(thread)
         if p.worker is not None:
             self.workers[name] = p.worker(service).start()
+        if p.keeper is not None:
+            self.keepers[name] = p.keeper(service).start()
         log.info("%s listening on %s", name, self.urls[name])
 
     def _serve(self, server) -> None:
@@ -123,7 +126,7 @@ class EmbeddedSystem:
 
     def stop(self) -> None:
         self._stopping = True
-        for worker in reversed(list(self.workers.values())):
+        for worker in reversed([*self.workers.values(), *self.keepers.values()]):
             worker.stop()
         for server in self.servers.values():
             server.close()

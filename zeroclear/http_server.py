@@ -21,7 +21,10 @@ def _load_app(service: str, settings: Settings, level: str, _target: str):
 
     logs.configure(level, settings.log_format, service)  # a worker process starts afresh
     p = parts(service)
-    return build_app(p, p.bootstrap(settings, run_migrations=False))
+    built = p.bootstrap(settings, run_migrations=False)
+    if p.keeper is not None:  # this process's read model, folded here (the worker runs elsewhere)
+        p.keeper(built).start()
+    return build_app(p, built)
 
 
 def serve(service: str, settings: Settings, workers: int, log_level: str = "info") -> None:

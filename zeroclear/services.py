@@ -20,6 +20,7 @@ class ServiceParts:
     worker: Callable[[Any], Any] | None
     migrate: Callable[[Any], None] | None
     probes: Callable[[Any], Any] | None = None
+    keeper: Callable[[Any], Any] | None = None
 
 
 def declared(name: str) -> Declared:
@@ -33,7 +34,7 @@ def declared(name: str) -> Declared:
 def parts(name: str) -> ServiceParts:
     d = declared(name)
     return ServiceParts(name, _resolved(d.bootstrap), _resolved(d.app), _resolved(d.worker), _resolved(d.migrate),
-                        _resolved(d.probes))
+                        _resolved(d.probes), _resolved(d.keeper))
 
 
 def _resolved(reference: str | None):

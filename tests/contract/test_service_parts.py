@@ -22,6 +22,8 @@ def test_each_service_declares_parts_that_resolve_to_callables(name):
         assert callable(part)
     assert (p.worker is not None) == (name in BROKER_SERVICES)
     assert p.probes is None or callable(p.probes)
+    # the services that answer reads from a fold keep it current where they serve (shared.journal.KeepFolded)
+    assert (p.keeper is not None) == (name in ("assessment", "notify")) and (p.keeper is None or callable(p.keeper))
 
 
 def test_importing_a_domain_module_loads_no_web_database_or_broker_library():
