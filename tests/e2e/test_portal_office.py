@@ -267,7 +267,7 @@ def test_an_auditor_verifies_the_chain_browses_events_exports_and_checks_an_ackn
     assert "签名：无效" in page.locator("main").inner_text() and "哈希与回执不一致" in page.locator("main").inner_text()
 
 
-def test_an_auditor_watches_the_walk_of_the_chain_move_on_and_picks_a_time_to_compare(person, campaign):
+def test_an_auditor_watches_the_walk_of_the_chain_move_on_and_picks_a_time_to_compare(person, running, campaign):
     page = person("audit", javascript=False)  # the walk moves on by a meta refresh: no script needed
     step = page.context.request.get("/audit/verify?step=3")  # one page of the walk, as the browser gets it
     assert step.status == 200 and "已校验事件：3 /" in step.text() and 'http-equiv="refresh"' in step.text()
@@ -298,6 +298,13 @@ def test_an_auditor_watches_the_walk_of_the_chain_move_on_and_picks_a_time_to_co
     assert resolved.isdigit() and int(resolved) >= campaign["first_report"]
     assert checker.get_by_label("或截止时间（北京时间）").input_value().startswith("2016-11-01T08:00")
     assert "状态摘要" in checker.locator("main table").inner_text()
+    ledger = Api(running.urls, running.keys.create("auditor")[0])  # each count as the ledger's list gives it there
+    for label, status in (("已登记", "registered"), ("列入淘汰计划", "scheduled"), ("已淘汰待验收", "eliminated"),
+                          ("已验收", "verified"), ("逾期", "overdue")):
+        shown = checker.locator("main tbody tr", has=checker.get_by_role("rowheader", name=label, exact=True))
+        listed = ledger.get("ledger", "/v1/items", params={"status": status, "as_of": resolved, "count": "true",
+                                                           "limit": 1}).json()["total"]
+        assert shown.locator("td").nth(1).inner_text() == str(listed), label
     accessible(checker)
 
 

@@ -234,8 +234,10 @@ def _position(ledger, key: str, text: str) -> int | None:
 
 def _side(ledger, key: str, seq: int, year: int) -> dict:
     """What the ledger held at position ``seq``: its digest and a few counts that say it in words."""
-    counts = {status: ledger.count(key, "/v1/items", status=status, as_of=seq)
-              for status in ("registered", "scheduled", "eliminated", "verified", "overdue")}
+    counted = ledger.item_counts(key, "status", as_of=seq)  # one grouped count, each status judged as the list does
+    by_status = {group["key"]: group["count"] for group in counted["counts"]}
+    counts = {**{status: by_status.get(status, 0) for status in ("registered", "scheduled", "eliminated", "verified")},
+              "overdue": counted["overdue"]}
     registry = ledger.registry_at(key, year, seq)
     return {"seq": seq, "state": ledger.state(key, seq), "items": counts, "recorded_at": registry["as_of"],
             "tips_open": ledger.count(key, "/v1/tips", status="open", as_of=seq), "reports": registry["counts"]}
