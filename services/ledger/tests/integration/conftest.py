@@ -9,6 +9,7 @@ import pytest
 from shared.db import make_engine
 
 from services.ledger.adapters.repository import LedgerRepository
+from services.ledger.entrypoints.http import create_app
 from services.ledger.handlers import LedgerWriter
 
 from .support import ledger_env, migrate
@@ -57,3 +58,17 @@ def repo(ledger_url, engines) -> LedgerRepository:
 @pytest.fixture
 def writer(repo, reference, clock) -> LedgerWriter:
     return LedgerWriter(repo, reference, clock)
+
+
+# The HTTP tests' client and keys, on the ``service`` their module builds.
+@pytest.fixture
+def client(service):
+    return create_app(service).test_client()
+
+
+@pytest.fixture
+def key(service):
+    def make(role: str, **scope) -> dict:
+        secret, _ = service.keys.create(role, **scope)
+        return {"Authorization": f"Bearer {secret}"}
+    return make

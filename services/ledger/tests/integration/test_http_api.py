@@ -7,7 +7,6 @@ import pytest
 from shared.config import Settings
 
 from services.ledger.bootstrap import bootstrap
-from services.ledger.entrypoints.http import create_app
 
 from ..builders import AFTER_DEADLINE, report_message
 from .support import tampering
@@ -24,19 +23,6 @@ def service(tmp_path, clock, reference):
     yield service
     service.close()
     service.keys.engine.dispose()
-
-
-@pytest.fixture
-def client(service):
-    return create_app(service).test_client()
-
-
-@pytest.fixture
-def key(service):
-    def make(role: str, **scope) -> dict:
-        secret, _ = service.keys.create(role, **scope)
-        return {"Authorization": f"Bearer {secret}"}
-    return make
 
 
 def assert_problem(response, status: int) -> dict:

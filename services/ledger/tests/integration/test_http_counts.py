@@ -13,7 +13,6 @@ from shared.config import Settings
 from shared.testing import data
 
 from services.ledger.bootstrap import bootstrap
-from services.ledger.entrypoints.http import create_app
 
 from services.ledger.domain.events import REPORT_FILED
 
@@ -46,19 +45,6 @@ def service(tmp_path, clock, reference):
     yield service
     service.close()
     service.keys.engine.dispose()
-
-
-@pytest.fixture
-def client(service):
-    return create_app(service).test_client()
-
-
-@pytest.fixture
-def key(service):
-    def make(role: str, **scope) -> dict:
-        secret, _ = service.keys.create(role, **scope)
-        return {"Authorization": f"Bearer {secret}"}
-    return make
 
 
 def listed(client, headers, path: str, rows: str, **filters) -> tuple[list[dict], int]:

@@ -3,7 +3,6 @@ positions along the log, each holds what a replay of the log gives there; a snap
 that were tampered with is named by ``verify``, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 
 from shared.db import write_tx
 

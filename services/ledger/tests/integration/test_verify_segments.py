@@ -4,7 +4,7 @@ keys may walk."""
 from __future__ import annotations
 
 from .support import tampering
-from .test_http_api import assert_problem, client, key, service  # noqa: F401 (fixtures)
+from .test_http_api import assert_problem, service  # noqa: F401 (the module's log, a fixture)
 
 
 def walk(client, headers, limit: int) -> list[dict]:
