@@ -28,6 +28,10 @@ from .services import build_app, parts
 
 log = logging.getLogger(__name__)
 SERVICE_KEY_FILE = "service.key"
+#: A streamed answer (the auditor's export, through the portal) is held in memory while the
+#: client takes it, and its writer waits past 4 MB unsent: waitress's defaults (1 MB, 16 MB) copy
+#: whatever is unsent beyond a megabyte into a temporary file and back out (issue 15).
+STREAMING = {"outbuf_high_watermark": 4 << 20, "outbuf_overflow": 16 << 20}
 #: The portal reaches intake over loopback here: the address intake trusts to name a tip's sender.
 LOOPBACK = ("127.0.0.1/32", "::1/128")
 
@@ -105,7 +109,8 @@ class EmbeddedSystem:
         # Behind trusted proxies (the portal before intake), X-Forwarded-For names the client
         # (shared/forwarded.py); waitress strips the header elsewhere.
         server = create_server(build_app(p, service), host=settings.host, port=settings.port, threads=self.threads,
-                               ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=not settings.trusted_proxies)
+                               ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=not settings.trusted_proxies,
+                               **STREAMING)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"
         thread = threading.Thread(target=self._serve, args=(server,), name=f"http:{name}", daemon=True)

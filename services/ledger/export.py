@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import closing
 from operator import itemgetter
-from typing import IO, Iterable
+from typing import IO, Iterable, Iterator
 
 import orjson
 
@@ -60,16 +60,24 @@ _PAYLOAD_AT = _LINE_FIELDS.index("payload")
 
 
 def _write_lines(rows: Iterable[tuple], out: IO[bytes], chunk: int = 100) -> None:
+    for block in line_blocks(rows, chunk):
+        out.write(block)
+
+
+def line_blocks(rows: Iterable[tuple], lines_per_block: int) -> Iterator[bytes]:
+    """The rows' export lines, ``lines_per_block`` joined into one bytes (each ending in a newline):
+    a file write of the command line's export, or one chunk of the streamed HTTP export, built
+    with one copy of the lines."""
     dumps, fragment, names = orjson.dumps, orjson.Fragment, _LINE_FIELDS
     lines: list[bytes] = []
     for row in rows:
         values = list(_line_values(row))
         values[_PAYLOAD_AT] = fragment(values[_PAYLOAD_AT])
         lines.append(dumps(dict(zip(names, values))))
-        if len(lines) == chunk:
+        if len(lines) == lines_per_block:
             lines.append(b"")
-            out.write(b"\n".join(lines))
+            yield b"\n".join(lines)
             lines = []
     if lines:
         lines.append(b"")
-        out.write(b"\n".join(lines))
+        yield b"\n".join(lines)
