@@ -147,8 +147,10 @@ class LedgerClient(ServiceClient):
         return found[0] if found and found[0]["seq"] == seq else None
 
     def export(self, key: str) -> requests.Response:
-        """The whole log with its checkpoint, streamed."""
-        return self.request("GET", "/v1/audit/export", key=key, stream=True, timeout=(10, 3600))
+        """The whole log with its checkpoint, streamed, as it is (no content coding: the portal
+        passes the bytes through without decoding them)."""
+        return self.request("GET", "/v1/audit/export", key=key, stream=True, timeout=(10, 3600),
+                            headers={"Accept-Encoding": "identity"})
 
     @staticmethod
     def _all(fetch) -> Iterator[dict]:
