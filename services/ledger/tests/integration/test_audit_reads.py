@@ -4,6 +4,7 @@ streamed export, which the standalone verifier accepts; office and auditor keys 
 from __future__ import annotations
 
 import dataclasses
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +145,19 @@ def test_the_registry_of_a_large_register_comes_200_regions_a_page_unless_asked_
     finally:
         service.close()
         service.keys.engine.dispose()
+
+
+def test_a_log_longer_than_a_chunk_streams_as_the_command_lines_export_byte_for_byte(client, service, monkeypatch):
+    """The HTTP export is sent a block of lines at a time (issue 15: few, large writes); however the
+    log falls into blocks, the lines and the checkpoint are exactly what ``export()`` writes."""
+    from services.ledger.entrypoints import audit_reads
+    from services.ledger.export import export
+
+    monkeypatch.setattr(audit_reads, "EXPORT_CHUNK_LINES", 2)  # five events: blocks of 2, 2 and 1
+    answer = client.get("/v1/audit/export", headers=bearer(service, "auditor"))
+    chunks = list(answer.response)
+    assert answer.status_code == 200 and [chunk.count(b"\n") for chunk in chunks] == [2, 2, 1, 1]
+    assert all(chunk.endswith(b"\n") for chunk in chunks) and b'"checkpoint"' in chunks[-1]
+    written = io.BytesIO()
+    export(service.repo, written, service.clock, service.signing_key)
+    assert b"".join(chunks) == written.getvalue()
