@@ -140,7 +140,7 @@ def main() -> int:
                     spy = None
                     if args.py_spy and round_ == args.rounds - 1 and name == "through the portal":
                         spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record",
-                                                "--pid", str(os.getpid()), "-o", args.py_spy, "-r", "250", "--gil", "--threads",
+                                                "--pid", str(os.getpid()), "-o", args.py_spy, "-r", "100", "--gil", "--threads",
                                                 "--format", "raw" if args.py_spy.endswith(".txt") else "flamegraph"],
                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                         time.sleep(1.5)
