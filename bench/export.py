@@ -6,9 +6,10 @@ hop shows apart. Each is read ``--rounds`` times; the best round is printed (the
 
 The history is the one ``portal.py`` files (same ``--entries``/``--tips``), through the real ledger
 writer of a running embedded system (waitress, SQLite, as ``zeroclear run``). ``--py-spy FILE``
-records the process while the portal's export is read (a flame graph SVG; needs py-spy).
+samples whichever thread holds the GIL while the portal's export is read (py-spy is not a project
+dependency: ``.venv/bin/pip install py-spy``); it slows the read it samples.
 
-    .venv/bin/python bench/export.py                          # about 100,000 events
+    .venv/bin/python bench/export.py --data /tmp/zc-export    # about 91,000 events, kept for next time
     .venv/bin/python bench/export.py --entries 20 --tips 100  # a quick look
 """
 from __future__ import annotations
