@@ -107,11 +107,14 @@ class FoldedView:
         """The position the live fold has reached (nothing folded to answer)."""
         return self._live.seq
 
-    def advance(self) -> int:
-        """Fold what was kept since the last fold; how many positions the live fold moved."""
+    def advance(self, then: Callable[[Any], None] | None = None) -> int:
+        """Fold what was kept since the last fold, then (if it moved) ``then(state)`` under the
+        lock, as a reader's ``use`` would run; how many positions the live fold moved."""
         with self._lock:
             before = self._live.seq
             self._fold_live(None)
+            if then is not None and self._live.seq > before:
+                then(self._live)
             return self._live.seq - before
 
     def _fold_live(self, upto: int | None) -> None:
@@ -139,12 +142,13 @@ class KeepFolded(BackgroundLoop):
     the first reader, who would wait for all of it (half a minute at 100,000 events on two cores,
     past the portal's timeout); afterwards a reader finds the fold at most a poll from the head."""
 
-    def __init__(self, view: FoldedView, name: str, poll_seconds: float = 1.0):
-        super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=view.advance)
+    def __init__(self, view: FoldedView, name: str, *, then: Callable[[Any], None] | None = None,
+                 poll_seconds: float = 1.0):
+        super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=lambda: view.advance(then))
 
 
 def keep_folded(service: Any) -> KeepFolded:
-    """The keeper of ``service.model`` (a ``FoldedView``): the ``keeper`` part of assessment and notify."""
+    """The keeper of ``service.model`` (a ``FoldedView``): the assessment's ``keeper`` part."""
     return KeepFolded(service.model, service.settings.service)
 
 

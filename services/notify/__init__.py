@@ -8,5 +8,5 @@ SERVICE = ServiceParts(
     worker="services.notify.entrypoints.worker:NotifyWorker",
     migrate="services.notify.bootstrap:migrate_notify",
     probes="services.notify.bootstrap:probes",
-    keeper="shared.journal:keep_folded",
+    keeper="services.notify.bootstrap:keeper",
 )

@@ -15,7 +15,7 @@ from shared.clock import Clock, business_clock
 from shared.config import Settings, SettingsError
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
-from shared.journal import FoldedView
+from shared.journal import FoldedView, KeepFolded
 from shared.keys import KeyStore, migrate_keys
 from shared.metrics import Gauge, Probes, follower_gauges, outbox_gauges
 from shared.outbox import Outbox, OutboxRelay
@@ -113,6 +113,13 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     return NotifyService(settings, repo, model, handlers, relay, follower, scheduler, DeliveryPump(repo, broker),
                          deliverer, broker, keys or KeyStore.from_url(settings.auth_database_url), reference, clock,
                          webhooks, announcement)
+
+
+def keeper(service: NotifyService) -> KeepFolded:
+    """Keeps the fold of the process serving notify's API current and the announcement's rows
+    written from it, so that neither waits for the first reader after a start (the rows of a
+    ten-year log took that reader 11 s; bench/portal.py)."""
+    return KeepFolded(service.model, "notify", then=service.announcement.catch_up)
 
 
 def probes(service: NotifyService) -> Probes:

@@ -1,6 +1,7 @@
 """After a start, the assessment's and notify's read models are folded by the process that serves
 them, not by their first reader: the first read after a restart finds the fold at the head
-instead of folding the whole journal while the portal's request times out (issue 15)."""
+instead of folding the whole journal while the portal's request times out, and notify's
+announcement rows are written as the fold moves, not when the public first asks (issue 15)."""
 from __future__ import annotations
 
 import time
@@ -44,6 +45,12 @@ def test_a_restarted_system_folds_its_read_models_before_anyone_reads(tmp_path, 
         head = api.as_key(system.keys.create("office")[0]).get("ledger", "/v1/verify").json()["count"]
         journals_at_head(system, head)
         assert folded_without_a_read(system, head) == {"assessment": head, "notify": head}
+        # and notify's announcement rows are written from that fold, not by the first reader
+        rows = system.services["notify"].announcement
+        deadline = time.monotonic() + 20
+        while rows.position() < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rows.position() == head
 
     with system_on("embedded", tmp_path, clock=clock, reference=reference) as again:
         assert {name: again.services[name].repo.journal.head() for name in FOLDED} == {n: head for n in FOLDED}
