@@ -18,7 +18,7 @@ from ..domain.chain import GENESIS
 from ..domain.digest import digest_of
 from ..domain.records import PROJECTIONS, YearRecord
 from .projections import TABLES, record_columns, valid_at
-from .tables import events, items, listings, log_head, reports, resurgences, tips, years
+from .tables import ITEMS_OPEN, TIPS_LATE_OR_OPEN, events, items, listings, log_head, reports, resurgences, tips, years
 
 _RECORD = {kind: PROJECTIONS[kind][0] for kind in PROJECTIONS}
 
@@ -99,8 +99,8 @@ def _item_query(f: ItemFilter, at: int | None, now: str, today: str):
         registered = items.c.status == "registered"
         query = query.where((registered & plan_fixed) | (items.c.status == "scheduled") if f.status == "scheduled"
                             else registered & ~plan_fixed)
-    elif f.status == "overdue":
-        query = query.where(items.c.status.in_(("registered", "scheduled")), items.c.planned_date < today)
+    elif f.status == "overdue":  # ITEMS_OPEN as the partial index ix_items_open_live words it
+        query = query.where(ITEMS_OPEN, items.c.planned_date < today)
     elif f.status is not None:
         query = query.where(items.c.status == f.status)
     return query
@@ -152,8 +152,8 @@ def _tip_query(region: str | None, status: str | None, at: int | None, now: str)
     query = _select("tips", at)
     if region is not None:
         query = query.where(tips.c.region == region)
-    if status == "late":  # resolved late, or still open past its period
-        query = query.where(tips.c.late.is_(True) | ((tips.c.status == "open") & (tips.c.due_at < now)))
+    if status == "late":  # resolved late, or still open past its period (within ix_tips_late_or_open_live)
+        query = query.where(TIPS_LATE_OR_OPEN, tips.c.late.is_(True) | ((tips.c.status == "open") & (tips.c.due_at < now)))
     elif status is not None:
         query = query.where(tips.c.status == status)
     return query
