@@ -106,15 +106,9 @@ def caught_up(system, head: int, timeout: float = 900) -> None:
 
 
 def signed_in(base: str, name: str):
-    import requests
+    from shared.testing.client import portal_session
 
-    session = requests.Session()
-    page = session.get(base + "/sign-in")
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
-    answer = session.post(base + "/sign-in", data={"csrf_token": token, "username": name, "password": PASSWORD},
-                          allow_redirects=False)
-    assert answer.status_code == 302, answer.text[:500]
-    return session
+    return portal_session(base, name, PASSWORD)
 
 
 def timed(session, url: str, count: int) -> tuple[list[float], dict[str, float]]:

@@ -43,3 +43,17 @@ class Api:
             if time.monotonic() > deadline:
                 raise AssertionError(f"submission {submission_id} still pending after {timeout}s")
             time.sleep(0.05)
+
+
+def portal_session(base: str, name: str, password: str) -> requests.Session:
+    """A session signed in to the portal at ``base`` through its sign-in form (CSRF token and all),
+    for reading its pages and downloads over plain HTTP."""
+    import re
+
+    session = requests.Session()
+    page = session.get(base + "/sign-in", timeout=30)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
+    answer = session.post(base + "/sign-in", data={"csrf_token": token, "username": name, "password": password},
+                          allow_redirects=False, timeout=30)
+    assert answer.status_code == 302, answer.text[:300]
+    return session

@@ -4,28 +4,17 @@ on as it comes, so a log of many blocks arrives as the command line's export, by
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
-import requests
 
 from services.ledger.entrypoints import audit_reads
 from services.ledger.export import export
 from shared.testing import data
+from shared.testing.client import portal_session
 
 from .helpers import recorded
 
 PASSWORD = "correct horse battery"
-
-
-def signed_in(base: str, name: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(base + "/sign-in")
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
-    answer = session.post(base + "/sign-in", data={"csrf_token": token, "username": name, "password": PASSWORD},
-                          allow_redirects=False)
-    assert answer.status_code == 302, answer.text[:300]
-    return session
 
 
 @pytest.mark.parametrize("backend", ["embedded"])
@@ -38,7 +27,7 @@ def test_a_log_of_many_blocks_downloads_through_the_portal_as_the_command_lines_
     ledger = system.services["ledger"]
     head = ledger.repo.head()[0]
     system.services["portal"].handlers.add_user("audit", PASSWORD, "auditor")
-    auditor = signed_in(system.urls["portal"], "audit")
+    auditor = portal_session(system.urls["portal"], "audit", PASSWORD)
 
     with auditor.get(system.urls["portal"] + "/audit/export.jsonl", stream=True) as answer:
         assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/x-ndjson")
