@@ -132,6 +132,75 @@ def deployed(folder: str, rounds: int) -> bool:
             server.wait(30)
 
 
+def started_spy(path: str) -> subprocess.Popen:
+    """py-spy recording this process's GIL holder into ``path`` (collapsed stacks if it ends in .txt)."""
+    spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--pid", str(os.getpid()),
+                            "-o", path, "-r", "100", "--gil", "--threads",
+                            "--format", "raw" if path.endswith(".txt") else "flamegraph"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    return spy
+
+
+def in_one_process(system, args, head: int) -> tuple[bool, bool]:
+    """The three ways read with every service in this process (as ``zeroclear run``): the best of
+    ``args.rounds`` each; (the three gave the same lines, the portal was no slower than the CLI)."""
+    import requests
+
+    from shared.clock import SystemClock
+
+    from services.ledger.export import export
+
+    key, _ = system.keys.create("auditor", label="bench export")
+    auditor, ledger = portal.signed_in(system.urls["portal"], "audit"), requests.Session()
+    ledger_url = system.urls["ledger"] + "/v1/audit/export"
+    portal_url = system.urls["portal"] + "/audit/export.jsonl"
+    ways = {"ledger HTTP": (ledger, ledger_url, {"Authorization": f"Bearer {key}"}),
+            "through the portal": (auditor, portal_url, {})}
+    read = read_with_curl if args.client == "curl" else read_in_process
+    best: dict[str, tuple[float, float]] = {}
+    size = 0
+
+    ledger_service = system.services["ledger"]
+
+    def cli() -> int:
+        with tempfile.TemporaryFile() as out:
+            export(ledger_service.repo, out, SystemClock(), ledger_service.signing_key)
+            return out.tell()
+
+    for round_ in range(args.rounds):
+        for name, (session, url, headers) in (("command line", (None, None, None)), *ways.items()):
+            spy = started_spy(args.py_spy) if args.py_spy and round_ == args.rounds - 1 and name == "through the portal" else None
+            before = thread_cpu()
+            wall, cpu, got = timed(cli if session is None else lambda: read(session, url, headers))
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
+            if args.threads and round_ == args.rounds - 1:
+                after = thread_cpu()
+                busy = sorted(((after[t] - before.get(t, 0), t) for t in after), reverse=True)[:6]
+                print(f"  {name}: CPU by thread " + ", ".join(f"{t} {s:.2f} s" for s, t in busy if s))
+            size = got if session is None else size
+            if name not in best or wall < best[name][0]:
+                best[name] = (wall, cpu)
+    with tempfile.TemporaryFile() as out:
+        export(ledger_service.repo, out, SystemClock(), ledger_service.signing_key)
+        out.seek(0)
+        bodies = {"command line": lines_hash(out.read())}
+    for name, (session, url, headers) in ways.items():
+        bodies[name] = lines_hash(session.get(url, headers=headers).content)
+    mb = size / 1e6
+    print(f"export of {head:,} events, {mb:.1f} MB, read by {args.client} (best of {args.rounds}; "
+          f"CPU: this process's, every thread):")
+    for name, (wall, cpu) in best.items():
+        print(f"  {name:<20} {mb / wall:7.1f} MB/s   {wall:6.2f} s   CPU {cpu:6.2f} s")
+    same = len(set(bodies.values())) == 1
+    print(f"the three are the same lines (less the checkpoint's time): {'yes' if same else 'NO'}")
+    met = best["through the portal"][0] <= best["command line"][0]
+    print(f"target, through the portal no slower than the command line: {'met' if met else 'MISSED'}")
+    return same, met
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=150, help="lines per region report (default 150)")
@@ -152,13 +221,9 @@ def main() -> int:
     print(c.machine_line())
     print(c.code_line())
 
-    import requests
-
-    from shared.clock import SettableClock, SystemClock
+    from shared.clock import SettableClock
     from shared.reference import default_reference
     from zeroclear.embedded import EmbeddedSystem
-
-    from services.ledger.export import export
 
     reference, clock = default_reference(), SettableClock(datetime(2016, 10, 20, 1, tzinfo=timezone.utc))
     with (contextlib.nullcontext(args.data) if args.data else tempfile.TemporaryDirectory(prefix="zcbench-export-")
@@ -175,59 +240,7 @@ def main() -> int:
             head = system.services["ledger"].repo.head()[0]
             print(f"log head {head:,}; waiting for the other services to follow (idle while the export is read) ...")
             portal.caught_up(system, head)
-            key, _ = system.keys.create("auditor", label="bench export")
-            auditor, ledger = portal.signed_in(system.urls["portal"], "audit"), requests.Session()
-            ledger_url = system.urls["ledger"] + "/v1/audit/export"
-            portal_url = system.urls["portal"] + "/audit/export.jsonl"
-            ways = {"ledger HTTP": (ledger, ledger_url, {"Authorization": f"Bearer {key}"}),
-                    "through the portal": (auditor, portal_url, {})}
-            read = read_with_curl if args.client == "curl" else read_in_process
-            best: dict[str, tuple[float, float]] = {}
-            size = 0
-
-            ledger_service = system.services["ledger"]
-
-            def cli() -> int:
-                with tempfile.TemporaryFile() as out:
-                    export(ledger_service.repo, out, SystemClock(), ledger_service.signing_key)
-                    return out.tell()
-
-            for round_ in range(args.rounds):
-                for name, (session, url, headers) in (("command line", (None, None, None)), *ways.items()):
-                    spy = None
-                    if args.py_spy and round_ == args.rounds - 1 and name == "through the portal":
-                        spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record",
-                                                "--pid", str(os.getpid()), "-o", args.py_spy, "-r", "100", "--gil", "--threads",
-                                                "--format", "raw" if args.py_spy.endswith(".txt") else "flamegraph"],
-                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                        time.sleep(1.5)
-                    before = thread_cpu()
-                    wall, cpu, got = timed(cli if session is None else lambda: read(session, url, headers))
-                    if spy is not None:
-                        spy.send_signal(signal.SIGINT)
-                        spy.wait(60)
-                    if args.threads and round_ == args.rounds - 1:
-                        after = thread_cpu()
-                        busy = sorted(((after[t] - before.get(t, 0), t) for t in after), reverse=True)[:6]
-                        print(f"  {name}: CPU by thread " + ", ".join(f"{t} {s:.2f} s" for s, t in busy if s))
-                    size = got if session is None else size
-                    if name not in best or wall < best[name][0]:
-                        best[name] = (wall, cpu)
-            with tempfile.TemporaryFile() as out:
-                export(ledger_service.repo, out, SystemClock(), ledger_service.signing_key)
-                out.seek(0)
-                bodies = {"command line": lines_hash(out.read())}
-            for name, (session, url, headers) in ways.items():
-                bodies[name] = lines_hash(session.get(url, headers=headers).content)
-            mb = size / 1e6
-            print(f"export of {head:,} events, {mb:.1f} MB, read by {args.client} (best of {args.rounds}; "
-                  f"CPU: this process's, every thread):")
-            for name, (wall, cpu) in best.items():
-                print(f"  {name:<20} {mb / wall:7.1f} MB/s   {wall:6.2f} s   CPU {cpu:6.2f} s")
-            same = len(set(bodies.values())) == 1
-            print(f"the three are the same lines (less the checkpoint's time): {'yes' if same else 'NO'}")
-            met = best["through the portal"][0] <= best["command line"][0]
-            print(f"target, through the portal no slower than the command line: {'met' if met else 'MISSED'}")
+            same, met = in_one_process(system, args, head)
         if args.processes:
             met = deployed(folder, args.rounds)
     return 0 if same and met else 1
