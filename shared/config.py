@@ -23,6 +23,9 @@ API_SERVICES = ("intake", "ledger", "assessment", "notify")
 #: The services that talk through the broker, each as its own broker user (the portal has none).
 BROKER_SERVICES = ("intake", "ledger", "assessment", "notify")
 MEMORY_BROKER = "memory://"
+#: Reads yield to writes on a shared machine by default: the ledger's API serves only reads (its
+#: writes come from the broker, to ``zeroclear worker ledger``), so it runs at a lower CPU priority.
+DEFAULT_API_NICE = {"ledger": 10}
 
 
 class SettingsError(ValueError):
@@ -53,6 +56,9 @@ class Settings:
     max_body_bytes: int
     workers: int
     threads: int
+    #: The CPU niceness (0-19) of the service's HTTP API processes (``zeroclear serve``): the
+    #: ledger's API only reads, and on a shared machine its readers then take what the writers leave.
+    api_nice: int = 0
     tip_wait_seconds: int = 5  # how long POST /v1/tips waits for the ledger's acknowledgement
     tip_rate_per_minute: int = 10
     schedule_seconds: float = 30.0  # how often notify's scheduler looks for what is due (0: only when asked)
@@ -146,6 +152,7 @@ def _throughput(lookup: _Lookup) -> dict:
         max_body_bytes=lookup.integer("MAX_BODY_BYTES", 2 * 1024 * 1024),
         workers=lookup.integer("WORKERS", 2),
         threads=lookup.integer("THREADS", 32),
+        api_nice=lookup.integer("API_NICE", DEFAULT_API_NICE.get(lookup.service.lower(), 0), low=0, high=19),
         tip_wait_seconds=lookup.integer("TIP_WAIT_SECONDS", 5),
         tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
         schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
@@ -279,9 +286,14 @@ class _Lookup:
                 return found[1]
         return default
 
-    def integer(self, key: str, default: int) -> int:
+    def integer(self, key: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
         found = self._raw(key)
-        return default if found is None else _int(*found)
+        if found is None:
+            return default
+        value = _int(*found)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise SettingsError(f"{found[0]} must be a whole number from {low} to {high}, not {found[1]!r}")
+        return value
 
     def number(self, key: str, default: float) -> float:
         found = self._raw(key)

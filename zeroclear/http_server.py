@@ -5,6 +5,7 @@ the spawn, so no database connection or broker channel crosses a fork.
 """
 from __future__ import annotations
 
+import os
 from functools import partial
 
 from granian import Granian
@@ -30,6 +31,7 @@ def _load_app(service: str, settings: Settings, level: str, _target: str):
 def serve(service: str, settings: Settings, workers: int, log_level: str = "info") -> None:
     """Serve with ``workers`` processes (``zeroclear serve`` has pointed PROMETHEUS_MULTIPROC_DIR
     at a folder of their own first, so that any one of them answers /metrics for all)."""
+    lower_priority(settings.api_nice)  # before the workers start: they inherit it
     server = Granian(
         target=f"zeroclear-{service}",
         address=settings.host,
@@ -41,3 +43,12 @@ def serve(service: str, settings: Settings, workers: int, log_level: str = "info
         log_access=False,
     )
     server.serve(target_loader=partial(_load_app, service, settings, log_level))
+
+
+def lower_priority(nice: int) -> int:
+    """Run this process (and what it starts) at least ``nice`` (never raising its priority, which
+    an unprivileged process may not); the niceness it now has."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if nice > current:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    return os.getpriority(os.PRIO_PROCESS, 0)

@@ -64,11 +64,20 @@ def test_overrides_given_in_code_win_over_the_environment():
     ({"ZEROCLEAR_MAX_BODY_BYTES": "2MB"}, "ZEROCLEAR_MAX_BODY_BYTES"),
     ({"ZEROCLEAR_LEDGER_PORT": "eight"}, "ZEROCLEAR_LEDGER_PORT"),
     ({"ZEROCLEAR_INTAKE_MODE": "turbo"}, "ZEROCLEAR_INTAKE_MODE"),
+    ({"ZEROCLEAR_INTAKE_API_NICE": "20"}, "ZEROCLEAR_INTAKE_API_NICE"),
+    ({"ZEROCLEAR_API_NICE": "-5"}, "ZEROCLEAR_API_NICE"),
 ])
 def test_an_unusable_value_is_refused_naming_the_variable(env, named):
     with pytest.raises(SettingsError) as refused:
         Settings.from_env("intake", env)
     assert named in str(refused.value)
+
+
+def test_only_the_ledgers_api_which_only_reads_runs_at_a_lower_cpu_priority_unless_told_otherwise():
+    assert {service: Settings.from_env(service, {}).api_nice for service in DEFAULT_PORTS} == {
+        "intake": 0, "ledger": 10, "assessment": 0, "notify": 0, "portal": 0}
+    env = {"ZEROCLEAR_API_NICE": "5", "ZEROCLEAR_LEDGER_API_NICE": "0"}
+    assert (Settings.from_env("portal", env).api_nice, Settings.from_env("ledger", env).api_nice) == (5, 0)
 
 
 def test_an_unknown_service_is_refused():

@@ -669,6 +669,8 @@ def test_the_compose_services_run_as_local_processes_on_rabbitmq_and_postgres(tm
             migrated = next(p for p in host.processes if p.name == "migrate-1")
             assert "service key registered" in migrated.log.read_text()
             _file_and_audit(host, compose, (host.secrets / "service_key").read_text().strip())
+            assert _niceness(host) == {"ledger-api": {10}, "ledger-worker": {0}, "intake-api": {0}, "intake-worker": {0},
+                                       "assessment-api": {0}, "notify-api": {0}, "portal": {0}}
             codes = host.stop()
             assert all(code == 0 for code in codes.values()), f"not a clean stop on SIGTERM: {codes}\n{host.logs()}"
         except BaseException:
@@ -676,6 +678,28 @@ def test_the_compose_services_run_as_local_processes_on_rabbitmq_and_postgres(tm
             raise
         finally:
             host.kill()
+
+
+def _niceness(host: LocalCompose) -> dict[str, set[int]]:
+    """Each running service's CPU niceness, over its processes and the HTTP server's workers."""
+    found: dict[str, set[int]] = {}
+    for p in host.processes:
+        name = p.name.rsplit("-", 1)[0]
+        if p.popen.poll() is None and name in ("ledger-api", "ledger-worker", "intake-api", "intake-worker",
+                                               "assessment-api", "notify-api", "portal"):
+            for pid in [p.popen.pid, *_children(p.popen.pid)]:
+                found.setdefault(name, set()).add(os.getpriority(os.PRIO_PROCESS, pid))
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids += [int(k) for k in (task / "children").read_text().split()]
+    except FileNotFoundError:  # it has just exited
+        return []
+    return kids + [grandchild for kid in kids for grandchild in _children(kid)]
 
 
 def _file_and_audit(host: LocalCompose, compose: dict, service_key: str) -> None:
