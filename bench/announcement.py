@@ -3,6 +3,7 @@ the memory it takes, and its pages, served by notify from the rows it keeps by i
 
     .venv/bin/python bench/announcement.py                    # about 100,000 items on SQLite
     .venv/bin/python bench/announcement.py --items 1000000 --events 3000000 --backend postgres
+    .venv/bin/python bench/announcement.py --reuse sqlite:////DIR/ledger.db   # a ledger kept by bench/reads.py --keep DIR
 
 A national campaign is built through the ledger's real writer (as ``bench/reads.py`` builds it),
 its events are handed to notify's journal as its follower would hand them, and notify is served
@@ -141,16 +142,19 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--requests", type=int, default=64, help="page requests per client count")
+    parser.add_argument("--reuse", default=None,
+                        help="a ledger database already built (bench/reads.py --keep) instead of building one")
     args = parser.parse_args()
-    args.reuse, args.keep = None, None
+    args.keep = None
     print(c.machine_line())
     print(c.code_line())
     folder = Path(tempfile.mkdtemp(prefix="zcbench-announcement-"))
     try:
         with reads._database(args) as ledger_url:
-            print(f"building a national campaign on {args.backend} ...", flush=True)
-            built = reads.build(ledger_url, args)
-            print(f"built {built['events']:,} events in {built['seconds']:,.0f} s")
+            if not args.reuse:
+                print(f"building a national campaign on {args.backend} ...", flush=True)
+                built = reads.build(ledger_url, args)
+                print(f"built {built['events']:,} events in {built['seconds']:,.0f} s")
             with (c.scratch_database(args.postgres, "zcbench_notify") if args.backend == "postgres"
                   else _nothing(f"sqlite:///{folder / 'notify.db'}")) as notify_url:
                 head = copy_log(ledger_url, notify_url)

@@ -363,6 +363,8 @@ class System:
                     "ZEROCLEAR_LEDGER_PORT": str(self.ledger_port), "ZEROCLEAR_INTAKE_PORT": str(self.intake_port),
                     "ZEROCLEAR_LEDGER_URL": self.url, "ZEROCLEAR_LEDGER_WORKERS": str(args.ledger_workers),
                     "ZEROCLEAR_INTAKE_WORKERS": "2"})
+        if args.ledger_api_nice is not None:
+            env["ZEROCLEAR_LEDGER_API_NICE"] = str(args.ledger_api_nice)
         processes, self.processes = PROCESSES[:1], Processes(env, str(data_dir))
         ready = argparse.Namespace(prefix=f"zcbench-reads-{secrets.token_hex(4)}", amqp=args.amqp,
                                    ledger_port=self.ledger_port, intake_port=self.intake_port)
@@ -449,8 +451,8 @@ class Readers:
     """``clients`` threads reading the ledger as in the table above (each read a random endpoint of
     ``endpoints``) until stopped: how many reads, and their latency."""
 
-    def __init__(self, url: str, key: str, paths: dict, clients: int, seed: int):
-        self.url, self.key, self.paths, self.seed = url, key, list(paths.values()), seed
+    def __init__(self, url: str, key: str, paths: dict, clients: int, seed: int, nice: int = 0):
+        self.url, self.key, self.paths, self.seed, self.nice = url, key, list(paths.values()), seed, nice
         self.timings: list[float] = []
         self.errors = 0
         self._stop = threading.Event()
@@ -470,6 +472,8 @@ class Readers:
     def _read(self, n: int) -> None:
         import requests
 
+        if self.nice:  # this thread only (Linux schedules threads as tasks)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         rng = random.Random(self.seed + n)
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self.key}"
@@ -555,9 +559,11 @@ def measure_filing(args, system: System, targets: dict, rng: random.Random) -> b
     print(f"\nfiling through intake's API (closed loop: {args.connections} keep-alive connections, one key per region, "
           f"reports of {len(regions):,} regions x {len(ALONE_YEARS)} years with {entries} lines each, new to the "
           f"ledger; business clock moved on to {clock.now():%Y-%m-%d}); warm-up {args.warmup:g} s, measured "
-          f"{args.duration:g} s, each phase", flush=True)
+          f"{args.duration:g} s, each phase; CPU niceness: the ledger's API "
+          f"{os.getpriority(os.PRIO_PROCESS, system.groups()['ledger-http'])}, the readers {args.reader_nice}, "
+          "everything else 0", flush=True)
     alone = file_for(args, system, filing_requests(keys, system.intake_port, ALONE_YEARS, entries), "alone", None, offset)
-    readers = Readers(system.url, system.office, endpoints(targets, rng), 16, seed=16)
+    readers = Readers(system.url, system.office, endpoints(targets, rng), 16, seed=16, nice=args.reader_nice)
     loaded = file_for(args, system, filing_requests(keys, system.intake_port, LOADED_YEARS, entries), "loaded", readers,
                       offset)
     rows = []
@@ -601,6 +607,11 @@ def main() -> int:
                         help="seconds to wait for the ledger to record a phase's accepted filings (default 120)")
     parser.add_argument("--ledger-workers", type=int, default=2,
                         help="HTTP worker processes of the ledger's API, which serve the readers (default 2, the product's)")
+    parser.add_argument("--ledger-api-nice", type=int, default=None,
+                        help="the ledger API's CPU niceness (ZEROCLEAR_LEDGER_API_NICE; default the product's, 10)")
+    parser.add_argument("--reader-nice", type=int, default=0,
+                        help="the niceness of the 16 reading threads of this process, which stand for clients on "
+                             "other machines (default 0: they compete with the system like any program here)")
     parser.add_argument("--amqp", default=c.DEFAULT_AMQP, help="RabbitMQ URL for intake -> ledger (filing only)")
     args = parser.parse_args()
     filing = args.measure != "reads"

@@ -1,0 +1,116 @@
+"""What the assessment's and notify's read models cost at a national campaign's size (issue 12):
+both fold the log in memory (``shared.journal.FoldedView``), so this folds a ledger's events, as
+their journals hold them, with each service's own fold and prints, per fold, the time, the rate,
+the process's peak memory, one checkpoint's pickled size and time, and (assessment) one year's
+scores at the head and as of the year's default cut-off — the figures that say when those folds
+need persisted, indexed read models like the ledger's.
+
+    .venv/bin/python bench/folds.py --reuse sqlite:////work/zc-national/ledger.db   # a kept bench/reads.py ledger
+    .venv/bin/python bench/folds.py --reuse URL --events 1000000                    # the first million only
+
+Each fold runs in a process of its own, so that its peak memory is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import resource
+import subprocess
+import sys
+import time
+
+import _common as c
+
+
+def events(url: str, limit: int | None):
+    """The ledger's events in order, as a service's journal hands them to its fold."""
+    import orjson
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    query = "SELECT seq, type, occurred_at, payload FROM events" + (f" WHERE seq <= {int(limit)}" if limit else "")
+    with engine.connect() as conn:
+        rows = conn.execution_options(stream_results=True, yield_per=5000).exec_driver_sql(query + " ORDER BY seq")
+        for seq, kind, occurred_at, payload in rows:
+            yield {"seq": seq, "type": kind, "occurred_at": occurred_at, "payload": orjson.loads(payload)}
+    engine.dispose()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fold(name: str, url: str, limit: int | None) -> dict:
+    """One service's fold of the log; its figures as a mapping (printed by the parent)."""
+    if name == "assessment":
+        from services.assessment.domain.campaign import CampaignState as State
+    else:
+        from services.notify.domain.campaign import NotifyState as State
+    state, before, started = State(), peak_mb(), time.perf_counter()
+    for event in events(url, limit):
+        state.apply(event)
+    seconds = time.perf_counter() - started
+    figures = {"events": state.seq, "seconds": seconds, "items": len(state.items), "tips": len(state.tips),
+               "base_mb": before, "fold_mb": peak_mb()}
+    started = time.perf_counter()
+    copy = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    figures.update(pickle_mb=len(copy) / 2**20, pickle_s=time.perf_counter() - started)
+    del copy
+    if name == "assessment":
+        figures.update(scores(state))
+    figures["peak_mb"] = peak_mb()
+    return figures
+
+
+def scores(state) -> dict:
+    """A year's scores at the head (the cut-off after the last event) and as of its default cut-off."""
+    from reads import national_reference
+
+    from services.assessment.domain.scoring import assess, default_cut_off
+
+    year = max(state.years)
+    calendar = national_reference().calendar
+    started = time.perf_counter()
+    assess(state, year, cut_off="2999-12-31T23:59:59Z")
+    head = time.perf_counter() - started
+    started = time.perf_counter()
+    assess(state, year - 1, cut_off=default_cut_off(calendar, year - 1))
+    return {"year": year, "assess_head_s": head, "assess_cut_off_s": time.perf_counter() - started}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reuse", required=True, help="a ledger database URL (e.g. a bench/reads.py --keep one)")
+    parser.add_argument("--events", type=int, default=None, help="fold only the first N events")
+    parser.add_argument("--fold", choices=("assessment", "notify"), help=argparse.SUPPRESS)  # the child's part
+    args = parser.parse_args()
+    if args.fold:
+        print(json.dumps(fold(args.fold, args.reuse, args.events)))
+        return 0
+    print(c.machine_line())
+    print(c.code_line())
+    rows = []
+    for name in ("assessment", "notify"):
+        child = [sys.executable, __file__, "--reuse", args.reuse, "--fold", name]
+        if args.events:
+            child += ["--events", str(args.events)]
+        done = subprocess.run(child, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"the {name} fold failed:\n{done.stderr}")
+        f = json.loads(done.stdout.splitlines()[-1])
+        rows.append([name, f"{f['events']:,}", f"{f['seconds']:,.1f}", f"{f['events'] / f['seconds']:,.0f}",
+                     f"{f['items']:,}", f"{f['fold_mb'] - f['base_mb']:,.0f}", f"{f['peak_mb'] - f['base_mb']:,.0f}",
+                     f"{f['pickle_mb']:,.0f}",
+                     f"{f['pickle_s']:,.1f}",
+                     f"{f['assess_head_s']:,.1f} / {f['assess_cut_off_s']:,.1f}" if "assess_head_s" in f else "-"])
+    print(c.table(["fold", "events", "s", "events/s", "items", "fold MB", "peak MB", "checkpoint MB", "pickle s",
+                   "one year's scores: head / as of cut-off, s"], rows, "lrrrrrrrrr"))
+    print("  (fold MB: the process's peak resident memory above its start once folded; peak MB: after a checkpoint"
+          " was pickled and the scores computed; a checkpoint is one pickled copy of the fold, as FoldedView keeps"
+          " one every 1,000 events within 256 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
