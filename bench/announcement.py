@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import _common as c
+import _national
 import reads
 
 
@@ -61,7 +62,7 @@ class Notify:
         self.port = c.free_port()
         env = {**os.environ, "ZEROCLEAR_NOTIFY_DATABASE_URL": database_url, "ZEROCLEAR_AUTH_DATABASE_URL": database_url,
                "ZEROCLEAR_DATA_DIR": str(data_dir), "ZEROCLEAR_NOTIFY_PORT": str(self.port), "ZEROCLEAR_WORKERS": "1",
-               "ZEROCLEAR_REFERENCE_DIR": str(reads._reference_dir(data_dir)), "ZEROCLEAR_MODE": "embedded",
+               "ZEROCLEAR_REFERENCE_DIR": str(_national.reference_dir(data_dir)), "ZEROCLEAR_MODE": "embedded",
                "ZEROCLEAR_LEDGER_URL": f"http://127.0.0.1:{c.free_port()}"}
         self.process = subprocess.Popen([sys.executable, "-m", "zeroclear", "--log-level", "warning", "serve", "notify"],
                                         env=env, cwd=c.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -153,7 +154,7 @@ def main() -> int:
         with reads._database(args) as ledger_url:
             if not args.reuse:
                 print(f"building a national campaign on {args.backend} ...", flush=True)
-                built = reads.build(ledger_url, args)
+                built = _national.build(ledger_url, args)
                 print(f"built {built['events']:,} events in {built['seconds']:,.0f} s")
             with (c.scratch_database(args.postgres, "zcbench_notify") if args.backend == "postgres"
                   else _nothing(f"sqlite:///{folder / 'notify.db'}")) as notify_url:
@@ -191,7 +192,7 @@ def measure(notify_url: str, folder: Path) -> None:
             rows.append([name, f"{min(r[0] for r in runs):,.1f}", f"{max(r[0] for r in runs):,.1f}",
                          f"{min(r[1] for r in runs):,.0f}", f"{runs[0][2] / 2**20:,.1f}"])
         print(c.table(["download", "first byte min (ms)", "max", "whole (ms)", "MB"], rows, "lrrrr"))
-        regions = reads.national_reference().region_codes()
+        regions = _national.national_reference().region_codes()
         rng = random.Random(7)
         page_rows = []
         for clients in (1, 16):

@@ -65,7 +65,7 @@ def fold(name: str, url: str, limit: int | None) -> dict:
 
 def scores(state) -> dict:
     """A year's scores at the head (the cut-off after the last event) and as of its default cut-off."""
-    from reads import national_reference
+    from _national import national_reference
 
     from services.assessment.domain.scoring import assess, default_cut_off
 
