@@ -50,6 +50,8 @@ class System:
                     "ZEROCLEAR_INTAKE_WORKERS": "2"})
         if args.ledger_api_nice is not None:
             env["ZEROCLEAR_LEDGER_API_NICE"] = str(args.ledger_api_nice)
+        if args.intake_threads:
+            env["ZEROCLEAR_INTAKE_THREADS"] = str(args.intake_threads)
         processes, self.processes = PROCESSES[:1], Processes(env, str(data_dir))
         ready = argparse.Namespace(prefix=f"zcbench-reads-{secrets.token_hex(4)}", amqp=args.amqp,
                                    ledger_port=self.ledger_port, intake_port=self.intake_port)

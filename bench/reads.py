@@ -180,6 +180,8 @@ def main() -> int:
                         help="HTTP worker processes of the ledger's API, which serve the readers (default 2, the product's)")
     parser.add_argument("--ledger-api-nice", type=int, default=None,
                         help="the ledger API's CPU niceness (ZEROCLEAR_LEDGER_API_NICE; default the product's, 10)")
+    parser.add_argument("--intake-threads", type=int, default=0,
+                        help="threads of each intake API worker (ZEROCLEAR_INTAKE_THREADS; default the product's)")
     parser.add_argument("--reader-nice", type=int, default=0,
                         help="the niceness of the 16 reading threads of this process, which stand for clients on "
                              "other machines (default 0: they compete with the system like any program here)")

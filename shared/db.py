@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 BigKey = BigInteger().with_variant(Integer, "sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
@@ -30,7 +30,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # No pre-ping (a round trip per transaction): a connection lost with a database restart fails
     # one transaction, which SQLAlchemy answers by recycling the whole pool.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, future=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
+                         future=True)
 
 
 class NoDatabase(LookupError):

@@ -95,7 +95,11 @@ class KeyStore:
 
     @classmethod
     def from_url(cls, url: str, **kwargs) -> "KeyStore":
-        return cls(make_engine(url, pool_size=2), **kwargs)
+        """Six connections kept and no more: with one key per region a lookup is a query per
+        request (a key is trusted for a second), and a pool of two that could overflow to six made
+        and dropped a PostgreSQL connection (a server process) for most of an HTTP worker's 32
+        threads under load; a thread now waits a moment for a free one instead."""
+        return cls(make_engine(url, pool_size=6, max_overflow=0), **kwargs)
 
     def create(self, role: str, *, region: str | None = None, department: str | None = None,
                label: str = "", valid_regions: set[str] | None = None, person: str | None = None) -> tuple[str, Principal]:
