@@ -179,7 +179,7 @@ def main() -> int:
     parser.add_argument("--ledger-workers", type=int, default=2,
                         help="HTTP worker processes of the ledger's API, which serve the readers (default 2, the product's)")
     parser.add_argument("--ledger-api-nice", type=int, default=None,
-                        help="the ledger API's CPU niceness (ZEROCLEAR_LEDGER_API_NICE; default the product's, 10)")
+                        help="the ledger API's CPU niceness (ZEROCLEAR_LEDGER_API_NICE; default the product's, 19)")
     parser.add_argument("--intake-threads", type=int, default=0,
                         help="threads of each intake API worker (ZEROCLEAR_INTAKE_THREADS; default the product's)")
     parser.add_argument("--reader-nice", type=int, default=0,

@@ -75,7 +75,7 @@ def test_an_unusable_value_is_refused_naming_the_variable(env, named):
 
 def test_only_the_ledgers_api_which_only_reads_runs_at_a_lower_cpu_priority_unless_told_otherwise():
     assert {service: Settings.from_env(service, {}).api_nice for service in DEFAULT_PORTS} == {
-        "intake": 0, "ledger": 10, "assessment": 0, "notify": 0, "portal": 0}
+        "intake": 0, "ledger": 19, "assessment": 0, "notify": 0, "portal": 0}
     env = {"ZEROCLEAR_API_NICE": "5", "ZEROCLEAR_LEDGER_API_NICE": "0"}
     assert (Settings.from_env("portal", env).api_nice, Settings.from_env("ledger", env).api_nice) == (5, 0)
 

@@ -669,7 +669,7 @@ def test_the_compose_services_run_as_local_processes_on_rabbitmq_and_postgres(tm
             migrated = next(p for p in host.processes if p.name == "migrate-1")
             assert "service key registered" in migrated.log.read_text()
             _file_and_audit(host, compose, (host.secrets / "service_key").read_text().strip())
-            assert _niceness(host) == {"ledger-api": {10}, "ledger-worker": {0}, "intake-api": {0}, "intake-worker": {0},
+            assert _niceness(host) == {"ledger-api": {19}, "ledger-worker": {0}, "intake-api": {0}, "intake-worker": {0},
                                        "assessment-api": {0}, "notify-api": {0}, "portal": {0}}
             codes = host.stop()
             assert all(code == 0 for code in codes.values()), f"not a clean stop on SIGTERM: {codes}\n{host.logs()}"
