@@ -41,15 +41,30 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def fold(name: str, url: str, limit: int | None) -> dict:
-    """One service's fold of the log; its figures as a mapping (printed by the parent)."""
+def head(url: str, limit: int | None) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        last = conn.exec_driver_sql("SELECT max(seq) FROM events").scalar_one()
+    engine.dispose()
+    return min(last, limit or last)
+
+
+def fold(name: str, url: str, limit: int | None, then: int) -> dict:
+    """One service's fold of the log (the last ``then`` events held back for the assessment's
+    second scoring); its figures as a mapping (printed by the parent)."""
     if name == "assessment":
         from services.assessment.domain.campaign import CampaignState as State
     else:
         from services.notify.domain.campaign import NotifyState as State
-    state, before, started = State(), peak_mb(), time.perf_counter()
+    held_from = head(url, limit) - then if name == "assessment" else None
+    state, before, started, later = State(), peak_mb(), time.perf_counter(), []
     for event in events(url, limit):
-        state.apply(event)
+        if held_from is not None and event["seq"] > held_from:
+            later.append(event)
+        else:
+            state.apply(event)
     seconds = time.perf_counter() - started
     figures = {"events": state.seq, "seconds": seconds, "items": len(state.items), "tips": len(state.tips),
                "base_mb": before, "fold_mb": peak_mb()}
@@ -58,41 +73,49 @@ def fold(name: str, url: str, limit: int | None) -> dict:
     figures.update(pickle_mb=len(copy) / 2**20, pickle_s=time.perf_counter() - started)
     del copy
     if name == "assessment":
-        figures.update(scores(state))
+        figures.update(scores(state, later))
     figures["peak_mb"] = peak_mb()
     return figures
 
 
-def scores(state) -> dict:
-    """A year's scores at the head (the cut-off after the last event) and as of its default cut-off."""
+def scores(state, later: list) -> dict:
+    """The last year's scores (its cut-off after every event) and the year before's as of its default
+    cut-off: first, then again after folding the ``later`` events (the rows of the regions they did
+    not touch are kept, and the cut-off's view is moved on, not folded again)."""
     from _national import national_reference
 
     from services.assessment.domain.scoring import assess, default_cut_off
 
     year = max(state.years)
-    calendar = national_reference().calendar
-    started = time.perf_counter()
-    assess(state, year, cut_off="2999-12-31T23:59:59Z")
-    head = time.perf_counter() - started
-    started = time.perf_counter()
-    assess(state, year - 1, cut_off=default_cut_off(calendar, year - 1))
-    return {"year": year, "assess_head_s": head, "assess_cut_off_s": time.perf_counter() - started}
+    asked = ((year, "2999-12-31T23:59:59Z"), (year - 1, default_cut_off(national_reference().calendar, year - 1)))
+    found = {}
+    for when in ("first", "then"):
+        if when == "then":
+            for event in later:
+                state.apply(event)
+        for (which, cut_off), name in zip(asked, ("head", "cut_off")):
+            started = time.perf_counter()
+            assess(state, which, cut_off=cut_off)
+            found[f"assess_{name}_{when}_s"] = time.perf_counter() - started
+    return {"year": year, "later": len(later), **found}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reuse", required=True, help="a ledger database URL (e.g. a bench/reads.py --keep one)")
     parser.add_argument("--events", type=int, default=None, help="fold only the first N events")
+    parser.add_argument("--then", type=int, default=1000,
+                        help="events folded after the assessment's first scoring, before its second (default 1,000)")
     parser.add_argument("--fold", choices=("assessment", "notify"), help=argparse.SUPPRESS)  # the child's part
     args = parser.parse_args()
     if args.fold:
-        print(json.dumps(fold(args.fold, args.reuse, args.events)))
+        print(json.dumps(fold(args.fold, args.reuse, args.events, args.then)))
         return 0
     print(c.machine_line())
     print(c.code_line())
     rows = []
     for name in ("assessment", "notify"):
-        child = [sys.executable, __file__, "--reuse", args.reuse, "--fold", name]
+        child = [sys.executable, __file__, "--reuse", args.reuse, "--fold", name, "--then", str(args.then)]
         if args.events:
             child += ["--events", str(args.events)]
         done = subprocess.run(child, capture_output=True, text=True)
@@ -103,9 +126,11 @@ def main() -> int:
                      f"{f['items']:,}", f"{f['fold_mb'] - f['base_mb']:,.0f}", f"{f['peak_mb'] - f['base_mb']:,.0f}",
                      f"{f['pickle_mb']:,.0f}",
                      f"{f['pickle_s']:,.1f}",
-                     f"{f['assess_head_s']:,.1f} / {f['assess_cut_off_s']:,.1f}" if "assess_head_s" in f else "-"])
+                     (f"{f['assess_head_first_s']:,.2f} / {f['assess_cut_off_first_s']:,.2f}; "
+                      f"{f['assess_head_then_s']:,.3f} / {f['assess_cut_off_then_s']:,.3f}") if "later" in f else "-"])
     print(c.table(["fold", "events", "s", "events/s", "items", "fold MB", "peak MB", "checkpoint MB", "pickle s",
-                   "one year's scores: head / as of cut-off, s"], rows, "lrrrrrrrrr"))
+                   f"a year's scores, head / as of its cut-off, s: first; after {args.then:,} more events"], rows,
+                  "lrrrrrrrrr"))
     print("  (fold MB: the process's peak resident memory above its start once folded; peak MB: after a checkpoint"
           " was pickled and the scores computed; a checkpoint is one pickled copy of the fold, as FoldedView keeps"
           " one every 1,000 events within 256 MB)")

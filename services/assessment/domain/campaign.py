@@ -10,8 +10,8 @@ the office's scores for criteria 2 and 3.
 ``cut_off`` make (SPEC §6: scores are "as of a cut-off"): a verification, a late report, an
 amendment or an office score recorded after the cut-off does not count, whatever position the
 caller folded to. The state keeps a journal of the events it folded (references to their
-payloads, which the fold never changes) to refold them; the result is cached per cut-off until
-the next event.
+payloads, which the fold never changes) to fold a new cut-off's view from the start; a view asked
+for is then kept and moved on with each event (the few asked last), not folded again.
 """
 from __future__ import annotations
 
@@ -135,6 +135,12 @@ class InputRecord:
     submission_id: str
 
 
+#: The views by cut-off a state keeps up to date as it folds (each a fold of what occurred by then):
+#: a year's scores are asked as of its own cut-off, and a few years are read at a time.
+KEPT_VIEWS = 4
+#: The scoring's rows kept, by (year, cut-off, weights, time zone): every region's, a few MB each.
+KEPT_ROWS = 8
+
 # A fold takes the state, the event's position, its occurrence time and its payload.
 Fold = Callable[["CampaignState", int, str, Any], None]
 
@@ -152,8 +158,17 @@ class CampaignState:
     anomalies: list[tuple[int, str]] = field(default_factory=list)
     #: the latest occurrence time folded, and the folded events (for ``as_of``)
     latest: str = ""
+    #: each region's items and tips (ids, as folded), and the position that last changed what a
+    #: region's scores read (its report, items, tips, office scores); the last year opened's
+    region_items: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    region_tips: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    touched: dict[str, int] = field(default_factory=dict, repr=False)
+    calendar_seq: int = 0
     _journal: list[tuple[str, int, Fold, Any]] = field(default_factory=list, repr=False)
     _views: dict[str, "CampaignState"] = field(default_factory=dict, repr=False)
+    #: the scoring's rows by (year, cut-off, ...) and region, each with the positions it was made
+    #: from (see ``scoring.assess``): a region nothing touched since is not scored again
+    _rows: dict[tuple, dict[str, tuple]] = field(default_factory=dict, repr=False, compare=False)
 
     def apply(self, event: Any) -> None:
         """Fold one recorded event (a mapping with seq, type, occurred_at, payload; or an object
@@ -165,14 +180,16 @@ class CampaignState:
         if seq != self.seq + 1:
             raise ValueError(f"fold out of order: at {self.seq}, given {seq}")
         fold = FOLDS.get(kind)
+        entry = None
         if fold is not None:
-            self._journal.append((occurred_at, seq, fold, payload))
+            entry = (occurred_at, seq, fold, payload)
+            self._journal.append(entry)
             fold(self, seq, occurred_at, payload)
             if occurred_at > self.latest:
                 self.latest = occurred_at
         self.seq = seq
-        if self._views:
-            self._views = {}
+        for cut_off, view in self._views.items():
+            view._follow(cut_off, entry, seq)
 
     def apply_all(self, events: Iterable[Any]) -> "CampaignState":
         for event in events:
@@ -188,19 +205,57 @@ class CampaignState:
         time of the filing that made the ledger open it."""
         if self.latest <= cut_off:  # nothing folded happened after the cut-off
             return self
-        view = self._views.get(cut_off)
+        view = self._views.pop(cut_off, None)
         if view is None:
             view = CampaignState()
             for entry in self._journal:
-                occurred_at = entry[0]
-                if occurred_at <= cut_off or entry[2] is _fold_year_opened:
-                    view._journal.append(entry)
-                    entry[2](view, entry[1], occurred_at, entry[3])
-                    if occurred_at > view.latest:
-                        view.latest = occurred_at
+                view._follow(cut_off, entry, entry[1])
             view.seq = self.seq
-            self._views[cut_off] = view
+        self._views[cut_off] = view  # the newest asked last: the first to go is the least recently asked
+        while len(self._views) > KEPT_VIEWS:
+            del self._views[next(iter(self._views))]
         return view
+
+    def _follow(self, cut_off: str, entry: tuple | None, seq: int) -> None:
+        """A view's step as its state folds the event at ``seq`` (its journal ``entry``, None for a
+        type the fold skips): the same as folding again, from the start, what occurred by the cut-off."""
+        if entry is not None and (entry[0] <= cut_off or entry[2] is _fold_year_opened):
+            self._journal.append(entry)
+            entry[2](self, entry[1], entry[0], entry[3])
+            if entry[0] > self.latest:
+                self.latest = entry[0]
+        self.seq = seq
+
+    def __getstate__(self) -> dict:
+        """A copy (a checkpoint) leaves the views and rows behind: they are made again when asked."""
+        return {name: getattr(self, name) for name in self.__slots__ if name not in ("_views", "_rows")}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self._views, self._rows = {}, {}
+
+    def kept_rows(self, key: tuple) -> dict[str, tuple]:
+        """The scoring's rows kept for ``key`` (the few keys asked last)."""
+        rows = self._rows.pop(key, None)
+        self._rows[key] = rows = {} if rows is None else rows
+        while len(self._rows) > KEPT_ROWS:
+            del self._rows[next(iter(self._rows))]
+        return rows
+
+
+def _touch(state: CampaignState, region: str, seq: int) -> None:
+    state.touched[region] = seq
+
+
+def _indexed(state: CampaignState, index: dict[str, list[str]], replaced: Any, region: str, key: str, seq: int) -> None:
+    """A new item or tip in its region's list (a record replaced under the same id, which a verified
+    log never holds, leaves its old region's list when read: see ``scoring._index``)."""
+    if replaced is None or replaced.region != region:
+        index.setdefault(region, []).append(key)
+    if replaced is not None:
+        _touch(state, replaced.region, seq)
+    _touch(state, region, seq)
 
 
 def _anomaly(state: CampaignState, seq: int, reason: str) -> None:
@@ -213,10 +268,12 @@ def _fold_year_opened(state: CampaignState, seq: int, occurred_at: str, payload:
         _anomaly(state, seq, f"year {year} opened again")
     state.years[year] = YearRecord(year, payload["report_due"], payload["deadline"], payload["time_zone"],
                                    tuple(payload["regions"]), seq, occurred_at)
+    state.calendar_seq = seq
 
 
 def _new_item(state: CampaignState, item_id: str, region: str, year: int, seq: int, occurred_at: str, entry: Any,
               source: str, tip_id: str | None) -> None:
+    _indexed(state, state.region_items, state.items.get(item_id), region, item_id, seq)
     state.items[item_id] = ItemRecord(
         item_id, region, year, seq, occurred_at, source, tip_id, entry["enterprise"], entry["uscc"], entry["county"],
         entry["industry"], entry["equipment"], entry["equipment_count"], entry["capacity"], entry["unit"],
@@ -236,6 +293,7 @@ def _fold_report_filed(state: CampaignState, seq: int, occurred_at: str, report:
         _anomaly(state, seq, f"report for {region}/{year} before the year was opened")
     if (region, year) in state.reports:
         _anomaly(state, seq, f"a second first filing for {region}/{year}")
+    _touch(state, region, seq)
     state.reports[(region, year)] = ReportRecord(
         region, year, report["submission_id"], seq, occurred_at, opened is not None and occurred_at <= opened.deadline,
         report["zero_report"], item_ids, seq)
@@ -243,6 +301,7 @@ def _fold_report_filed(state: CampaignState, seq: int, occurred_at: str, report:
 
 def _fold_report_amended(state: CampaignState, seq: int, occurred_at: str, report: Any) -> None:
     region, year = report["region"], report["year"]
+    _touch(state, region, seq)
     record = state.reports.get((region, year))
     if record is None:  # not in a verified log; in a view as of a time, an amendment stamped before its filing
         _anomaly(state, seq, f"amendment of {region}/{year}, which has no report")
@@ -258,6 +317,7 @@ def _fold_report_amended(state: CampaignState, seq: int, occurred_at: str, repor
             for name in AMENDABLE:
                 setattr(item, name, entry[name])
             item.event_seqs.append(seq)
+            _touch(state, item.region, seq)
         else:
             if item_id is not None:
                 _anomaly(state, seq, f"amendment matches unknown item {item_id}")
@@ -271,6 +331,7 @@ def _fold_report_amended(state: CampaignState, seq: int, occurred_at: str, repor
             continue
         item.status = WITHDRAWN
         item.event_seqs.append(seq)
+        _touch(state, item.region, seq)
     record.submission_id, record.zero_report, record.item_ids = report["submission_id"], report["zero_report"], item_ids
     record.last_seq = seq
     record.amendment_seqs.append(seq)
@@ -281,6 +342,7 @@ def _fold_elimination_reported(state: CampaignState, seq: int, occurred_at: str,
     if item is None:
         _anomaly(state, seq, f"elimination of unknown item {payload['item_id']}")
         return
+    _touch(state, item.region, seq)
     item.status, item.workers_resettled = ELIMINATED, payload["workers_resettled"]
     item.elimination_seq, item.eliminated_at = seq, occurred_at
     item.event_seqs.append(seq)
@@ -291,6 +353,7 @@ def _fold_elimination_decided(state: CampaignState, seq: int, occurred_at: str, 
     if item is None:
         _anomaly(state, seq, f"decision on unknown item {payload['item_id']}")
         return
+    _touch(state, item.region, seq)
     if payload["decision"] == "verified":
         item.status, item.verified_seq, item.verified_at = VERIFIED, seq, occurred_at
     else:  # rejected: back to the plan, the region reports the elimination again
@@ -302,6 +365,7 @@ def _fold_elimination_decided(state: CampaignState, seq: int, occurred_at: str, 
 
 def _fold_tip_filed(state: CampaignState, seq: int, occurred_at: str, tip: Any) -> None:
     tip_id = tip["submission_id"]
+    _indexed(state, state.region_tips, state.tips.get(tip_id), tip["region"], tip_id, seq)
     state.tips[tip_id] = TipRecord(tip_id, tip["region"], tip["enterprise"], tip["uscc"], seq, occurred_at,
                                    tip["due_at"])
 
@@ -312,6 +376,7 @@ def _fold_tip_resolved(state: CampaignState, seq: int, occurred_at: str, payload
         _anomaly(state, seq, f"resolution of unknown tip {payload['tip_id']}")
         return
     year = payload["year"]
+    _touch(state, tip.region, seq)
     tip.status, tip.resolved_seq, tip.resolved_at = payload["resolution"], seq, occurred_at
     tip.year, tip.late, tip.revealed = year, payload["late"], payload["revealed"]
     entry = payload["entry"]
@@ -341,6 +406,7 @@ def _fold_input(state: CampaignState, seq: int, occurred_at: str, payload: Any) 
             or criterion not in OFFICE_CRITERIA or score is None):
         _anomaly(state, seq, "an office input that is not a score 0..100 for criterion 2 or 3 of a region and year")
         return
+    _touch(state, region, seq)
     state.inputs[(region, year, criterion)] = InputRecord(region, year, criterion, score, str(payload.get("note", "")),
                                                           seq, occurred_at, str(payload.get("submission_id", "")))
 

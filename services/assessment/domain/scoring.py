@@ -28,7 +28,7 @@ still listed, with its points "0.00").
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from types import MappingProxyType
 from typing import Any
@@ -66,13 +66,24 @@ def assess(state: CampaignState, year: int, *, cut_off: str, weights: tuple[Deci
     view = state.as_of(cut)
     opened = view.years.get(year)
     expected = sorted(opened.regions) if opened is not None else sorted(names)
-    items, tips = _index(view, set(expected))
     zone = ZoneInfo(opened.time_zone) if opened is not None else _any_time_zone(view)
+    kept = state.kept_rows((year, cut, weights, zone.key))
+    rows = []
     with localcontext(_CONTEXT):
-        # The office's scores count as they stand at the assessed position, whenever they were
-        # entered: the office judges after the campaign, the cut-off bounds what regions did.
-        rows = [_assess_region(view, year, cut, region, items.get(region, []), tips.get(region, []), weights,
-                               names.get(region, ""), zone, state.inputs) for region in expected]
+        for region in expected:
+            # A region's row reads its own report, items and tips as of the cut-off (the view), the
+            # office's scores as they stand (the state: the office judges after the campaign, the
+            # cut-off bounds what regions did) and the year's calendar: unless one of them moved
+            # since, it is the row scored before.
+            made_from = (view.touched.get(region, 0), state.touched.get(region, 0), view.calendar_seq,
+                         names.get(region, ""))
+            found = kept.get(region)
+            if found is None or found[0] != made_from:
+                items, tips = _index(view, (region,))
+                found = kept[region] = (made_from, _assess_region(
+                    view, year, cut, region, items.get(region, []), tips.get(region, []), weights, made_from[3], zone,
+                    state.inputs))
+            rows.append(dict(found[1]))  # its own rank below
     ranking = sorted(rows, key=lambda row: (-Decimal(row["total"]), row["region"]))
     previous, rank = None, 0
     for position, row in enumerate(ranking, start=1):
@@ -129,7 +140,7 @@ def province_summary(state: CampaignState, year: int, cut_off: str, result: Mapp
         raise ValueError(f"the result is for {result['year']} as of {result['cut_off']}, not {year} as of {cut}")
     view = state.as_of(cut)
     regions = [row["region"] for row in result["regions"]]
-    items, _ = _index(view, set(regions))
+    items, _ = _index(view, regions)
     in_year = f"{year:04d}"
     totals: dict[tuple[str, str], list] = {}
     for region in regions:
@@ -306,16 +317,20 @@ def _compliance(view: CampaignState, year: int, cut: str, report: Any, opened: A
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _index(view: CampaignState, regions: set[str]) -> tuple[dict[str, list[ItemRecord]], dict[str, list[TipRecord]]]:
-    """The assessed regions' items that are not withdrawn, and their tips (by filing)."""
+def _index(view: CampaignState, regions: Iterable[str]) -> tuple[dict[str, list[ItemRecord]], dict[str, list[TipRecord]]]:
+    """The regions' items that are not withdrawn (as folded) and their tips (by filing), from each
+    region's own list (an id listed under a region it no longer has is not that region's)."""
     items: dict[str, list[ItemRecord]] = {}
-    for item in view.items.values():
-        if item.region in regions and item.status != WITHDRAWN:
-            items.setdefault(item.region, []).append(item)
     tips: dict[str, list[TipRecord]] = {}
-    for tip in sorted(view.tips.values(), key=lambda t: t.seq):
-        if tip.region in regions:
-            tips.setdefault(tip.region, []).append(tip)
+    for region in regions:
+        mine = [view.items[i] for i in dict.fromkeys(view.region_items.get(region, ()))]
+        mine = [item for item in mine if item.region == region and item.status != WITHDRAWN]
+        if mine:
+            items[region] = mine
+        theirs = [view.tips[t] for t in dict.fromkeys(view.region_tips.get(region, ()))]
+        theirs = sorted((tip for tip in theirs if tip.region == region), key=lambda t: t.seq)
+        if theirs:
+            tips[region] = theirs
     return items, tips
 
 

@@ -4,6 +4,7 @@ expected number is worked out by hand in a comment, never by calling the code un
 from __future__ import annotations
 
 import hashlib
+import pickle
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -120,6 +121,78 @@ def lost_of(row: dict, criterion: str) -> list[tuple[str, list[int]]]:
 
 
 # -- the fold ---------------------------------------------------------------------------------------
+def mixed_log() -> Log:
+    """Events whose occurrence times go back and forth across the cut-offs below: late filings,
+    an amendment and verifications after a cut-off, a rejection, tips, office scores."""
+    log = busy_log()
+    filed = log.report(LY, [entry("炼铁", "5", equipment="c"), entry("水泥", "2", equipment="d")], at=AFTER_CUT)
+    log.verify(f"{LY}-2016-{filed}-1", 1, at=DECEMBER)
+    log.amend(LY, [entry("炼铁", "6", equipment="c")], [f"{LY}-2016-{filed}-1"], [f"{LY}-2016-{filed}-2"],
+              at=AFTER_CUT)
+    log.eliminate(f"{LY}-2016-{filed}-1", at=AFTER_CUT)
+    log.decide(f"{LY}-2016-{filed}-1", "rejected", at=LATE)
+    log.add("intake.department_list_filed.v1", {"entries": []}, ON_TIME)
+    log.tip("t3", LY, at=AFTER_CUT, due_at=AFTER_CUT)
+    log.resolve("t3", at=AFTER_CUT, due_at=AFTER_CUT)
+    log.resolve("t2", at=DECEMBER, due_at="2016-12-05T15:59:59.999999Z")  # 开封's tip: resolved late, not open late
+    log.score(LY, 2, "50", at=AFTER_CUT)
+    log.open_year(2017, regions=(ZZ, KF, LY), at="2017-10-08T00:00:00.000000Z")
+    return log
+
+
+def _view(state: CampaignState, cut_off: str) -> tuple:
+    view = state.as_of(cut_off)
+    return (view.seq, view.years, view.reports, view.items, view.tips, view.inputs, view.anomalies)
+
+
+def _occurred_by(events: list[dict], cut_off: str) -> tuple:
+    """SPEC §6 said again: the state of the events that occurred by the cut-off (a year's opening
+    always counts), at the position of the last event."""
+    state = CampaignState()
+    for event in events:
+        if event["occurred_at"] <= cut_off or event["type"] == "ledger.year_opened.v1":
+            state.seq = event["seq"] - 1
+            state.apply(event)
+    state.seq = events[-1]["seq"]
+    return _view(state, "9999")
+
+
+def test_a_view_by_cut_off_kept_as_the_state_folds_on_is_what_occurred_by_then_at_every_position():
+    events = mixed_log().events
+    cut_offs = (ON_TIME, DEADLINE, LATE, CUT, AFTER_CUT)
+    live = CampaignState()
+    for event in events:
+        live.apply(event)
+        for cut_off in cut_offs:  # asked at every position: each view is moved on, not made again
+            assert _view(live, cut_off) == _occurred_by(events[:event["seq"]], cut_off), (event["seq"], cut_off)
+    assert len(live._views) <= 4  # the least recently asked went
+    assert assess(live, 2016, cut_off=CUT, names=NAMES) == assess(CampaignState().apply_all(events), 2016, cut_off=CUT,
+                                                                   names=NAMES)
+
+
+def test_a_region_nothing_touched_keeps_its_row_and_every_result_is_the_one_scored_afresh():
+    events = mixed_log().events
+    live = CampaignState()
+    for event in events:
+        live.apply(event)
+        afresh = CampaignState().apply_all(events[:event["seq"]])
+        for cut_off in (LATE, CUT, AFTER_CUT):  # six keys: every row kept between positions
+            for year in (2016, 2017):
+                assert (assess(live, year, cut_off=cut_off, names=NAMES)
+                        == assess(afresh, year, cut_off=cut_off, names=NAMES)), (event["seq"], cut_off, year)
+    assert province_summary(live, 2016, CUT, assess(live, 2016, cut_off=CUT)) == province_summary(
+        afresh, 2016, CUT, assess(afresh, 2016, cut_off=CUT))
+    assert sorted(len(rows) for rows in live._rows.values()) == [2, 2, 2, 3, 3, 3]  # 2016: ZZ, KF; 2017: and LY
+
+
+def test_a_copy_of_the_state_leaves_its_views_behind_and_makes_them_again():
+    state = mixed_log().state()
+    before = _view(state, CUT)
+    copy = pickle.loads(pickle.dumps(state))
+    assert state._views and not copy._views
+    assert _view(copy, CUT) == before and copy.items == state.items and copy._journal == state._journal
+
+
 def test_the_fold_refuses_an_event_out_of_order_and_lets_unknown_types_advance_the_position():
     log = Log()
     log.open_year()
