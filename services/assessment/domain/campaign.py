@@ -135,9 +135,10 @@ class InputRecord:
     submission_id: str
 
 
-#: The views by cut-off a state keeps up to date as it folds (each a fold of what occurred by then):
-#: a year's scores are asked as of its own cut-off, and a few years are read at a time.
-KEPT_VIEWS = 4
+#: The views by cut-off a state keeps up to date as it folds (each a fold of what occurred by then,
+#: nearly the state's size for a recent cut-off: 4 GB at a national campaign's ten years): a year's
+#: scores are asked as of its own cut-off, and mostly the last year or two are read.
+KEPT_VIEWS = 2
 #: The scoring's rows kept, by (year, cut-off, weights, time zone): every region's, a few MB each.
 KEPT_ROWS = 8
 
