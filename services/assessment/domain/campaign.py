@@ -28,8 +28,9 @@ from shared.messages.intake import (
 )
 from shared.messages.ledger import YEAR_OPENED
 
-REGISTERED, SCHEDULED, ELIMINATED, VERIFIED, WITHDRAWN = "registered", "scheduled", "eliminated", "verified", "withdrawn"
-OPEN = "open"
+from .records import (
+    ELIMINATED, REGISTERED, SCHEDULED, VERIFIED, WITHDRAWN, InputRecord, ItemRecord, ReportRecord, TipRecord, YearRecord,
+)
 
 #: The criteria the office scores (SPEC §6: 2 leadership and coordination, 3 policy support).
 OFFICE_CRITERIA = (2, 3)
@@ -41,98 +42,6 @@ AMENDABLE = ("enterprise", "county", "equipment_count", "capacity", "unit", "tar
 _SCORE_TEXT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 _HUNDRED = Decimal(100)
 _CENTS = Decimal("0.01")
-
-
-@dataclass(slots=True)
-class YearRecord:
-    year: int
-    report_due: str
-    deadline: str  # the last on-time instant
-    time_zone: str
-    regions: tuple[str, ...]  # the regions expected to report
-    seq: int
-    opened_at: str
-
-
-@dataclass(slots=True)
-class ReportRecord:
-    """The current report of a (region, year). ``seq``, ``filed_at`` and ``on_time`` are the first
-    filing's (an amendment corrects a report, it does not make it late); ``last_seq`` the latest
-    version's."""
-
-    region: str
-    year: int
-    submission_id: str
-    seq: int
-    filed_at: str
-    on_time: bool
-    zero_report: bool
-    item_ids: list[str]
-    last_seq: int
-    amendment_seqs: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ItemRecord:
-    item_id: str
-    region: str
-    year: int  # the year of the report (or of the tip resolution) that registered it
-    seq: int  # the event that registered it
-    created_at: str
-    source: str  # "report" or "tip"
-    tip_id: str | None
-    enterprise: str
-    uscc: str
-    county: str
-    industry: str
-    equipment: str
-    equipment_count: int
-    capacity: str  # decimal text
-    unit: str
-    target_source: str
-    planned_date: str  # YYYY-MM-DD
-    method: str
-    workers_affected: int
-    remarks: str
-    status: str = REGISTERED
-    event_seqs: list[int] = field(default_factory=list)  # every event that touched it, in order
-    workers_resettled: int | None = None
-    elimination_seq: int | None = None
-    eliminated_at: str | None = None
-    verified_seq: int | None = None
-    verified_at: str | None = None
-
-
-@dataclass(slots=True)
-class TipRecord:
-    tip_id: str
-    region: str
-    enterprise: str
-    uscc: str
-    seq: int
-    filed_at: str
-    due_at: str
-    status: str = OPEN  # or confirmed / unfounded / duplicate
-    resolved_seq: int | None = None
-    resolved_at: str | None = None
-    year: int | None = None  # the resolution's year (a confirmed tip's item belongs to it)
-    late: bool | None = None
-    revealed: str | None = None  # "unreported" / "zero_report" / None
-    item_id: str | None = None
-
-
-@dataclass(slots=True)
-class InputRecord:
-    """The office's latest score for criterion 2 or 3 of a (region, year)."""
-
-    region: str
-    year: int
-    criterion: int
-    score: str  # decimal text with exactly two decimals, 0.00..100.00
-    note: str
-    seq: int
-    occurred_at: str
-    submission_id: str
 
 
 #: The views by cut-off a state keeps up to date as it folds (each a fold of what occurred by then,
@@ -227,6 +136,22 @@ class CampaignState:
                 self.latest = entry[0]
         self.seq = seq
 
+    def by_region(self, regions: Iterable[str]) -> tuple[dict[str, list[ItemRecord]], dict[str, list[TipRecord]]]:
+        """The regions' items that are not withdrawn (as folded) and their tips (by filing), from each
+        region's own list (an id listed under a region it no longer has is not that region's)."""
+        items: dict[str, list[ItemRecord]] = {}
+        tips: dict[str, list[TipRecord]] = {}
+        for region in regions:
+            mine = [self.items[i] for i in dict.fromkeys(self.region_items.get(region, ()))]
+            mine = [item for item in mine if item.region == region and item.status != WITHDRAWN]
+            if mine:
+                items[region] = mine
+            theirs = [self.tips[t] for t in dict.fromkeys(self.region_tips.get(region, ()))]
+            theirs = sorted((tip for tip in theirs if tip.region == region), key=lambda t: t.seq)
+            if theirs:
+                tips[region] = theirs
+        return items, tips
+
     def __getstate__(self) -> dict:
         """A copy (a checkpoint) leaves the views and rows behind: they are made again when asked."""
         return {name: getattr(self, name) for name in self.__slots__ if name not in ("_views", "_rows")}
@@ -251,7 +176,7 @@ def _touch(state: CampaignState, region: str, seq: int) -> None:
 
 def _indexed(state: CampaignState, index: dict[str, list[str]], replaced: Any, region: str, key: str, seq: int) -> None:
     """A new item or tip in its region's list (a record replaced under the same id, which a verified
-    log never holds, leaves its old region's list when read: see ``scoring._index``)."""
+    log never holds, leaves its old region's list when read: see ``CampaignState.by_region``)."""
     if replaced is None or replaced.region != region:
         index.setdefault(region, []).append(key)
     if replaced is not None:

@@ -28,7 +28,7 @@ still listed, with its points "0.00").
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from types import MappingProxyType
 from typing import Any
@@ -38,7 +38,8 @@ from shared.canonical import dumps_checked
 from shared.clock import format_instant, parse_instant
 from shared.reference import Calendar
 
-from .campaign import ELIMINATED, OFFICE_CRITERIA, VERIFIED, WITHDRAWN, CampaignState, ItemRecord, TipRecord
+from .campaign import OFFICE_CRITERIA, CampaignState
+from .records import ELIMINATED, VERIFIED, ItemRecord, TipRecord
 
 DEFAULT_WEIGHTS: tuple[Decimal, ...] = (Decimal("0.2"),) * 5
 CRITERIA = ("1", "2", "3", "4", "5")
@@ -79,7 +80,7 @@ def assess(state: CampaignState, year: int, *, cut_off: str, weights: tuple[Deci
                          names.get(region, ""))
             found = kept.get(region)
             if found is None or found[0] != made_from:
-                items, tips = _index(view, (region,))
+                items, tips = view.by_region((region,))
                 found = kept[region] = (made_from, _assess_region(
                     view, year, cut, region, items.get(region, []), tips.get(region, []), weights, made_from[3], zone,
                     state.inputs))
@@ -140,7 +141,7 @@ def province_summary(state: CampaignState, year: int, cut_off: str, result: Mapp
         raise ValueError(f"the result is for {result['year']} as of {result['cut_off']}, not {year} as of {cut}")
     view = state.as_of(cut)
     regions = [row["region"] for row in result["regions"]]
-    items, _ = _index(view, regions)
+    items, _ = view.by_region(regions)
     in_year = f"{year:04d}"
     totals: dict[tuple[str, str], list] = {}
     for region in regions:
@@ -317,23 +318,6 @@ def _compliance(view: CampaignState, year: int, cut: str, report: Any, opened: A
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _index(view: CampaignState, regions: Iterable[str]) -> tuple[dict[str, list[ItemRecord]], dict[str, list[TipRecord]]]:
-    """The regions' items that are not withdrawn (as folded) and their tips (by filing), from each
-    region's own list (an id listed under a region it no longer has is not that region's)."""
-    items: dict[str, list[ItemRecord]] = {}
-    tips: dict[str, list[TipRecord]] = {}
-    for region in regions:
-        mine = [view.items[i] for i in dict.fromkeys(view.region_items.get(region, ()))]
-        mine = [item for item in mine if item.region == region and item.status != WITHDRAWN]
-        if mine:
-            items[region] = mine
-        theirs = [view.tips[t] for t in dict.fromkeys(view.region_tips.get(region, ()))]
-        theirs = sorted((tip for tip in theirs if tip.region == region), key=lambda t: t.seq)
-        if theirs:
-            tips[region] = theirs
-    return items, tips
-
-
 def _any_time_zone(view: CampaignState) -> ZoneInfo:
     """A year not opened has no time zone of its own: any opened year's, else Asia/Shanghai (SPEC §3)."""
     for record in view.years.values():
