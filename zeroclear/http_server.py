@@ -45,10 +45,8 @@ def serve(service: str, settings: Settings, workers: int, log_level: str = "info
     server.serve(target_loader=partial(_load_app, service, settings, log_level))
 
 
-def lower_priority(nice: int) -> int:
+def lower_priority(nice: int) -> None:
     """Run this process (and what it starts) at least ``nice`` (never raising its priority, which
-    an unprivileged process may not); the niceness it now has."""
-    current = os.getpriority(os.PRIO_PROCESS, 0)
-    if nice > current:
+    an unprivileged process may not)."""
+    if nice > os.getpriority(os.PRIO_PROCESS, 0):
         os.setpriority(os.PRIO_PROCESS, 0, nice)
-    return os.getpriority(os.PRIO_PROCESS, 0)

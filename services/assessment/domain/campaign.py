@@ -115,15 +115,13 @@ class CampaignState:
         time of the filing that made the ledger open it."""
         if self.latest <= cut_off:  # nothing folded happened after the cut-off
             return self
-        view = self._views.pop(cut_off, None)
-        if view is None:
-            view = CampaignState()
-            for entry in self._journal:
-                view._follow(cut_off, entry, entry[1])
-            view.seq = self.seq
-        self._views[cut_off] = view  # the newest asked last: the first to go is the least recently asked
-        while len(self._views) > KEPT_VIEWS:
-            del self._views[next(iter(self._views))]
+        return _recently_used(self._views, cut_off, lambda: self._view_from_start(cut_off), KEPT_VIEWS)
+
+    def _view_from_start(self, cut_off: str) -> "CampaignState":
+        view = CampaignState()
+        for entry in self._journal:
+            view._follow(cut_off, entry, entry[1])
+        view.seq = self.seq
         return view
 
     def _follow(self, cut_off: str, entry: tuple | None, seq: int) -> None:
@@ -163,11 +161,17 @@ class CampaignState:
 
     def kept_rows(self, key: tuple) -> dict[str, tuple]:
         """The scoring's rows kept for ``key`` (the few keys asked last)."""
-        rows = self._rows.pop(key, None)
-        self._rows[key] = rows = {} if rows is None else rows
-        while len(self._rows) > KEPT_ROWS:
-            del self._rows[next(iter(self._rows))]
-        return rows
+        return _recently_used(self._rows, key, dict, KEPT_ROWS)
+
+
+def _recently_used(kept: dict, key: Any, make: Callable[[], Any], size: int) -> Any:
+    """``kept[key]``, made if missing, now the most recently used; beyond ``size`` the least
+    recently used go (a dict keeps its keys in the order they were put in)."""
+    value = kept.pop(key, None)
+    kept[key] = value = make() if value is None else value
+    while len(kept) > size:
+        del kept[next(iter(kept))]
+    return value
 
 
 def _touch(state: CampaignState, region: str, seq: int) -> None:
