@@ -181,3 +181,26 @@ def reference_dir(data_dir: Path) -> Path:
         shutil.copy(DATA_DIR / name, folder / name)
     shutil.copy(REGISTER / "regions.json", folder / "regions.json")
     return folder
+
+
+def copy_journal(ledger_url: str, url: str, migrations: Path, version_table: str, table) -> int:
+    """The ledger's events into a service's journal (``table`` in ``url``, brought to the service's
+    schema first), in order, as its follower keeps them; the last position copied."""
+    from services.ledger.adapters.repository import LedgerRepository
+    from shared.db import make_engine, migrate, write_tx
+    from shared.journal import EventJournal
+
+    migrate(url, migrations, version_table)
+    ledger, target = make_engine(ledger_url, pool_size=1), make_engine(url, pool_size=1)
+    source, journal = LedgerRepository(ledger), EventJournal(target, table)
+    after = 0
+    while True:
+        events = source.read(after, 5000)
+        if not events:
+            break
+        with write_tx(target) as conn:
+            journal.append(conn, events)
+        after = events[-1].seq
+    ledger.dispose()
+    target.dispose()
+    return after

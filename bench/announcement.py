@@ -15,6 +15,7 @@ and 16 clients; the notify process's peak memory is read from /proc.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -31,27 +32,10 @@ import reads
 
 def copy_log(ledger_url: str, notify_url: str) -> int:
     """The ledger's events into notify's journal, in order, as the follower keeps them."""
-    from services.ledger.adapters.repository import LedgerRepository
-    from services.notify.adapters.repository import NotifyRepository
-    from services.notify.adapters.tables import outbox
+    from services.notify.adapters.tables import ledger_events
     from services.notify.bootstrap import MIGRATIONS, VERSION_TABLE
-    from shared.db import make_engine, migrate, write_tx
-    from shared.outbox import Outbox
 
-    migrate(notify_url, MIGRATIONS, VERSION_TABLE)
-    ledger, notify = make_engine(ledger_url, pool_size=1), make_engine(notify_url, pool_size=1)
-    source, target = LedgerRepository(ledger), NotifyRepository(notify, Outbox(outbox))
-    after = 0
-    while True:
-        events = source.read(after, 5000)
-        if not events:
-            break
-        with write_tx(notify) as conn:
-            target.journal.append(conn, events)
-        after = events[-1].seq
-    ledger.dispose()
-    notify.dispose()
-    return after
+    return _national.copy_journal(ledger_url, notify_url, MIGRATIONS, VERSION_TABLE, ledger_events)
 
 
 class Notify:
@@ -157,24 +141,13 @@ def main() -> int:
                 built = _national.build(ledger_url, args)
                 print(f"built {built['events']:,} events in {built['seconds']:,.0f} s")
             with (c.scratch_database(args.postgres, "zcbench_notify") if args.backend == "postgres"
-                  else _nothing(f"sqlite:///{folder / 'notify.db'}")) as notify_url:
+                  else contextlib.nullcontext(f"sqlite:///{folder / 'notify.db'}")) as notify_url:
                 head = copy_log(ledger_url, notify_url)
                 print(f"notify's journal: {head:,} events")
                 measure(notify_url, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
-
-
-class _nothing:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return None
 
 
 def measure(notify_url: str, folder: Path) -> None:

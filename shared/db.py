@@ -128,6 +128,16 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping]) -> None
         raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
+def upsert_statement(conn: Connection, table: Table):
+    """``INSERT`` into ``table`` in the connection's dialect, which offers ``on_conflict_do_update``
+    (PostgreSQL's and SQLite's spell it alike; the core ``insert`` has none)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def existing(conn: Connection, column, values: Sequence) -> set:
     """Which of ``values`` stand in ``column``, asked in chunks (a database caps the parameters
     of one statement)."""

@@ -147,11 +147,6 @@ class KeepFolded(BackgroundLoop):
         super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=lambda: view.advance(then))
 
 
-def keep_folded(service: Any) -> KeepFolded:
-    """The keeper of ``service.model`` (a ``FoldedView``): the assessment's ``keeper`` part."""
-    return KeepFolded(service.model, service.settings.service)
-
-
 class Checkpoints:
     """Copies of a fold (pickled: this process's own objects, never read from outside it) every
     ``every`` events; when they outgrow ``max_bytes``, every other one goes, so the spacing doubles

@@ -8,5 +8,5 @@ SERVICE = ServiceParts(
     worker="services.assessment.entrypoints.worker:AssessmentWorker",
     migrate="services.assessment.bootstrap:migrate_assessment",
     probes="services.assessment.bootstrap:probes",
-    keeper="shared.journal:keep_folded",
+    keeper="services.assessment.bootstrap:keep_scored",
 )

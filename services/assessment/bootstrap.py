@@ -15,7 +15,7 @@ from shared.clock import Clock, business_clock
 from shared.config import Settings, SettingsError
 from shared.db import make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
-from shared.journal import FoldedView
+from shared.background import BackgroundLoop
 from shared.witness import LedgerWitness
 from shared.keys import KeyStore, migrate_keys
 from shared.outbox import Outbox, OutboxRelay
@@ -23,9 +23,9 @@ from shared.reference import Reference, default_reference
 from shared.topology import Topology
 from shared.metrics import Probes, follower_gauges, outbox_gauges
 
+from .adapters.regional import RegionalScores
 from .adapters.repository import AssessmentRepository
 from .adapters.tables import ledger_position, outbox
-from .domain.campaign import CampaignState
 from .domain.scoring import DEFAULT_WEIGHTS
 from .handlers import AssessmentHandlers
 
@@ -38,7 +38,7 @@ WEIGHTS_VARIABLE = "ZEROCLEAR_ASSESSMENT_WEIGHTS"
 class Service:
     settings: Settings
     repo: AssessmentRepository
-    model: FoldedView  # the campaign state, folded from the journal, at any position
+    scores: RegionalScores  # each region's row, scored from its own events and kept, at any position
     relay: OutboxRelay
     follower: LedgerFollower
     broker: Broker
@@ -91,10 +91,27 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
                               subscriber="assessment", batch_size=settings.batch_size, wait_ms=settings.batch_wait_ms)
     clock = clock or business_clock(settings.mode, settings.data_dir)
     witness = LedgerWitness(settings.ledger_url, settings.service_key)
-    return Service(settings, repo, FoldedView(repo.journal, CampaignState), relay, follower, broker,
-                   keys or KeyStore.from_url(settings.auth_database_url), reference or default_reference(),
-                   clock, weights_from(os.environ if env is None else env), witness,
-                   AssessmentHandlers(repo, clock, witness))
+    reference = reference or default_reference()
+    weights = weights_from(os.environ if env is None else env)
+    scores = RegionalScores(repo.journal, weights=weights, names={code: r.name for code, r in reference.regions.items()})
+    return Service(settings, repo, scores, relay, follower, broker, keys or KeyStore.from_url(settings.auth_database_url),
+                   reference, clock, weights, witness, AssessmentHandlers(repo, clock, witness))
+
+
+def keep_scored(service: Service) -> BackgroundLoop:
+    """Keeps every opened year's rows (as of its default cut-off) scored in the process that serves
+    the reads, as the journal grows: a reader finds them made, not the whole campaign to score
+    (minutes at a national campaign's size after an upgrade, seconds for what a poll brought)."""
+    kept = {"at": -1}
+
+    def step() -> int:
+        head = service.repo.journal.head()
+        if head == kept["at"]:
+            return 0
+        service.scores.keep_years(service.reference.calendar, head)
+        kept["at"] = head
+        return 1
+    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step)
 
 
 def probes(service: Service) -> Probes:

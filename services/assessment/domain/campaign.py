@@ -106,6 +106,18 @@ class CampaignState:
             self.apply(event)
         return self
 
+    @classmethod
+    def folded_from(cls, events: Iterable[Any], position: int) -> "CampaignState":
+        """The state made by some of the log's events (in ``seq`` order, with gaps), at ``position``:
+        a region's events and the calendar's make all that region's scores read (every event that
+        changes a region's report, items, tips or office scores is recorded under its region)."""
+        state = cls()
+        for event in events:
+            state.seq = (event["seq"] if isinstance(event, Mapping) else event.seq) - 1
+            state.apply(event)
+        state.seq = position
+        return state
+
     def as_of(self, cut_off: str) -> "CampaignState":
         """The state made by the folded events that occurred at or before ``cut_off`` (an instant
         in the log's fixed-width form, compared as text); ``seq`` stays this state's position.

@@ -28,7 +28,7 @@ still listed, with its points "0.00").
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from types import MappingProxyType
 from typing import Any
@@ -39,7 +39,7 @@ from shared.clock import format_instant, parse_instant
 from shared.reference import Calendar
 
 from .campaign import OFFICE_CRITERIA, CampaignState
-from .records import ELIMINATED, VERIFIED, ItemRecord, TipRecord
+from .records import VERIFIED, ItemRecord, TipRecord
 
 DEFAULT_WEIGHTS: tuple[Decimal, ...] = (Decimal("0.2"),) * 5
 CRITERIA = ("1", "2", "3", "4", "5")
@@ -62,40 +62,65 @@ def assess(state: CampaignState, year: int, *, cut_off: str, weights: tuple[Deci
            names: Mapping[str, str] = _NO_NAMES) -> dict[str, Any]:
     """Every expected region's scores for ``year`` as of ``cut_off`` (an ISO instant; only events
     that occurred by then count), ranked, with the evidence of every lost point and a digest."""
-    cut = format_instant(parse_instant(cut_off))
-    weights = _check_weights(weights)
+    cut = instant(cut_off)
+    weights = checked_weights(weights)
     view = state.as_of(cut)
-    opened = view.years.get(year)
-    expected = sorted(opened.regions) if opened is not None else sorted(names)
-    zone = ZoneInfo(opened.time_zone) if opened is not None else _any_time_zone(view)
+    expected, zone = year_frame(view, year, names)
     kept = state.kept_rows((year, cut, weights, zone.key))
     rows = []
+    for region in expected:
+        # A region's row reads its own report, items and tips as of the cut-off (the view), the
+        # office's scores as they stand (the state: the office judges after the campaign, the
+        # cut-off bounds what regions did) and the year's calendar: unless one of them moved
+        # since, it is the row scored before.
+        made_from = (view.touched.get(region, 0), state.touched.get(region, 0), view.calendar_seq,
+                     names.get(region, ""))
+        found = kept.get(region)
+        if found is None or found[0] != made_from:
+            found = kept[region] = (made_from, score_region(state, view, year, cut, region, weights, made_from[3], zone))
+        rows.append(found[1])
+    return ranked(rows, year=year, cut=cut, position=state.seq, weights=weights)
+
+
+def instant(cut_off: str) -> str:
+    """A cut-off in the log's fixed-width form (compared as text with occurrence times)."""
+    return format_instant(parse_instant(cut_off))
+
+
+def year_frame(view: CampaignState, year: int, names: Mapping[str, str] = _NO_NAMES) -> tuple[list[str], ZoneInfo]:
+    """The regions a year expects (as its opening fixed them; a year not opened: every named one)
+    and the time zone its business days are counted in."""
+    opened = view.years.get(year)
+    if opened is not None:
+        return sorted(opened.regions), ZoneInfo(opened.time_zone)
+    return sorted(names), _any_time_zone(view)
+
+
+def score_region(state: CampaignState, view: CampaignState, year: int, cut: str, region: str,
+                 weights: tuple[Decimal, ...], name: str, zone: ZoneInfo) -> dict[str, Any]:
+    """One region's row (its rank still 0): ``view`` is ``state`` as of the cut-off ``cut``; the
+    state need hold only this region's events and the calendar's (see ``CampaignState.folded_from``)."""
+    items, tips = view.by_region((region,))
     with localcontext(_CONTEXT):
-        for region in expected:
-            # A region's row reads its own report, items and tips as of the cut-off (the view), the
-            # office's scores as they stand (the state: the office judges after the campaign, the
-            # cut-off bounds what regions did) and the year's calendar: unless one of them moved
-            # since, it is the row scored before.
-            made_from = (view.touched.get(region, 0), state.touched.get(region, 0), view.calendar_seq,
-                         names.get(region, ""))
-            found = kept.get(region)
-            if found is None or found[0] != made_from:
-                items, tips = view.by_region((region,))
-                found = kept[region] = (made_from, _assess_region(
-                    view, year, cut, region, items.get(region, []), tips.get(region, []), weights, made_from[3], zone,
-                    state.inputs))
-            rows.append(dict(found[1]))  # its own rank below
+        return _assess_region(view, year, cut, region, items.get(region, []), tips.get(region, []), weights, name,
+                              zone, state.inputs)
+
+
+def ranked(rows: Iterable[Mapping[str, Any]], *, year: int, cut: str, position: int,
+           weights: tuple[Decimal, ...]) -> dict[str, Any]:
+    """The year's result from every expected region's row (in region order): ranked, with its digest."""
+    rows = [dict(row) for row in rows]  # each gets its own rank below
     ranking = sorted(rows, key=lambda row: (-Decimal(row["total"]), row["region"]))
     previous, rank = None, 0
-    for position, row in enumerate(ranking, start=1):
+    for place, row in enumerate(ranking, start=1):
         if row["total"] != previous:  # equal totals share a rank (1, 1, 3)
-            previous, rank = row["total"], position
+            previous, rank = row["total"], place
         row["rank"] = rank
     result = {
         "year": year,
         "cut_off": cut,
-        "position": state.seq,
-        "weights": [_plain(w) for w in weights],
+        "position": position,
+        "weights": [plain(w) for w in weights],
         "regions": rows,
         "ranking": [row["region"] for row in ranking],
         "draft": any(row["draft"] for row in rows),
@@ -129,46 +154,6 @@ def default_cut_off(calendar: Calendar, year: int) -> str:
     except ValueError:  # 29 February
         later = due.replace(year=due.year + 1, day=28)
     return format_instant(calendar.end_of_day(later))
-
-
-def province_summary(state: CampaignState, year: int, cut_off: str, result: Mapping[str, Any]) -> dict[str, Any]:
-    """The province's picture beside an assessment ``result`` of the same year and cut-off: the
-    regions cleared, per industry (in its unit) the capacity of the assessed regions' items due in
-    the year — registered, eliminated (reported eliminated, verified or not) and verified by the
-    cut-off — and the ranking."""
-    cut = format_instant(parse_instant(cut_off))
-    if result["year"] != year or result["cut_off"] != cut:
-        raise ValueError(f"the result is for {result['year']} as of {result['cut_off']}, not {year} as of {cut}")
-    view = state.as_of(cut)
-    regions = [row["region"] for row in result["regions"]]
-    items, _ = view.by_region(regions)
-    in_year = f"{year:04d}"
-    totals: dict[tuple[str, str], list] = {}
-    for region in regions:
-        for item in items.get(region, ()):
-            if item.planned_date[:4] != in_year:
-                continue
-            sums = totals.setdefault((item.industry, item.unit), [0, _ZERO, _ZERO, _ZERO])
-            capacity = Decimal(item.capacity)
-            sums[0] += 1
-            sums[1] += capacity
-            if item.status in (ELIMINATED, VERIFIED):
-                sums[2] += capacity
-            if item.status == VERIFIED:
-                sums[3] += capacity
-    cleared = [row["region"] for row in result["regions"] if row["cleared"]]
-    return {
-        "year": year,
-        "cut_off": cut,
-        "position": state.seq,
-        "assessment_digest": result["digest"],
-        "regions": len(regions),
-        "cleared": {"count": len(cleared), "regions": cleared},
-        "industries": [{"industry": industry, "unit": unit, "items": sums[0], "registered": _plain(sums[1]),
-                        "eliminated": _plain(sums[2]), "verified": _plain(sums[3])}
-                       for (industry, unit), sums in sorted(totals.items())],
-        "ranking": list(result["ranking"]),
-    }
 
 
 # -- one region -----------------------------------------------------------------------------------
@@ -249,9 +234,9 @@ def _target_completion(due: list[ItemRecord], filed: bool, opened_seq: int | Non
         seqs = sorted({seq for item in unverified for seq in item.event_seqs})
         lost.append(_lost(
             points,
-            f"{industry}: {_plain(verified)} of {_plain(target)} {unit} due in the year verified ({percent}%); "
+            f"{industry}: {plain(verified)} of {plain(target)} {unit} due in the year verified ({percent}%); "
             f"{len(unverified)} item(s) not verified",
-            f"{industry}：本年度目标产能{_plain(target)}{unit}，已验收{_plain(verified)}{unit}（{percent}%），"
+            f"{industry}：本年度目标产能{plain(target)}{unit}，已验收{plain(verified)}{unit}（{percent}%），"
             f"{len(unverified)}项未验收",
             seqs))
     return score, lost
@@ -329,7 +314,7 @@ def _business_year(instant: str, zone: ZoneInfo) -> int:
     return parse_instant(instant).astimezone(zone).year
 
 
-def _check_weights(weights: Any) -> tuple[Decimal, ...]:
+def checked_weights(weights: Any) -> tuple[Decimal, ...]:
     values = tuple(weights)
     if len(values) != len(CRITERIA):
         raise ValueError(f"give {len(CRITERIA)} weights, one per criterion, not {len(values)}")
@@ -345,7 +330,7 @@ def _check_weights(weights: Any) -> tuple[Decimal, ...]:
             raise ValueError(f"a weight is a finite number ≥ 0, not {value!r}")
         checked.append(number)
     if sum(checked, _ZERO) != _ONE:
-        raise ValueError(f"the weights add up to {_plain(sum(checked, _ZERO))}, not 1")
+        raise ValueError(f"the weights add up to {plain(sum(checked, _ZERO))}, not 1")
     return tuple(checked)
 
 
@@ -382,11 +367,12 @@ def _text(value: Decimal) -> str:
     return format(value.quantize(_CENTS, rounding=ROUND_HALF_UP), "f")
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
     """A quantity as plain decimal text without trailing zeros or exponent ("12.5", "100", "0")."""
     if not value:
         return "0"
     return format(value.normalize(), "f")
 
 
-__all__ = ["DEFAULT_WEIGHTS", "GRADES", "FAILED", "assess", "default_cut_off", "digest", "grade", "province_summary"]
+__all__ = ["DEFAULT_WEIGHTS", "GRADES", "FAILED", "assess", "checked_weights", "default_cut_off", "digest", "grade",
+           "instant", "plain", "ranked", "score_region", "year_frame"]

@@ -20,7 +20,7 @@ from shared.http import (
 )
 
 from ..bootstrap import Service
-from ..domain.scoring import assess, default_cut_off, province_summary
+from ..domain.scoring import default_cut_off
 from ..handlers import AlreadyPublished, Caller, InputsMissing, NothingToCorrect, WitnessDown
 from . import schemas
 from .contract import OPERATIONS
@@ -44,7 +44,6 @@ class Desk:
 
     def __init__(self, service: Service):
         self.service, self.handlers = service, service.handlers
-        self.names = {code: region.name for code, region in service.reference.regions.items()}
         self.memo = Memo()
 
     def position(self, as_of: str | None) -> int | None:
@@ -72,30 +71,23 @@ class Desk:
             return format_instant(parse_instant(args["cut_off"]))
         return default_cut_off(self.service.reference.calendar, year)
 
-    def scores(self, state, year: int, cut_off: str) -> dict:
-        return self.memo.get(("scores", state.seq, year, cut_off), lambda: assess(
-            state, year, cut_off=cut_off, weights=self.service.weights, names=self.names))
-
     def result(self, year: int, args: Mapping[str, Any]) -> dict:
-        cut_off = self.cut_off_of(year, args)
-        return self.as_of(("scores", year, cut_off), args, lambda state: self.scores(state, year, cut_off))
+        return self.both(year, args)[0]
 
     def summary(self, year: int, args: Mapping[str, Any]) -> dict:
+        return self.both(year, args)[1]
+
+    def both(self, year: int, args: Mapping[str, Any]) -> tuple[dict, dict]:
+        """The year's scores and the province's summary as of the position asked for (default:
+        the head). An answer at a position never changes: it is kept by position (see ``memo``),
+        and a new position scores again only the regions whose events moved
+        (``adapters/regional.py``)."""
         cut_off = self.cut_off_of(year, args)
-
-        def both(state):
-            return self.memo.get(("summary", state.seq, year, cut_off),
-                                 lambda: province_summary(state, year, cut_off, self.scores(state, year, cut_off)))
-        return self.as_of(("summary", year, cut_off), args, both)
-
-    def as_of(self, what: tuple, args: Mapping[str, Any], use):
-        """``use(state)`` as of the position asked for. A past position's answer never changes, so
-        it is kept by the position named, and asked again it is answered without folding the state
-        there (a checkpoint unpickled and up to a thousand events: most of such a read's time)."""
         position = self.position(args.get("as_of"))
         if position is None:
-            return self.service.model.using(None, use)
-        return self.memo.get(("at", position, *what), lambda: self.service.model.using(position, use))
+            position = self.service.repo.journal.head()
+        return self.memo.get(("scores", position, year, cut_off),
+                             lambda: self.service.scores.both(year, cut_off, position))
 
     def with_publication(self, found: dict) -> dict:
         """The result, and the year's latest publication on the log up to its position: once the

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shared.db import read_tx, write_tx
+from shared.db import read_tx, upsert_statement, write_tx
 
 from ..domain.announcement import stored_item, stored_tip
 from ..domain.campaign import WITHDRAWN, NotifyState
@@ -94,24 +94,17 @@ def _position(conn: Connection) -> int:
 def _upsert(conn: Connection, table: sa.Table, key: str, rows: Sequence[Mapping[str, Any]], position: int) -> None:
     if not rows:
         return
-    insert = _insert_for(conn)
     for start in range(0, len(rows), CHUNK):
-        statement = insert(table).values([{**row, "position": position} for row in rows[start:start + CHUNK]])
+        chunk = rows[start:start + CHUNK]
+        statement = upsert_statement(conn, table).values([{**row, "position": position} for row in chunk])
         columns = {c.name: statement.excluded[c.name] for c in table.c if c.name != key}
         conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=columns,
                                                      where=table.c.position < statement.excluded.position))
 
 
 def _advance(conn: Connection, position: int) -> None:
-    statement = _insert_for(conn)(announcement_position).values(id=1, position=position)
+    statement = upsert_statement(conn, announcement_position).values(id=1, position=position)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["id"], set_={"position": statement.excluded.position},
         where=announcement_position.c.position < statement.excluded.position))
 
-
-def _insert_for(conn: Connection):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert

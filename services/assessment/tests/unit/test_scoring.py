@@ -14,7 +14,8 @@ from shared.canonical import dumps
 from shared.reference import Calendar, default_reference
 
 from services.assessment.domain.campaign import KEPT_VIEWS, CampaignState
-from services.assessment.domain.scoring import assess, default_cut_off, grade, province_summary
+from services.assessment.domain.scoring import assess, default_cut_off, grade
+from services.assessment.domain.summary import province_summary
 
 ZZ, KF, LY = "410100", "410200", "410300"  # 郑州, 开封, 洛阳
 NAMES = {ZZ: "郑州市", KF: "开封市"}
@@ -37,10 +38,12 @@ def entry(industry: str = "炼铁", capacity: str = "10", *, planned: str = "201
 
 
 class Log:
-    """Recorded events as the ledger hands them out: a gap-free seq, times, payloads."""
+    """Recorded events as the ledger hands them out: a gap-free seq, times, the region the ledger
+    records them under (a tip's resolution under the tip's), payloads."""
 
     def __init__(self) -> None:
         self.events: list[dict] = []
+        self.tip_regions: dict[str, str] = {}
 
     def add(self, type: str, payload: dict, at: str, region: str | None = None) -> int:
         seq = len(self.events) + 1
@@ -79,6 +82,7 @@ class Log:
         return self.eliminate(item_id, resettled, at=at), self.decide(item_id, at=at)
 
     def tip(self, tip_id: str, region: str, *, at: str, due_at: str) -> int:
+        self.tip_regions[tip_id] = region
         return self.add("intake.tip_filed.v1", {
             "submission_id": tip_id, "region": region, "enterprise": "某企业", "uscc": "", "location": "某地",
             "description": "疑似落后产能", "due_at": due_at}, at, region)
@@ -88,12 +92,12 @@ class Log:
         return self.add("intake.tip_resolved.v1", {
             "submission_id": f"s{len(self.events) + 1}", "tip_id": tip_id, "resolution": resolution,
             "explanation": "经核查", "duplicate_of": None, "entry": entry, "year": year, "late": at > due_at,
-            "revealed": revealed}, at)
+            "revealed": revealed}, at, self.tip_regions.get(tip_id))
 
     def score(self, region: str, criterion: int, score: str, *, at: str = DECEMBER, year: int = 2016) -> int:
         return self.add("assessment.input_filed.v1", {
             "submission_id": f"s{len(self.events) + 1}", "region": region, "year": year, "criterion": criterion,
-            "score": score, "note": "考核组评定"}, at)
+            "score": score, "note": "考核组评定"}, at, region)
 
     def full_marks(self, *regions: str) -> None:
         for region in regions:
