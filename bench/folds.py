@@ -1,9 +1,10 @@
-"""What the assessment's and notify's read models cost at a national campaign's size (issue 12):
-both fold the log in memory (``shared.journal.FoldedView``), so this folds a ledger's events, as
-their journals hold them, with each service's own fold and prints, per fold, the time, the rate,
-the process's peak memory, one checkpoint's pickled size and time, and (assessment) one year's
-scores at the head and as of the year's default cut-off — the figures that say when those folds
-need persisted, indexed read models like the ledger's.
+"""What folding the whole log in memory costs at a national campaign's size (issue 12): notify's
+read model is such a fold (``shared.journal.FoldedView``), and so is the assessment's offline
+``zeroclear assess`` (the service scores each region from its own events: ``bench/assessment.py``).
+This folds a ledger's events, as their journals hold them, with each service's own fold and prints,
+per fold, the time, the rate, the process's peak memory, one checkpoint's pickled size and time,
+and one year's scores at the head and as of the year's default cut-off (assessment), the alerts due
+and a circular (notify).
 
     .venv/bin/python bench/folds.py --reuse sqlite:////work/zc-national/ledger.db   # a kept bench/reads.py ledger
     .venv/bin/python bench/folds.py --reuse URL --events 1000000                    # the first million only
@@ -74,6 +75,8 @@ def fold(name: str, url: str, limit: int | None, then: int) -> dict:
     del copy
     if name == "assessment":
         figures.update(scores(state, later))
+    else:
+        figures.update(notify_work(state))
     figures["peak_mb"] = peak_mb()
     return figures
 
@@ -98,6 +101,30 @@ def scores(state, later: list) -> dict:
             assess(state, which, cut_off=cut_off)
             found[f"assess_{name}_{when}_s"] = time.perf_counter() - started
     return {"year": year, "later": len(later), **found}
+
+
+def notify_work(state) -> dict:
+    """What notify does with its fold at that size: the alerts due (its scheduler asks every 30 s, as
+    of a day after the last year's acceptance) and the last year's circular at the head."""
+    from datetime import timedelta
+
+    from _national import national_reference
+
+    from services.notify.domain.alerts import due_alerts
+    from services.notify.domain.circular import circular_content
+    from shared.clock import parse_instant
+
+    year = max(state.years)
+    names = {code: region.name for code, region in national_reference().regions.items()}
+    now = parse_instant(state.years[year].deadline) + timedelta(days=400)
+    started = time.perf_counter()
+    due = due_alerts(state, now, names)
+    alerts_s = time.perf_counter() - started
+    scores = {"position": state.seq, "year": year, "regions": [], "cut_off": "", "digest": "", "draft": True}
+    started = time.perf_counter()
+    circular_content(state, circular_id="bench", year=year, issued_at=now.isoformat(), head_hash="", today=now.date().isoformat(),
+                     period="bench", names=names, scores=scores)
+    return {"alerts": len(due), "alerts_s": alerts_s, "circular_s": time.perf_counter() - started}
 
 
 def main() -> int:
@@ -127,9 +154,11 @@ def main() -> int:
                      f"{f['pickle_mb']:,.0f}",
                      f"{f['pickle_s']:,.1f}",
                      (f"{f['assess_head_first_s']:,.2f} / {f['assess_cut_off_first_s']:,.2f}; "
-                      f"{f['assess_head_then_s']:,.3f} / {f['assess_cut_off_then_s']:,.3f}") if "later" in f else "-"])
+                      f"{f['assess_head_then_s']:,.3f} / {f['assess_cut_off_then_s']:,.3f}") if "later" in f else
+                     f"alerts due: {f['alerts']:,} in {f['alerts_s']:,.2f} s; a circular {f['circular_s']:,.2f} s"])
     print(c.table(["fold", "events", "s", "events/s", "items", "fold MB", "peak MB", "checkpoint MB", "pickle s",
-                   f"a year's scores, head / as of its cut-off, s: first; after {args.then:,} more events"], rows,
+                   f"assessment (the offline CLI's whole fold): a year's scores, head / as of its cut-off, s: first; after"
+                   f" {args.then:,} more events; notify: its scheduler's alerts and a circular"], rows,
                   "lrrrrrrrrr"))
     print("  (fold MB: the process's peak resident memory above its start once folded; peak MB: after a checkpoint"
           " was pickled and the scores computed; a checkpoint is one pickled copy of the fold, as FoldedView keeps"

@@ -39,11 +39,16 @@ def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_
     for region, _ in state.resurgences:
         resurgent[region] = resurgent.get(region, 0) + 1
 
-    rows = []
-    for region in expected:
-        items = [i for i in state.items.values() if i.region == region and i.year <= year and i.status != WITHDRAWN]
-        rows.append(_region_row(state, region, year, names.get(region, ""), items, deadline, issued_at, today,
-                                discrepant.get(region, 0), resurgent.get(region, 0)))
+    items: dict[str, list] = {}  # each region's, gathered in one pass (not one pass per region)
+    for item in state.items.values():
+        if item.year <= year and item.status != WITHDRAWN:
+            items.setdefault(item.region, []).append(item)
+    tips: dict[str, list] = {}
+    for tip in state.tips.values():
+        tips.setdefault(tip.region, []).append(tip)
+    rows = [_region_row(state, region, year, names.get(region, ""), items.get(region, []), tips.get(region, []),
+                        deadline, issued_at, today, discrepant.get(region, 0), resurgent.get(region, 0))
+            for region in expected]
     assessed = {row["region"]: row for row in scores["regions"]}
     for row in rows:
         found = assessed.get(row["region"], {})
@@ -75,8 +80,8 @@ def circular_content(state: NotifyState, *, circular_id: str, year: int, issued_
     }
 
 
-def _region_row(state: NotifyState, region: str, year: int, name: str, items: list, deadline: str, now: str,
-                today: str, discrepancies: int, resurgences: int) -> dict[str, Any]:
+def _region_row(state: NotifyState, region: str, year: int, name: str, items: list, tips: list, deadline: str,
+                now: str, today: str, discrepancies: int, resurgences: int) -> dict[str, Any]:
     report = state.reports.get((region, year))
     if report is None:
         status = "missing" if deadline and now > deadline else "awaiting"
@@ -102,7 +107,6 @@ def _region_row(state: NotifyState, region: str, year: int, name: str, items: li
             overdue.append({"item_id": item.item_id, "enterprise": item.enterprise, "equipment": item.equipment,
                             "planned_date": item.planned_date,
                             "days_late": (_date(today) - _date(item.planned_date)).days})
-    tips = [t for t in state.tips.values() if t.region == region]
     return {
         "region": region, "name": name, "report": status,
         "industries": [{"industry": industry, "unit": unit, "registered": _plain(s[0]), "eliminated": _plain(s[1]),
