@@ -196,6 +196,28 @@ def ledger_filings(ledger_url: str, after: int) -> dict[str, float]:
     return found
 
 
+def ledger_ready(system: System, request: bytes, timeout: float) -> float:
+    """Send one filing and wait until the ledger records it: a worker just started loads the state
+    its writer judges by (every item of the campaign: tens of seconds at a national campaign's
+    size), which is not filing's rate; seconds it took."""
+    import psycopg
+    import socket
+
+    with psycopg.connect(system.database_url) as conn:
+        before = conn.execute("SELECT seq FROM log_head WHERE id = 1").fetchone()[0]
+    started = time.time()
+    with socket.create_connection(("127.0.0.1", system.intake_port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = sock.recv(65536)
+    if b" 202 " not in answer.split(b"\r\n", 1)[0]:
+        raise SystemExit(f"intake did not accept the first filing: {answer[:300]!r}")
+    while not ledger_filings(system.database_url, before):
+        if time.time() - started > timeout:
+            raise SystemExit(f"the ledger recorded nothing in {timeout:g} s")
+        time.sleep(0.5)
+    return time.time() - started
+
+
 def file_for(args, system: System, requests: list[bytes], tag: str, readers: Readers | None, offset: float) -> dict:
     """One phase: intake filed through its API for ``args.duration`` seconds after a warm-up (closed
     loop: each connection files again as soon as answered), the read load running or not; then the
@@ -249,7 +271,11 @@ def measure_filing(args, system: System, targets: dict, paths: dict) -> bool:
           f"{args.duration:g} s, each phase; CPU niceness: the ledger's API "
           f"{os.getpriority(os.PRIO_PROCESS, system.groups()['ledger-http'])}, the readers {args.reader_nice}, "
           "everything else 0", flush=True)
-    alone = file_for(args, system, filing_requests(keys, system.intake_port, ALONE_YEARS, entries), "alone", None, offset)
+    alone_requests = filing_requests(keys, system.intake_port, ALONE_YEARS, entries)
+    ready = ledger_ready(system, alone_requests.pop(), args.drain_timeout)
+    print(f"  the ledger's worker recorded a first filing {ready:,.1f} s after it was sent (its start-up: the"
+          " writer loads the projections' state; the phases start after it)", flush=True)
+    alone = file_for(args, system, alone_requests, "alone", None, offset)
     readers = Readers(system.url, system.office, paths, 16, seed=16, nice=args.reader_nice)
     loaded = file_for(args, system, filing_requests(keys, system.intake_port, LOADED_YEARS, entries), "loaded", readers,
                       offset)

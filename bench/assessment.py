@@ -7,11 +7,13 @@ instead of a fold of the whole log in memory.
 
 The kept ledger's events are copied into an assessment journal (as its follower keeps them; the
 migration builds the indexes), then, in a process of its own (its peak memory its own), as the
-service would meet them: the keeper's first pass at ``head - then`` (every opened year as of its
-default cut-off, all regions: what an upgrade or a new database costs once), a restarted reader's
-year and summary at that position, the keeper's pass over the ``then`` events after it and a read
-at the head, a read as of half-way (its regions scored again: their rows moved on) and of a
-custom cut-off; with what the database holds.
+service would meet them: the keeper's first pass before the last ``then`` events that change scores
+(every opened year as of its default cut-off, all regions: what an upgrade or a new database costs
+once), a restarted reader's year and summary at that position, the keeper's pass over the events
+after it and a read at the head, a read as of half-way (its regions scored again: their rows moved
+on), and the last year as of a cut-off after every event, before and after the events (what a
+campaign year's filing costs: the default cut-offs do not see the bench's last events); with what
+the database holds.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import argparse
 import contextlib
 import json
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,8 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
+
 import _common as c
 import _national
+
+
+FAR = "2999-12-31T23:59:59.999999Z"
 
 
 def measure(url: str, then: int) -> dict:
@@ -41,10 +49,12 @@ def measure(url: str, then: int) -> dict:
     reference = _national.national_reference()
     names = {code: region.name for code, region in reference.regions.items()}
     engine = make_engine(url, pool_size=2)
+    with engine.begin() as conn:  # from none kept, as after the upgrade (a --journal copy may hold some)
+        conn.exec_driver_sql("DELETE FROM scored_rows")
     journal = EventJournal(engine, ledger_events)
     head = journal.head()
-    before = head - then
-    figures: dict = {"head": head, "base_mb": _peak_mb()}
+    before = _held_back(engine, then)
+    figures: dict = {"head": head, "before": before, "base_mb": _peak_mb()}
 
     def timed(name: str, read: RegionalScores, work) -> None:
         folded, started = read.folded, time.perf_counter()
@@ -66,11 +76,27 @@ def measure(url: str, then: int) -> dict:
     timed("keeper_then", keeper, lambda: keeper.keep_years(calendar, head))
     timed("read_at_head", restarted, lambda: restarted.both(year, cut, head))
     timed("read_half_way", restarted, lambda: restarted.both(year, cut, head // 2))
-    timed("custom_cut_off", restarted, lambda: restarted.both(year - 1, f"{year}-06-30T15:59:59.999999Z", head))
+    # The bench's campaign stamps its last events after every year's default cut-off, which a
+    # kept row carries past; a cut-off after all of them shows what a campaign year's filing costs.
+    timed("far_cut_off_first", restarted, lambda: restarted.both(year, FAR, before))
+    timed("far_cut_off_then", restarted, lambda: restarted.both(year, FAR, head))
     figures["peak_mb"] = _peak_mb()
     figures["database"] = _sizes(engine)
     engine.dispose()
     return figures
+
+
+def _held_back(engine, then: int) -> int:
+    """The position ``then`` events that change scores before the head (department lists, alerts
+    and rejections, which the campaign's last events mostly are, change none)."""
+    import sqlalchemy as sa
+
+    from services.assessment.adapters.tables import ledger_events as t
+    from services.assessment.domain.campaign import FOLDS
+
+    with engine.connect() as conn:
+        return conn.execute(sa.select(t.c.seq).where(t.c.type.in_(FOLDS)).order_by(t.c.seq.desc())
+                            .offset(then).limit(1)).scalar_one()
 
 
 def _peak_mb() -> float:
@@ -95,7 +121,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reuse", required=True, help="a ledger database URL (e.g. a bench/reads.py --keep one)")
     parser.add_argument("--postgres", default=c.DEFAULT_POSTGRES)
-    parser.add_argument("--then", type=int, default=1000, help="events the keeper meets after its first pass")
+    parser.add_argument("--then", type=int, default=1000,
+                        help="events that change scores the keeper meets after its first pass (default 1,000)")
+    parser.add_argument("--journal", help="an assessment database holding the copy already (not copied, not dropped)")
+    parser.add_argument("--keep", action="store_true", help="keep the copy (PostgreSQL: its database) and print its URL")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child's part: the journal's URL
     args = parser.parse_args()
     if args.measure:
@@ -105,11 +134,12 @@ def main() -> int:
     print(c.code_line())
     folder = Path(tempfile.mkdtemp(prefix="zcbench-assessment-"))
     try:
-        with (c.scratch_database(args.postgres, "zcbench_assessment") if args.reuse.startswith("postgresql")
-              else contextlib.nullcontext(f"sqlite:///{folder / 'assessment.db'}")) as url:
-            started = time.perf_counter()
-            copied = _copy(args.reuse, url)
-            print(f"the assessment's journal: {copied:,} events copied and indexed in {time.perf_counter() - started:,.0f} s")
+        with _journal_database(args, folder) as url:
+            if not args.journal:
+                started = time.perf_counter()
+                copied = _copy(args.reuse, url)
+                print(f"the assessment's journal: {copied:,} events copied and indexed in "
+                      f"{time.perf_counter() - started:,.0f} s" + (f" (kept: --journal {url})" if args.keep else ""))
             child = subprocess.run([sys.executable, __file__, "--reuse", args.reuse, "--then", str(args.then),
                                     "--measure", url], capture_output=True, text=True)
             if child.returncode:
@@ -120,6 +150,21 @@ def main() -> int:
     return 0
 
 
+def _journal_database(args, folder: Path):
+    """Where the assessment's journal is: --journal's, or a new database (dropped unless --keep)."""
+    if args.journal:
+        return contextlib.nullcontext(args.journal)
+    if args.reuse.startswith("postgresql"):
+        if args.keep:
+            name = f"zcbench_assessment_{secrets.token_hex(4)}"
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            return contextlib.nullcontext(c.database_url(args.postgres, name))
+        return c.scratch_database(args.postgres, "zcbench_assessment")
+    kept = Path(tempfile.mkdtemp(prefix="zcbench-assessment-kept-")) if args.keep else folder
+    return contextlib.nullcontext(f"sqlite:///{kept / 'assessment.db'}")
+
+
 def _copy(ledger_url: str, url: str) -> int:
     from services.assessment.adapters.tables import ledger_events
     from services.assessment.bootstrap import MIGRATIONS, VERSION_TABLE
@@ -128,12 +173,14 @@ def _copy(ledger_url: str, url: str) -> int:
 
 
 def _print(f: dict, then: int) -> None:
-    steps = [("keeper_first_pass", f"the keeper's first pass at {f['head'] - then:,} (every opened year, all regions)"),
+    steps = [("keeper_first_pass", f"the keeper's first pass at {f['before']:,} (every opened year, all regions)"),
              ("restart_read", "a restarted reader: the last year and its summary, same position"),
-             ("keeper_then", f"the keeper's pass over {then:,} more events"),
+             ("keeper_then", f"the keeper's pass to the head: {then:,} events that change scores, "
+                             f"{f['head'] - f['before'] - then:,} others"),
              ("read_at_head", "a read at the head after it"),
              ("read_half_way", f"a read as of {f['head'] // 2:,} (half-way)"),
-             ("custom_cut_off", "the year before as of a cut-off of its own, at the head")]
+             ("far_cut_off_first", f"the last year as of a cut-off after every event, at {f['before']:,} (none kept)"),
+             ("far_cut_off_then", "the same at the head: the regions the events moved")]
     print(c.table(["step", "s", "regions scored", "result MB"],
                   [[label, f"{f[name]['s']:,.2f}", f"{f[name]['regions_scored']:,}",
                     f"{f[name]['result_mb']:,.1f}" if "result_mb" in f[name] else "-"] for name, label in steps], "lrrr"))

@@ -198,7 +198,8 @@ def main() -> int:
             print(f"building ten years of a national campaign on {args.backend} ...", flush=True)
             built = build(database_url, args)
             print(f"built {built['events']:,} events ({built['entries_per_report']} lines a report) in "
-                  f"{built['seconds']:,.0f} s: {built['events'] / built['seconds']:,.0f} events/s through the writer")
+                  f"{built['seconds']:,.0f} s: {built['events'] / built['seconds']:,.0f} events/s through the writer; "
+                  f"a snapshot of the projections at the head in {built['snapshot_seconds']:,.0f} s")
         print(f"database: {database_size(database_url)}")
         data_dir = Path(tempfile.mkdtemp(prefix="zcbench-reads-"))
         system = System(args, database_url, data_dir, filing=filing)

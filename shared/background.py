@@ -9,6 +9,7 @@ down it backs off, up to five seconds, and logs only what is not an expected out
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Callable
 
@@ -26,7 +27,7 @@ class BackgroundLoop:
     def __init__(self, name: str, *, poll_seconds: float, step: Callable[[], int] | None = None,
                  pace_seconds: float = 0.0, batch_size: int = 0,
                  is_expected: Callable[[BaseException], bool] = lambda exc: False,
-                 on_exit: Callable[[], None] = lambda: None):
+                 on_exit: Callable[[], None] = lambda: None, nice: int = 0):
         self.name = name
         if step is not None:
             self.step = step
@@ -35,6 +36,7 @@ class BackgroundLoop:
         self.batch_size = batch_size
         self.is_expected = is_expected
         self.on_exit = on_exit
+        self.nice = nice  # this thread's CPU niceness (0-19): work that must yield to the rest
         self._doorbell = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,6 +70,8 @@ class BackgroundLoop:
 
     def run(self) -> None:
         wait = self.poll_seconds
+        if self.nice:
+            lower_thread_priority(self.nice)
         try:
             while not self._stop.is_set():
                 try:
@@ -88,3 +92,14 @@ class BackgroundLoop:
                     self._stop.wait(self.pace_seconds)
         finally:
             self.on_exit()
+
+
+def lower_thread_priority(nice: int) -> None:
+    """Run the calling thread at niceness ``nice`` at least (Linux schedules each thread apart, so
+    only it yields); where that cannot be done it runs as it is."""
+    thread = threading.get_native_id()
+    try:
+        if nice > os.getpriority(os.PRIO_PROCESS, thread):
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
+    except OSError:
+        log.warning("could not lower the priority of thread %s", thread)

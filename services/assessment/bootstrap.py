@@ -32,6 +32,9 @@ from .handlers import AssessmentHandlers
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_assessment"
 WEIGHTS_VARIABLE = "ZEROCLEAR_ASSESSMENT_WEIGHTS"
+#: The keeper's thread yields to everything else: at a national campaign's filing rate its passes
+#: (tens of milliseconds per region an event moved) would otherwise take a core from filing.
+KEEPER_NICE = 19
 
 
 @dataclass
@@ -111,7 +114,7 @@ def keep_scored(service: Service) -> BackgroundLoop:
         service.scores.keep_years(service.reference.calendar, head)
         kept["at"] = head
         return 1
-    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step)
+    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step, nice=KEEPER_NICE)
 
 
 def probes(service: Service) -> Probes:

@@ -95,11 +95,13 @@ def drop(engine: Engine) -> int:
 
 class Snapshotter(BackgroundLoop):
     """The ledger worker's: a snapshot once ``every_events`` events came since the last one, or
-    ``every_seconds`` passed with some new events."""
+    ``every_seconds`` passed with some new events. Its thread runs at the lowest CPU priority: a
+    snapshot digests every projection row (tens of seconds at a national campaign's size) in the
+    process whose writer records what intake accepts, and the writer must not wait for it."""
 
     def __init__(self, engine: Engine, *, every_events: int, every_seconds: float, poll_seconds: float = 10.0,
                  key=None):
-        super().__init__("ledger-snapshots", poll_seconds=poll_seconds)
+        super().__init__("ledger-snapshots", poll_seconds=poll_seconds, nice=19)
         self.engine, self.every_events, self.every_seconds = engine, every_events, every_seconds
         self.key = key  # with a signing key, each snapshot's digest is signed into a checkpoint at its size
         self._last_at = time.monotonic()

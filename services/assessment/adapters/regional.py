@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from shared.db import upsert_statement, write_tx
 from shared.journal import EventJournal
 from shared.messages import older_types
+from shared.messages.assessment import INPUT_FILED
 from shared.messages.ledger import YEAR_OPENED
 from shared.reference import Calendar
 
@@ -40,6 +41,8 @@ CALENDAR_TYPES = (YEAR_OPENED, *sorted(old for old, current in older_types().ite
 #: The keys (year, cut-off, weights, time zone) whose rows are kept: each year's default cut-off
 #: and a few asked for; a key beyond them goes with its rows, least recently stored first.
 MAX_KEYS = 32
+#: The folded types a row reads whenever they occurred: the office's scores (as they stand).
+ALWAYS_READ = frozenset((INPUT_FILED, *(old for old, current in older_types().items() if current == INPUT_FILED)))
 #: Rows written per transaction while a year is scored.
 FLUSH = 200
 
@@ -63,7 +66,7 @@ class Plan:
 #: two events: it chains every event before it, so a row is never taken for another log's.
 MadeFrom = tuple[int, int, str, str]
 #: The fields of a scored row (``scoring._assess_region``): a kept row with others is not one.
-ROW_FIELDS = frozenset({"region", "name", "criteria", "total", "grade", "cleared", "draft", "missing_inputs", "rank"})  # the region's last event, the calendar's, the region's name
+ROW_FIELDS = frozenset({"region", "name", "criteria", "total", "grade", "cleared", "draft", "missing_inputs", "rank"})
 
 
 class RegionalScores:
@@ -101,16 +104,21 @@ class RegionalScores:
         plans = {ask: self._plan(ask, frame) for ask in asks}
         seqs = self._region_seqs(sorted({r for plan in plans.values() for r in plan.regions}), position)
         hashes = self._hashes({max(seq, frame.calendar_seq) for seq in seqs.values()} | {frame.calendar_seq})
+        wanted = {r: made_from(seq, frame.calendar_seq, self.names.get(r, ""), hashes) for r, seq in seqs.items()}
+        for plan in plans.values():
+            wanted.update({r: made_from(0, frame.calendar_seq, self.names.get(r, ""), hashes)
+                           for r in plan.regions if r not in wanted})
         found: dict[Ask, dict] = {}
-        missing: dict[str, list[Ask]] = defaultdict(list)
+        stale: dict[Ask, dict] = {}
         with self.engine.connect() as conn:
             for ask, plan in plans.items():
-                wanted = {r: made_from(seqs.get(r, 0), frame.calendar_seq, self.names.get(r, ""), hashes)
-                          for r in plan.regions}
-                found[ask] = _load(conn, self.table, plan.key, wanted, rows)
-                for region in plan.regions:
-                    if region not in found[ask]:
-                        missing[region].append(ask)
+                found[ask], stale[ask] = _load(conn, self.table, plan.key, {r: wanted[r] for r in plan.regions}, rows)
+        self._carry(plans, wanted, found, stale, rows)
+        missing: dict[str, list[Ask]] = defaultdict(list)
+        for ask, plan in plans.items():
+            for region in plan.regions:
+                if region not in found[ask]:
+                    missing[region].append(ask)
         writes: list[dict] = []
         for region, wanting in missing.items():
             state = CampaignState.folded_from(
@@ -123,7 +131,7 @@ class RegionalScores:
                 row = score_region(state, view, ask.year, ask.cut, region, self.weights, name, plan.zone)
                 totals = region_totals(view, region, ask.year)
                 found[ask][region] = (row, totals)
-                made = made_from(seqs.get(region, 0), frame.calendar_seq, name, hashes)
+                made = wanted[region]
                 writes.append({"key": plan.key, "region": region, "region_seq": made[0], "calendar_seq": made[1],
                                "name": name, "log_hash": made[3], "row": _encoded(row, totals)})
             if len(writes) >= FLUSH:
@@ -131,6 +139,61 @@ class RegionalScores:
                 writes = []
         self._store(writes)
         return {ask: (plans[ask], found[ask]) for ask in asks}
+
+    def _carry(self, plans: Mapping[Ask, Plan], wanted: Mapping[str, MadeFrom], found: dict[Ask, dict],
+               stale: Mapping[Ask, dict], rows: bool) -> None:
+        """Take the kept rows that moved only by events their key does not read: between the
+        position a row was made from and the one wanted, none of the region's events occurred by
+        the key's cut-off and none is an office score (the row reads those as they stand), on the
+        same log (its hash) and calendar. Such a row is the one scoring would give; it is kept as
+        made from the later position. The year just filed moves; the earlier years' rows carry."""
+        spans: dict[str, tuple[int, int]] = {}
+        for by_region in stale.values():
+            for region, (kept, _) in by_region.items():
+                low, high = sorted((kept[0], wanted[region][0]))
+                was = spans.get(region, (low, high))
+                spans[region] = (min(was[0], low), max(was[1], high))
+        if not spans:
+            return
+        logged = self._hashes({max(kept[0], kept[1]) for by_region in stale.values() for kept, _ in by_region.values()})
+        between = self._between(spans)
+        moved = []
+        for ask, by_region in stale.items():
+            for region, (kept, text) in by_region.items():
+                low, high = sorted((kept[0], wanted[region][0]))
+                if logged.get(max(kept[0], kept[1]), "") != kept[3] or any(
+                        low < seq <= high and (occurred_at <= ask.cut or kind in ALWAYS_READ)
+                        for seq, occurred_at, kind in between.get(region, ())):
+                    continue
+                decoded = _decoded(region, text) if rows else (None, None)
+                if decoded is not None:
+                    found[ask][region] = decoded
+                    if wanted[region][0] > kept[0]:
+                        moved.append({"k": plans[ask].key, "r": region, "was": kept[0], "seq": wanted[region][0],
+                                      "hash": wanted[region][3]})
+        self._moved(moved)
+
+    def _between(self, spans: Mapping[str, tuple[int, int]]) -> dict[str, list[tuple[int, str, str]]]:
+        """Each region's folded events (seq, occurrence time, type) after ``low`` up to ``high``."""
+        t, found = self.journal.table, {}
+        query = (sa.select(t.c.seq, t.c.occurred_at, t.c.type)
+                 .where(t.c.region == sa.bindparam("r"), t.c.seq > sa.bindparam("low"), t.c.seq <= sa.bindparam("high"),
+                        t.c.type.in_(FOLDS)))
+        with self.engine.connect() as conn:
+            for region, (low, high) in spans.items():
+                found[region] = [tuple(row) for row in conn.execute(query, {"r": region, "low": low, "high": high})]
+        return found
+
+    def _moved(self, moved: list[dict]) -> None:
+        """Kept rows now made from a later position (unless another process moved them meanwhile)."""
+        if not moved:
+            return
+        t = self.table
+        with write_tx(self.engine) as conn:
+            conn.execute(t.update().where(t.c.key == sa.bindparam("k"), t.c.region == sa.bindparam("r"),
+                                          t.c.region_seq == sa.bindparam("was"))
+                         .values(region_seq=sa.bindparam("seq"), log_hash=sa.bindparam("hash"), stored=time.time_ns()),
+                         moved)
 
     def _plan(self, ask: Ask, frame: CampaignState) -> Plan:
         regions, zone = year_frame(frame, ask.year, self.names)
@@ -149,18 +212,22 @@ class RegionalScores:
                 yield {"seq": seq, "type": kind, "occurred_at": occurred_at, "payload": orjson.loads(payload)}
 
     def _region_seqs(self, regions: list[str], position: int) -> dict[str, int]:
-        """Each region's last event up to ``position``: one index probe per region, in one query."""
+        """Each region's last folded event up to ``position`` (a rejection or an alert under the
+        region moves nothing): one index probe per region, in one query."""
         if not regions:
             return {}
         name = self.journal.table.name
-        probe = f"(SELECT max(e.seq) FROM {name} e WHERE e.region = r.region AND e.seq <= :position)"
+        probe = (f"(SELECT max(e.seq) FROM {name} e WHERE e.region = r.region AND e.seq <= :position"
+                 " AND e.type IN :types)")
+        types = sa.bindparam("types", expanding=True)
         with self.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 query = sa.text(f"SELECT r.region, {probe} FROM unnest(CAST(:regions AS varchar[])) AS r(region)")
-                found = conn.execute(query, {"regions": regions, "position": position})
+                values = regions
             else:
                 query = sa.text(f"SELECT r.value, {probe.replace('r.region', 'r.value')} FROM json_each(:regions) AS r")
-                found = conn.execute(query, {"regions": orjson.dumps(regions).decode(), "position": position})
+                values = orjson.dumps(regions).decode()
+            found = conn.execute(query.bindparams(types), {"regions": values, "position": position, "types": list(FOLDS)})
             return {region: seq for region, seq in found if seq is not None}
 
     def _hashes(self, seqs: set[int]) -> dict[int, str]:
@@ -195,22 +262,27 @@ def made_from(region_seq: int, calendar_seq: int, name: str, hashes: Mapping[int
     return region_seq, calendar_seq, name, hashes.get(max(region_seq, calendar_seq), "")
 
 
-def _load(conn: Connection, table: sa.Table, key: str, wanted: Mapping[str, MadeFrom], rows: bool) -> dict:
-    """The kept rows of ``key`` made from what is ``wanted`` (a row that cannot be read is not
-    kept: it is scored again), as region -> (row, totals); without ``rows``, (None, None)."""
+def _load(conn: Connection, table: sa.Table, key: str, wanted: Mapping[str, MadeFrom], rows: bool) -> tuple[dict, dict]:
+    """The kept rows of ``key`` made from what is ``wanted``, as region -> (row, totals) (without
+    ``rows``, (None, None)); and the rows made from another position of the region on the same
+    calendar, as region -> (what they were made from, their text), which may carry (``_carry``).
+    A row that cannot be read is in neither: it is scored again."""
     t = table
     columns = [t.c.region, t.c.region_seq, t.c.calendar_seq, t.c.name, t.c.log_hash] + ([t.c.row] if rows else [])
-    found = {}
+    found, stale = {}, {}
     for kept in conn.execute(sa.select(*columns).where(t.c.key == key)):
-        if wanted.get(kept[0]) != (kept[1], kept[2], kept[3], kept[4]):
+        region, made, text = kept[0], tuple(kept[1:5]), kept[5] if rows else None
+        want = wanted.get(region)
+        if want is None:
             continue
-        if not rows:
-            found[kept[0]] = (None, None)
+        if made != want:
+            if made[1:3] == want[1:3]:
+                stale[region] = (made, text)
             continue
-        decoded = _decoded(kept[0], kept[5])
+        decoded = _decoded(region, text) if rows else (None, None)
         if decoded is not None:
-            found[kept[0]] = decoded
-    return found
+            found[region] = decoded
+    return found, stale
 
 
 def _encoded(row: dict[str, Any], totals: Totals) -> str:

@@ -44,7 +44,7 @@ class Desk:
 
     def __init__(self, service: Service):
         self.service, self.handlers = service, service.handlers
-        self.memo = Memo()
+        self.memo = Memo(size=16)  # a national year's answer and summary: tens of MB each
 
     def position(self, as_of: str | None) -> int | None:
         """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""

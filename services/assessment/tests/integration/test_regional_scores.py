@@ -83,6 +83,27 @@ def test_a_restart_scores_nothing_its_kept_rows_cover_and_a_new_event_only_its_r
     assert {e["region"] for e in events[-3:-1]} == {KF, LY}
 
 
+def test_a_row_carries_past_events_its_cut_off_does_not_see_but_not_past_an_office_score(journal):
+    log = mixed_log()
+    kept(journal, log.events)
+    read = scores(journal)
+    before = read.both(2016, CUT)
+    read.result(2016, AFTER_CUT)
+    folded = read.folded
+    log.decide(f"{ZZ}-2016-2-2", at=AFTER_CUT)  # verified after the cut-off: 2016 as of CUT is the same
+    log.add("ledger.submission_rejected.v1", {"reasons": []}, AFTER_CUT, KF)  # a type the fold does not read
+    kept(journal, log.events[-2:])
+    assert read.both(2016, CUT) == (whole := whole_fold(log.events, 2016, CUT)) and whole[0]["regions"] == before[0]["regions"]
+    assert read.folded == folded
+    assert read.result(2016, AFTER_CUT) == whole_fold(log.events, 2016, AFTER_CUT)[0]  # a cut-off that sees it
+    assert read.folded == folded + 1
+    log.score(ZZ, 3, "70", at=AFTER_CUT)  # an office score counts whenever it was given
+    kept(journal, log.events[-1:])
+    assert read.result(2016, CUT) == whole_fold(log.events, 2016, CUT)[0]
+    assert read.folded == folded + 2
+    assert scores(journal).result(2016, CUT) == read.result(2016, CUT)  # moved on in the table: a restart reads it
+
+
 def test_a_kept_row_is_not_taken_for_another_logs_at_the_same_positions(journal):
     events = mixed_log().events
     kept(journal, events)
