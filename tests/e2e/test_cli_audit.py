@@ -11,6 +11,7 @@ READING = [
     ("ledger", "replay", "--digest-only"),
     ("ledger", "export", "-"),
     ("assess", "--year", "2016"),
+    ("assessment", "rows", "verify"),
     ("ledger", "verify", "--deep"),
     ("ledger", "snapshots", "list"),
     ("ledger", "snapshots", "verify"),

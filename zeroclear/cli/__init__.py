@@ -2,7 +2,7 @@
 
 The ``main`` group and its global options are here; each command group lives in a module of its
 own (``system``: run, serve, worker, migrate, topology; ``keys``; ``clock``; ``circular``;
-``ledger``; ``assess``; ``outbox``; ``ops``), and the portal's ``users`` in the portal.
+``ledger``; ``assess`` and ``assessment``; ``outbox``; ``ops``), and the portal's ``users`` in the portal.
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _register_commands() -> None:
     """Every command group under ``main`` (the portal's by name, like the runner: the command line
     may know every service, the services not each other)."""
     for command in (system.run, system.serve, system.worker, system.migrate, system.topology, keys.keys,
-                    clock.clock, circular.circular, ledger.ledger, assess.assess, outbox.outbox,
+                    clock.clock, circular.circular, ledger.ledger, assess.assess, assess.assessment, outbox.outbox,
                     ops.tip_secrets, ops.broker, ops.agency):
         main.add_command(command)
     main.add_command(importlib.import_module("services.portal.entrypoints.cli").users)

@@ -104,3 +104,54 @@ def _checked_export_events(export_file: str, upto: int | None):
     if not verdict.ok:
         click.echo(f"the export does not verify: first bad seq {verdict.first_bad_seq} ({verdict.reason})", err=True)
         sys.exit(1)
+
+
+@click.group("assessment")
+def assessment():
+    """The assessment's read model."""
+
+
+@assessment.group("rows")
+def assessment_rows():
+    """Each region's scored rows the assessment keeps (made again from its journal when dropped)."""
+
+
+@assessment_rows.command("verify")
+def rows_verify():
+    """Hold every kept row against the row scored afresh from the journal at the position it was
+    made from (exit status 1 when one is not, naming it)."""
+    scores = _regional_scores()
+    try:
+        verdict = scores.verify()
+    finally:
+        scores.engine.dispose()
+    echo_json(verdict)
+    if not verdict["ok"]:
+        first = verdict["bad"][0]
+        click.echo(f"kept rows verification FAILED: {first['region']} ({first['key']}): {first['reason']}", err=True)
+        sys.exit(1)
+
+
+@assessment_rows.command("drop")
+@click.option("--yes", is_flag=True, help="Do drop them (the service scores them again from its journal).")
+def rows_drop(yes):
+    """Drop every kept row."""
+    if not yes:
+        raise click.UsageError("dropping every kept row needs --yes")
+    scores = _regional_scores()
+    try:
+        echo_json({"dropped": scores.drop()})
+    finally:
+        scores.engine.dispose()
+
+
+def _regional_scores():
+    """The assessment's kept rows on its database (never created: see ``existing``)."""
+    from shared.journal import EventJournal
+    from shared.reference import default_reference
+
+    tables = importlib.import_module("services.assessment.adapters.tables")
+    regional = importlib.import_module("services.assessment.adapters.regional")
+    engine = existing(Settings.from_env("assessment").database_url, tables.scored_rows.name, "assessment read model")
+    names = {code: region.name for code, region in default_reference().regions.items()}
+    return regional.RegionalScores(EventJournal(engine, tables.ledger_events), weights=_weights(), names=names)

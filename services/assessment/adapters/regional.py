@@ -13,6 +13,7 @@ at any time: they are made again from the log.
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -139,6 +140,52 @@ class RegionalScores:
                 writes = []
         self._store(writes)
         return {ask: (plans[ask], found[ask]) for ask in asks}
+
+    def verify(self, limit: int = 20) -> dict[str, Any]:
+        """Every kept row held against the row scored afresh from the journal at the position it
+        says it was made from, and the journal's hash there against the one it keeps (a carried
+        row too: carrying must give what scoring gives): ``{"ok", "checked", "bad"}``, the first
+        ``limit`` bad ones named (key, region, why)."""
+        t, checked, bad = self.table, 0, []
+        query = (sa.select(t.c.key, t.c.region, t.c.region_seq, t.c.calendar_seq, t.c.name, t.c.log_hash, t.c.row)
+                 .order_by(t.c.region, t.c.region_seq, t.c.calendar_seq, t.c.key))
+        with self.engine.connect() as conn:
+            kept = conn.execution_options(stream_results=True, yield_per=FLUSH).execute(query)
+            made_at = lambda row: (row.region, max(row.region_seq, row.calendar_seq))  # noqa: E731
+            for (region, position), group in itertools.groupby(kept, key=made_at):
+                rows = list(group)
+                checked += len(rows)
+                found = self._verified(region, position, rows)
+                bad += [{"key": row.key, "region": region, "reason": why} for row, why in found][:limit - len(bad)]
+        return {"ok": not bad, "checked": checked, "bad": bad}
+
+    def _verified(self, region: str, position: int, rows: list) -> list[tuple[Any, str]]:
+        """The rows of ``region`` made from ``position`` that are not what scoring gives there."""
+        logged = self._hashes({position}).get(position, "")
+        state = CampaignState.folded_from(heapq.merge(self._calendar(position), self._events(
+            self.journal.table.c.region == region, position), key=lambda event: event["seq"]), position)
+        found = []
+        for row in rows:
+            if row.log_hash != logged:
+                found.append((row, f"the journal's hash at {position} is not the one the row was made from"))
+                continue
+            try:
+                year, cut, weights, zone = row.key.split("|")
+                view = state.as_of(cut)
+                fresh = score_region(state, view, int(year), cut, region, checked_weights(weights.split(",")), row.name,
+                                     ZoneInfo(zone))
+                totals = region_totals(view, region, int(year))
+            except (ValueError, KeyError, ArithmeticError, LookupError) as exc:
+                found.append((row, f"its key does not read: {exc}"))
+                continue
+            if _decoded(region, row.row) != (fresh, totals):
+                found.append((row, f"not the row scored afresh at {position}"))
+        return found
+
+    def drop(self) -> int:
+        """Forget every kept row (each is made again from the journal when asked)."""
+        with write_tx(self.engine) as conn:
+            return conn.execute(self.table.delete()).rowcount
 
     def _carry(self, plans: Mapping[Ask, Plan], wanted: Mapping[str, MadeFrom], found: dict[Ask, dict],
                stale: Mapping[Ask, dict], rows: bool) -> None:

@@ -6,6 +6,7 @@ read is scored again; keys beyond the kept ones go."""
 from __future__ import annotations
 
 import hashlib
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -154,3 +155,28 @@ def test_the_rows_of_keys_beyond_the_kept_ones_go_the_least_recently_stored_firs
     with journal.engine.connect() as conn:
         keys = set(conn.execute(sa.select(scored_rows.c.key).distinct()).scalars())
     assert {key.split("|")[1] for key in keys} == {CUT, AFTER_CUT}
+
+
+def test_kept_rows_carried_or_scored_verify_against_a_fresh_scoring_and_a_changed_one_is_named(journal):
+    log = mixed_log()
+    kept(journal, log.events)
+    read = scores(journal)
+    for cut in CUT_OFFS:
+        read.result(2016, cut)
+    log.decide(f"{ZZ}-2016-2-2", at=AFTER_CUT)  # carries the LATE and CUT rows of 郑州, scores its AFTER_CUT one
+    kept(journal, log.events[-1:])
+    read.result(2016, CUT)
+    read.result(2016, AFTER_CUT)
+    assert read.verify() == {"ok": True, "checked": 6, "bad": []}
+    with write_tx(journal.engine) as conn:
+        row = conn.execute(sa.select(scored_rows.c.key, scored_rows.c.row).where(
+            scored_rows.c.region == KF, scored_rows.c.key.contains(CUT))).one()
+        kept_row = json.loads(row.row)
+        kept_row["row"]["total"] = "99.99"  # a row that reads well, with another total
+        conn.execute(scored_rows.update().where(scored_rows.c.key == row.key, scored_rows.c.region == KF)
+                     .values(row=json.dumps(kept_row)))
+    verdict = read.verify()
+    assert not verdict["ok"] and verdict["checked"] == 6
+    assert [(bad["key"], bad["region"]) for bad in verdict["bad"]] == [(row.key, KF)]
+    assert read.drop() == 6 and read.verify() == {"ok": True, "checked": 0, "bad": []}
+    assert read.result(2016, CUT) == whole_fold(log.events, 2016, CUT)[0]
