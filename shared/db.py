@@ -128,6 +128,48 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping]) -> None
         raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
+class SoleHolder:
+    """One process at a time among those on a PostgreSQL database holds ``name``: a session
+    advisory lock on a connection of its own, kept while the process lives; when the process goes
+    or that connection breaks, the lock is freed and another process takes it at its next
+    ``holds()``. On SQLite every process holds it (each does the work)."""
+
+    def __init__(self, engine: Engine, name: str):
+        self.engine, self.name = engine, name
+        self._conn: Connection | None = None
+
+    def holds(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.exec_driver_sql("SELECT 1").scalar()  # the session, and the lock with it, lives
+                self._conn.commit()
+                return True
+            except exc.DBAPIError:
+                self.release()
+        conn = self.engine.connect()
+        try:
+            got = conn.exec_driver_sql("SELECT pg_try_advisory_lock(hashtext(%(name)s))", {"name": self.name}).scalar()
+            conn.commit()  # the lock is the session's, not the transaction's
+        except BaseException:
+            conn.invalidate()
+            conn.close()
+            raise
+        if got:
+            self._conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        """Free it (the connection is closed, not pooled: the session goes with its lock)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.invalidate()
+            conn.close()
+
+
 def upsert_statement(conn: Connection, table: Table):
     """``INSERT`` into ``table`` in the connection's dialect, which offers ``on_conflict_do_update``
     (PostgreSQL's and SQLite's spell it alike; the core ``insert`` has none)."""

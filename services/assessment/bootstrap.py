@@ -13,7 +13,7 @@ from typing import Mapping
 from shared.broker import Broker
 from shared.clock import Clock, business_clock
 from shared.config import Settings, SettingsError
-from shared.db import make_engine, migrate
+from shared.db import SoleHolder, make_engine, migrate
 from shared.feed import FeedClient, LedgerFollower
 from shared.background import BackgroundLoop
 from shared.witness import LedgerWitness
@@ -104,17 +104,22 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
 def keep_scored(service: Service) -> BackgroundLoop:
     """Keeps every opened year's rows (as of its default cut-off) scored in the process that serves
     the reads, as the journal grows: a reader finds them made, not the whole campaign to score
-    (minutes at a national campaign's size after an upgrade, seconds for what a poll brought)."""
+    (minutes at a national campaign's size after an upgrade, seconds for what a poll brought). On
+    PostgreSQL one API process of the service keeps them (they are the same for all), the others
+    take over if it goes."""
     kept = {"at": -1}
+    sole = SoleHolder(service.repo.engine, "zeroclear.assessment.keeper")
 
     def step() -> int:
+        if not sole.holds():
+            return 0
         head = service.repo.journal.head()
         if head == kept["at"]:
             return 0
         service.scores.keep_years(service.reference.calendar, head)
         kept["at"] = head
         return 1
-    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step, nice=KEEPER_NICE)
+    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step, nice=KEEPER_NICE, on_exit=sole.release)
 
 
 def probes(service: Service) -> Probes:
