@@ -7,8 +7,10 @@ row as of a position is scored from a fold of that region's events and the calen
 (``CampaignState.folded_from``: a few thousand events at a national campaign's ten years, read by
 the journal's region index), never from a fold of the whole log held in memory. A row is good for
 every position at which the region's last event, the calendar's and the region's name are the
-ones it was made from; the rows of the keys used last are kept (``MAX_KEYS``), and can be dropped
-at any time: they are made again from the log.
+ones it was made from, on the same log (the journal's hash there), and past events its cut-off
+does not see (``_carry``). The rows of the keys used last are kept (``MAX_KEYS``); ``verify``
+holds them against a fresh scoring, and they can be dropped at any time: they are made again
+from the log.
 """
 from __future__ import annotations
 
@@ -71,6 +73,8 @@ ROW_FIELDS = frozenset({"region", "name", "criteria", "total", "grade", "cleared
 
 
 class RegionalScores:
+    """A year's scores and summary at any position, from kept rows and the regions scored again."""
+
     def __init__(self, journal: EventJournal, *, weights: Iterable[Decimal], names: Mapping[str, str],
                  table: sa.Table = scored_rows):
         self.journal, self.engine, self.table = journal, journal.engine, table
