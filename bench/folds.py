@@ -83,8 +83,8 @@ def fold(name: str, url: str, limit: int | None, then: int) -> dict:
 
 def scores(state, later: list) -> dict:
     """The last year's scores (its cut-off after every event) and the year before's as of its default
-    cut-off: first, then again after folding the ``later`` events (the rows of the regions they did
-    not touch are kept, and the cut-off's view is moved on, not folded again)."""
+    cut-off: first, then again after folding the ``later`` events (scored afresh: the whole fold
+    serves the offline ``zeroclear assess``, which scores once)."""
     from _national import national_reference
 
     from services.assessment.domain.scoring import assess, default_cut_off

@@ -10,8 +10,8 @@ the office's scores for criteria 2 and 3.
 ``cut_off`` make (SPEC §6: scores are "as of a cut-off"): a verification, a late report, an
 amendment or an office score recorded after the cut-off does not count, whatever position the
 caller folded to. The state keeps a journal of the events it folded (references to their
-payloads, which the fold never changes) to fold a new cut-off's view from the start; a view asked
-for is then kept and moved on with each event (the few asked last), not folded again.
+payloads, which the fold never changes) to fold a cut-off's view from them; a view is kept
+until the next event.
 """
 from __future__ import annotations
 
@@ -44,13 +44,6 @@ _HUNDRED = Decimal(100)
 _CENTS = Decimal("0.01")
 
 
-#: The views by cut-off a state keeps up to date as it folds (each a fold of what occurred by then,
-#: nearly the state's size for a recent cut-off: 4 GB at a national campaign's ten years): a year's
-#: scores are asked as of its own cut-off, and mostly the last year or two are read.
-KEPT_VIEWS = 2
-#: The scoring's rows kept, by (year, cut-off, weights, time zone): every region's, a few MB each.
-KEPT_ROWS = 8
-
 # A fold takes the state, the event's position, its occurrence time and its payload.
 Fold = Callable[["CampaignState", int, str, Any], None]
 
@@ -68,17 +61,12 @@ class CampaignState:
     anomalies: list[tuple[int, str]] = field(default_factory=list)
     #: the latest occurrence time folded, and the folded events (for ``as_of``)
     latest: str = ""
-    #: each region's items and tips (ids, as folded), and the position that last changed what a
-    #: region's scores read (its report, items, tips, office scores); the last year opened's
+    #: each region's items and tips (ids, as folded), and the position of the last year opened
     region_items: dict[str, list[str]] = field(default_factory=dict, repr=False)
     region_tips: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    touched: dict[str, int] = field(default_factory=dict, repr=False)
     calendar_seq: int = 0
     _journal: list[tuple[str, int, Fold, Any]] = field(default_factory=list, repr=False)
     _views: dict[str, "CampaignState"] = field(default_factory=dict, repr=False)
-    #: the scoring's rows by (year, cut-off, ...) and region, each with the positions it was made
-    #: from (see ``scoring.assess``): a region nothing touched since is not scored again
-    _rows: dict[tuple, dict[str, tuple]] = field(default_factory=dict, repr=False, compare=False)
 
     def apply(self, event: Any) -> None:
         """Fold one recorded event (a mapping with seq, type, occurred_at, payload; or an object
@@ -90,16 +78,14 @@ class CampaignState:
         if seq != self.seq + 1:
             raise ValueError(f"fold out of order: at {self.seq}, given {seq}")
         fold = FOLDS.get(kind)
-        entry = None
         if fold is not None:
-            entry = (occurred_at, seq, fold, payload)
-            self._journal.append(entry)
+            self._journal.append((occurred_at, seq, fold, payload))
             fold(self, seq, occurred_at, payload)
             if occurred_at > self.latest:
                 self.latest = occurred_at
         self.seq = seq
-        for cut_off, view in self._views.items():
-            view._follow(cut_off, entry, seq)
+        if self._views:
+            self._views = {}
 
     def apply_all(self, events: Iterable[Any]) -> "CampaignState":
         for event in events:
@@ -127,24 +113,19 @@ class CampaignState:
         time of the filing that made the ledger open it."""
         if self.latest <= cut_off:  # nothing folded happened after the cut-off
             return self
-        return _recently_used(self._views, cut_off, lambda: self._view_from_start(cut_off), KEPT_VIEWS)
-
-    def _view_from_start(self, cut_off: str) -> "CampaignState":
-        view = CampaignState()
-        for entry in self._journal:
-            view._follow(cut_off, entry, entry[1])
-        view.seq = self.seq
+        view = self._views.get(cut_off)
+        if view is None:
+            view = CampaignState()
+            for entry in self._journal:
+                occurred_at = entry[0]
+                if occurred_at <= cut_off or entry[2] is _fold_year_opened:
+                    view._journal.append(entry)
+                    entry[2](view, entry[1], occurred_at, entry[3])
+                    if occurred_at > view.latest:
+                        view.latest = occurred_at
+            view.seq = self.seq
+            self._views[cut_off] = view
         return view
-
-    def _follow(self, cut_off: str, entry: tuple | None, seq: int) -> None:
-        """A view's step as its state folds the event at ``seq`` (its journal ``entry``, None for a
-        type the fold skips): the same as folding again, from the start, what occurred by the cut-off."""
-        if entry is not None and (entry[0] <= cut_off or entry[2] is _fold_year_opened):
-            self._journal.append(entry)
-            entry[2](self, entry[1], entry[0], entry[3])
-            if entry[0] > self.latest:
-                self.latest = entry[0]
-        self.seq = seq
 
     def by_region(self, regions: Iterable[str]) -> tuple[dict[str, list[ItemRecord]], dict[str, list[TipRecord]]]:
         """The regions' items that are not withdrawn (as folded) and their tips (by filing), from each
@@ -162,42 +143,12 @@ class CampaignState:
                 tips[region] = theirs
         return items, tips
 
-    def __getstate__(self) -> dict:
-        """A copy (a checkpoint) leaves the views and rows behind: they are made again when asked."""
-        return {name: getattr(self, name) for name in self.__slots__ if name not in ("_views", "_rows")}
 
-    def __setstate__(self, state: dict) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
-        self._views, self._rows = {}, {}
-
-    def kept_rows(self, key: tuple) -> dict[str, tuple]:
-        """The scoring's rows kept for ``key`` (the few keys asked last)."""
-        return _recently_used(self._rows, key, dict, KEPT_ROWS)
-
-
-def _recently_used(kept: dict, key: Any, make: Callable[[], Any], size: int) -> Any:
-    """``kept[key]``, made if missing, now the most recently used; beyond ``size`` the least
-    recently used go (a dict keeps its keys in the order they were put in)."""
-    value = kept.pop(key, None)
-    kept[key] = value = make() if value is None else value
-    while len(kept) > size:
-        del kept[next(iter(kept))]
-    return value
-
-
-def _touch(state: CampaignState, region: str, seq: int) -> None:
-    state.touched[region] = seq
-
-
-def _indexed(state: CampaignState, index: dict[str, list[str]], replaced: Any, region: str, key: str, seq: int) -> None:
+def _indexed(index: dict[str, list[str]], replaced: Any, region: str, key: str) -> None:
     """A new item or tip in its region's list (a record replaced under the same id, which a verified
     log never holds, leaves its old region's list when read: see ``CampaignState.by_region``)."""
     if replaced is None or replaced.region != region:
         index.setdefault(region, []).append(key)
-    if replaced is not None:
-        _touch(state, replaced.region, seq)
-    _touch(state, region, seq)
 
 
 def _anomaly(state: CampaignState, seq: int, reason: str) -> None:
@@ -215,7 +166,7 @@ def _fold_year_opened(state: CampaignState, seq: int, occurred_at: str, payload:
 
 def _new_item(state: CampaignState, item_id: str, region: str, year: int, seq: int, occurred_at: str, entry: Any,
               source: str, tip_id: str | None) -> None:
-    _indexed(state, state.region_items, state.items.get(item_id), region, item_id, seq)
+    _indexed(state.region_items, state.items.get(item_id), region, item_id)
     state.items[item_id] = ItemRecord(
         item_id, region, year, seq, occurred_at, source, tip_id, entry["enterprise"], entry["uscc"], entry["county"],
         entry["industry"], entry["equipment"], entry["equipment_count"], entry["capacity"], entry["unit"],
@@ -235,7 +186,6 @@ def _fold_report_filed(state: CampaignState, seq: int, occurred_at: str, report:
         _anomaly(state, seq, f"report for {region}/{year} before the year was opened")
     if (region, year) in state.reports:
         _anomaly(state, seq, f"a second first filing for {region}/{year}")
-    _touch(state, region, seq)
     state.reports[(region, year)] = ReportRecord(
         region, year, report["submission_id"], seq, occurred_at, opened is not None and occurred_at <= opened.deadline,
         report["zero_report"], item_ids, seq)
@@ -243,7 +193,6 @@ def _fold_report_filed(state: CampaignState, seq: int, occurred_at: str, report:
 
 def _fold_report_amended(state: CampaignState, seq: int, occurred_at: str, report: Any) -> None:
     region, year = report["region"], report["year"]
-    _touch(state, region, seq)
     record = state.reports.get((region, year))
     if record is None:  # not in a verified log; in a view as of a time, an amendment stamped before its filing
         _anomaly(state, seq, f"amendment of {region}/{year}, which has no report")
@@ -259,7 +208,6 @@ def _fold_report_amended(state: CampaignState, seq: int, occurred_at: str, repor
             for name in AMENDABLE:
                 setattr(item, name, entry[name])
             item.event_seqs.append(seq)
-            _touch(state, item.region, seq)
         else:
             if item_id is not None:
                 _anomaly(state, seq, f"amendment matches unknown item {item_id}")
@@ -273,7 +221,6 @@ def _fold_report_amended(state: CampaignState, seq: int, occurred_at: str, repor
             continue
         item.status = WITHDRAWN
         item.event_seqs.append(seq)
-        _touch(state, item.region, seq)
     record.submission_id, record.zero_report, record.item_ids = report["submission_id"], report["zero_report"], item_ids
     record.last_seq = seq
     record.amendment_seqs.append(seq)
@@ -284,7 +231,6 @@ def _fold_elimination_reported(state: CampaignState, seq: int, occurred_at: str,
     if item is None:
         _anomaly(state, seq, f"elimination of unknown item {payload['item_id']}")
         return
-    _touch(state, item.region, seq)
     item.status, item.workers_resettled = ELIMINATED, payload["workers_resettled"]
     item.elimination_seq, item.eliminated_at = seq, occurred_at
     item.event_seqs.append(seq)
@@ -295,7 +241,6 @@ def _fold_elimination_decided(state: CampaignState, seq: int, occurred_at: str, 
     if item is None:
         _anomaly(state, seq, f"decision on unknown item {payload['item_id']}")
         return
-    _touch(state, item.region, seq)
     if payload["decision"] == "verified":
         item.status, item.verified_seq, item.verified_at = VERIFIED, seq, occurred_at
     else:  # rejected: back to the plan, the region reports the elimination again
@@ -307,7 +252,7 @@ def _fold_elimination_decided(state: CampaignState, seq: int, occurred_at: str, 
 
 def _fold_tip_filed(state: CampaignState, seq: int, occurred_at: str, tip: Any) -> None:
     tip_id = tip["submission_id"]
-    _indexed(state, state.region_tips, state.tips.get(tip_id), tip["region"], tip_id, seq)
+    _indexed(state.region_tips, state.tips.get(tip_id), tip["region"], tip_id)
     state.tips[tip_id] = TipRecord(tip_id, tip["region"], tip["enterprise"], tip["uscc"], seq, occurred_at,
                                    tip["due_at"])
 
@@ -318,7 +263,6 @@ def _fold_tip_resolved(state: CampaignState, seq: int, occurred_at: str, payload
         _anomaly(state, seq, f"resolution of unknown tip {payload['tip_id']}")
         return
     year = payload["year"]
-    _touch(state, tip.region, seq)
     tip.status, tip.resolved_seq, tip.resolved_at = payload["resolution"], seq, occurred_at
     tip.year, tip.late, tip.revealed = year, payload["late"], payload["revealed"]
     entry = payload["entry"]
@@ -348,7 +292,6 @@ def _fold_input(state: CampaignState, seq: int, occurred_at: str, payload: Any) 
             or criterion not in OFFICE_CRITERIA or score is None):
         _anomaly(state, seq, "an office input that is not a score 0..100 for criterion 2 or 3 of a region and year")
         return
-    _touch(state, region, seq)
     state.inputs[(region, year, criterion)] = InputRecord(region, year, criterion, score, str(payload.get("note", "")),
                                                           seq, occurred_at, str(payload.get("submission_id", "")))
 

@@ -66,19 +66,7 @@ def assess(state: CampaignState, year: int, *, cut_off: str, weights: tuple[Deci
     weights = checked_weights(weights)
     view = state.as_of(cut)
     expected, zone = year_frame(view, year, names)
-    kept = state.kept_rows((year, cut, weights, zone.key))
-    rows = []
-    for region in expected:
-        # A region's row reads its own report, items and tips as of the cut-off (the view), the
-        # office's scores as they stand (the state: the office judges after the campaign, the
-        # cut-off bounds what regions did) and the year's calendar: unless one of them moved
-        # since, it is the row scored before.
-        made_from = (view.touched.get(region, 0), state.touched.get(region, 0), view.calendar_seq,
-                     names.get(region, ""))
-        found = kept.get(region)
-        if found is None or found[0] != made_from:
-            found = kept[region] = (made_from, score_region(state, view, year, cut, region, weights, made_from[3], zone))
-        rows.append(found[1])
+    rows = [score_region(state, view, year, cut, region, weights, names.get(region, ""), zone) for region in expected]
     return ranked(rows, year=year, cut=cut, position=state.seq, weights=weights)
 
 
@@ -98,8 +86,10 @@ def year_frame(view: CampaignState, year: int, names: Mapping[str, str] = _NO_NA
 
 def score_region(state: CampaignState, view: CampaignState, year: int, cut: str, region: str,
                  weights: tuple[Decimal, ...], name: str, zone: ZoneInfo) -> dict[str, Any]:
-    """One region's row (its rank still 0): ``view`` is ``state`` as of the cut-off ``cut``; the
-    state need hold only this region's events and the calendar's (see ``CampaignState.folded_from``)."""
+    """One region's row (its rank still 0). It reads the region's own report, items and tips as of
+    the cut-off ``cut`` (``view``), the office's scores as they stand (``state``: the office judges
+    after the campaign, the cut-off bounds what regions did) and the year's calendar, so the state
+    need hold only this region's events and the calendar's (see ``CampaignState.folded_from``)."""
     items, tips = view.by_region((region,))
     with localcontext(_CONTEXT):
         return _assess_region(view, year, cut, region, items.get(region, []), tips.get(region, []), weights, name,
