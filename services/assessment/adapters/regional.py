@@ -97,14 +97,17 @@ class RegionalScores:
 
     def keep_years(self, calendar: Calendar, position: int) -> None:
         """Every opened year's rows as of its default cut-off at ``position``, scored where they moved."""
-        opened = CampaignState.folded_from(self._calendar(position), position).years
-        self.scored([Ask(year, default_cut_off(calendar, year)) for year in sorted(opened)], position, rows=False)
+        events = self._calendar(position)
+        opened = CampaignState.folded_from(events, position).years
+        self.scored([Ask(year, default_cut_off(calendar, year)) for year in sorted(opened)], position, rows=False,
+                    calendar=events)
 
-    def scored(self, asks: list[Ask], position: int, *, rows: bool = True) -> dict[Ask, tuple[Plan, dict]]:
+    def scored(self, asks: list[Ask], position: int, *, rows: bool = True,
+               calendar: list[dict[str, Any]] | None = None) -> dict[Ask, tuple[Plan, dict]]:
         """Each ask's plan and its regions' (row, totals) at ``position``: the kept ones that are
         still good (read only if ``rows``), the others scored now and kept — each region folded
-        once for all the asks that need it."""
-        calendar = self._calendar(position)
+        once for all the asks that need it. ``calendar``: its events up to ``position``, if read."""
+        calendar = self._calendar(position) if calendar is None else calendar
         frame = CampaignState.folded_from(calendar, position)
         plans = {ask: self._plan(ask, frame) for ask in asks}
         seqs = self._region_seqs(sorted({r for plan in plans.values() for r in plan.regions}), position)
@@ -151,6 +154,7 @@ class RegionalScores:
         row too: carrying must give what scoring gives): ``{"ok", "checked", "bad"}``, the first
         ``limit`` bad ones named (key, region, why)."""
         t, checked, bad = self.table, 0, []
+        calendar = self._calendar(self.journal.head())  # read once: each position takes its part
         query = (sa.select(t.c.key, t.c.region, t.c.region_seq, t.c.calendar_seq, t.c.name, t.c.log_hash, t.c.row)
                  .order_by(t.c.region, t.c.region_seq, t.c.calendar_seq, t.c.key))
         with self.engine.connect() as conn:
@@ -159,14 +163,14 @@ class RegionalScores:
             for (region, position), group in itertools.groupby(kept, key=made_at):
                 rows = list(group)
                 checked += len(rows)
-                found = self._verified(region, position, rows)
+                found = self._verified(region, position, rows, [e for e in calendar if e["seq"] <= position])
                 bad += [{"key": row.key, "region": region, "reason": why} for row, why in found][:limit - len(bad)]
         return {"ok": not bad, "checked": checked, "bad": bad}
 
-    def _verified(self, region: str, position: int, rows: list) -> list[tuple[Any, str]]:
+    def _verified(self, region: str, position: int, rows: list, calendar: list) -> list[tuple[Any, str]]:
         """The rows of ``region`` made from ``position`` that are not what scoring gives there."""
         logged = self._hashes({position}).get(position, "")
-        state = CampaignState.folded_from(heapq.merge(self._calendar(position), self._events(
+        state = CampaignState.folded_from(heapq.merge(calendar, self._events(
             self.journal.table.c.region == region, position), key=lambda event: event["seq"]), position)
         found = []
         for row in rows:
