@@ -71,7 +71,10 @@ class BackgroundLoop:
     def run(self) -> None:
         wait = self.poll_seconds
         if self.nice:
-            lower_thread_priority(self.nice)
+            try:
+                lower_priority(self.nice, threading.get_native_id())  # Linux schedules each thread apart
+            except OSError:
+                log.warning("%s: could not lower its thread's priority", self.name)
         try:
             while not self._stop.is_set():
                 try:
@@ -94,12 +97,8 @@ class BackgroundLoop:
             self.on_exit()
 
 
-def lower_thread_priority(nice: int) -> None:
-    """Run the calling thread at niceness ``nice`` at least (Linux schedules each thread apart, so
-    only it yields); where that cannot be done it runs as it is."""
-    thread = threading.get_native_id()
-    try:
-        if nice > os.getpriority(os.PRIO_PROCESS, thread):
-            os.setpriority(os.PRIO_PROCESS, thread, nice)
-    except OSError:
-        log.warning("could not lower the priority of thread %s", thread)
+def lower_priority(nice: int, task: int = 0) -> None:
+    """Run ``task`` (a thread's native id; 0: this process, and what it starts) at niceness ``nice``
+    at least (never raising its priority, which an unprivileged process may not)."""
+    if nice > os.getpriority(os.PRIO_PROCESS, task):
+        os.setpriority(os.PRIO_PROCESS, task, nice)

@@ -5,13 +5,13 @@ the spawn, so no database connection or broker channel crosses a fork.
 """
 from __future__ import annotations
 
-import os
 from functools import partial
 
 from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
+from shared.background import lower_priority
 from shared.config import Settings
 
 from .services import build_app, parts
@@ -43,10 +43,3 @@ def serve(service: str, settings: Settings, workers: int, log_level: str = "info
         log_access=False,
     )
     server.serve(target_loader=partial(_load_app, service, settings, log_level))
-
-
-def lower_priority(nice: int) -> None:
-    """Run this process (and what it starts) at least ``nice`` (never raising its priority, which
-    an unprivileged process may not)."""
-    if nice > os.getpriority(os.PRIO_PROCESS, 0):
-        os.setpriority(os.PRIO_PROCESS, 0, nice)
