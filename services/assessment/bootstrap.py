@@ -48,7 +48,6 @@ class Service:
     keys: KeyStore
     reference: Reference
     clock: Clock
-    weights: tuple[Decimal, ...]
     witness: LedgerWitness | None = None  # the ledger's signed checkpoint a publication carries
     handlers: AssessmentHandlers | None = None  # the use cases (filled in by bootstrap)
 
@@ -98,7 +97,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, r
     weights = weights_from(os.environ if env is None else env)
     scores = RegionalScores(repo.journal, weights=weights, names={code: r.name for code, r in reference.regions.items()})
     return Service(settings, repo, scores, relay, follower, broker, keys or KeyStore.from_url(settings.auth_database_url),
-                   reference, clock, weights, witness, AssessmentHandlers(repo, clock, witness))
+                   reference, clock, witness, AssessmentHandlers(repo, clock, witness))
 
 
 def keep_scored(service: Service) -> BackgroundLoop:
