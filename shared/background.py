@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from pathlib import Path
 from typing import Callable
 
 from . import health
@@ -102,3 +104,34 @@ def lower_priority(nice: int, task: int = 0) -> None:
     at least (never raising its priority, which an unprivileged process may not)."""
     if nice > os.getpriority(os.PRIO_PROCESS, task):
         os.setpriority(os.PRIO_PROCESS, task, nice)
+    if task == 0:
+        _lower_autogroup(nice)
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def _lower_autogroup(nice: int, attempts: int = 30) -> None:
+    """Linux with autogroups (the default of most distributions) shares the CPU out between sessions
+    first, and by niceness only within one: a process started in a session of its own (by a
+    supervisor, ``setsid``, a container) would take its full share at any niceness. Such a process
+    lowers its session's (autogroup's) niceness too; one sharing its session leaves it alone, its
+    niceness already counting against the others there."""
+    if os.getsid(0) != os.getpid():
+        return
+    try:
+        current = int(AUTOGROUP.read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return  # no autogroups here
+    if nice <= current:
+        return
+    for _ in range(attempts):  # the kernel takes one change in 100 ms from an unprivileged process
+        try:
+            AUTOGROUP.write_text(f"{nice}\n")
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+        except OSError as exc:
+            log.warning("could not lower this session's CPU priority (%s): %s", AUTOGROUP, exc)
+            return
+    log.warning("could not lower this session's CPU priority (%s): the kernel kept refusing", AUTOGROUP)

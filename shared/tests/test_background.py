@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import queue
+import subprocess
+import sys
 import threading
+from pathlib import Path
+
+import pytest
 
 from shared.background import BackgroundLoop
 
@@ -25,3 +30,26 @@ def test_a_loop_given_a_niceness_runs_its_steps_at_it_and_leaves_the_rest_alone(
         finally:
             loop.stop()
     assert niceness() == before
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+LOWER_AND_SAY = ("import sys; from shared.background import lower_priority; lower_priority(int(sys.argv[1])); "
+                 "print(open('/proc/self/autogroup').read().split()[-1])")
+
+
+def autogroup_nice(new_session: bool, nice: int) -> int:
+    done = subprocess.run([sys.executable, "-c", LOWER_AND_SAY, str(nice)], capture_output=True, text=True,
+                          timeout=60, start_new_session=new_session, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(not AUTOGROUP.exists(), reason="this kernel shares the CPU out without autogroups")
+def test_a_process_leading_its_own_session_lowers_its_autogroup_and_one_sharing_a_session_does_not():
+    # With autogroups the CPU is shared out between sessions first: a process alone in its session
+    # (as a supervisor starts a service) counts as little as its niceness says only through its
+    # session's. The test's own session is shared with pytest: lowering it would slow them too.
+    ours = int(AUTOGROUP.read_text().split()[-1])
+    assert autogroup_nice(new_session=True, nice=17) == 17
+    assert autogroup_nice(new_session=False, nice=17) == ours
+    assert int(AUTOGROUP.read_text().split()[-1]) == ours
