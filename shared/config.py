@@ -62,6 +62,7 @@ class Settings:
     #: ledger's API only reads, and on a shared machine its readers then take what the writers leave.
     api_nice: int = 0
     tip_wait_seconds: int = 5  # how long POST /v1/tips waits for the ledger's acknowledgement
+    score_wait_seconds: float = 20.0  # how long an assessment read waits for a scoring the kept rows do not cover
     tip_rate_per_minute: int = 10
     schedule_seconds: float = 30.0  # how often notify's scheduler looks for what is due (0: only when asked)
     circular_day: int = 1  # the day of the month notify issues the monthly circular (0: none)
@@ -156,6 +157,7 @@ def _throughput(lookup: _Lookup) -> dict:
         threads=lookup.integer("THREADS", 32),
         api_nice=lookup.integer("API_NICE", DEFAULT_API_NICE.get(lookup.service.lower(), 0), low=0, high=19),
         tip_wait_seconds=lookup.integer("TIP_WAIT_SECONDS", 5),
+        score_wait_seconds=lookup.number("SCORE_WAIT_SECONDS", 20.0),
         tip_rate_per_minute=lookup.integer("TIP_RATE_PER_MINUTE", 10),
         schedule_seconds=lookup.integer("SCHEDULE_SECONDS", 30),
         circular_day=lookup.integer("CIRCULAR_DAY", 1),

@@ -24,7 +24,7 @@ from ..domain.scoring import default_cut_off
 from ..handlers import AlreadyPublished, Caller, InputsMissing, NothingToCorrect, WitnessDown
 from . import schemas
 from .contract import OPERATIONS
-from .memo import Memo
+from .memo import Busy, Memo, Scorings
 
 DESK = "zeroclear.assessment"
 READERS = ("office", "auditor", "service", "region")
@@ -39,12 +39,13 @@ def create_app(service: Service) -> Flask:
 
 
 class Desk:
-    """What the views need: the scores as of any log position (each computed once, see ``memo``),
-    the use cases, the submissions' status."""
+    """What the views need: the scores as of any log position (each computed once, one at a time,
+    see ``memo``), the use cases, the submissions' status."""
 
     def __init__(self, service: Service):
         self.service, self.handlers = service, service.handlers
-        self.memo = Memo(size=16)  # a national year's answer and summary: tens of MB each
+        self.scorings = Scorings(wait_seconds=service.settings.score_wait_seconds)
+        self.memo = Memo(size=64)  # small answers fixed at a position (a year's publication)
 
     def position(self, as_of: str | None) -> int | None:
         """The log position ``as_of`` names (a seq or an ISO time); None: the latest kept."""
@@ -86,8 +87,11 @@ class Desk:
         position = self.position(args.get("as_of"))
         if position is None:
             position = self.service.repo.journal.head()
-        return self.memo.get(("scores", position, year, cut_off),
-                             lambda: self.service.scores.both(year, cut_off, position))
+        try:
+            return self.scorings.get((position, year, cut_off), lambda: self.service.scores.both(year, cut_off, position))
+        except Busy as busy:
+            raise Problem(503, "Busy scoring", f"the scores as of {position} under cut-off {cut_off}: {busy}",
+                          kind="unavailable", headers={"Retry-After": str(busy.retry_after)}) from None
 
     def with_publication(self, found: dict) -> dict:
         """The result, and the year's latest publication on the log up to its position: once the
