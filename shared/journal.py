@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .background import BackgroundLoop
-from .db import bulk_insert
+from .db import SoleHolder, bulk_insert
 from .envelope import RecordedEvent
 
 T = TypeVar("T")
@@ -140,11 +140,17 @@ class KeepFolded(BackgroundLoop):
     """Keeps a service's fold current in the process that serves its reads (``zeroclear serve``
     runs its follower in another process): after a start the whole journal is folded here, not by
     the first reader, who would wait for all of it (half a minute at 100,000 events on two cores,
-    past the portal's timeout); afterwards a reader finds the fold at most a poll from the head."""
+    past the portal's timeout); afterwards a reader finds the fold at most a poll from the head.
+    With a ``holder``, only the process holding it keeps its fold (what ``then`` writes from it
+    serves them all); another takes over when it goes."""
 
     def __init__(self, view: FoldedView, name: str, *, then: Callable[[Any], None] | None = None,
-                 poll_seconds: float = 1.0):
-        super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=lambda: view.advance(then))
+                 poll_seconds: float = 1.0, holder: SoleHolder | None = None):
+        def step() -> int:
+            return view.advance(then) if holder is None or holder.holds() else 0
+
+        super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=step,
+                         on_exit=holder.release if holder is not None else lambda: None)
 
 
 class Checkpoints:
