@@ -59,10 +59,10 @@ def fold(name: str, url: str, limit: int | None, then: int) -> dict:
         from services.assessment.domain.campaign import CampaignState as State
     else:
         from services.notify.domain.campaign import NotifyState as State
-    held_from = head(url, limit) - then if name == "assessment" else None
+    held_from = head(url, limit) - then
     state, before, started, later = State(), peak_mb(), time.perf_counter(), []
     for event in events(url, limit):
-        if held_from is not None and event["seq"] > held_from:
+        if event["seq"] > held_from:
             later.append(event)
         else:
             state.apply(event)
@@ -76,7 +76,7 @@ def fold(name: str, url: str, limit: int | None, then: int) -> dict:
     if name == "assessment":
         figures.update(scores(state, later))
     else:
-        figures.update(notify_work(state))
+        figures.update(notify_work(state, later))
     figures["peak_mb"] = peak_mb()
     return figures
 
@@ -103,14 +103,16 @@ def scores(state, later: list) -> dict:
     return {"year": year, "later": len(later), **found}
 
 
-def notify_work(state) -> dict:
-    """What notify does with its fold at that size: the alerts due (its scheduler asks every 30 s, as
-    of a day after the last year's acceptance) and the last year's circular at the head."""
+def notify_work(state, later: list) -> dict:
+    """What notify does with its fold at that size, as of a day after the last year's acceptance: the
+    alerts due walked whole (the scheduler's first look, and each look before ``DueWatch``), the
+    watch's first look (that walk and every open duty's next moment), its next look a day later
+    after folding the ``later`` events, and the last year's circular at the head."""
     from datetime import timedelta
 
     from _national import national_reference
 
-    from services.notify.domain.alerts import due_alerts
+    from services.notify.domain.alerts import DueWatch, due_alerts
     from services.notify.domain.circular import circular_content
     from shared.clock import parse_instant
 
@@ -120,11 +122,21 @@ def notify_work(state) -> dict:
     started = time.perf_counter()
     due = due_alerts(state, now, names)
     alerts_s = time.perf_counter() - started
+    watch = DueWatch()
+    started = time.perf_counter()
+    watch.look(state, now, names)
+    first_look_s = time.perf_counter() - started
+    for event in later:
+        state.apply(event)
+    started = time.perf_counter()
+    next_look = watch.look(state, now + timedelta(days=1), names)
+    next_look_s = time.perf_counter() - started
     scores = {"position": state.seq, "year": year, "regions": [], "cut_off": "", "digest": "", "draft": True}
     started = time.perf_counter()
     circular_content(state, circular_id="bench", year=year, issued_at=now.isoformat(), head_hash="", today=now.date().isoformat(),
                      period="bench", names=names, scores=scores)
-    return {"alerts": len(due), "alerts_s": alerts_s, "circular_s": time.perf_counter() - started}
+    return {"alerts": len(due), "alerts_s": alerts_s, "first_look_s": first_look_s, "next_look": len(next_look),
+            "next_look_s": next_look_s, "later": len(later), "circular_s": time.perf_counter() - started}
 
 
 def main() -> int:
@@ -132,7 +144,7 @@ def main() -> int:
     parser.add_argument("--reuse", required=True, help="a ledger database URL (e.g. a bench/reads.py --keep one)")
     parser.add_argument("--events", type=int, default=None, help="fold only the first N events")
     parser.add_argument("--then", type=int, default=1000,
-                        help="events folded after the assessment's first scoring, before its second (default 1,000)")
+                        help="events folded after the first scoring or look, before the second (default 1,000)")
     parser.add_argument("--fold", choices=("assessment", "notify"), help=argparse.SUPPRESS)  # the child's part
     args = parser.parse_args()
     if args.fold:
@@ -154,11 +166,13 @@ def main() -> int:
                      f"{f['pickle_mb']:,.0f}",
                      f"{f['pickle_s']:,.1f}",
                      (f"{f['assess_head_first_s']:,.2f} / {f['assess_cut_off_first_s']:,.2f}; "
-                      f"{f['assess_head_then_s']:,.3f} / {f['assess_cut_off_then_s']:,.3f}") if "later" in f else
-                     f"alerts due: {f['alerts']:,} in {f['alerts_s']:,.2f} s; a circular {f['circular_s']:,.2f} s"])
+                      f"{f['assess_head_then_s']:,.3f} / {f['assess_cut_off_then_s']:,.3f}") if "year" in f else
+                     f"alerts due: {f['alerts']:,} in {f['alerts_s']:,.2f} s; the scheduler's first look "
+                     f"{f['first_look_s']:,.2f} s, a day and {f['later']:,} events later {f['next_look_s']:,.3f} s "
+                     f"({f['next_look']:,} found); a circular {f['circular_s']:,.2f} s"])
     print(c.table(["fold", "events", "s", "events/s", "items", "fold MB", "peak MB", "checkpoint MB", "pickle s",
                    f"assessment (the offline CLI's whole fold): a year's scores, head / as of its cut-off, s: first; after"
-                   f" {args.then:,} more events; notify: its scheduler's alerts and a circular"], rows,
+                   f" {args.then:,} more events; notify: its scheduler's alerts, its looks, and a circular"], rows,
                   "lrrrrrrrrr"))
     print("  (fold MB: the process's peak resident memory above its start once folded; peak MB: after a checkpoint"
           " was pickled and the scores computed; a checkpoint is one pickled copy of the fold, as FoldedView keeps"

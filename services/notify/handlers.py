@@ -16,7 +16,7 @@ from shared.envelope import Envelope
 from shared.reference import Reference
 
 from .circulars.content import validate_content
-from .domain.alerts import Alert, due_alerts, still_due as alert_still_due
+from .domain.alerts import Alert, DueWatch, still_due as alert_still_due
 from .domain.campaign import NotifyState
 from .domain.circular import ScoresUnavailable, circular_content
 from .messages import alert_issued, circular_issued
@@ -91,15 +91,21 @@ class NotifyHandlers:
         self.issued, self.journal, self.campaign = issued, journal, campaign
         self.scores, self.checkpoints, self.documents = scores, checkpoints, documents
         self.clock, self.reference, self.circular_day = clock, reference, circular_day
+        self.watch = DueWatch()  # what fell due since the scheduler last looked
 
     def names(self) -> dict[str, str]:
         return {code: region.name for code, region in self.reference.regions.items()}
 
     def issue_due_alerts(self) -> list[dict]:
-        """Issue every alert due now that was not issued before (each onto the ledger)."""
+        """Issue every alert due now that was not issued before (each onto the ledger): those that
+        fell due since the last look (``DueWatch``), all of them if that look's were not issued."""
         now = self.clock.now()
-        due = self.campaign.using(None, lambda state: due_alerts(state, now, self.names()))
-        return self.issued.issue(due, lambda alert: alert_issued(alert, now), format_instant(now))
+        due = self.campaign.using(None, lambda state: self.watch.look(state, now, self.names()))
+        try:
+            return self.issued.issue(due, lambda alert: alert_issued(alert, now), format_instant(now))
+        except BaseException:
+            self.watch.forget()
+            raise
 
     def still_due(self, alert: dict) -> bool:
         """Whether the duty an issued alert is about is still overdue, as the clock and the log say now."""

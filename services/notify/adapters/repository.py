@@ -20,7 +20,7 @@ from ..domain.routing import alert_recipients, circular_recipients
 from .tables import alerts, circulars, deliveries, ledger_events, subscriptions
 
 KEY_CHUNK = 500  # subjects looked up per query (well under SQLite's bound parameters)
-LOOKUP_AT_MOST = 20 * KEY_CHUNK  # due alerts not seen issued, beyond which the table is read whole
+LOOKUP_AT_MOST = 20 * KEY_CHUNK  # due alerts beyond which the table's keys are read whole
 
 
 class NotifyRepository:
@@ -28,7 +28,6 @@ class NotifyRepository:
         self.engine = engine
         self.outbox = outbox
         self.journal = EventJournal(engine, ledger_events)
-        self._issued_keys: set[tuple[str, str, int]] = set()  # (subject, rule, level) seen in the table
 
     def apply_ledger_events(self, conn: Connection, events: Iterable[RecordedEvent]) -> None:
         """Keep the events; note the ledger position of the alerts it has recorded."""
@@ -47,26 +46,19 @@ class NotifyRepository:
             self.outbox.settle(conn, ours)
 
     def issue(self, due: list[Alert], message: Callable[[Alert], Envelope], now: str) -> list[dict]:
-        """Store the alerts of ``due`` not issued before, with their messages to the ledger, as
-        issued at ``now`` (business time, as their events say). Issued alerts are never undone, so
-        the due keys seen issued are remembered (as long as they are due): each call looks up in
-        the table only the due ones it has not seen, not every alert ever issued (over a million
-        in a national campaign, every 30 s)."""
-        fresh = [alert for alert in due if alert.key not in self._issued_keys]
-        issued = self._issue(fresh, message, now) if fresh else []  # raises, remembering nothing, if rolled back
-        self._issued_keys = {alert.key for alert in due}  # every one issued now; a duty done is forgotten
-        return issued
-
-    def _issue(self, fresh: list[Alert], message: Callable[[Alert], Envelope], now: str) -> list[dict]:
-        """Store the alerts of ``fresh`` not in the table (issued by another process meanwhile)."""
-        issued = []
+        """Store the alerts of ``due`` not issued before (by this process or another), with their
+        messages to the ledger, as issued at ``now`` (business time, as their events say). A few
+        are looked up by subject; many (a scheduler's first look) against the whole table."""
+        issued: list[dict] = []
+        if not due:
+            return issued
         with write_tx(self.engine) as conn:
             if conn.dialect.name == "postgresql":  # scaled workers take turns
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('zeroclear.notify.alerts'))")
-            known = self._stored_keys(conn, fresh if len(fresh) <= LOOKUP_AT_MOST else None)
+            known = self._stored_keys(conn, due if len(due) <= LOOKUP_AT_MOST else None)
             envelopes = []
             subscribed = self._subscriptions(conn)
-            for alert in fresh:
+            for alert in due:
                 if alert.key in known:
                     continue
                 envelope = message(alert)

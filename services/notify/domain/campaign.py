@@ -78,6 +78,29 @@ class Tip:
     resolved_seq: int | None = None
 
 
+#: Beyond this many changed duties between two looks, the scheduler walks them all again.
+FOLLOW_AT_MOST = 200_000
+
+
+@dataclass
+class DueChanges:
+    """The duties an event changed since notify's scheduler last looked for what is due
+    (``alerts.DueWatch``): its items and tips, or ``whole`` — a year opened (each of its regions'
+    reports fell due), or more changed than is worth following one by one."""
+
+    items: set[str] = field(default_factory=set)
+    tips: set[str] = field(default_factory=set)
+    whole: bool = False
+
+    def changed(self, kind: set[str], key: str) -> None:
+        if self.whole:
+            return
+        kind.add(key)
+        if len(self.items) + len(self.tips) > FOLLOW_AT_MOST:
+            self.whole = True
+            self.items, self.tips = set(), set()
+
+
 _ENTRY_FIELDS = ("enterprise", "county", "industry", "equipment", "equipment_count", "capacity", "unit", "planned_date")
 
 
@@ -98,6 +121,11 @@ class NotifyState:
     #: (id → the position of its last change)
     touched_items: dict[str, int] = field(default_factory=dict, compare=False)
     touched_tips: dict[str, int] = field(default_factory=dict, compare=False)
+    #: what changed since the scheduler last looked; None until it first does (nothing kept)
+    due_changes: DueChanges | None = field(default=None, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "due_changes": None}  # a copy (a checkpoint) is nobody's to watch
 
     def apply(self, event: Mapping[str, Any]) -> None:
         seq = event["seq"]
@@ -111,7 +139,16 @@ class NotifyState:
     def _new_item(self, item_id: str, region: str, year: int, seq: int, entry: Mapping[str, Any], source: str) -> None:
         self.items[item_id] = Item(item_id, region, year, seq, *(entry[name] for name in _ENTRY_FIELDS), REGISTERED,
                                    source, entry.get("uscc", ""))
+        self._item_changed(item_id, seq)
+
+    def _item_changed(self, item_id: str, seq: int) -> None:
         self.touched_items[item_id] = seq
+        if self.due_changes is not None:
+            self.due_changes.changed(self.due_changes.items, item_id)
+
+    def _tip_changed(self, tip_id: str) -> None:
+        if self.due_changes is not None:
+            self.due_changes.changed(self.due_changes.tips, tip_id)
 
     def _resurgence(self, region: str, uscc: str, seq: int) -> None:
         if uscc and uscc in self.verified_usccs:
@@ -132,6 +169,8 @@ class NotifyState:
 
 def _year_opened(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
     state.years[p["year"]] = Year(p["year"], p["deadline"], p["time_zone"], list(p["regions"]), seq)
+    if state.due_changes is not None:
+        state.due_changes.whole = True
 
 
 def _report_filed(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
@@ -156,7 +195,7 @@ def _report_amended(state: NotifyState, seq: int, at: str, p: Mapping[str, Any])
             for name in _ENTRY_FIELDS:
                 if name not in ("industry", "equipment"):
                     setattr(item, name, entry[name])
-            state.touched_items[matched] = seq
+            state._item_changed(matched, seq)
             ids.append(matched)
         else:
             item_id = f"{region}-{year}-{seq}-{number}"
@@ -165,7 +204,7 @@ def _report_amended(state: NotifyState, seq: int, at: str, p: Mapping[str, Any])
     for item_id in p["withdrawn"]:
         if item_id in state.items:
             state.items[item_id].status = WITHDRAWN
-            state.touched_items[item_id] = seq
+            state._item_changed(item_id, seq)
     report.item_ids, report.zero_report = ids, p["zero_report"]
 
 
@@ -173,20 +212,21 @@ def _elimination_reported(state: NotifyState, seq: int, at: str, p: Mapping[str,
     item = state.items.get(p["item_id"])
     if item is not None:
         item.status = ELIMINATED
-        state.touched_items[item.item_id] = seq
+        state._item_changed(item.item_id, seq)
 
 
 def _elimination_decided(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
     item = state.items.get(p["item_id"])
     if item is not None:
         item.status = VERIFIED if p["decision"] == "verified" else SCHEDULED
-        state.touched_items[item.item_id] = seq
+        state._item_changed(item.item_id, seq)
         if item.status == VERIFIED and item.uscc:
             state.verified_usccs.add(item.uscc)
 
 
 def _tip_filed(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -> None:
     state.tips[p["submission_id"]] = Tip(p["submission_id"], p["region"], p["enterprise"], seq, at, p["due_at"])
+    state._tip_changed(p["submission_id"])
     state._resurgence(p["region"], p.get("uscc", ""), seq)
 
 
@@ -202,6 +242,7 @@ def _tip_resolved(state: NotifyState, seq: int, at: str, p: Mapping[str, Any]) -
         return
     tip.status, tip.explanation, tip.resolved_at, tip.resolved_seq = p["resolution"], p["explanation"], at, seq
     state.touched_tips[tip.tip_id] = seq
+    state._tip_changed(tip.tip_id)
     if p.get("entry") is not None:
         state._new_item(f"{tip.region}-{p['year']}-{seq}-1", tip.region, p["year"], seq, p["entry"], "tip")
 

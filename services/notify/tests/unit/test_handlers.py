@@ -27,6 +27,7 @@ class Log:
 
     def __init__(self):
         self.events: list[dict] = []
+        self.live = NotifyState()
 
     def add(self, type_: str, payload: dict) -> None:
         at = "2016-11-01T00:00:00.000000Z"
@@ -41,8 +42,9 @@ class Log:
         return self.events[seq - 1] if 1 <= seq <= len(self.events) else None
 
     def using(self, upto, use):
-        state = NotifyState()
-        for event in self.events[:upto]:
+        """As ``FoldedView``: the head's fold is one live state, moved on; another position a fresh fold."""
+        state = self.live if upto is None else NotifyState()
+        for event in self.events[state.seq:upto]:
             state.apply(event)
         return use(state)
 
@@ -52,10 +54,14 @@ class Issued:
 
     def __init__(self):
         self.alerts: dict[tuple, dict] = {}
+        self.fail_next = False
         self.rows: dict[str, dict] = {}
         self.messages = []
 
     def issue(self, due, message, now):
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the database went away")
         fresh = [alert for alert in due if alert.key not in self.alerts]
         for alert in fresh:
             envelope = message(alert)
@@ -122,6 +128,15 @@ def desk():
     handlers = NotifyHandlers(issued, log, log, scores, NoWitness(), Documents(), clock, default_reference(),
                               circular_day=1)
     return handlers, issued, scores, clock
+
+
+def test_alerts_found_due_but_not_issued_are_issued_at_the_next_look(desk):
+    handlers, issued, _, clock = desk
+    issued.fail_next = True
+    with pytest.raises(RuntimeError):
+        handlers.issue_due_alerts()
+    clock.set(at("2016-11-20T03:00:00"))  # nothing new fell due meanwhile
+    assert [row["subject"] for row in handlers.issue_due_alerts()] == ["report/410200/2016"]
 
 
 def test_an_overdue_report_is_alerted_once_and_its_message_goes_to_the_ledger(desk):
