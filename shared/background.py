@@ -114,9 +114,10 @@ AUTOGROUP = Path("/proc/self/autogroup")
 def _lower_autogroup(nice: int, attempts: int = 30) -> None:
     """Linux with autogroups (the default of most distributions) shares the CPU out between sessions
     first, and by niceness only within one: a process started in a session of its own (by a
-    supervisor, ``setsid``, a container) would take its full share at any niceness. Such a process
-    lowers its session's (autogroup's) niceness too; one sharing its session leaves it alone, its
-    niceness already counting against the others there."""
+    supervisor, ``setsid``) would take its full share at any niceness. Such a process lowers its
+    session's (autogroup's) niceness too; one sharing its session leaves it alone, its niceness
+    already counting against the others there. (In a container's cgroup there is no autogroup: the
+    cgroup's CPU weight, compose's ``cpu_shares``, does it.)"""
     if os.getsid(0) != os.getpid():
         return
     try:
