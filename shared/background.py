@@ -17,19 +17,21 @@ from typing import Callable
 
 from . import health
 from .broker import PublishError
-from .db import is_transient_db_error
+from .db import SoleHolder, is_transient_db_error
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 5.0
 
 
 class BackgroundLoop:
-    """Subclass it and define ``step()`` (returning how much it did), or pass ``step=``."""
+    """Subclass it and define ``step()`` (returning how much it did), or pass ``step=``. With a
+    ``holder``, it steps only while this process holds it (one process among those on a database
+    does the work; another takes over when it goes), and lets it go when it stops."""
 
     def __init__(self, name: str, *, poll_seconds: float, step: Callable[[], int] | None = None,
                  pace_seconds: float = 0.0, batch_size: int = 0,
                  is_expected: Callable[[BaseException], bool] = lambda exc: False,
-                 on_exit: Callable[[], None] = lambda: None, nice: int = 0):
+                 on_exit: Callable[[], None] = lambda: None, nice: int = 0, holder: SoleHolder | None = None):
         self.name = name
         if step is not None:
             self.step = step
@@ -39,6 +41,7 @@ class BackgroundLoop:
         self.is_expected = is_expected
         self.on_exit = on_exit
         self.nice = nice  # this thread's CPU niceness (0-19): work that must yield to the rest
+        self.holder = holder
         self._doorbell = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -80,7 +83,7 @@ class BackgroundLoop:
         try:
             while not self._stop.is_set():
                 try:
-                    done = self.step()
+                    done = self.step() if self.holder is None or self.holder.holds() else 0
                     wait = self.poll_seconds
                     self._failing.ok()
                 except Exception as exc:
@@ -97,6 +100,8 @@ class BackgroundLoop:
                     self._stop.wait(self.pace_seconds)
         finally:
             self.on_exit()
+            if self.holder is not None:
+                self.holder.release()
 
 
 def lower_priority(nice: int, task: int = 0) -> None:

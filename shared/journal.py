@@ -146,11 +146,8 @@ class KeepFolded(BackgroundLoop):
 
     def __init__(self, view: FoldedView, name: str, *, then: Callable[[Any], None] | None = None,
                  poll_seconds: float = 1.0, holder: SoleHolder | None = None):
-        def step() -> int:
-            return view.advance(then) if holder is None or holder.holds() else 0
-
-        super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=step,
-                         on_exit=holder.release if holder is not None else lambda: None)
+        super().__init__(f"{name}-keep-folded", poll_seconds=poll_seconds, step=lambda: view.advance(then),
+                         holder=holder)
 
 
 class Checkpoints:

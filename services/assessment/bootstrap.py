@@ -107,18 +107,16 @@ def keep_scored(service: Service) -> BackgroundLoop:
     PostgreSQL one API process of the service keeps them (they are the same for all), the others
     take over if it goes."""
     kept = {"at": -1}
-    sole = SoleHolder(service.repo.engine, "zeroclear.assessment.keeper")
 
     def step() -> int:
-        if not sole.holds():
-            return 0
         head = service.repo.journal.head()
         if head == kept["at"]:
             return 0
         service.scores.keep_years(service.reference.calendar, head)
         kept["at"] = head
         return 1
-    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step, nice=KEEPER_NICE, on_exit=sole.release)
+    return BackgroundLoop("assessment-keep-scored", poll_seconds=1.0, step=step, nice=KEEPER_NICE,
+                          holder=SoleHolder(service.repo.engine, "zeroclear.assessment.keeper"))
 
 
 def probes(service: Service) -> Probes:
