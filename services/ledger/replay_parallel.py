@@ -48,6 +48,9 @@ from .verify_export import BLANK, CHECKPOINT, read_line
 
 #: Below this many bytes an export is replayed in this process alone (a worker costs a fork).
 MIN_PARALLEL_BYTES = 4 << 20
+#: The same for the database, in events (about that many bytes of stored rows): a worker there is
+#: usually spawned, not forked (the services run threads), which costs a second of imports.
+MIN_PARALLEL_EVENTS = 5_000
 #: Verified events per message from the worker (small enough for the allocator to reuse the
 #: memory of the last batch instead of returning it to the system and faulting it in again).
 BATCH = 100
@@ -86,16 +89,27 @@ def replay_export_file(path: str, start: int = 0, as_of: AsOf | None = None, *, 
 
 def replay_database_rows(engine, as_of: AsOf | None = None, *, parallel: bool | None = None, batch: int = BATCH,
                          ) -> tuple[LedgerState, Verdict]:
-    """``replay_rows`` on the log in ``engine``'s database; on PostgreSQL the rows are read and
-    verified by a worker process with its own connection while this one folds."""
+    """``replay_rows`` on the log in ``engine``'s database; on PostgreSQL, with ``MIN_PARALLEL_EVENTS``
+    or more to replay, the rows are read and verified by a worker process with its own connection
+    while this one folds. ``parallel`` as for ``replay_export_file``."""
     if parallel is None:
-        parallel = cpus() > 1 and engine.dialect.name == "postgresql"
+        parallel = (cpus() > 1 and engine.dialect.name == "postgresql"
+                    and _events_up_to(engine, as_of) >= MIN_PARALLEL_EVENTS)
     if parallel:
         try:
             return _pipeline(_database_worker, (engine.url.render_as_string(hide_password=False), as_of, batch))
         except _Fallback:
             pass
     return _database_here(engine, as_of)
+
+
+def _events_up_to(engine, as_of) -> int:
+    """How many events a replay to ``as_of`` reads at most (the log's head, or the position asked)."""
+    from .adapters.log_rows import head_seq  # here: replaying an export needs no database library
+
+    with engine.connect() as conn:
+        head = head_seq(conn)
+    return head if as_of is None or as_of.seq is None else min(head, as_of.seq)
 
 
 def _export_here(path: str, start: int, as_of) -> tuple[LedgerState, Verdict]:

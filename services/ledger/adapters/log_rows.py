@@ -23,6 +23,11 @@ from .tables import events
 _COLUMNS = ", ".join(f'"{name}"' for name in CANONICAL_HEADER_FIELDS) + ', "hash"'
 
 
+def head_seq(conn: Connection) -> int:
+    """The last position of the stored log (0 when empty), from the primary key's index."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.seq), 0))).scalar_one()
+
+
 def stream_rows(conn: Connection, upto_seq: int | None = None, upto_recorded_at: str | None = None,
                 chunk: int = 500, after: int = 0) -> Iterator[tuple]:
     """The events of the log in ``seq`` order after ``after``, up to a position or a recording

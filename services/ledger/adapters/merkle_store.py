@@ -21,6 +21,7 @@ from shared.envelope import RecordedEvent
 
 from ..domain.chain import HEADER_FIELDS, header_text
 from ..domain.merkle import Frontier, Node, leaf_hash, node_hash, perfect_nodes, range_hash
+from .log_rows import head_seq
 from .tables import events, merkle_nodes
 
 STRIDE = 4  # levels stored: the multiples of STRIDE above the leaves
@@ -179,7 +180,7 @@ def _require(found: Mapping[Node, bytes], needed: set[Node]) -> None:
 def size(conn: Connection) -> int:
     """How many leaves the stored tree covers: every event up to the last stored node's end, and
     the events after it (the nodes under level 4 are the events themselves)."""
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.seq), 0))).scalar_one())
+    return int(head_seq(conn))
 
 
 def root(conn: Connection, tree_size: int) -> bytes:

@@ -189,6 +189,24 @@ def test_an_intact_database_replays_to_the_live_state_on_two_cores(writer, repo,
     assert verdict.ok and state.digest() == live.digest() and (state.seq, state.head) == (live.seq, live.head)
 
 
+def test_the_database_is_replayed_on_two_cores_only_with_enough_events_to_pay_for_the_worker(
+        writer, repo, clock, monkeypatch):
+    record_standard_log(writer, clock)
+    head = repo.head()[0]
+    monkeypatch.setattr(replay_parallel, "cpus", lambda: 2)
+    used = []
+    monkeypatch.setattr(replay_parallel, "_pipeline", lambda *a, _real=replay_parallel._pipeline: used.append(a) or _real(*a))
+    live = repo.load_state().digest()
+    on_two = repo.engine.dialect.name == "postgresql"
+    for least, as_of, worker in ((head + 1, None, False), (head, None, on_two), (3, AsOf(seq=2), False),
+                                 (3, AsOf(seq=3), on_two)):
+        monkeypatch.setattr(replay_parallel, "MIN_PARALLEL_EVENTS", least)
+        used.clear()
+        state, verdict = replay_database_rows(repo.engine, as_of)
+        assert bool(used) == worker, (least, as_of)
+        assert verdict.ok and (state.digest() == live or as_of is not None)
+
+
 def test_the_export_is_byte_for_byte_what_it_was(writer, repo, clock, tmp_path):
     """Lines written from the stored rows with the payload as a fragment of stored text are the
     lines ``orjson.dumps(event.to_dict())`` wrote."""
