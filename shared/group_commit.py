@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,9 @@ R = TypeVar("R")
 BatchWork = Callable[[Connection, Sequence[T]], list]
 
 
+_STOP: Any = object()  # queued by close(): the thread ends after the batch before it
+
+
 class GroupCommitter(Generic[T, R]):
     def __init__(self, engine: Engine, work: BatchWork, *, max_batch: int = 256,
                  on_commit: Callable[[], None] = lambda: None, name: str = "group-commit"):
@@ -38,33 +41,48 @@ class GroupCommitter(Generic[T, R]):
         self._queue: queue.SimpleQueue[tuple[T, Future]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def submit(self, item: T, timeout: float = 60.0) -> R:
         """Commit ``item`` with whatever else is waiting; returns its result or raises its error."""
-        self._ensure_thread()
         future: Future = Future()
-        self._queue.put((item, future))
+        with self._lock:  # queued before close()'s stop, or refused
+            if self._closed:
+                raise RuntimeError(f"{self.name} is closed")
+            if self._thread is None or not self._thread.is_alive():  # started lazily: after a fork, in the worker
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+            self._queue.put((item, future))
         result = future.result(timeout)
         if isinstance(result, BaseException):
             raise result
         return result
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():  # started lazily: after a fork, in the worker
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                    self._thread.start()
+    def close(self) -> None:
+        """End the thread once what was submitted before is committed (a service stopped in a
+        process that goes on); nothing may be submitted after."""
+        with self._lock:
+            self._closed, thread = True, self._thread
+            if thread is not None and thread.is_alive():
+                self._queue.put(_STOP)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
 
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
-            while len(batch) < self.max_batch:
+            while len(batch) < self.max_batch and batch[-1] is not _STOP:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._commit(batch)
+            stop = batch[-1] is _STOP
+            if stop:
+                batch.pop()
+            if batch:
+                self._commit(batch)
+            if stop:
+                return
 
     def _commit(self, batch: list[tuple[T, Future]], retried: bool = False) -> None:
         try:

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Mapping
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from shared.broker import Broker
@@ -32,8 +33,20 @@ SERVICE_KEY_FILE = "service.key"
 #: client takes it, and its writer waits past 4 MB unsent: waitress's defaults (1 MB, 16 MB) copy
 #: whatever is unsent beyond a megabyte into a temporary file and back out (issue 15).
 STREAMING = {"outbuf_high_watermark": 4 << 20, "outbuf_overflow": 16 << 20}
+#: poll(), not select(): select() takes no descriptor past 1,024, and a process serving many
+#: clients and files has more (waitress's loop, and with it the service, died of it).
+SERVER_OPTIONS = {**STREAMING, "asyncore_use_poll": True}
 #: The portal reaches intake over loopback here: the address intake trusts to name a tip's sender.
 LOOPBACK = ("127.0.0.1/32", "::1/128")
+
+
+def _close_server(server) -> None:
+    """Stop listening, close the connections still open (a client's kept-alive one, a stream being
+    read) and end the request threads: waitress's ``close()`` alone leaves the last two, and a
+    process that starts and stops systems (the tests, a restart in place) would collect them."""
+    server.close()
+    wasyncore.close_all(server._map)
+    server.task_dispatcher.shutdown()
 
 
 def ensure_service_key(keys: KeyStore, data_dir: Path) -> str:
@@ -110,7 +123,7 @@ class EmbeddedSystem:
         # (shared/forwarded.py); waitress strips the header elsewhere.
         server = create_server(build_app(p, service), host=settings.host, port=settings.port, threads=self.threads,
                                ident=f"zeroclear-{name}", clear_untrusted_proxy_headers=not settings.trusted_proxies,
-                               **STREAMING)
+                               **SERVER_OPTIONS)
         self.servers[name] = server
         self.urls[name] = f"http://{settings.host}:{server.effective_port}"
         thread = threading.Thread(target=self._serve, args=(server,), name=f"http:{name}", daemon=True)
@@ -134,7 +147,9 @@ class EmbeddedSystem:
         for worker in reversed([*self.workers.values(), *self.keepers.values()]):
             worker.stop()
         for server in self.servers.values():
-            server.close()
+            _close_server(server)
+        for thread in self._threads:
+            thread.join(timeout=5)
         for service in self.services.values():
             service.close()
         if self.keys is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from shared.broker import Broker
 from shared.clock import Clock, business_clock
@@ -50,8 +50,11 @@ class Service:
     clock: Clock
     witness: LedgerWitness | None = None  # the ledger's signed checkpoint a publication carries
     handlers: AssessmentHandlers | None = None  # the use cases (filled in by bootstrap)
+    on_close: list[Callable[[], None]] = field(default_factory=list)  # what the HTTP app ends with it
 
     def close(self) -> None:
+        for end in self.on_close:
+            end()
         self.repo.engine.dispose()
         self.keys.engine.dispose()
 

@@ -46,6 +46,7 @@ class IntakeService:
     proofs: LedgerProofs  # a tip's event header and its inclusion proof, for the tipster to check
 
     def close(self) -> None:
+        self.handlers.committer.close()
         self.repo.engine.dispose()
 
 

@@ -57,6 +57,8 @@ class Committer(Protocol):
 
     def submit(self, item: Intent) -> Answer: ...
 
+    def close(self) -> None: ...
+
 
 #: Writes a batch of intents in one transaction: one answer (or error) per intent.
 BatchWork = Callable[[Tx, Sequence[Intent]], list]

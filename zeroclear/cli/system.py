@@ -151,7 +151,7 @@ def _serve_worker_health(p, svc, settings: Settings):
     gauges = [*probes.gauges, queue_gauge(svc.broker, probes.queues)] if probes is not None else []
     collector = Gauges(p.name, gauges)
     server = create_server(worker_app(lambda: [collector]), host=settings.host, port=settings.metrics_port, threads=2,
-                           ident=f"zeroclear-{p.name}-worker")
+                           ident=f"zeroclear-{p.name}-worker", asyncore_use_poll=True)
     threading.Thread(target=server.run, name="worker-health", daemon=True).start()
     return server
 

@@ -45,6 +45,7 @@ class Desk:
     def __init__(self, service: Service):
         self.service, self.handlers = service, service.handlers
         self.scorings = Scorings(wait_seconds=service.settings.score_wait_seconds)
+        service.on_close.append(self.scorings.close)
         self.memo = Memo(size=64)  # small answers fixed at a position (a year's publication)
 
     def position(self, as_of: str | None) -> int | None:

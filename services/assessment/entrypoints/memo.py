@@ -96,6 +96,10 @@ class Scorings:
                 if not pending.waiters and pending.future.cancel():  # nobody waits for it and it has not begun
                     self._pending.pop(key, None)
 
+    def close(self) -> None:
+        """No scoring begins any more; the one running ends its thread when done."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def _run(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         try:
             value = compute()

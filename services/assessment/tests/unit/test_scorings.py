@@ -23,6 +23,7 @@ class Gate:
         self.runs: list[str] = []
         self.running = self.most_at_once = 0
         self.niceness: list[int] = []
+        self.threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def score(self, key: str, fail: bool = False):
@@ -32,6 +33,7 @@ class Gate:
                 self.most_at_once = max(self.most_at_once, self.running)
                 self.runs.append(key)
             self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            self.threads.append(threading.current_thread())
             self.started.release()
             self.open.wait(10)
             with self._lock:
@@ -105,3 +107,17 @@ def test_a_failed_scoring_is_answered_to_its_askers_and_not_kept(gate):
     with pytest.raises(RuntimeError, match="p1 failed"):
         scorings.get("p1", gate.score("p1", fail=True))
     assert scorings.get("p1", gate.score("p1")) == "scores of p1"
+
+
+def test_closed_scorings_begin_nothing_more_and_their_thread_ends_after_the_running_one(gate):
+    scorings = Scorings(wait_seconds=0.2)
+    with pytest.raises(Busy):
+        scorings.get("p1", gate.score("p1"))
+    assert gate.started.acquire(timeout=5)
+    thread = gate.threads[0]
+    scorings.close()
+    with pytest.raises(RuntimeError):
+        scorings.get("p2", gate.score("p2"))
+    gate.open.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and gate.runs == ["p1"]

@@ -43,6 +43,9 @@ class InlineCommitter:
             raise result
         return result
 
+    def close(self) -> None:
+        pass
+
 
 @pytest.fixture
 def world(tmp_path):
