@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 
+from shared.clock import SettableClock
 from shared.config import Settings
+from shared.testing.plugin import CAMPAIGN_START
 from shared.testing import data
 
 from services.ledger.bootstrap import bootstrap
+from services.ledger.entrypoints.http import create_app
 
 from services.ledger.domain.events import REPORT_FILED
 
@@ -23,13 +26,14 @@ from ..builders import (
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def service(tmp_path, clock, reference):
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, reference):
     """Three regions' 2016 reports (one zero), tips; after the deadline one item eliminated and
     verified, one tip resolved, another industry reported by a region; then months later, when
     the planned dates and the tips' periods have passed. ``service.before``: the position after
-    the first batch."""
-    settings = Settings.from_env("ledger", env={"ZEROCLEAR_DATA_DIR": str(tmp_path / "data")})
+    the first batch. One for the module: its tests only read (and make keys)."""
+    clock = SettableClock(CAMPAIGN_START)
+    settings = Settings.from_env("ledger", env={"ZEROCLEAR_DATA_DIR": str(tmp_path_factory.mktemp("counts") / "data")})
     service = bootstrap(settings, clock=clock, reference=reference)
     first = service.writer.record([report_message("410100", entries=3), report_message("410200", entries=2),
                                    report_message("410300", zero=True), tip_message("410200", id="tip-a"),
@@ -45,6 +49,11 @@ def service(tmp_path, clock, reference):
     yield service
     service.close()
     service.keys.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(service):
+    return create_app(service).test_client()
 
 
 def listed(client, headers, path: str, rows: str, **filters) -> tuple[list[dict], int]:
