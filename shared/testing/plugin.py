@@ -20,7 +20,7 @@ from shared.reference import default_reference
 from .client import Api
 from shared.broker_admin import vhost_of
 
-from .services import AMQP_URL, fresh_postgres_database, need, reachable
+from .services import AMQP_URL, fresh_postgres_database, fresh_postgres_databases, need, reachable
 
 SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
 #: 2016-11-01 08:00 in Henan: the 2016 inspection stage, before the report is due.
@@ -75,9 +75,10 @@ def backend_env(backend: str, tmp_path, stack: ExitStack) -> dict[str, str]:
         need("postgres")
         need("rabbitmq")
         env["ZEROCLEAR_BROKER_URL"] = AMQP_URL
-        for name in SERVICES:
-            env[f"ZEROCLEAR_{name.upper()}_DATABASE_URL"] = stack.enter_context(fresh_postgres_database(f"zc_{name}"))
-        env["ZEROCLEAR_AUTH_DATABASE_URL"] = stack.enter_context(fresh_postgres_database("zc_keys"))
+        urls = stack.enter_context(fresh_postgres_databases([f"zc_{name}" for name in (*SERVICES, "keys")]))
+        for name, url in zip(SERVICES, urls):
+            env[f"ZEROCLEAR_{name.upper()}_DATABASE_URL"] = url
+        env["ZEROCLEAR_AUTH_DATABASE_URL"] = urls[-1]
     return env
 
 
@@ -119,6 +120,26 @@ def module_system(request, tmp_path_factory, reference):
     with system_on(request.param, tmp_path_factory.mktemp(request.param), clock=SettableClock(CAMPAIGN_START),
                    reference=reference) as running:
         yield running
+
+
+@pytest.fixture
+def shared_system(module_system):
+    """The module's system, for the tests of a module that change nothing its other tests read
+    (each files for regions of its own); the others keep ``system``, a system each."""
+    return module_system
+
+
+@pytest.fixture
+def shared_keys(shared_system):
+    """``keys`` on the shared system."""
+    def make(role: str, **kwargs) -> str:
+        return shared_system.keys.create(role, **kwargs)[0]
+    return make
+
+
+@pytest.fixture
+def shared_api(shared_system) -> Api:
+    return Api(shared_system.urls)
 
 
 def _delete_topology(running) -> None:

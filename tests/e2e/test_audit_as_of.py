@@ -1,6 +1,7 @@
 """``as_of`` (a log position or a time) is bounded to what the business allows and its errors are
 worded for HTTP: a 4xx naming ``query:as_of``, never a 500 (SQLite's integers stop at 2**63-1),
-never the command line's ``--as-of``; roles are named with their article."""
+never the command line's ``--as-of``; roles are named with their article. Every test only reads
+(and makes its own keys), so the module shares one system per backend."""
 from __future__ import annotations
 
 import pytest
@@ -8,6 +9,12 @@ import pytest
 from shared.clock import MAX_POSITION
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def system(module_system):
+    return module_system
+
 
 OUT_OF_BOUNDS = [str(MAX_POSITION + 1), "9223372036854775808", "9" * 5000, "9999-01-01T00:00:00+00:00",
                  "1999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+14:00", "2016-01-01", "garbage"]

@@ -2,7 +2,9 @@
 verified head moved on over the new events only; a full walk is for office and auditor keys, one
 at a time; ``deep=true`` (and ``zeroclear ledger verify --deep``) rebuilds the projections from
 the log and names the stored rows that differ — a tampered projection row is served as it stands
-(the reads answer from the stored rows), which is what the deep check is for. Both backends."""
+(the reads answer from the stored rows), which is what the deep check is for. Both backends. The
+tests that file and then tamper with the ledger's database, or need a setting of their own, start a
+system each; the two that record nothing (refusals, the walk lock held a moment) share one per backend."""
 from __future__ import annotations
 
 import contextlib
@@ -79,7 +81,8 @@ def test_a_tampered_projection_row_is_served_but_deep_verification_names_it(syst
     assert plain.returncode == 0, plain.stderr
 
 
-def test_deep_verification_is_for_office_and_auditor_keys(system, api, keys):
+def test_deep_verification_is_for_office_and_auditor_keys(shared_api, shared_keys):
+    api, keys = shared_api, shared_keys
     assert api.get("ledger", "/v1/verify", params={"deep": "true"}).status_code == 401
     for role, scope in (("region", {"region": ZZ}), ("service", {})):
         answer = api.as_key(keys(role, **scope)).get("ledger", "/v1/verify", params={"deep": "true"})
@@ -122,7 +125,8 @@ def _walk_held(system):
         yield
 
 
-def test_one_full_walk_at_a_time_the_next_is_told_when_to_come_back(system, api, keys):
+def test_one_full_walk_at_a_time_the_next_is_told_when_to_come_back(shared_system, shared_api, shared_keys):
+    system, api, keys = shared_system, shared_api, shared_keys
     office = api.as_key(keys("office"))
     with _walk_held(system):
         busy = office.get("ledger", "/v1/verify")

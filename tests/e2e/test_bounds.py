@@ -1,6 +1,7 @@
 """Every number and date is bounded to what the business allows: what lies outside is a 422
 naming the field (in English and Chinese), never a 500 and never a record — found by fuzzing
-(a zip timestamp cannot hold the year 2108; a plan for 9999; a score of -0)."""
+(a zip timestamp cannot hold the year 2108; a plan for 9999; a score of -0). Every request here
+is refused or only reads, so the module shares one running system per backend."""
 from __future__ import annotations
 
 import pytest
@@ -8,6 +9,12 @@ import pytest
 from shared.testing import data
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def system(module_system):
+    """One system per backend for the module: nothing here records anything or moves its clock."""
+    return module_system
 
 
 def _named(answer) -> dict[str, dict]:

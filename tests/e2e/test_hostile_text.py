@@ -1,7 +1,12 @@
 """Text at the door: what no store can hold is refused with a 4xx naming the field (in English and
 Chinese) on every write path, the JSON API and the spreadsheet alike, and nothing is recorded;
 what a person filed is kept as filed (only trimmed, NFC) on the ledger and in the announcement —
-on the embedded and the real backend alike (where PostgreSQL once refused a NUL only later)."""
+on the embedded and the real backend alike (where PostgreSQL once refused a NUL only later).
+
+The refusals share one system per backend (``shared_system``): none records anything, so the
+ledger's count each one takes before and after moves only if that refusal recorded something. The
+test that records a report (and runs notify's schedule, which issues a circular onto the ledger
+after it answers) keeps a system of its own."""
 from __future__ import annotations
 
 import io
@@ -25,7 +30,8 @@ def _fields(answer) -> dict[str, dict]:
     return {error["field"]: error for error in answer.json()["errors"]}
 
 
-def test_a_tip_with_a_nul_is_refused_naming_the_field_and_nothing_is_recorded(system, api):
+def test_a_tip_with_a_nul_is_refused_naming_the_field_and_nothing_is_recorded(shared_api):
+    api = shared_api
     before = _count(api)
     answer = api.post("intake", "/v1/tips", json={"region": "410100", "enterprise": "毒\u0000厂",
                                                    "location": "中牟县", "description": "夜间\u0007生产"})
@@ -36,7 +42,8 @@ def test_a_tip_with_a_nul_is_refused_naming_the_field_and_nothing_is_recorded(sy
     assert _count(api) == before
 
 
-def test_a_lone_surrogate_is_refused_naming_the_field_never_a_500(system, api, keys):
+def test_a_lone_surrogate_is_refused_naming_the_field_never_a_500(shared_api, shared_keys):
+    api, keys = shared_api, shared_keys
     zhengzhou = api.as_key(keys("region", region="410100"))
     body = orjson.dumps(data.report("410100")).replace(b'"signed_by":"', b'"signed_by":"\\ud800')
     answer = zhengzhou.post("intake", "/v1/reports", data=body, headers={"Content-Type": "application/json"})
@@ -45,7 +52,8 @@ def test_a_lone_surrogate_is_refused_naming_the_field_never_a_500(system, api, k
     assert "surrogate" in errors["signed_by"]["message"] and errors["signed_by"]["message_zh"]
 
 
-def test_every_field_error_of_the_json_api_carries_its_chinese(system, api, keys):
+def test_every_field_error_of_the_json_api_carries_its_chinese(shared_api, shared_keys):
+    api, keys = shared_api, shared_keys
     zhengzhou = api.as_key(keys("region", region="410100"))
     body = data.report("410100", entries=1)
     body["entries"][0].update(industry="纺织", capacity="-1", workers_affected="many")
@@ -72,7 +80,8 @@ def _form(enterprise: str) -> bytes:
     return out.getvalue()
 
 
-def test_a_spreadsheet_cell_no_record_can_hold_is_named_by_row_and_column(system, api, keys):
+def test_a_spreadsheet_cell_no_record_can_hold_is_named_by_row_and_column(shared_api, shared_keys):
+    api, keys = shared_api, shared_keys
     before = _count(api)
     answer = api.as_key(keys("region", region="410100")).post(
         "intake", "/v1/reports/upload",
@@ -115,7 +124,8 @@ def _wait_announced(api, seq: int) -> dict:
     raise AssertionError(f"the announcement did not reach position {seq}")
 
 
-def test_a_subscription_with_a_nul_is_refused_naming_the_field(system, api, keys):
+def test_a_subscription_with_a_nul_is_refused_naming_the_field(shared_api, shared_keys):
+    api, keys = shared_api, shared_keys
     office = api.as_key(keys("office"))
     answer = office.post("notify", "/v1/subscriptions", json={
         "agency": "省环保厅\u0000", "channel": "email", "address": "duty@example.org", "topics": ["alerts"]})
