@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
+import tempfile
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from typing import Iterator, Mapping
@@ -20,7 +23,10 @@ from shared.reference import default_reference
 from .client import Api
 from shared.broker_admin import vhost_of
 
-from .services import AMQP_URL, fresh_postgres_database, fresh_postgres_databases, need, reachable
+from .services import (
+    AMQP_URL, XDIST_WORKER, create_databases, drop_databases, fresh_postgres_database, fresh_postgres_databases,
+    database_url, need, reachable,
+)
 
 SERVICES = ("intake", "ledger", "assessment", "notify", "portal")
 #: 2016-11-01 08:00 in Henan: the 2016 inspection stage, before the report is due.
@@ -65,6 +71,37 @@ def amqp_url():
     return AMQP_URL
 
 
+#: Per test process: a database per service (and the keys'), migrated once by ``zeroclear migrate``,
+#: that each real system's databases are copied from (a second of migrations saved per system).
+_TEMPLATES: dict[str, str] = {}
+
+
+def migrated_templates() -> dict[str, str]:
+    if not _TEMPLATES:
+        own = "_".join(part for part in ("zctpl", os.environ.get("ZEROCLEAR_TEST_RUN", ""), XDIST_WORKER) if part)
+        names = {kind: f"{own}_{kind}".replace("-", "_") for kind in (*SERVICES, "keys")}
+        drop_databases(names.values())  # a killed run's, under the same names
+        create_databases(names.values())
+        env = {**os.environ, "ZEROCLEAR_AUTH_DATABASE_URL": database_url(names["keys"]),
+               **{f"ZEROCLEAR_{kind.upper()}_DATABASE_URL": database_url(names[kind]) for kind in SERVICES}}
+        with tempfile.TemporaryDirectory() as data_dir:
+            done = subprocess.run([sys.executable, "-m", "zeroclear", "migrate"], env={**env, "ZEROCLEAR_DATA_DIR": data_dir},
+                                  capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            drop_databases(names.values())
+            raise RuntimeError(f"zeroclear migrate failed on the template databases: {done.stderr}")
+        _TEMPLATES.update(names)
+    return _TEMPLATES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates():
+    yield
+    if _TEMPLATES:
+        drop_databases(_TEMPLATES.values())
+        _TEMPLATES.clear()
+
+
 def backend_env(backend: str, tmp_path, stack: ExitStack) -> dict[str, str]:
     """Environment for one system under test: its data folder and, if real, its own databases."""
     # Notify's scheduler only when a test asks (POST /v1/schedule/run), at the moment the test set
@@ -75,7 +112,10 @@ def backend_env(backend: str, tmp_path, stack: ExitStack) -> dict[str, str]:
         need("postgres")
         need("rabbitmq")
         env["ZEROCLEAR_BROKER_URL"] = AMQP_URL
-        urls = stack.enter_context(fresh_postgres_databases([f"zc_{name}" for name in (*SERVICES, "keys")]))
+        kinds = (*SERVICES, "keys")
+        templates = migrated_templates()
+        urls = stack.enter_context(fresh_postgres_databases([f"zc_{kind}" for kind in kinds],
+                                                            [templates[kind] for kind in kinds]))
         for name, url in zip(SERVICES, urls):
             env[f"ZEROCLEAR_{name.upper()}_DATABASE_URL"] = url
         env["ZEROCLEAR_AUTH_DATABASE_URL"] = urls[-1]

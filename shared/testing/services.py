@@ -10,7 +10,7 @@ import secrets
 import socket
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import pytest
@@ -66,17 +66,30 @@ def fresh_postgres_database(prefix: str = "zc") -> Iterator[str]:
 
 
 @contextmanager
-def fresh_postgres_databases(prefixes: Sequence[str]) -> Iterator[list[str]]:
-    """New, empty databases, one per prefix, made side by side and dropped so afterwards: each
-    CREATE or DROP DATABASE waits mostly on the disk, and a system under test has six."""
+def fresh_postgres_databases(prefixes: Sequence[str], templates: Sequence[str] | None = None) -> Iterator[list[str]]:
+    """New databases, one per prefix, made side by side and dropped so afterwards (each CREATE or
+    DROP DATABASE waits mostly on the disk, and a system under test has six): empty, or copies of
+    ``templates`` (database names, one per prefix)."""
     need("postgres")
     names = [f"{prefix}_{secrets.token_hex(5)}" for prefix in prefixes]
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    copied = [f' TEMPLATE "{template}"' for template in templates] if templates else [""] * len(names)
     try:
-        _side_by_side([f'CREATE DATABASE "{name}"' for name in names])
-        yield [f"{base}/{name}" for name in names]
+        _side_by_side([f'CREATE DATABASE "{name}"{source}' for name, source in zip(names, copied)])
+        yield [database_url(name) for name in names]
     finally:
-        _side_by_side([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
+        drop_databases(names)
+
+
+def database_url(database: str) -> str:
+    return f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
+
+
+def create_databases(names: Iterable[str]) -> None:
+    _side_by_side([f'CREATE DATABASE "{name}"' for name in names])
+
+
+def drop_databases(names: Iterable[str]) -> None:
+    _side_by_side([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
 
 
 def _side_by_side(statements: list[str]) -> None:
