@@ -81,7 +81,7 @@ def migrated_templates() -> dict[str, str]:
         own = "_".join(part for part in ("zctpl", os.environ.get("ZEROCLEAR_TEST_RUN", ""), XDIST_WORKER) if part)
         names = {kind: f"{own}_{kind}".replace("-", "_") for kind in (*SERVICES, "keys")}
         drop_databases(names.values())  # a killed run's, under the same names
-        create_databases(names.values())
+        create_databases(list(names.values()))
         env = {**os.environ, "ZEROCLEAR_AUTH_DATABASE_URL": database_url(names["keys"]),
                **{f"ZEROCLEAR_{kind.upper()}_DATABASE_URL": database_url(names[kind]) for kind in SERVICES}}
         with tempfile.TemporaryDirectory() as data_dir:

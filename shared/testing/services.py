@@ -72,9 +72,8 @@ def fresh_postgres_databases(prefixes: Sequence[str], templates: Sequence[str] |
     ``templates`` (database names, one per prefix)."""
     need("postgres")
     names = [f"{prefix}_{secrets.token_hex(5)}" for prefix in prefixes]
-    copied = [f' TEMPLATE "{template}"' for template in templates] if templates else [""] * len(names)
     try:
-        _side_by_side([f'CREATE DATABASE "{name}"{source}' for name, source in zip(names, copied)])
+        create_databases(names, templates)
         yield [database_url(name) for name in names]
     finally:
         drop_databases(names)
@@ -84,8 +83,10 @@ def database_url(database: str) -> str:
     return f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
 
 
-def create_databases(names: Iterable[str]) -> None:
-    _side_by_side([f'CREATE DATABASE "{name}"' for name in names])
+def create_databases(names: Sequence[str], templates: Sequence[str] | None = None) -> None:
+    """Empty, or copies of ``templates`` (one per name)."""
+    copied = [f' TEMPLATE "{template}"' for template in templates] if templates else [""] * len(names)
+    _side_by_side([f'CREATE DATABASE "{name}"{source}' for name, source in zip(names, copied)])
 
 
 def drop_databases(names: Iterable[str]) -> None:
